@@ -1,0 +1,45 @@
+namespace Meanwhile.Diagnostics;
+
+/// <summary>What a suspended task waits for.</summary>
+public enum WaitKind
+{
+    /// <summary>Nothing the loop knows of: running, ready to run, or awaiting an operation the loop does not track.</summary>
+    None,
+    /// <summary>A loop timer (a delay or a timeout).</summary>
+    Timer,
+    /// <summary>A file descriptor becoming readable.</summary>
+    Readable,
+    /// <summary>A file descriptor becoming writable.</summary>
+    Writable,
+    /// <summary>Another loop task.</summary>
+    Task,
+    /// <summary>Several tasks (a when-all, when-any or wait).</summary>
+    Tasks,
+    /// <summary>Work offloaded to a worker thread.</summary>
+    Worker,
+    /// <summary>A socket operation of the portable reactor.</summary>
+    Socket,
+}
+
+/// <summary>What a task waits for, and on what: a deadline, a descriptor, a task id.</summary>
+/// <param name="Kind">The kind of wait.</param>
+/// <param name="Detail">The descriptor for I/O, the task id for a task, the timer's deadline in loop ticks, the task count for several tasks.</param>
+public readonly record struct WaitReason(WaitKind Kind, long Detail = 0)
+{
+    /// <summary>No wait.</summary>
+    public static WaitReason None => default;
+
+    /// <inheritdoc />
+    public override string ToString() => Kind switch
+    {
+        WaitKind.None => "nothing tracked",
+        WaitKind.Timer => "timer",
+        WaitKind.Readable => $"fd {Detail} readable",
+        WaitKind.Writable => $"fd {Detail} writable",
+        WaitKind.Task => $"task #{Detail}",
+        WaitKind.Tasks => $"{Detail} tasks",
+        WaitKind.Worker => "worker thread",
+        WaitKind.Socket => "socket operation",
+        _ => Kind.ToString(),
+    };
+}

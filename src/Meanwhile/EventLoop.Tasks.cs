@@ -1,0 +1,209 @@
+using Meanwhile.Diagnostics;
+using Meanwhile.Scheduling;
+using Meanwhile.Tasks;
+using Meanwhile.Timers;
+
+namespace Meanwhile;
+
+public sealed partial class EventLoop
+{
+    /// <summary>
+    /// Spawns a task: <paramref name="work"/> starts on the loop's next turn (the caller keeps running until it
+    /// awaits). The task is a child of the current task: cancelling the parent cancels it.
+    /// </summary>
+    /// <param name="work">The task's code.</param>
+    /// <param name="name">A name for introspection and diagrams.</param>
+    public LoopTask Spawn(Func<Task> work, string? name = null) => SpawnChecked(work, name);
+
+    /// <summary>Spawns a task that receives its own cancellation token (see <see cref="Spawn(Func{Task}, string?)"/>).</summary>
+    /// <param name="work">The task's code; the token is cancelled with the task.</param>
+    /// <param name="name">A name for introspection and diagrams.</param>
+    public LoopTask Spawn(Func<CancellationToken, Task> work, string? name = null) => SpawnChecked(work, name);
+
+    /// <summary>Spawns a task that produces a value (see <see cref="Spawn(Func{Task}, string?)"/>).</summary>
+    /// <typeparam name="T">The value's type.</typeparam>
+    /// <param name="work">The task's code.</param>
+    /// <param name="name">A name for introspection and diagrams.</param>
+    public LoopTask<T> Spawn<T>(Func<Task<T>> work, string? name = null) => SpawnChecked<T>(work, name);
+
+    /// <summary>Spawns a task that produces a value and receives its own cancellation token.</summary>
+    /// <typeparam name="T">The value's type.</typeparam>
+    /// <param name="work">The task's code; the token is cancelled with the task.</param>
+    /// <param name="name">A name for introspection and diagrams.</param>
+    public LoopTask<T> Spawn<T>(Func<CancellationToken, Task<T>> work, string? name = null) => SpawnChecked<T>(work, name);
+
+    private LoopTask SpawnChecked(Delegate work, string? name)
+    {
+        CheckThread();
+        ArgumentNullException.ThrowIfNull(work);
+        return Schedule(new LoopTask(this, CurrentScope, work, name));
+    }
+
+    private LoopTask<T> SpawnChecked<T>(Delegate work, string? name)
+    {
+        CheckThread();
+        ArgumentNullException.ThrowIfNull(work);
+        return Schedule(new LoopTask<T>(this, CurrentScope, work, name));
+    }
+
+    /// <summary>The scope a new task joins: the current task, or the loop's root outside any task.</summary>
+    private CancelScope CurrentScope => (CancelScope?)LoopTask.CurrentOn(this) ?? _root;
+
+    /// <summary>Counts a new task as live and queues its start.</summary>
+    internal TTask Schedule<TTask>(TTask task) where TTask : LoopTask
+    {
+        _liveTasks++;
+        Recorder.Record(LoopEventKind.TaskSpawned, task, label: task.Name);
+        _ready.Enqueue(new ReadyItem(task));
+        return task;
+    }
+
+    /// <summary>Gives the other ready tasks a turn: the caller resumes on the loop's next turn.</summary>
+    public LoopYieldAwaitable Yield()
+    {
+        CheckThread();
+        return new LoopYieldAwaitable(this);
+    }
+
+    /// <summary>Waits for <paramref name="delay"/> on the loop's own timers (no thread-pool timer involved).</summary>
+    /// <param name="delay">How long; zero yields to the other tasks.</param>
+    /// <param name="cancellationToken">Ends the wait early with <see cref="OperationCanceledException"/>; so does cancelling the calling task.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative.</exception>
+    public ValueTask Delay(TimeSpan delay, CancellationToken cancellationToken = default)
+    {
+        CheckThread();
+        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
+        return new TimerEntry(this).StartDelay(DeadlineAfter(delay), cancellationToken);
+    }
+
+    /// <summary>Same as <see cref="Delay"/>, named as in the seed chapter and asyncio.</summary>
+    /// <param name="delay">How long.</param>
+    /// <param name="cancellationToken">Ends the wait early.</param>
+    public ValueTask Sleep(TimeSpan delay, CancellationToken cancellationToken = default) => Delay(delay, cancellationToken);
+
+    /// <summary>Runs <paramref name="callback"/> on the loop after <paramref name="delay"/>.</summary>
+    /// <param name="delay">How long to wait.</param>
+    /// <param name="callback">What to run.</param>
+    /// <returns>A handle to cancel the callback before it runs.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative.</exception>
+    public TimerHandle CallLater(TimeSpan delay, Action callback)
+    {
+        CheckThread();
+        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
+        ArgumentNullException.ThrowIfNull(callback);
+        var entry = new TimerEntry(this);
+        entry.StartCallback(DeadlineAfter(delay), callback);
+        return new TimerHandle(entry);
+    }
+
+    private long DeadlineAfter(TimeSpan delay)
+    {
+        // Round up to the clock's resolution so a timer can never fire before its delay has passed.
+        long frequency = _time.TimestampFrequency;
+        Int128 ticks = ((Int128)delay.Ticks * frequency + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond;
+        Int128 deadline = _time.GetTimestamp() + ticks;
+        return deadline > long.MaxValue ? long.MaxValue : (long)deadline;
+    }
+
+    /// <summary>
+    /// Runs blocking <paramref name="work"/> (a file, a DNS lookup, heavy computation) on a worker thread and
+    /// resumes the caller on the loop with its result. The loop keeps running other tasks meanwhile.
+    /// </summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="work">The blocking work.</param>
+    /// <param name="cancellationToken">Abandons the wait (the work itself cannot be interrupted and runs to its end).</param>
+    public Task<T> RunOnWorker<T>(Func<T> work, CancellationToken cancellationToken = default)
+    {
+        CheckThread();
+        ArgumentNullException.ThrowIfNull(work);
+        return new WorkerRequest<T>(this, work).Start(cancellationToken);
+    }
+
+    /// <summary>Runs blocking <paramref name="work"/> on a worker thread; see <see cref="RunOnWorker{T}(Func{T}, CancellationToken)"/>.</summary>
+    /// <param name="work">The blocking work.</param>
+    /// <param name="cancellationToken">Abandons the wait.</param>
+    public Task RunOnWorker(Action work, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return RunOnWorker(() => { work(); return true; }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> as a scope with a deadline: when <paramref name="timeout"/> passes, the scope is
+    /// cancelled (its loop waits end, its token fires) and this throws <see cref="TimeoutException"/>.
+    /// </summary>
+    /// <param name="timeout">The time allowed.</param>
+    /// <param name="body">The work; its token is cancelled at the deadline or with the calling task.</param>
+    /// <exception cref="TimeoutException">The deadline passed first.</exception>
+    public async Task WithTimeout(TimeSpan timeout, Func<CancellationToken, Task> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        await WithTimeout(timeout, async token => { await body(token); return true; });
+    }
+
+    /// <summary>Runs <paramref name="body"/> with a deadline and returns its value; see <see cref="WithTimeout(TimeSpan, Func{CancellationToken, Task})"/>.</summary>
+    /// <typeparam name="T">The value's type.</typeparam>
+    /// <param name="timeout">The time allowed.</param>
+    /// <param name="body">The work.</param>
+    public async Task<T> WithTimeout<T>(TimeSpan timeout, Func<CancellationToken, Task<T>> body)
+    {
+        CheckThread();
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
+        ArgumentNullException.ThrowIfNull(body);
+        var scope = Spawn(body, "timeout scope");
+        bool timedOut = false;
+        var timer = CallLater(timeout, () =>
+        {
+            if (scope.IsCompleted) return;
+            timedOut = true;
+            scope.CancelCore();
+        });
+        try
+        {
+            return await scope;
+        }
+        catch (OperationCanceledException e) when (timedOut)
+        {
+            throw new TimeoutException($"The operation did not finish within {timeout}.", e);
+        }
+        finally
+        {
+            timer.Cancel();
+        }
+    }
+
+    /// <summary>The loop's live tasks (spawned and not finished), with what each waits for.</summary>
+    public IReadOnlyList<LoopTaskInfo> GetTasks()
+    {
+        CheckThread();
+        var result = new List<LoopTaskInfo>();
+        Collect(_root, 0, result);
+        return result;
+
+        static void Collect(CancelScope scope, int parentId, List<LoopTaskInfo> into)
+        {
+            for (var child = scope.FirstChild; child is not null; child = child.NextSibling)
+            {
+                int id = parentId;
+                if (child is LoopTask task)
+                {
+                    into.Add(new LoopTaskInfo(task.Id, task.Name, parentId, task.Status, task.WaitingOn));
+                    id = task.Id;
+                }
+                Collect(child, id, into);
+            }
+        }
+    }
+}
+
+/// <summary>A snapshot of a live task, for introspection.</summary>
+/// <param name="Id">The task's id.</param>
+/// <param name="Name">Its name, if any.</param>
+/// <param name="ParentId">The id of the task it was spawned from (0 for none).</param>
+/// <param name="Status">Where it is in its life.</param>
+/// <param name="WaitingOn">What it waits for, when the loop knows.</param>
+public readonly record struct LoopTaskInfo(int Id, string? Name, int ParentId, LoopTaskStatus Status, WaitReason WaitingOn)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"#{Id}{(Name is null ? "" : $" {Name}")} {Status}, waiting on {WaitingOn}";
+}

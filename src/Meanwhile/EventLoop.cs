@@ -1,0 +1,420 @@
+using System.Collections.Concurrent;
+using Meanwhile.Diagnostics;
+using Meanwhile.Reactors;
+using Meanwhile.Scheduling;
+using Meanwhile.Timers;
+
+namespace Meanwhile;
+
+/// <summary>
+/// An event loop: one thread that runs tasks (ordinary <c>async</c> methods) from a FIFO ready queue,
+/// fires timers from a timer queue, and between turns blocks in its reactor (epoll on Linux) until I/O is
+/// ready, a timer is due or another thread posts work. While a task waits for a stream, a timer or a worker,
+/// it costs nothing: the loop runs the others.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every member is for the loop's own thread (the thread that created it) except <see cref="Post(Action)"/>,
+/// which any thread may call; the others throw <see cref="InvalidOperationException"/> from a foreign thread.
+/// </para>
+/// <para>
+/// While the loop runs, its <see cref="SynchronizationContext"/> is installed on its thread, so every
+/// <c>await</c> in loop code resumes on the loop thread. <c>ConfigureAwait(false)</c> changes nothing for the
+/// loop's own operations (delays, I/O, other loop tasks always resume on the loop); on an ordinary
+/// <see cref="Task"/> that completes on another thread (thread-pool I/O, a <see cref="Task.Run(Action)"/>)
+/// it lets the rest of the method run on that other thread, where loop APIs throw. Do not use it in loop code.
+/// </para>
+/// </remarks>
+public sealed partial class EventLoop : IDisposable
+{
+    [ThreadStatic] private static EventLoop? t_running;
+
+    private readonly int _ownerThreadId;
+    private readonly ReadyQueue _ready = new();
+    private readonly ConcurrentQueue<ReadyItem> _posted = new();
+    private readonly Reactors.Reactor _reactor;
+    private readonly TimeProvider _time;
+    private readonly VirtualClock? _virtualClock;
+    private readonly LoopSynchronizationContext _synchronizationContext;
+    private readonly Action<LoopError>? _onError;
+    private readonly List<WeakReference<UnobservedFault>> _unobserved = new();
+    private RootScope _root;
+    private int _wakePending;
+    private int _nextTaskId;
+    private int _liveTasks;
+    private bool _running;
+    private bool _stopRequested;
+    private volatile bool _disposed;
+
+    internal readonly TimerQueue Timers = new();
+
+    /// <summary>Waits on the outside world (I/O, workers) now pending: while any is, a virtual clock does not jump.</summary>
+    internal int ExternalWaits;
+
+    /// <summary>Creates a loop owned by the calling thread.</summary>
+    /// <param name="options">How to set it up; null for the defaults.</param>
+    public EventLoop(EventLoopOptions? options = null)
+    {
+        options ??= new EventLoopOptions();
+        _ownerThreadId = Environment.CurrentManagedThreadId;
+        _time = options.TimeProvider ?? TimeProvider.System;
+        _virtualClock = _time as VirtualClock;
+        _onError = options.OnError;
+        _root = new RootScope(this);
+        _synchronizationContext = new LoopSynchronizationContext(this);
+        Scheduler = new LoopTaskScheduler(this);
+        Recorder = new LoopEventRecorder(this);
+        _reactor = Reactors.Reactor.Create(this, options.Reactor);
+        if (_virtualClock is not null) _virtualClock.Advanced += OnVirtualClockAdvanced;
+    }
+
+    /// <summary>The loop running on the calling thread.</summary>
+    /// <exception cref="InvalidOperationException">No loop runs on this thread.</exception>
+    public static EventLoop Current => t_running ?? throw new InvalidOperationException(
+        "No Meanwhile event loop is running on this thread. Start one with EventLoop.Run(...), or reach a loop from another thread with its Post method.");
+
+    /// <summary>The loop running on the calling thread, or null.</summary>
+    public static EventLoop? CurrentOrNull => t_running;
+
+    /// <summary>Where the loop reads time (a <see cref="VirtualClock"/> in tests).</summary>
+    public TimeProvider Time => _time;
+
+    /// <summary>Records task and I/O events when enabled; see <see cref="LoopEventRecorder"/>.</summary>
+    public LoopEventRecorder Recorder { get; }
+
+    /// <summary>A <see cref="TaskScheduler"/> that runs tasks on this loop (never installed as the ambient one).</summary>
+    public TaskScheduler Scheduler { get; }
+
+    /// <summary>The reactor in use: "epoll" or "portable".</summary>
+    public string ReactorName => _reactor.Name;
+
+    /// <summary>Whether the loop is running (inside <see cref="RunUntilComplete(Func{Task})"/>).</summary>
+    public bool IsRunning => _running;
+
+    /// <summary>Whether the calling thread is the loop's thread.</summary>
+    public bool IsLoopThread => Environment.CurrentManagedThreadId == _ownerThreadId;
+
+    internal Reactors.Reactor Reactor => _reactor;
+
+    internal CancelScope RootScope => _root;
+
+    /// <summary>Runs <paramref name="main"/> on a new loop on the calling thread until it completes, then shuts the loop down (like <c>asyncio.run</c>).</summary>
+    /// <param name="main">The main task.</param>
+    /// <param name="options">How to set up the loop.</param>
+    public static void Run(Func<Task> main, EventLoopOptions? options = null)
+    {
+        using var loop = new EventLoop(options);
+        loop.RunUntilComplete(main);
+    }
+
+    /// <summary>Runs <paramref name="main"/> on a new loop on the calling thread and returns its result.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="main">The main task.</param>
+    /// <param name="options">How to set up the loop.</param>
+    public static T Run<T>(Func<Task<T>> main, EventLoopOptions? options = null)
+    {
+        using var loop = new EventLoop(options);
+        return loop.RunUntilComplete(main);
+    }
+
+    /// <summary>
+    /// Runs the loop until <paramref name="main"/> completes; then cancels the tasks still alive, runs the loop
+    /// until they finish, and reports failures nobody observed. Throws what <paramref name="main"/> threw.
+    /// </summary>
+    /// <param name="main">The main task.</param>
+    /// <exception cref="InvalidOperationException">A loop already runs on this thread, or this is not the loop's thread.</exception>
+    public void RunUntilComplete(Func<Task> main)
+    {
+        PrepareRun(main);
+        var task = Schedule(new LoopTask(this, _root, main, "main"));
+        RunMain(task);
+        if (task.Status == LoopTaskStatus.Canceled && _stopRequested) return;
+        task.EndJoin();
+        task.ThrowIfFailed();
+    }
+
+    /// <summary>Runs the loop until <paramref name="main"/> completes and returns its result (see <see cref="RunUntilComplete(Func{Task})"/>).</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="main">The main task.</param>
+    public T RunUntilComplete<T>(Func<Task<T>> main)
+    {
+        PrepareRun(main);
+        var task = Schedule(new LoopTask<T>(this, _root, main, "main"));
+        RunMain(task);
+        return task.Result;
+    }
+
+    private void PrepareRun(Delegate main)
+    {
+        CheckThread();
+        ArgumentNullException.ThrowIfNull(main);
+        if (t_running is not null)
+            throw new InvalidOperationException("An event loop is already running on this thread; a thread runs one loop at a time. Await the work inside the running loop instead.");
+        if (_root.IsCancellationRequested) _root = new RootScope(this); // a previous run was stopped
+        _stopRequested = false;
+    }
+
+    private void RunMain(LoopTask main)
+    {
+        var previousContext = SynchronizationContext.Current;
+        t_running = this;
+        _running = true;
+        SynchronizationContext.SetSynchronizationContext(_synchronizationContext);
+        try
+        {
+            RunUntil(static (loop, m) => m.IsCompleted, main);
+            if (_liveTasks > 0)
+            {
+                // Nothing outlives the run: cancel what is left and let it unwind.
+                _root.CancelCore();
+                RunUntil(static (loop, _) => loop._liveTasks == 0, main);
+            }
+            SweepUnobserved();
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previousContext);
+            _running = false;
+            t_running = null;
+        }
+    }
+
+    /// <summary>
+    /// Stops the loop: cancels every task (the main task included) so that
+    /// <see cref="RunUntilComplete(Func{Task})"/> returns once they have unwound. From another thread,
+    /// call it through <see cref="Post(Action)"/>.
+    /// </summary>
+    public void Stop()
+    {
+        CheckThread();
+        _stopRequested = true;
+        _root.CancelCore();
+    }
+
+    private void RunUntil(Func<EventLoop, LoopTask, bool> done, LoopTask main)
+    {
+        while (true)
+        {
+            DrainPosted();
+            FireDueTimers();
+            RunReadyBatch();
+            if (done(this, main)) return;
+            _reactor.Poll(ComputePollTimeout());
+        }
+    }
+
+    private void RunReadyBatch()
+    {
+        // Only what was ready when the turn began: work queued now waits for the next turn, after I/O
+        // has been polled, so a task that keeps yielding cannot starve the others.
+        int count = _ready.Count;
+        while (count-- > 0)
+        {
+            var item = _ready.Dequeue();
+            try
+            {
+                item.Invoke();
+            }
+            catch (Exception e)
+            {
+                ReportError(e, "a callback on the loop threw", null);
+            }
+        }
+    }
+
+    private void DrainPosted()
+    {
+        if (Volatile.Read(ref _wakePending) != 0) Volatile.Write(ref _wakePending, 0);
+        // Bounded, so other threads posting without pause cannot keep the loop from its own work.
+        for (int i = 0; i < 65536 && _posted.TryDequeue(out var item); i++) _ready.Enqueue(item);
+    }
+
+    private void FireDueTimers()
+    {
+        if (Timers.Count == 0) return;
+        long now = _time.GetTimestamp();
+        while (Timers.PopDue(now) is { } timer) timer.Fire();
+    }
+
+    private int ComputePollTimeout()
+    {
+        if (_ready.Count > 0 || !_posted.IsEmpty) return 0;
+        long? next = Timers.Count > 0 ? Timers.NextDeadline : null;
+        if (_virtualClock is not null)
+        {
+            if (_virtualClock.NextTimerDue is long clockTimer && (next is null || clockTimer < next)) next = clockTimer;
+            if (next is null) return -1;
+            if (_virtualClock.AutoAdvance && ExternalWaits == 0)
+            {
+                _virtualClock.AdvanceTo(next.Value); // every task waits on time only: jump
+                return 0;
+            }
+            // Virtual time moves only when someone advances it (which wakes us) or when the outside world answers.
+            return next <= _virtualClock.GetTimestamp() ? 0 : -1;
+        }
+        if (next is null) return -1;
+        long remaining = next.Value - _time.GetTimestamp();
+        if (remaining <= 0) return 0;
+        // Round up: the reactor must not wake before the deadline (timers never fire early anyway).
+        Int128 milliseconds = ((Int128)remaining * 1000 + _time.TimestampFrequency - 1) / _time.TimestampFrequency;
+        return milliseconds > int.MaxValue ? int.MaxValue : (int)milliseconds;
+    }
+
+    private void OnVirtualClockAdvanced()
+    {
+        if (!IsLoopThread) WakeReactor();
+    }
+
+    /// <summary>Queues <paramref name="callback"/> to run on the loop. Safe to call from any thread; wakes a sleeping loop.</summary>
+    /// <param name="callback">What to run on the loop thread.</param>
+    /// <exception cref="ObjectDisposedException">The loop was disposed.</exception>
+    public void Post(Action callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        PostFromAnyThread(new ReadyItem(callback));
+    }
+
+    /// <summary>Queues <paramref name="callback"/> with its <paramref name="state"/> to run on the loop, from any thread, without a closure.</summary>
+    /// <param name="callback">What to run on the loop thread.</param>
+    /// <param name="state">Passed to <paramref name="callback"/>.</param>
+    public void Post(Action<object?> callback, object? state)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        PostFromAnyThread(new ReadyItem(callback, state));
+    }
+
+    internal void PostFromAnyThread(in ReadyItem item)
+    {
+        if (_disposed) throw new ObjectDisposedException(nameof(EventLoop), "The event loop was disposed and accepts no more work.");
+        if (IsLoopThread)
+        {
+            _ready.Enqueue(item);
+            return;
+        }
+        _posted.Enqueue(item);
+        // One wake-up per batch of posts: only the post that finds no wake pending pays for the syscall.
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0) WakeReactor();
+    }
+
+    private void WakeReactor()
+    {
+        try { _reactor.Wake(); }
+        catch (ObjectDisposedException) { /* the loop is being disposed; nothing to wake */ }
+    }
+
+    /// <summary>Queues <paramref name="callback"/> to run on the loop's next turn, after the work already queued.</summary>
+    /// <param name="callback">What to run.</param>
+    public void CallSoon(Action callback)
+    {
+        CheckThread();
+        ArgumentNullException.ThrowIfNull(callback);
+        _ready.Enqueue(new ReadyItem(callback));
+    }
+
+    internal void EnqueueReady(in ReadyItem item) => _ready.Enqueue(item);
+
+    internal void InvokeCallback(Action callback)
+    {
+        try { callback(); }
+        catch (Exception e) { ReportError(e, "a loop callback threw", null); }
+    }
+
+    internal int NextTaskId() => ++_nextTaskId;
+
+    internal void OnTaskFinished(LoopTask task) => _liveTasks--;
+
+    /// <summary>Throws unless the caller is on the loop's thread and the loop is not disposed.</summary>
+    internal void CheckThread()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!IsLoopThread)
+            throw new InvalidOperationException(
+                $"This EventLoop belongs to thread {_ownerThreadId} but was called from thread {Environment.CurrentManagedThreadId}. " +
+                "Loop methods are for the loop's own thread; from other threads use Post.");
+    }
+
+    /// <summary>Reports an error nobody else can handle to the loop's handler.</summary>
+    internal void ReportError(Exception exception, string message, LoopTask? task)
+    {
+        var error = new LoopError(exception, message, task?.Id ?? 0, task?.Name);
+        if (_onError is null)
+        {
+            Console.Error.WriteLine($"Meanwhile: {error}");
+            return;
+        }
+        try { _onError(error); }
+        catch (Exception e) { Console.Error.WriteLine($"Meanwhile: the loop's error handler threw: {e}"); }
+    }
+
+    internal UnobservedFault TrackUnobserved(LoopTask task, Exception exception)
+    {
+        var fault = new UnobservedFault(this, task, exception);
+        if (_unobserved.Count >= 64 && _unobserved.Count == _unobserved.Capacity)
+            _unobserved.RemoveAll(static w => !w.TryGetTarget(out _)); // keep the list to live faults
+        _unobserved.Add(new WeakReference<UnobservedFault>(fault));
+        return fault;
+    }
+
+    internal void ReportUnobserved(UnobservedFault fault)
+    {
+        var error = new LoopError(fault.Exception, "a task failed and nobody observed its exception", fault.TaskId, fault.TaskName);
+        if (_onError is null) Console.Error.WriteLine($"Meanwhile: {error}");
+        else
+        {
+            try { _onError(error); }
+            catch (Exception e) { Console.Error.WriteLine($"Meanwhile: the loop's error handler threw: {e}"); }
+        }
+    }
+
+    internal void ReportUnobservedFromFinalizer(UnobservedFault fault)
+    {
+        if (_running && !_disposed)
+        {
+            try
+            {
+                PostFromAnyThread(new ReadyItem(static (object? s) => { var f = (UnobservedFault)s!; f.Loop.ReportUnobserved(f); }, fault));
+                return;
+            }
+            catch (ObjectDisposedException) { }
+        }
+        ReportUnobserved(fault);
+    }
+
+    private void SweepUnobserved()
+    {
+        foreach (var weak in _unobserved)
+            if (weak.TryGetTarget(out var fault)) fault.ReportNow();
+        _unobserved.Clear();
+    }
+
+    /// <summary>Releases the reactor. Pending waits are abandoned; later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        if (_running) throw new InvalidOperationException("The event loop cannot be disposed while it runs; call Stop and let RunUntilComplete return.");
+        _disposed = true;
+        if (_virtualClock is not null) _virtualClock.Advanced -= OnVirtualClockAdvanced;
+        _ready.Clear();
+        _reactor.Dispose();
+    }
+}
+
+public sealed partial class EventLoop
+{
+    /// <summary>
+    /// Starts watching a non-blocking file descriptor for readiness with the loop's reactor (epoll). The caller
+    /// keeps owning the descriptor: dispose the registration, then close it.
+    /// </summary>
+    /// <param name="descriptor">A non-blocking descriptor: socket, pipe, FIFO, terminal, eventfd, character device.</param>
+    /// <exception cref="PlatformNotSupportedException">The loop uses the portable reactor.</exception>
+    /// <exception cref="SystemCallException">The kernel refused (EPERM: regular files are not pollable).</exception>
+    public IoRegistration Register(int descriptor)
+    {
+        CheckThread();
+        ArgumentOutOfRangeException.ThrowIfNegative(descriptor);
+        return _reactor.Register(descriptor);
+    }
+
+    /// <summary>Whether this loop's reactor can watch raw descriptors (<see cref="Register(int)"/>).</summary>
+    public bool SupportsDescriptors => _reactor.SupportsDescriptors;
+}

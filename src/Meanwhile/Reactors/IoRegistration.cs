@@ -1,0 +1,114 @@
+using Meanwhile.Diagnostics;
+using Meanwhile.Scheduling;
+
+namespace Meanwhile;
+
+/// <summary>
+/// A file descriptor watched by the loop's reactor (epoll): await <see cref="WaitReadableAsync"/> or
+/// <see cref="WaitWritableAsync"/> and the task costs nothing until the kernel says the descriptor is ready.
+/// Obtained from <see cref="EventLoop.Register(int)"/>; dispose it before closing the descriptor.
+/// </summary>
+/// <remarks>
+/// Readiness is edge-triggered: after a wait completes, do the non-blocking read or write until it says
+/// EAGAIN before waiting again. One reader and one writer may wait at a time. Waits may complete spuriously.
+/// All members are for the loop thread.
+/// </remarks>
+public sealed class IoRegistration : IDisposable
+{
+    private readonly EventLoop _loop;
+    private readonly ReadinessWait _readable;
+    private readonly ReadinessWait _writable;
+    private bool _disposed;
+
+    internal IoRegistration(EventLoop loop, int descriptor)
+    {
+        _loop = loop;
+        Descriptor = descriptor;
+        _readable = new ReadinessWait(loop, this, WaitKind.Readable);
+        _writable = new ReadinessWait(loop, this, WaitKind.Writable);
+    }
+
+    /// <summary>The watched descriptor.</summary>
+    public int Descriptor { get; }
+
+    /// <summary>The reactor's handle for this registration (its epoll token).</summary>
+    internal ulong Token { get; set; }
+
+    /// <summary>Waits until the descriptor is readable (data, end of stream, or an error to collect).</summary>
+    /// <param name="cancellationToken">Ends the wait early; so does cancelling the calling task.</param>
+    public ValueTask WaitReadableAsync(CancellationToken cancellationToken = default)
+    {
+        _loop.CheckThread();
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _readable.Start(cancellationToken);
+    }
+
+    /// <summary>Waits until the descriptor is writable (room in the buffer, or an error to collect).</summary>
+    /// <param name="cancellationToken">Ends the wait early; so does cancelling the calling task.</param>
+    public ValueTask WaitWritableAsync(CancellationToken cancellationToken = default)
+    {
+        _loop.CheckThread();
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _writable.Start(cancellationToken);
+    }
+
+    /// <summary>The reactor saw these readiness edges (loop thread).</summary>
+    internal void OnReady(bool readable, bool writable)
+    {
+        if (readable) _readable.Signal();
+        if (writable) _writable.Signal();
+    }
+
+    /// <summary>Stops watching; waits in progress end with <see cref="ObjectDisposedException"/>. Does not close the descriptor.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _loop.CheckThread();
+        _disposed = true;
+        _loop.Reactor.Deregister(this);
+        _readable.Abort(new ObjectDisposedException(nameof(IoRegistration), $"fd {Descriptor} was deregistered while a task waited on it."));
+        _writable.Abort(new ObjectDisposedException(nameof(IoRegistration), $"fd {Descriptor} was deregistered while a task waited on it."));
+    }
+
+    /// <summary>One direction's readiness: an edge remembered until someone waits, and at most one waiter.</summary>
+    private sealed class ReadinessWait : LoopWait
+    {
+        private readonly IoRegistration _registration;
+        private readonly WaitKind _kind;
+        private bool _ready; // an edge arrived while nobody waited
+
+        public ReadinessWait(EventLoop loop, IoRegistration registration, WaitKind kind) : base(loop)
+        {
+            _registration = registration;
+            _kind = kind;
+        }
+
+        public override WaitReason Reason => new(_kind, _registration.Descriptor);
+
+        protected override bool IsExternal => true;
+
+        public ValueTask Start(CancellationToken token)
+        {
+            if (IsPending)
+                throw new InvalidOperationException($"A task already waits for fd {_registration.Descriptor} to be {(_kind == WaitKind.Readable ? "readable" : "writable")}; one waiter per direction.");
+            if (!Begin(token)) return AsValueTask();
+            if (_ready)
+            {
+                _ready = false;
+                CompleteSuccess();
+            }
+            return AsValueTask();
+        }
+
+        public void Signal()
+        {
+            if (IsPending) CompleteSuccess();
+            else _ready = true;
+        }
+
+        public void Abort(Exception error)
+        {
+            if (IsPending) CompleteError(error);
+        }
+    }
+}

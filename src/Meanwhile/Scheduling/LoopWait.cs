@@ -1,0 +1,211 @@
+using System.Threading.Tasks.Sources;
+using Meanwhile.Diagnostics;
+
+namespace Meanwhile.Scheduling;
+
+/// <summary>
+/// Base of every wait the loop itself completes (a timer, a descriptor becoming readable or writable):
+/// an <see cref="IValueTaskSource"/> whose continuation always runs from the loop's ready queue, so
+/// awaiting it allocates nothing and resumes on the loop thread whatever <c>ConfigureAwait</c> says.
+/// </summary>
+/// <remarks>
+/// A wait belongs to the task that started it (its owner): the owner's introspection shows it, and
+/// cancelling the owner ends the wait. Only the loop thread touches the state; a token cancelled on
+/// another thread is marshalled through <see cref="EventLoop.Post(Action)"/>.
+/// </remarks>
+internal abstract class LoopWait : IValueTaskSource, ILoopWorkItem, ITaskWait
+{
+    private enum WaitStatus : byte { Idle, Pending, Succeeded, Canceled, Faulted }
+
+    protected readonly EventLoop Loop;
+    private Action<object?>? _continuation;
+    private object? _continuationState;
+    private ExecutionContext? _executionContext;
+    private WaitStatus _status;
+    private short _version;
+    private Exception? _error;
+    private CancellationToken _token;
+    private CancellationTokenRegistration _registration;
+    private bool _queued;
+    private bool _externalCounted;
+    internal LoopTask? Owner;
+
+    protected LoopWait(EventLoop loop) => Loop = loop;
+
+    /// <summary>What this wait is for, as introspection shows it.</summary>
+    public abstract WaitReason Reason { get; }
+
+    /// <summary>Whether the loop must not jump virtual time while this wait is pending (it waits on the outside world).</summary>
+    protected virtual bool IsExternal => false;
+
+    public bool IsPending => _status == WaitStatus.Pending;
+
+    /// <summary>Starts a new wait; returns false (and the wait is already cancelled) if the owner or token is cancelled.</summary>
+    protected bool Begin(CancellationToken token)
+    {
+        _version++;
+        _status = WaitStatus.Pending;
+        _error = null;
+        _continuation = null;
+        _continuationState = null;
+        _executionContext = null;
+        _token = token;
+        var owner = LoopTask.CurrentOn(Loop);
+        Owner = owner;
+        if (token.IsCancellationRequested)
+        {
+            CompleteCanceled(token);
+            return false;
+        }
+        if (owner is not null)
+        {
+            if (owner.IsCancellationRequested)
+            {
+                CompleteCanceled(owner.Token);
+                return false;
+            }
+            owner.CurrentWait = this;
+        }
+        if (token.CanBeCanceled)
+            _registration = token.UnsafeRegister(static s => ((LoopWait)s!).OnTokenCanceled(), this);
+        if (IsExternal) { _externalCounted = true; Loop.ExternalWaits++; }
+        Loop.Recorder.Record(LoopEventKind.WaitStarted, owner, Reason);
+        return true;
+    }
+
+    protected ValueTask AsValueTask() => new(this, _version);
+
+    private void OnTokenCanceled()
+    {
+        if (Loop.IsLoopThread) CancelIfTokenFired();
+        else
+        {
+            try { Loop.Post(static s => ((LoopWait)s!).CancelIfTokenFired(), this); }
+            catch (ObjectDisposedException) { /* the loop is gone; nothing waits any more */ }
+        }
+    }
+
+    private void CancelIfTokenFired()
+    {
+        // The wait may have ended, or been reused for another token, since the token fired.
+        if (_status == WaitStatus.Pending && _token.IsCancellationRequested)
+            Cancel(_token);
+    }
+
+    /// <summary>Ends the wait as cancelled because its owner was cancelled.</summary>
+    public void CancelFromOwner(LoopTask owner)
+    {
+        if (_status == WaitStatus.Pending) Cancel(owner.Token);
+    }
+
+    private void Cancel(CancellationToken token)
+    {
+        OnCanceling();
+        CompleteCanceled(token);
+    }
+
+    /// <summary>Lets a subclass undo its registration (leave the timer heap, drop the I/O waiter).</summary>
+    protected virtual void OnCanceling() { }
+
+    private void CompleteCanceled(CancellationToken token)
+    {
+        _error = new OperationCanceledException(token);
+        Finish(WaitStatus.Canceled);
+    }
+
+    protected void CompleteSuccess() => Finish(WaitStatus.Succeeded);
+
+    protected void CompleteError(Exception error)
+    {
+        _error = error;
+        Finish(WaitStatus.Faulted);
+    }
+
+    private void Finish(WaitStatus status)
+    {
+        if (_status != WaitStatus.Pending) return;
+        _status = status;
+        _registration.Dispose();
+        _registration = default;
+        if (_externalCounted) { _externalCounted = false; Loop.ExternalWaits--; }
+        if (_continuation is not null) Schedule();
+    }
+
+    private void Schedule()
+    {
+        if (_queued) return;
+        _queued = true;
+        Loop.EnqueueReady(new ReadyItem(this));
+    }
+
+    /// <summary>Runs the continuation: the loop calls this from its ready queue.</summary>
+    public virtual void Execute()
+    {
+        _queued = false;
+        var continuation = _continuation;
+        if (continuation is null) return;
+        var state = _continuationState;
+        var context = _executionContext;
+        _continuation = null;
+        _continuationState = null;
+        _executionContext = null;
+        if (context is null) continuation(state);
+        else ExecutionContext.Run(context, static s => { var (c, st) = ((Action<object?>, object?))s!; c(st); }, (continuation, state));
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token)
+    {
+        ValidateToken(token);
+        return _status switch
+        {
+            WaitStatus.Pending => ValueTaskSourceStatus.Pending,
+            WaitStatus.Succeeded => ValueTaskSourceStatus.Succeeded,
+            WaitStatus.Canceled => ValueTaskSourceStatus.Canceled,
+            _ => ValueTaskSourceStatus.Faulted,
+        };
+    }
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        ValidateToken(token);
+        if (_continuation is not null)
+            throw new InvalidOperationException("A loop wait can be awaited only once.");
+        if (!Loop.IsLoopThread)
+            throw new InvalidOperationException("A loop wait was awaited from a thread that is not the loop's; await it from loop code.");
+        _continuation = continuation;
+        _continuationState = state;
+        // The scheduling context is ignored on purpose: loop waits always resume on the loop.
+        if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0)
+            _executionContext = ExecutionContext.Capture();
+        if (_status != WaitStatus.Pending) Schedule();
+    }
+
+    public void GetResult(short token)
+    {
+        ValidateToken(token);
+        var owner = Owner;
+        if (owner is not null)
+        {
+            if (owner.CurrentWait == this) owner.CurrentWait = null;
+            Owner = null;
+        }
+        Loop.Recorder.Record(LoopEventKind.WaitEnded, owner, Reason);
+        switch (_status)
+        {
+            case WaitStatus.Succeeded: _status = WaitStatus.Idle; return;
+            case WaitStatus.Pending: throw new InvalidOperationException("The wait has not completed yet.");
+            case WaitStatus.Idle: throw new InvalidOperationException("This loop wait was already awaited.");
+            default:
+                var error = _error!;
+                _status = WaitStatus.Idle;
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+                return;
+        }
+    }
+
+    private void ValidateToken(short token)
+    {
+        if (token != _version)
+            throw new InvalidOperationException("This ValueTask was already awaited; a loop wait can be awaited once.");
+    }
+}

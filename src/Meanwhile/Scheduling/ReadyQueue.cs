@@ -1,0 +1,83 @@
+using System.Runtime.CompilerServices;
+
+namespace Meanwhile.Scheduling;
+
+/// <summary>Something the loop runs from its ready queue without allocating a delegate for it.</summary>
+internal interface ILoopWorkItem
+{
+    void Execute();
+}
+
+/// <summary>One entry of the ready queue: a callback and its state, typed by <see cref="Kind"/>.</summary>
+internal readonly struct ReadyItem
+{
+    public enum ItemKind : byte { Action, ActionWithState, PostCallback, WorkItem }
+
+    public readonly object Target;
+    public readonly object? State;
+    public readonly ItemKind Kind;
+
+    public ReadyItem(Action action) { Target = action; State = null; Kind = ItemKind.Action; }
+    public ReadyItem(Action<object?> action, object? state) { Target = action; State = state; Kind = ItemKind.ActionWithState; }
+    private ReadyItem(object target, object? state, ItemKind kind) { Target = target; State = state; Kind = kind; }
+
+    public static ReadyItem FromPost(SendOrPostCallback callback, object? state) => new(callback, state, ItemKind.PostCallback);
+    public ReadyItem(ILoopWorkItem item) { Target = item; State = null; Kind = ItemKind.WorkItem; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Invoke()
+    {
+        // The constructors fix Target's type for each kind, so the casts below cannot fail.
+        switch (Kind)
+        {
+            case ItemKind.Action: Unsafe.As<Action>(Target)(); break;
+            case ItemKind.ActionWithState: Unsafe.As<Action<object?>>(Target)(State); break;
+            case ItemKind.PostCallback: Unsafe.As<SendOrPostCallback>(Target)(State); break;
+            default: Unsafe.As<ILoopWorkItem>(Target).Execute(); break;
+        }
+    }
+}
+
+/// <summary>
+/// The loop's FIFO of runnable work: a growable ring buffer touched only by the loop thread
+/// (other threads go through the loop's posted queue).
+/// </summary>
+internal sealed class ReadyQueue
+{
+    private ReadyItem[] _items = new ReadyItem[256];
+    private int _head;
+    private int _count;
+
+    public int Count => _count;
+
+    public void Enqueue(in ReadyItem item)
+    {
+        if (_count == _items.Length) Grow();
+        _items[(_head + _count) & (_items.Length - 1)] = item;
+        _count++;
+    }
+
+    public ReadyItem Dequeue()
+    {
+        ref ReadyItem slot = ref _items[_head];
+        ReadyItem item = slot;
+        slot = default; // let the GC have what ran
+        _head = (_head + 1) & (_items.Length - 1);
+        _count--;
+        return item;
+    }
+
+    public void Clear()
+    {
+        while (_count > 0) Dequeue();
+    }
+
+    private void Grow()
+    {
+        var bigger = new ReadyItem[_items.Length * 2];
+        for (int i = 0; i < _count; i++)
+            bigger[i] = _items[(_head + i) & (_items.Length - 1)];
+        _items = bigger;
+        _head = 0;
+    }
+}
