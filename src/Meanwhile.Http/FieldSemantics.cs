@@ -1,0 +1,201 @@
+namespace Meanwhile.Http;
+
+/// <summary>
+/// Reads the header fields that decide framing and connection handling (Host, Content-Length,
+/// Transfer-Encoding, Connection, Expect) as each one arrives, and rejects the combinations that open
+/// the door to request smuggling as early as possible.
+/// </summary>
+internal static class FieldSemantics
+{
+    /// <summary>Folds one header field into <paramref name="facts"/>.</summary>
+    /// <returns>An error, or <c>default</c> when the field is acceptable.</returns>
+    internal static HttpParseError Observe(ref FieldFacts facts, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool isRequest)
+    {
+        // Dispatch on length first: almost every field is rejected by one integer compare.
+        switch (name.Length)
+        {
+            case 4 when isRequest && System.Text.Ascii.EqualsIgnoreCase(name, "Host"u8):
+                return ObserveHost(ref facts, value);
+            case 6 when System.Text.Ascii.EqualsIgnoreCase(name, "Expect"u8):
+                facts.ExpectContinue |= ListContains(value, "100-continue"u8);
+                return default;
+            case 10 when System.Text.Ascii.EqualsIgnoreCase(name, "Connection"u8):
+                ObserveConnection(ref facts, value);
+                return default;
+            case 14 when System.Text.Ascii.EqualsIgnoreCase(name, "Content-Length"u8):
+                return ObserveContentLength(ref facts, value);
+            case 17 when System.Text.Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8):
+                return ObserveTransferEncoding(ref facts, value);
+            default:
+                return default;
+        }
+    }
+
+    private static HttpParseError ObserveHost(ref FieldFacts facts, ReadOnlySpan<byte> value)
+    {
+        // RFC 9112 3.2: more than one Host line, or an invalid value, MUST get a 400.
+        if (++facts.HostCount > 1)
+        {
+            return new HttpParseError(HttpParseErrorKind.InvalidHost, "more than one Host header field");
+        }
+
+        if (!IsValidHost(value, portRequired: false))
+        {
+            return new HttpParseError(HttpParseErrorKind.InvalidHost, "invalid Host header field value");
+        }
+
+        return default;
+    }
+
+    /// <summary>Checks uri-host [":" port] (RFC 9110 7.2); an empty Host is allowed (RFC 9112 3.2).</summary>
+    internal static bool IsValidHost(ReadOnlySpan<byte> value, bool portRequired)
+    {
+        if (value.IsEmpty)
+        {
+            return !portRequired;
+        }
+
+        if (value.ContainsAnyExcept(HttpChars.Authority))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> host = value;
+        int bracketEnd = value[0] == (byte)'[' ? value.IndexOf((byte)']') : -1;
+        if (value[0] == (byte)'[' && bracketEnd < 0)
+        {
+            return false;
+        }
+
+        // The port separator is the last colon outside an IP-literal.
+        int colon = value.LastIndexOf(HttpChars.Colon);
+        if (colon > bracketEnd)
+        {
+            ReadOnlySpan<byte> port = value[(colon + 1)..];
+            if (port.ContainsAnyExcept(HttpChars.DigitChars) || (portRequired && port.IsEmpty))
+            {
+                return false;
+            }
+
+            host = value[..colon];
+        }
+        else if (portRequired)
+        {
+            return false;
+        }
+
+        if (host.IsEmpty)
+        {
+            return false;
+        }
+
+        if (bracketEnd >= 0)
+        {
+            // An IP-literal is exactly "[...]"; brackets anywhere else are invalid.
+            return bracketEnd == host.Length - 1 && host[1..^1].IndexOfAny((byte)'[', (byte)']') < 0;
+        }
+
+        return host.IndexOfAny((byte)'[', (byte)']') < 0 && host.IndexOf(HttpChars.Colon) < 0;
+    }
+
+    private static HttpParseError ObserveContentLength(ref FieldFacts facts, ReadOnlySpan<byte> value)
+    {
+        // RFC 9110 8.6: Content-Length = 1*DIGIT. A list ("5, 5") is refused outright: accepting it is how
+        // some servers and proxies came to disagree about where a message ends.
+        if (value.IsEmpty || value.ContainsAnyExcept(HttpChars.DigitChars))
+        {
+            return new HttpParseError(HttpParseErrorKind.InvalidContentLength, "Content-Length is not a single run of digits");
+        }
+
+        long length = 0;
+        foreach (byte digit in value)
+        {
+            int d = digit - '0';
+            if (length > (long.MaxValue - d) / 10)
+            {
+                return new HttpParseError(HttpParseErrorKind.InvalidContentLength, "Content-Length overflows");
+            }
+
+            length = (length * 10) + d;
+        }
+
+        if (facts.ContentLength >= 0 && facts.ContentLength != length)
+        {
+            return new HttpParseError(HttpParseErrorKind.InvalidContentLength, "differing Content-Length values");
+        }
+
+        facts.ContentLength = length;
+        return default;
+    }
+
+    private static HttpParseError ObserveTransferEncoding(ref FieldFacts facts, ReadOnlySpan<byte> value)
+    {
+        facts.HasTransferEncoding = true;
+
+        // Repeated field lines combine into one list (RFC 9110 5.3), so codings are read in arrival order across lines.
+        while (!value.IsEmpty)
+        {
+            int comma = value.IndexOf((byte)',');
+            ReadOnlySpan<byte> element = HttpChars.TrimWhitespace(comma < 0 ? value : value[..comma]);
+            value = comma < 0 ? [] : value[(comma + 1)..];
+            if (element.IsEmpty)
+            {
+                continue; // Empty list elements are ignored (RFC 9110 5.6.1).
+            }
+
+            int semicolon = element.IndexOf((byte)';');
+            ReadOnlySpan<byte> coding = semicolon < 0 ? element : HttpChars.TrimWhitespace(element[..semicolon]);
+            if (!HttpChars.IsToken(coding))
+            {
+                return new HttpParseError(HttpParseErrorKind.InvalidTransferEncoding, "invalid transfer coding name");
+            }
+
+            if (System.Text.Ascii.EqualsIgnoreCase(coding, "chunked"u8))
+            {
+                if (facts.ChunkedSeen)
+                {
+                    return new HttpParseError(HttpParseErrorKind.InvalidTransferEncoding, "chunked applied more than once");
+                }
+
+                if (semicolon >= 0)
+                {
+                    return new HttpParseError(HttpParseErrorKind.InvalidTransferEncoding, "chunked takes no parameters");
+                }
+
+                facts.ChunkedSeen = true;
+                facts.ChunkedLast = true;
+            }
+            else
+            {
+                facts.ChunkedLast = false;
+                facts.OtherCoding = true;
+            }
+        }
+
+        return default;
+    }
+
+    private static void ObserveConnection(ref FieldFacts facts, ReadOnlySpan<byte> value)
+    {
+        foreach (Range range in value.Split((byte)','))
+        {
+            ReadOnlySpan<byte> option = HttpChars.TrimWhitespace(value[range]);
+            facts.ConnectionClose |= System.Text.Ascii.EqualsIgnoreCase(option, "close"u8);
+            facts.ConnectionKeepAlive |= System.Text.Ascii.EqualsIgnoreCase(option, "keep-alive"u8);
+            facts.ConnectionUpgrade |= System.Text.Ascii.EqualsIgnoreCase(option, "upgrade"u8);
+        }
+    }
+
+    private static bool ListContains(ReadOnlySpan<byte> list, ReadOnlySpan<byte> member)
+    {
+        foreach (Range range in list.Split((byte)','))
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(HttpChars.TrimWhitespace(list[range]), member))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

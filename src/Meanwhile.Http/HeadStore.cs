@@ -1,0 +1,120 @@
+using System.Buffers;
+
+namespace Meanwhile.Http;
+
+/// <summary>A slice of <see cref="HeadStore"/> bytes, by offset, so it stays valid when the store grows.</summary>
+internal readonly record struct Segment(int Start, int Length);
+
+/// <summary>Where one field line's name and (trimmed) value sit in the store.</summary>
+internal readonly record struct FieldEntry(Segment Name, Segment Value);
+
+/// <summary>
+/// The bytes of one message's head (start line, header and trailer field lines, as received) and the
+/// positions of its parts. The parser copies head bytes here because a caller's read buffer does not
+/// outlive the read, while the head must (an echo, a router, a handler read it later).
+/// </summary>
+/// <remarks>Buffers come from the shared pool and are reused message after message, so a warm connection allocates nothing.</remarks>
+internal sealed class HeadStore
+{
+    private const int InitialBytes = 1024;
+    private const int InitialFields = 16;
+
+    private byte[] bytes = [];
+    private FieldEntry[] fields = [];
+
+    /// <summary>Bytes stored so far.</summary>
+    internal int Length { get; private set; }
+
+    /// <summary>Field lines of the header section.</summary>
+    internal int HeaderCount { get; private set; }
+
+    /// <summary>Field lines of the trailer section (stored after the header fields).</summary>
+    internal int TrailerCount { get; private set; }
+
+    /// <summary>The stored bytes at <paramref name="segment"/>.</summary>
+    internal ReadOnlySpan<byte> this[Segment segment] => bytes.AsSpan(segment.Start, segment.Length);
+
+    /// <summary>The stored bytes from <paramref name="start"/>, <paramref name="length"/> long.</summary>
+    internal ReadOnlySpan<byte> Slice(int start, int length) => bytes.AsSpan(start, length);
+
+    /// <summary>The field entry at <paramref name="index"/> (headers first, then trailers).</summary>
+    internal ref readonly FieldEntry Field(int index) => ref fields[index];
+
+    /// <summary>Copies <paramref name="data"/> to the end of the store.</summary>
+    internal void Append(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
+        int needed = Length + data.Length;
+        if (needed > bytes.Length)
+        {
+            Grow(needed);
+        }
+
+        data.CopyTo(bytes.AsSpan(Length));
+        Length = needed;
+    }
+
+    /// <summary>Drops stored bytes from <paramref name="length"/> on (used to forget empty lines before a request line).</summary>
+    internal void Truncate(int length) => Length = length;
+
+    /// <summary>Records a header field line.</summary>
+    internal void AddHeader(FieldEntry entry)
+    {
+        AddEntry(HeaderCount, entry);
+        HeaderCount++;
+    }
+
+    /// <summary>Records a trailer field line.</summary>
+    internal void AddTrailer(FieldEntry entry)
+    {
+        AddEntry(HeaderCount + TrailerCount, entry);
+        TrailerCount++;
+    }
+
+    /// <summary>Forgets the previous message; keeps the buffers for the next one.</summary>
+    internal void Clear()
+    {
+        Length = 0;
+        HeaderCount = 0;
+        TrailerCount = 0;
+    }
+
+    /// <summary>Returns the byte buffer to the pool (an idle connection then holds no head memory).</summary>
+    internal void Release()
+    {
+        Clear();
+        byte[] old = bytes;
+        bytes = [];
+        fields = [];
+        if (old.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(old);
+        }
+    }
+
+    private void AddEntry(int index, FieldEntry entry)
+    {
+        if (index == fields.Length)
+        {
+            Array.Resize(ref fields, Math.Max(InitialFields, fields.Length * 2));
+        }
+
+        fields[index] = entry;
+    }
+
+    private void Grow(int needed)
+    {
+        byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(InitialBytes, bytes.Length * 2)));
+        bytes.AsSpan(0, Length).CopyTo(larger);
+        byte[] old = bytes;
+        bytes = larger;
+        if (old.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(old);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using System.Buffers;
+
+namespace Meanwhile.Http;
+
+/// <summary>The byte classes of RFC 9110/9112 as vectorized search sets, so validation is one IndexOfAnyExcept per element.</summary>
+internal static class HttpChars
+{
+    internal const byte CR = (byte)'\r';
+    internal const byte LF = (byte)'\n';
+    internal const byte SP = (byte)' ';
+    internal const byte HTAB = (byte)'\t';
+    internal const byte Colon = (byte)':';
+
+    private const string Alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    private const string Digit = "0123456789";
+
+    /// <summary>tchar (RFC 9110 5.6.2): what method names, field names, coding names and extension names are made of.</summary>
+    internal static readonly SearchValues<byte> Token = SearchValues.Create("!#$%&'*+-.^_`|~"u8.ToArray().Concat(Ascii(Alpha + Digit)).ToArray());
+
+    /// <summary>field-vchar plus SP and HTAB (RFC 9110 5.5): VCHAR and obs-text; no other control byte, no DEL.</summary>
+    internal static readonly SearchValues<byte> FieldValue = SearchValues.Create(Range(0x20, 0x7E).Concat(Range(0x80, 0xFF)).Append(HTAB).ToArray());
+
+    /// <summary>Bytes a request-target may hold: VCHAR and obs-text. Stricter URI grammar is left to the router; CTLs, SP and DEL are never allowed.</summary>
+    internal static readonly SearchValues<byte> Target = SearchValues.Create(Range(0x21, 0x7E).Concat(Range(0x80, 0xFF)).ToArray());
+
+    /// <summary>reg-name, IPv4 and IP-literal bytes plus ':' for the port (RFC 3986 3.2.2): what a Host value or an authority-form target may hold.</summary>
+    internal static readonly SearchValues<byte> Authority = SearchValues.Create(Ascii(Alpha + Digit + "-._~!$&'()*+,;=%:[]"));
+
+    /// <summary>Scheme characters after the first letter (RFC 3986 3.1).</summary>
+    internal static readonly SearchValues<byte> SchemeTail = SearchValues.Create(Ascii(Alpha + Digit + "+-."));
+
+    /// <summary>Hexadecimal digits, for chunk sizes.</summary>
+    internal static readonly SearchValues<byte> HexDigit = SearchValues.Create(Ascii(Digit + "ABCDEFabcdef"));
+
+    /// <summary>Decimal digits, for Content-Length and status codes.</summary>
+    internal static readonly SearchValues<byte> DigitChars = SearchValues.Create(Ascii(Digit));
+
+    /// <summary>SP and HTAB: optional whitespace (OWS, BWS).</summary>
+    internal static readonly SearchValues<byte> Whitespace = SearchValues.Create([SP, HTAB]);
+
+    /// <summary>True when <paramref name="value"/> is a non-empty token.</summary>
+    internal static bool IsToken(ReadOnlySpan<byte> value) => !value.IsEmpty && !value.ContainsAnyExcept(Token);
+
+    /// <summary>True for SP and HTAB.</summary>
+    internal static bool IsWhitespace(byte b) => b == SP || b == HTAB;
+
+    /// <summary>Removes leading and trailing SP/HTAB (OWS), which RFC 9112 5.1 says are not part of a field value.</summary>
+    internal static ReadOnlySpan<byte> TrimWhitespace(ReadOnlySpan<byte> value)
+    {
+        int start = value.IndexOfAnyExcept(Whitespace);
+        if (start < 0)
+        {
+            return [];
+        }
+
+        int end = value.LastIndexOfAnyExcept(Whitespace);
+        return value[start..(end + 1)];
+    }
+
+    private static byte[] Ascii(string chars) => System.Text.Encoding.ASCII.GetBytes(chars);
+
+    private static IEnumerable<byte> Range(int first, int last)
+    {
+        for (int b = first; b <= last; b++)
+        {
+            yield return (byte)b;
+        }
+    }
+}

@@ -1,0 +1,76 @@
+namespace Meanwhile.Http;
+
+/// <summary>The field lines of a header or trailer section, in arrival order, repeated names kept apart.</summary>
+/// <remarks>A view over the parser's storage: valid until the parser starts the next message.</remarks>
+public readonly struct HttpFieldList
+{
+    private readonly HeadStore? store;
+    private readonly int first;
+
+    internal HttpFieldList(HeadStore store, int first, int count)
+    {
+        this.store = store;
+        this.first = first;
+        Count = count;
+    }
+
+    /// <summary>How many field lines the section has.</summary>
+    public int Count { get; }
+
+    /// <summary>The field line at <paramref name="index"/>, in arrival order.</summary>
+    /// <param name="index">From 0 to <see cref="Count"/> - 1.</param>
+    public HttpField this[int index]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(index);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+            ref readonly FieldEntry entry = ref store!.Field(first + index);
+            return new HttpField(store[entry.Name], store[entry.Value]);
+        }
+    }
+
+    /// <summary>Finds the first field named <paramref name="name"/> (ASCII case-insensitive).</summary>
+    /// <param name="name">The field name to look for.</param>
+    /// <param name="value">The first matching value, or empty.</param>
+    /// <returns>Whether a field with that name exists.</returns>
+    public bool TryGetValue(ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            ref readonly FieldEntry entry = ref store!.Field(first + i);
+            if (System.Text.Ascii.EqualsIgnoreCase(store[entry.Name], name))
+            {
+                value = store[entry.Value];
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+
+    /// <summary>Enumerates the field lines in arrival order without allocating.</summary>
+    /// <returns>An enumerator for <c>foreach</c>.</returns>
+    public Enumerator GetEnumerator() => new(this);
+
+    /// <summary>Walks a <see cref="HttpFieldList"/> in arrival order.</summary>
+    public ref struct Enumerator
+    {
+        private readonly HttpFieldList list;
+        private int index;
+
+        internal Enumerator(HttpFieldList list)
+        {
+            this.list = list;
+            index = -1;
+        }
+
+        /// <summary>The current field line.</summary>
+        public readonly HttpField Current => list[index];
+
+        /// <summary>Moves to the next field line.</summary>
+        /// <returns>False after the last one.</returns>
+        public bool MoveNext() => ++index < list.Count;
+    }
+}

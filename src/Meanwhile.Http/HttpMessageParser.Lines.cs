@@ -1,0 +1,206 @@
+namespace Meanwhile.Http;
+
+/// <content>The head and trailer sections: lines copied into the head store, then judged one whole line at a time.</content>
+public abstract partial class HttpMessageParser
+{
+    // Returned by internal steps that changed state and want the main loop to go on.
+    private const HttpParseStatus Continue = (HttpParseStatus)255;
+
+    private bool crPending;
+    private int lineStart;
+    private int sectionBytes;
+    private int skippedBytes;
+
+    private HttpParseStatus ParseLines(ReadOnlySpan<byte> input, ref int pos)
+    {
+        while (true)
+        {
+            ReadOnlySpan<byte> rest = input[pos..];
+            if (rest.IsEmpty)
+            {
+                return HttpParseStatus.NeedMoreData;
+            }
+
+            int lineLength = store.Length - lineStart;
+
+            // A field line starting with SP/HTAB is obs-fold (or, first of all, whitespace before the first field):
+            // refused at once (RFC 9112 5.2, 2.2) rather than when its line ends, so nothing after it is read.
+            if (state != State.StartLine && lineLength == 0 && !crPending && HttpChars.IsWhitespace(rest[0]))
+            {
+                return Fail(
+                    HttpParseErrorKind.InvalidField,
+                    state == State.Fields && store.HeaderCount == 0 ? "whitespace before the first header field" : "obs-fold (line folding) in a field line");
+            }
+
+            LineScanner.Outcome outcome = LineScanner.Scan(rest, ref crPending, out int count);
+            if (outcome is LineScanner.Outcome.BareCR or LineScanner.Outcome.BareLF)
+            {
+                return Fail(
+                    state == State.StartLine ? StartLineErrorKind : HttpParseErrorKind.InvalidField,
+                    outcome == LineScanner.Outcome.BareCR ? "bare CR (CR not followed by LF)" : "bare LF (line not ended by CRLF)");
+            }
+
+            int newLength = lineLength + count;
+            if (state == State.StartLine)
+            {
+                int content = outcome == LineScanner.Outcome.LineEnd ? newLength - 2 : (crPending ? newLength - 1 : newLength);
+                if (content > Limits.MaxStartLineBytes)
+                {
+                    return Fail(HttpParseErrorKind.StartLineTooLong, IsRequest ? "request line too long" : "status line too long");
+                }
+            }
+            else
+            {
+                sectionBytes += count;
+                if (sectionBytes > Limits.MaxHeaderSectionBytes)
+                {
+                    return Fail(HttpParseErrorKind.HeaderSectionTooLarge, state == State.Fields ? "header section too large" : "trailer section too large");
+                }
+            }
+
+            store.Append(rest[..count]);
+            pos += count;
+            if (outcome == LineScanner.Outcome.Partial)
+            {
+                return HttpParseStatus.NeedMoreData;
+            }
+
+            int offset = lineStart;
+            ReadOnlySpan<byte> line = store.Slice(offset, newLength - 2);
+            lineStart = store.Length;
+            HttpParseStatus status = state switch
+            {
+                State.StartLine => OnStartLine(line, offset),
+                State.Fields => line.IsEmpty ? OnHeadEnd() : OnFieldLine(line, offset, trailer: false),
+                _ => line.IsEmpty ? OnTrailersEnd() : OnFieldLine(line, offset, trailer: true),
+            };
+
+            if (status != Continue)
+            {
+                return status;
+            }
+        }
+    }
+
+    private HttpParseStatus OnStartLine(ReadOnlySpan<byte> line, int offset)
+    {
+        if (line.IsEmpty)
+        {
+            // RFC 9112 2.2: ignore empty lines before a start line (a client's stray CRLF after a body);
+            // bounded so a stream of CRLFs cannot keep a connection busy for ever.
+            skippedBytes += 2;
+            if (skippedBytes > Limits.MaxStartLineBytes)
+            {
+                return Fail(StartLineErrorKind, "too many empty lines before the start line");
+            }
+
+            store.Truncate(0);
+            lineStart = 0;
+            return Continue;
+        }
+
+        HttpParseError lineError = ParseStartLine(line, offset);
+        if (lineError.IsError)
+        {
+            return Fail(lineError);
+        }
+
+        state = State.Fields;
+        sectionBytes = 0;
+        return Continue;
+    }
+
+    private HttpParseStatus OnFieldLine(ReadOnlySpan<byte> line, int offset, bool trailer)
+    {
+        int colon = line.IndexOf(HttpChars.Colon);
+        if (colon < 0)
+        {
+            return Fail(HttpParseErrorKind.InvalidField, "field line without a colon");
+        }
+
+        ReadOnlySpan<byte> name = line[..colon];
+        if (name.IsEmpty)
+        {
+            return Fail(HttpParseErrorKind.InvalidField, "empty field name");
+        }
+
+        if (HttpChars.IsWhitespace(name[^1]))
+        {
+            // RFC 9112 5.1: MUST be answered with 400, since proxies disagree on what such a name means.
+            return Fail(HttpParseErrorKind.InvalidField, "whitespace before colon in header field");
+        }
+
+        if (name.ContainsAnyExcept(HttpChars.Token))
+        {
+            return Fail(HttpParseErrorKind.InvalidField, "invalid character in field name");
+        }
+
+        ReadOnlySpan<byte> rawValue = line[(colon + 1)..];
+        if (rawValue.ContainsAnyExcept(HttpChars.FieldValue))
+        {
+            return Fail(HttpParseErrorKind.InvalidField, "control character in field value");
+        }
+
+        int valueStart = rawValue.IndexOfAnyExcept(HttpChars.Whitespace);
+        int valueLength = valueStart < 0 ? 0 : rawValue.LastIndexOfAnyExcept(HttpChars.Whitespace) - valueStart + 1;
+        valueStart = valueStart < 0 ? rawValue.Length : valueStart;
+        ReadOnlySpan<byte> value = rawValue.Slice(valueStart, valueLength);
+
+        if ((trailer ? store.TrailerCount : store.HeaderCount) >= Limits.MaxFieldCount)
+        {
+            return Fail(HttpParseErrorKind.TooManyFields, trailer ? "too many trailer fields" : "too many header fields");
+        }
+
+        var entry = new FieldEntry(new Segment(offset, colon), new Segment(offset + colon + 1 + valueStart, valueLength));
+        if (trailer)
+        {
+            // Trailer fields never change framing or routing (RFC 9110 6.5.1), so they are stored but not interpreted.
+            store.AddTrailer(entry);
+            return Continue;
+        }
+
+        HttpParseError fieldError = FieldSemantics.Observe(ref head.Facts, name, value, IsRequest);
+        if (fieldError.IsError)
+        {
+            return Fail(fieldError);
+        }
+
+        store.AddHeader(entry);
+        return Continue;
+    }
+
+    private HttpParseStatus OnHeadEnd()
+    {
+        head.HeadLength = store.Length;
+        HttpParseError headError = CompleteHead();
+        if (headError.IsError)
+        {
+            return Fail(headError);
+        }
+
+        switch (head.Framing)
+        {
+            case HttpBodyFraming.ContentLength:
+                bodyRemaining = head.ContentLength;
+                state = State.FixedBody;
+                break;
+            case HttpBodyFraming.Chunked:
+                state = State.ChunkSizeLine;
+                break;
+            case HttpBodyFraming.UntilClose:
+                state = State.UntilClose;
+                break;
+            default:
+                state = State.NoBody;
+                break;
+        }
+
+        return HttpParseStatus.HeadComplete;
+    }
+
+    private HttpParseStatus OnTrailersEnd()
+    {
+        state = State.MessageDone;
+        return HttpParseStatus.MessageComplete;
+    }
+}

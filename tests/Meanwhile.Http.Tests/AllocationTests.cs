@@ -1,0 +1,95 @@
+using System.Buffers;
+using Meanwhile.Http.Tests.Support;
+
+namespace Meanwhile.Http.Tests;
+
+/// <summary>
+/// A warm parser allocates nothing per message. Allocation counts are deterministic (unlike timings), so this
+/// is a correctness check of the design, not a performance assertion.
+/// </summary>
+public sealed class AllocationTests
+{
+    private static readonly byte[] Pipeline = Latin1.Bytes(
+        "POST /upload?x=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: test\r\nConnection: keep-alive\r\nExpect: 100-continue\r\n"
+        + "Transfer-Encoding: chunked\r\n\r\n5;ext=\"v\"\r\nhello\r\n0\r\nTrailer: t\r\n\r\n"
+        + "GET /a HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n"
+        + "PUT /b HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\n\r\nabc");
+
+    [Fact]
+    public void Warm_request_parser_allocates_nothing_per_message()
+    {
+        using var parser = new HttpRequestParser();
+        long bodyBytes = ParseAll(parser, Pipeline, pieceLength: Pipeline.Length);
+        ParseAll(parser, Pipeline, pieceLength: 7);
+
+        long total = 0;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            total += ParseAll(parser, Pipeline, pieceLength: Pipeline.Length);
+            total += ParseAll(parser, Pipeline, pieceLength: 7);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(200 * bodyBytes, total);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void Warm_response_parser_allocates_nothing_per_message()
+    {
+        byte[] raw = Latin1.Bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nServer: x\r\n\r\nokHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+        using var parser = new HttpResponseParser();
+        ParseAll(parser, raw, 5);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            ParseAll(parser, raw, 5);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Echo_json_writer_allocates_nothing_into_a_reused_buffer()
+    {
+        using var parser = new HttpRequestParser();
+        parser.Parse(Latin1.Bytes("GET /caf\u00e9 HTTP/1.1\r\nHost: x\r\nX-Q: \"quoted\"\r\n\r\n"), out _, out _);
+        var output = new ArrayBufferWriter<byte>(4096);
+        HttpEchoJsonWriter.Write(parser.Head, "body"u8, output);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            output.ResetWrittenCount();
+            HttpEchoJsonWriter.Write(parser.Head, "body"u8, output);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static long ParseAll(HttpMessageParser parser, byte[] raw, int pieceLength)
+    {
+        long body = 0;
+        for (int at = 0; at < raw.Length; at += pieceLength)
+        {
+            ReadOnlySpan<byte> data = raw.AsSpan(at, Math.Min(pieceLength, raw.Length - at));
+            while (true)
+            {
+                HttpParseStatus status = parser.Parse(data, out int consumed, out ReadOnlySpan<byte> piece);
+                data = data[consumed..];
+                body += piece.Length;
+                if (status == HttpParseStatus.NeedMoreData)
+                {
+                    break;
+                }
+
+                if (status == HttpParseStatus.Error)
+                {
+                    throw new InvalidOperationException(parser.Error.ToString());
+                }
+            }
+        }
+
+        return body;
+    }
+}
