@@ -1,0 +1,189 @@
+using System.Diagnostics;
+
+namespace Meanwhile.Tests;
+
+public class TimerTests
+{
+    [Fact]
+    public void Timers_never_fire_early_and_fire_in_deadline_order_on_the_real_clock()
+    {
+        var fired = new List<(int Id, long Deadline, long FiredAt)>();
+        var deadlines = new Dictionary<int, long>();
+        Loops.Run(async loop =>
+        {
+            var random = new Random(1234);
+            for (int i = 0; i < 200; i++)
+            {
+                int id = i;
+                var handle = loop.CallLater(TimeSpan.FromMilliseconds(random.Next(0, 150)) + TimeSpan.FromTicks(random.Next(0, 10_000)),
+                    () => fired.Add((id, deadlines[id], loop.Time.GetTimestamp())));
+                deadlines[id] = handle.Deadline;
+            }
+            await loop.Delay(TimeSpan.FromMilliseconds(200));
+        });
+        Assert.Equal(200, fired.Count);
+        Assert.All(fired, f => Assert.True(f.FiredAt >= f.Deadline, $"timer {f.Id} fired {f.Deadline - f.FiredAt} ticks early"));
+        // In deadline order; equal deadlines in creation order (ids were created in order).
+        var expected = fired.OrderBy(f => f.Deadline).ThenBy(f => f.Id).Select(f => f.Id);
+        Assert.Equal(expected, fired.Select(f => f.Id));
+    }
+
+    [Fact]
+    public void Timers_with_equal_deadlines_fire_in_creation_order()
+    {
+        var order = new List<int>();
+        Loops.RunVirtual(async (loop, _) =>
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                int n = i;
+                loop.CallLater(TimeSpan.FromSeconds(1), () => order.Add(n));
+            }
+            await loop.Delay(TimeSpan.FromSeconds(2));
+        });
+        Assert.Equal(Enumerable.Range(0, 10), order);
+    }
+
+    [Fact]
+    public void The_virtual_clock_jumps_so_a_30_second_timeout_takes_milliseconds()
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var clock = Loops.RunVirtual(async (loop, _) =>
+        {
+            await Assert.ThrowsAsync<TimeoutException>(() =>
+                loop.WithTimeout(TimeSpan.FromSeconds(30), token => loop.Delay(TimeSpan.FromMinutes(5), token).AsTask()));
+        });
+        Assert.Equal(TimeSpan.FromSeconds(30), clock.Elapsed);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"took {stopwatch.Elapsed} of real time");
+    }
+
+    [Fact]
+    public void Virtual_time_is_exact_and_repeatable()
+    {
+        string Trace()
+        {
+            var log = new List<string>();
+            Loops.RunVirtual(async (loop, clock) =>
+            {
+                async Task Worker(string name, double seconds, int times)
+                {
+                    for (int i = 0; i < times; i++)
+                    {
+                        await loop.Delay(TimeSpan.FromSeconds(seconds));
+                        log.Add($"{clock.Elapsed.TotalSeconds:0.###} {name}{i}");
+                    }
+                }
+                await loop.WhenAll(loop.Spawn(() => Worker("a", 0.3, 5)), loop.Spawn(() => Worker("b", 0.5, 3)));
+            });
+            return string.Join(",", log);
+        }
+        var first = Trace();
+        Assert.Equal(first, Trace());
+        // At 1.5 s both are due: b2's timer was set first (at 1.0 s, a4's at 1.2 s), so it fires first.
+        Assert.Equal("0.3 a0,0.5 b0,0.6 a1,0.9 a2,1 b1,1.2 a3,1.5 b2,1.5 a4", first);
+    }
+
+    [Fact]
+    public void The_virtual_clock_does_not_jump_while_a_worker_runs()
+    {
+        Loops.RunVirtual(async (loop, clock) =>
+        {
+            using var gate = new ManualResetEventSlim();
+            var timeout = loop.Spawn(async () => { await loop.Delay(TimeSpan.FromSeconds(10)); return "timer"; });
+            var work = loop.RunOnWorker(() => { gate.Wait(); return "worker"; });
+            _ = Task.Run(async () => { await Task.Delay(100); gate.Set(); });
+            var first = await loop.WhenAny(timeout, work);
+            Assert.Same(work, first);
+            Assert.Equal(TimeSpan.Zero, clock.Elapsed);
+            timeout.Cancel();
+        });
+    }
+
+    [Fact]
+    public void Advancing_the_clock_from_another_thread_wakes_the_loop()
+    {
+        var clock = new VirtualClock { AutoAdvance = false };
+        Loops.Run(async loop =>
+        {
+            _ = Task.Run(async () =>
+            {
+                await Task.Delay(50);
+                clock.Advance(TimeSpan.FromSeconds(5));
+            });
+            await loop.Delay(TimeSpan.FromSeconds(5));
+            Assert.Equal(TimeSpan.FromSeconds(5), clock.Elapsed);
+        }, new EventLoopOptions { TimeProvider = clock });
+    }
+
+    [Fact]
+    public void TimeProvider_timers_of_the_virtual_clock_fire_as_the_loop_advances()
+    {
+        Loops.RunVirtual(async (loop, clock) =>
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3), clock);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop.Delay(TimeSpan.FromSeconds(100), cts.Token).AsTask());
+            Assert.Equal(TimeSpan.FromSeconds(3), clock.Elapsed);
+        });
+    }
+
+    [Fact]
+    public void A_delay_ends_early_when_its_token_is_cancelled_from_another_thread()
+    {
+        Loops.Run(async loop =>
+        {
+            using var cts = new CancellationTokenSource();
+            _ = Task.Run(async () => { await Task.Delay(30); cts.Cancel(); });
+            var e = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop.Delay(TimeSpan.FromMinutes(1), cts.Token).AsTask());
+            Assert.Equal(cts.Token, e.CancellationToken);
+        });
+    }
+
+    [Fact]
+    public void CallLater_can_be_cancelled_before_it_runs()
+    {
+        var log = new List<string>();
+        Loops.RunVirtual(async (loop, _) =>
+        {
+            var cancelled = loop.CallLater(TimeSpan.FromSeconds(1), () => log.Add("cancelled"));
+            loop.CallLater(TimeSpan.FromSeconds(2), () => log.Add("kept"));
+            cancelled.Cancel();
+            await loop.Delay(TimeSpan.FromSeconds(3));
+        });
+        Assert.Equal(["kept"], log);
+    }
+
+    [Fact]
+    public void Delay_zero_lets_the_other_tasks_run_first()
+    {
+        var log = new List<string>();
+        Loops.Run(async loop =>
+        {
+            var other = loop.Spawn(async () => { log.Add("other"); await loop.Yield(); });
+            await loop.Delay(TimeSpan.Zero);
+            log.Add("after delay 0");
+            await other;
+        });
+        Assert.Equal(["other", "after delay 0"], log);
+    }
+
+    [Fact]
+    public void Many_timers_added_and_cancelled_fire_in_deadline_order()
+    {
+        // Cancelling half of many timers exercises removal from the middle of the heap.
+        var fired = new List<long>();
+        Loops.RunVirtual(async (loop, clock) =>
+        {
+            var handles = new List<Timers.TimerHandle>();
+            var random = new Random(7);
+            for (int i = 0; i < 20_000; i++)
+            {
+                long ms = random.Next(1, 100_000);
+                handles.Add(loop.CallLater(TimeSpan.FromMilliseconds(ms), () => fired.Add(clock.Elapsed.Ticks)));
+            }
+            for (int i = 0; i < handles.Count; i += 2) handles[i].Cancel();
+            await loop.Delay(TimeSpan.FromSeconds(101));
+        });
+        Assert.Equal(10_000, fired.Count);
+        Assert.True(fired.SequenceEqual(fired.Order()));
+    }
+}
