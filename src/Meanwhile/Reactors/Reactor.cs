@@ -37,6 +37,12 @@ internal abstract class Reactor : IDisposable
 
     public abstract void Dispose();
 
+    /// <summary>Opens a connected stream socket to <paramref name="endpoint"/> (loop thread).</summary>
+    public abstract ValueTask<SocketStream> ConnectAsync(EventLoop loop, System.Net.EndPoint endpoint, SocketStreamOptions options, CancellationToken cancellationToken);
+
+    /// <summary>Binds and listens on <paramref name="endpoint"/> (loop thread).</summary>
+    public abstract Streams.ListenerTransport Listen(EventLoop loop, System.Net.EndPoint endpoint, ListenOptions options);
+
     /// <summary>Makes the reactor asked for; <see cref="ReactorKind.Default"/> honours <c>MEANWHILE_REACTOR</c>.</summary>
     public static Reactor Create(EventLoop loop, ReactorKind kind)
     {

@@ -27,9 +27,11 @@ internal sealed unsafe class EpollReactor : Reactor
     private readonly Stack<int> _freeSlots = new();
     private int _disposed;
 
+    private readonly EventLoop _loop;
+
     public EpollReactor(EventLoop loop)
     {
-        _ = loop;
+        _loop = loop;
         // O_CLOEXEC-style flags so child processes never inherit the loop's descriptors.
         _epoll = epoll_create1(EPOLL_CLOEXEC);
         if (_epoll < 0) throw new SystemCallException("epoll_create1", LastErrno);
@@ -110,7 +112,13 @@ internal sealed unsafe class EpollReactor : Reactor
         }
     }
 
-    public override IoRegistration Register(int descriptor) => Register(descriptor, loop: EventLoop.Current);
+    public override ValueTask<SocketStream> ConnectAsync(EventLoop loop, System.Net.EndPoint endpoint, SocketStreamOptions options, CancellationToken cancellationToken) =>
+        LinuxSockets.ConnectAsync(loop, endpoint, options, cancellationToken);
+
+    public override Streams.ListenerTransport Listen(EventLoop loop, System.Net.EndPoint endpoint, ListenOptions options) =>
+        LinuxSockets.Listen(loop, endpoint, options);
+
+    public override IoRegistration Register(int descriptor) => Register(descriptor, _loop);
 
     private IoRegistration Register(int descriptor, EventLoop loop)
     {

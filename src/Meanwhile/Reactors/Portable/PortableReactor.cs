@@ -21,6 +21,12 @@ internal sealed class PortableReactor : Reactor
         _wake.Set();
     }
 
+    public override ValueTask<SocketStream> ConnectAsync(EventLoop loop, System.Net.EndPoint endpoint, SocketStreamOptions options, CancellationToken cancellationToken) =>
+        PortableSockets.ConnectAsync(loop, endpoint, options, cancellationToken);
+
+    public override Streams.ListenerTransport Listen(EventLoop loop, System.Net.EndPoint endpoint, ListenOptions options) =>
+        PortableSockets.Listen(loop, endpoint, options);
+
     public override void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;

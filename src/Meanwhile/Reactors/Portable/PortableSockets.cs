@@ -1,0 +1,202 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Meanwhile.Diagnostics;
+using Meanwhile.Streams;
+
+namespace Meanwhile.Reactors.Portable;
+
+/// <summary>
+/// A stream over a .NET <see cref="Socket"/> for the portable reactor. The socket engine completes operations on
+/// its own threads; awaiting them from loop code brings the continuation back through the loop's
+/// SynchronizationContext. While an operation is pending it counts as a wait on the outside world.
+/// </summary>
+internal sealed class PortableSocketTransport(EventLoop loop, Socket socket) : StreamTransport, ISocketTransport
+{
+    private string? _description;
+
+    public EndPoint? LocalEndPoint => socket.LocalEndPoint;
+
+    public EndPoint? RemoteEndPoint => socket.AddressFamily == AddressFamily.Unix && socket.RemoteEndPoint is UnixDomainSocketEndPoint { } u && u.ToString() is "" ? null : socket.RemoteEndPoint;
+
+    public override string Description => _description ??= $"{(socket.AddressFamily == AddressFamily.Unix ? "unix" : "tcp")} {socket.LocalEndPoint} <-> {socket.RemoteEndPoint}";
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        using var wait = PortableWait.Begin(loop, cancellationToken, out var token);
+        try
+        {
+            return await socket.ReceiveAsync(buffer, SocketFlags.None, token);
+        }
+        catch (SocketException e) { throw SystemErrors.From("recv", e, Description); }
+        catch (ObjectDisposedException) { throw new ObjectDisposedException(Description); }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        using var wait = PortableWait.Begin(loop, cancellationToken, out var token);
+        try
+        {
+            while (!data.IsEmpty)
+            {
+                int sent = await socket.SendAsync(data, SocketFlags.None, token);
+                data = data[sent..];
+            }
+        }
+        catch (SocketException e) { throw SystemErrors.From("send", e, Description); }
+        catch (ObjectDisposedException) { throw new ObjectDisposedException(Description); }
+    }
+
+    public override void ShutdownWrite()
+    {
+        try { socket.Shutdown(SocketShutdown.Send); }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.NotConnected) { }
+        catch (SocketException e) { throw SystemErrors.From("shutdown", e, Description); }
+    }
+
+    public override ValueTask CloseAsync()
+    {
+        socket.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>
+/// A pending operation of the portable reactor, as the loop sees it: counted as a wait on the outside world (so a
+/// virtual clock does not jump over it), shown in introspection, and cancelled with the calling task.
+/// </summary>
+internal readonly struct PortableWait : IDisposable
+{
+    private readonly EventLoop _loop;
+    private readonly LoopTask? _owner;
+    private readonly CancellationTokenSource? _linked;
+
+    private PortableWait(EventLoop loop, LoopTask? owner, CancellationTokenSource? linked)
+    {
+        _loop = loop;
+        _owner = owner;
+        _linked = linked;
+    }
+
+    public static PortableWait Begin(EventLoop loop, CancellationToken cancellationToken, out CancellationToken token)
+    {
+        var owner = LoopTask.CurrentOn(loop);
+        CancellationTokenSource? linked = null;
+        token = cancellationToken;
+        if (owner is not null)
+        {
+            // The calling task's cancellation must reach the socket operation too.
+            if (cancellationToken.CanBeCanceled)
+            {
+                linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, owner.Token);
+                token = linked.Token;
+            }
+            else token = owner.Token;
+        }
+        loop.ExternalWaits++;
+        loop.Recorder.Record(LoopEventKind.WaitStarted, owner, new WaitReason(WaitKind.Socket));
+        return new PortableWait(loop, owner, linked);
+    }
+
+    public void Dispose()
+    {
+        _loop.ExternalWaits--;
+        _loop.Recorder.Record(LoopEventKind.WaitEnded, _owner, new WaitReason(WaitKind.Socket));
+        _linked?.Dispose();
+    }
+}
+
+/// <summary>Connect and listen for the portable reactor.</summary>
+internal static class PortableSockets
+{
+    public static async ValueTask<SocketStream> ConnectAsync(EventLoop loop, EndPoint endpoint, SocketStreamOptions options, CancellationToken cancellationToken)
+    {
+        var socket = NewSocket(endpoint);
+        try
+        {
+            Apply(socket, endpoint, options);
+            using (PortableWait.Begin(loop, cancellationToken, out var token))
+                await socket.ConnectAsync(endpoint, token);
+            var transport = new PortableSocketTransport(loop, socket);
+            return new SocketStream(loop, transport, transport);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw SystemErrors.From("connect", e, endpoint.ToString());
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public static ListenerTransport Listen(EventLoop loop, EndPoint endpoint, ListenOptions options)
+    {
+        var socket = NewSocket(endpoint);
+        try
+        {
+            if (endpoint.AddressFamily != AddressFamily.Unix)
+            {
+                // Raw options: on Linux, .NET's ReuseAddress sets SO_REUSEPORT as well, which would let a second
+                // listener share the port silently instead of failing with EADDRINUSE.
+                if (OperatingSystem.IsLinux())
+                {
+                    if (options.ReuseAddress) socket.SetRawSocketOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
+                    if (options.ReusePort) socket.SetRawSocketOption(1 /* SOL_SOCKET */, 15 /* SO_REUSEPORT */, BitConverter.GetBytes(1));
+                }
+                else socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, options.ReuseAddress || options.ReusePort);
+            }
+            socket.Bind(endpoint);
+            socket.Listen(options.Backlog);
+            return new PortableListener(loop, socket, options.Accepted);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw SystemErrors.From(e.SocketErrorCode == SocketError.AddressAlreadyInUse ? "bind" : "listen", e, endpoint.ToString());
+        }
+    }
+
+    private static Socket NewSocket(EndPoint endpoint) =>
+        new(endpoint.AddressFamily, SocketType.Stream, endpoint.AddressFamily == AddressFamily.Unix ? ProtocolType.Unspecified : ProtocolType.Tcp);
+
+    public static void Apply(Socket socket, EndPoint? endpoint, SocketStreamOptions options)
+    {
+        if (socket.AddressFamily == AddressFamily.Unix) return;
+        socket.NoDelay = options.NoDelay;
+        if (!options.KeepAlive) return;
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        if (options.KeepAliveIdle is { } idle) socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, (int)Math.Ceiling(idle.TotalSeconds));
+        if (options.KeepAliveInterval is { } interval) socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, (int)Math.Ceiling(interval.TotalSeconds));
+        if (options.KeepAliveProbes is { } probes) socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, probes);
+    }
+
+    private sealed class PortableListener(EventLoop loop, Socket socket, SocketStreamOptions accepted) : ListenerTransport
+    {
+        public override EndPoint LocalEndPoint { get; } = socket.LocalEndPoint!;
+
+        public override async ValueTask<SocketStream> AcceptAsync(CancellationToken cancellationToken)
+        {
+            Socket client;
+            using (PortableWait.Begin(loop, cancellationToken, out var token))
+            {
+                try { client = await socket.AcceptAsync(token); }
+                catch (SocketException e) { throw SystemErrors.From("accept", e, LocalEndPoint.ToString()); }
+                catch (ObjectDisposedException) { throw new ObjectDisposedException($"listener {LocalEndPoint}"); }
+            }
+            Apply(client, LocalEndPoint, accepted);
+            var transport = new PortableSocketTransport(loop, client);
+            return new SocketStream(loop, transport, transport);
+        }
+
+        public override ValueTask CloseAsync()
+        {
+            socket.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using Meanwhile.Streams;
+
+namespace Meanwhile;
+
+/// <summary>
+/// A data stream on the loop — the seed's "flux de données": a network connection, a pipe, a FIFO, a device, a
+/// standard stream, a file, a child process's stdin or stdout. Open it, read, write, close it; while a read or a
+/// write waits, the task costs nothing and the loop runs the others.
+/// </summary>
+/// <remarks>
+/// <para>Reads return 0 at end of stream. Writes complete once every byte has been handed to the kernel (partial
+/// writes are the library's business), so a writer that outruns its peer waits, and memory stays bounded by the
+/// caller's own buffers. One read and one write may be in progress at the same time.</para>
+/// <para>A read into an empty buffer waits until data may be available and returns 0 without consuming anything:
+/// a server can wait with no buffer and rent one only when there is something to read (Kestrel's zero-byte reads).</para>
+/// <para>Use it from the loop thread. <see cref="AsStream"/> and <see cref="AsPipe"/> adapt it to
+/// <see cref="Stream"/> (SslStream, StreamReader, CopyToAsync) and to System.IO.Pipelines.</para>
+/// </remarks>
+public class DataStream : IAsyncDisposable, IDisposable
+{
+    private readonly StreamTransport _transport;
+    private bool _reading;
+    private bool _writing;
+    private bool _writeShutdown;
+    private int _closed;
+    private DataStreamAdapter? _adapter;
+
+    internal DataStream(EventLoop loop, StreamTransport transport)
+    {
+        Loop = loop;
+        _transport = transport;
+    }
+
+    /// <summary>The loop this stream belongs to.</summary>
+    public EventLoop Loop { get; }
+
+    /// <summary>What the stream is, in words ("tcp 127.0.0.1:5000 -> 127.0.0.1:41234", "pipe fd 7").</summary>
+    public string Description => _transport.Description;
+
+    /// <summary>Whether <see cref="DisposeAsync"/> has been called.</summary>
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    internal StreamTransport Transport => _transport;
+
+    /// <summary>Reads into <paramref name="buffer"/>: at least one byte, or 0 at end of stream.</summary>
+    /// <param name="buffer">Where to put the data; empty to wait for data without consuming it.</param>
+    /// <param name="cancellationToken">Ends the wait early; so does cancelling the calling task.</param>
+    /// <exception cref="ObjectDisposedException">The stream is closed.</exception>
+    /// <exception cref="InvalidOperationException">Another read is in progress.</exception>
+    public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        CheckUsable();
+        if (_reading) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
+        var pending = _transport.ReadAsync(buffer, cancellationToken);
+        if (pending.IsCompletedSuccessfully) return pending;
+        return TrackRead(pending);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> TrackRead(ValueTask<int> pending)
+    {
+        _reading = true;
+        try { return await pending; }
+        finally { _reading = false; }
+    }
+
+    /// <summary>Writes every byte of <paramref name="data"/>; completes once the kernel has them all.</summary>
+    /// <param name="data">What to write.</param>
+    /// <param name="cancellationToken">Ends the wait early (some bytes may already be written).</param>
+    /// <exception cref="ObjectDisposedException">The stream is closed.</exception>
+    /// <exception cref="InvalidOperationException">Another write is in progress, or writing was shut down.</exception>
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        CheckUsable();
+        if (_writeShutdown) throw new InvalidOperationException($"Writing was shut down on {Description}.");
+        if (_writing) throw new InvalidOperationException($"A write is already in progress on {Description}; one writer at a time.");
+        var pending = _transport.WriteAsync(data, cancellationToken);
+        if (pending.IsCompletedSuccessfully) return pending;
+        return TrackWrite(pending);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask TrackWrite(ValueTask pending)
+    {
+        _writing = true;
+        try { await pending; }
+        finally { _writing = false; }
+    }
+
+    /// <summary>Completes once buffered data is on its way (a no-op for unbuffered streams).</summary>
+    /// <param name="cancellationToken">Ends the wait early.</param>
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        CheckUsable();
+        return _transport.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Half-close: tells the peer no more data will come (TCP FIN) while this side can still read.</summary>
+    public void ShutdownWrite()
+    {
+        CheckUsable();
+        if (_writeShutdown) return;
+        _writeShutdown = true;
+        _transport.ShutdownWrite();
+    }
+
+    /// <summary>A <see cref="Stream"/> over this data stream, for the .NET stream ecosystem (the same object each time).</summary>
+    public Stream AsStream() => _adapter ??= new DataStreamAdapter(this);
+
+    /// <summary>A <see cref="PipeReader"/> and <see cref="PipeWriter"/> over this stream (System.IO.Pipelines).</summary>
+    /// <param name="readerOptions">Buffer sizes and pooling for the reader; null for defaults.</param>
+    /// <param name="writerOptions">Buffer sizes and pooling for the writer; null for defaults.</param>
+    public IDuplexPipe AsPipe(StreamPipeReaderOptions? readerOptions = null, StreamPipeWriterOptions? writerOptions = null)
+    {
+        var stream = AsStream();
+        return new DuplexPipe(
+            PipeReader.Create(stream, readerOptions ?? new StreamPipeReaderOptions(leaveOpen: true)),
+            PipeWriter.Create(stream, writerOptions ?? new StreamPipeWriterOptions(leaveOpen: true)));
+    }
+
+    private sealed record DuplexPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
+
+    /// <summary>Closes the stream; completes when the OS resource is released. Safe to call twice.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        await _transport.CloseAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Closes the stream (see <see cref="DisposeAsync"/>).</summary>
+    public void Dispose()
+    {
+        var pending = DisposeAsync();
+        if (!pending.IsCompleted) pending.AsTask().GetAwaiter().GetResult();
+    }
+
+    private void CheckUsable()
+    {
+        Loop.CheckThread();
+        if (Volatile.Read(ref _closed) != 0) throw new ObjectDisposedException(Description, $"{Description} is closed.");
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Description;
+}

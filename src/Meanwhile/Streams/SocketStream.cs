@@ -1,0 +1,186 @@
+using System.Net;
+using System.Net.Sockets;
+using Meanwhile.Streams;
+
+namespace Meanwhile;
+
+/// <summary>
+/// A connected stream socket on the loop: TCP over IPv4 or IPv6, or a Unix domain socket.
+/// Open one with <see cref="ConnectAsync(string, int, SocketStreamOptions?, CancellationToken)"/> or accept one from a <see cref="StreamListener"/>.
+/// </summary>
+public sealed class SocketStream : DataStream
+{
+    private readonly ISocketTransport _socket;
+
+    internal SocketStream(EventLoop loop, StreamTransport transport, ISocketTransport socket) : base(loop, transport)
+    {
+        _socket = socket;
+    }
+
+    /// <summary>This side's address.</summary>
+    public EndPoint? LocalEndPoint => _socket.LocalEndPoint;
+
+    /// <summary>The peer's address (null for an unnamed Unix socket).</summary>
+    public EndPoint? RemoteEndPoint => _socket.RemoteEndPoint;
+
+    /// <summary>
+    /// Connects to <paramref name="host"/> (a name, an IPv4 or an IPv6 address) on <paramref name="port"/>. Names are
+    /// resolved off the loop; each address is tried in turn until one accepts.
+    /// </summary>
+    /// <param name="host">Host name or address.</param>
+    /// <param name="port">TCP port.</param>
+    /// <param name="options">Socket options and connect timeout; null for the defaults.</param>
+    /// <param name="cancellationToken">Abandons the attempt.</param>
+    /// <exception cref="NameResolutionException">The name does not resolve.</exception>
+    /// <exception cref="ConnectionRefusedException">Nothing listens there.</exception>
+    /// <exception cref="ConnectionTimedOutException">The connect timeout passed first.</exception>
+    public static Task<SocketStream> ConnectAsync(string host, int port, SocketStreamOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
+        options ??= SocketStreamOptions.Default;
+        var loop = EventLoop.Current;
+        return WithConnectTimeout(loop, options, $"{host}:{port}", async token =>
+        {
+            IPAddress[] addresses;
+            if (IPAddress.TryParse(host, out var literal)) addresses = [literal];
+            else
+            {
+                try
+                {
+                    // Resolution blocks in getaddrinfo: it runs on a worker, in its own lane from file I/O.
+                    addresses = await loop.RunOnWorker(() => Dns.GetHostAddresses(host), token);
+                }
+                catch (SocketException e)
+                {
+                    throw new NameResolutionException(host, e);
+                }
+                if (addresses.Length == 0) throw new NameResolutionException(host, null);
+            }
+            Exception? last = null;
+            foreach (var address in addresses)
+            {
+                try
+                {
+                    return await loop.Reactor.ConnectAsync(loop, new IPEndPoint(address, port), options, token);
+                }
+                catch (SystemCallException e) when (address != addresses[^1])
+                {
+                    last = e; // try the next address
+                }
+            }
+            throw last!;
+        }, cancellationToken);
+    }
+
+    /// <summary>Connects to <paramref name="endpoint"/>: an <see cref="IPEndPoint"/> or a <see cref="UnixDomainSocketEndPoint"/>.</summary>
+    /// <param name="endpoint">Where to connect.</param>
+    /// <param name="options">Socket options and connect timeout; null for the defaults.</param>
+    /// <param name="cancellationToken">Abandons the attempt.</param>
+    public static Task<SocketStream> ConnectAsync(EndPoint endpoint, SocketStreamOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        options ??= SocketStreamOptions.Default;
+        var loop = EventLoop.Current;
+        return WithConnectTimeout(loop, options, endpoint.ToString() ?? "?", token => loop.Reactor.ConnectAsync(loop, endpoint, options, token).AsTask(), cancellationToken);
+    }
+
+    /// <summary>Connects to the Unix domain socket at <paramref name="path"/>.</summary>
+    /// <param name="path">The socket file.</param>
+    /// <param name="cancellationToken">Abandons the attempt.</param>
+    public static Task<SocketStream> ConnectUnixAsync(string path, CancellationToken cancellationToken = default) =>
+        ConnectAsync(new UnixDomainSocketEndPoint(path), null, cancellationToken);
+
+    private static async Task<SocketStream> WithConnectTimeout(EventLoop loop, SocketStreamOptions options, string target,
+        Func<CancellationToken, Task<SocketStream>> connect, CancellationToken cancellationToken)
+    {
+        if (options.ConnectTimeout is not { } timeout)
+            return await connect(cancellationToken);
+        try
+        {
+            return await loop.WithTimeout(timeout, async scopeToken =>
+            {
+                using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, scopeToken) : null;
+                return await connect(linked?.Token ?? scopeToken);
+            });
+        }
+        catch (TimeoutException e)
+        {
+            throw new ConnectionTimedOutException("connect", Errors.Errno.ETIMEDOUT, $"{target} (no answer within {timeout.TotalSeconds:0.###} s: {e.Message})");
+        }
+    }
+}
+
+/// <summary>
+/// A listening socket on the loop (TCP or Unix domain) that accepts <see cref="SocketStream"/>s.
+/// A Unix socket file it created is removed when it is disposed.
+/// </summary>
+public sealed class StreamListener : IAsyncDisposable
+{
+    private readonly ListenerTransport _transport;
+    private readonly string? _unixPath;
+    private int _closed;
+
+    private StreamListener(EventLoop loop, ListenerTransport transport, string? unixPath)
+    {
+        Loop = loop;
+        _transport = transport;
+        _unixPath = unixPath;
+    }
+
+    /// <summary>The loop it belongs to.</summary>
+    public EventLoop Loop { get; }
+
+    /// <summary>The bound address (with the real port when port 0 was asked for).</summary>
+    public EndPoint LocalEndPoint => _transport.LocalEndPoint;
+
+    /// <summary>The bound TCP port (0 for a Unix socket).</summary>
+    public int Port => (LocalEndPoint as IPEndPoint)?.Port ?? 0;
+
+    /// <summary>Listens on TCP <paramref name="endpoint"/> (port 0: any free port).</summary>
+    /// <param name="endpoint">Address and port.</param>
+    /// <param name="options">Backlog, address reuse, options of accepted connections.</param>
+    /// <exception cref="AddressInUseException">Something already listens there.</exception>
+    public static StreamListener ListenTcp(IPEndPoint endpoint, ListenOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var loop = EventLoop.Current;
+        loop.CheckThread();
+        return new StreamListener(loop, loop.Reactor.Listen(loop, endpoint, options ?? ListenOptions.Default), null);
+    }
+
+    /// <summary>Listens on the Unix domain socket <paramref name="path"/>, which must not exist yet.</summary>
+    /// <param name="path">The socket file to create.</param>
+    /// <param name="options">Backlog.</param>
+    /// <exception cref="AddressInUseException">The path exists.</exception>
+    public static StreamListener ListenUnix(string path, ListenOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var loop = EventLoop.Current;
+        loop.CheckThread();
+        return new StreamListener(loop, loop.Reactor.Listen(loop, new UnixDomainSocketEndPoint(path), options ?? ListenOptions.Default), path);
+    }
+
+    /// <summary>Waits for the next connection.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <exception cref="TooManyOpenFilesException">The process has no descriptors left (the listener stays usable).</exception>
+    public ValueTask<SocketStream> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        Loop.CheckThread();
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
+        return _transport.AcceptAsync(cancellationToken);
+    }
+
+    /// <summary>Stops listening; a pending accept ends with <see cref="ObjectDisposedException"/>; a Unix socket file is removed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        await _transport.CloseAsync();
+        if (_unixPath is not null)
+        {
+            try { File.Delete(_unixPath); }
+            catch (IOException) { /* already gone */ }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace Meanwhile.Streams;
+
+/// <summary>
+/// What a <see cref="DataStream"/> needs from the reactor side: the OS-specific half of a stream (a non-blocking
+/// descriptor on epoll, a .NET <c>Socket</c> on the portable reactor, a file on worker threads).
+/// One reader and one writer may be in progress at a time; <see cref="DataStream"/> enforces that.
+/// </summary>
+internal abstract class StreamTransport
+{
+    /// <summary>Reads at least one byte, or returns 0 at end of stream. An empty buffer waits until data may be available.</summary>
+    public abstract ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken);
+
+    /// <summary>Completes once every byte has been handed to the kernel (or the file).</summary>
+    public abstract ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    /// <summary>Completes once buffered data is on its way; most transports buffer nothing.</summary>
+    public virtual ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>Signals end of stream to the peer while reading stays possible (TCP FIN, closing a pipe's write end).</summary>
+    public abstract void ShutdownWrite();
+
+    /// <summary>Releases the OS resource; pending operations end with <see cref="ObjectDisposedException"/>.</summary>
+    public abstract ValueTask CloseAsync();
+
+    /// <summary>What the stream is ("tcp 127.0.0.1:5000", "fd 7"), for error messages.</summary>
+    public abstract string Description { get; }
+}

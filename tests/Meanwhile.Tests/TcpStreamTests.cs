@@ -1,0 +1,298 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Meanwhile.Tests;
+
+public class TcpStreamTests
+{
+    private static readonly IPEndPoint AnyLoopbackPort = new(IPAddress.Loopback, 0);
+
+    [Fact]
+    public void A_client_and_a_server_on_one_loop_talk_over_TCP()
+    {
+        Loops.Run(async loop =>
+        {
+            await using var listener = StreamListener.ListenTcp(AnyLoopbackPort);
+            Assert.NotEqual(0, listener.Port);
+            var server = loop.Spawn(async () =>
+            {
+                await using var connection = await listener.AcceptAsync();
+                var buffer = new byte[64];
+                int n = await connection.ReadAsync(buffer);
+                await connection.WriteAsync(Encoding.ASCII.GetBytes("echo: ").Concat(buffer[..n]).ToArray());
+                connection.ShutdownWrite();
+                Assert.Equal(0, await connection.ReadAsync(buffer)); // the client half-closed too
+            }, "server");
+
+            await using var client = await SocketStream.ConnectAsync("127.0.0.1", listener.Port);
+            Assert.Equal(listener.LocalEndPoint, client.RemoteEndPoint);
+            await client.WriteAsync("hello"u8.ToArray());
+            client.ShutdownWrite();
+            var received = await ReadToEndAsync(client);
+            Assert.Equal("echo: hello", Encoding.ASCII.GetString(received));
+            await server;
+        });
+    }
+
+    [Fact]
+    public void Connecting_by_host_name_and_over_IPv6_works()
+    {
+        Loops.Run(async loop =>
+        {
+            await using var v4 = StreamListener.ListenTcp(AnyLoopbackPort);
+            var accept4 = loop.Spawn(async () => await v4.AcceptAsync());
+            await using var byName = await SocketStream.ConnectAsync("localhost", v4.Port);
+            await using var accepted4 = await accept4;
+
+            if (!Socket.OSSupportsIPv6) return;
+            await using var v6 = StreamListener.ListenTcp(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+            var accept6 = loop.Spawn(async () => await v6.AcceptAsync());
+            await using var client6 = await SocketStream.ConnectAsync("::1", v6.Port);
+            await using var accepted6 = await accept6;
+            Assert.Equal(AddressFamily.InterNetworkV6, client6.RemoteEndPoint!.AddressFamily);
+        });
+    }
+
+    [Fact]
+    public void One_GiB_echoed_both_ways_at_once_in_random_chunks_arrives_intact_over_TCP()
+    {
+        Loops.Run(async loop =>
+        {
+            await using var listener = StreamListener.ListenTcp(AnyLoopbackPort);
+            var echo = loop.Spawn(async () =>
+            {
+                await using var connection = await listener.AcceptAsync();
+                await Echo(connection, new Random(1));
+            }, "echo server");
+            await using var client = await SocketStream.ConnectAsync(listener.LocalEndPoint);
+            await PumpAndCompare(loop, client, 1L << 30, seed: 2);
+            await echo;
+        });
+    }
+
+    [Fact]
+    public void One_GiB_echoed_over_a_Unix_socket_arrives_intact_and_the_socket_file_is_removed()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"meanwhile-{Guid.NewGuid():N}.sock");
+        Loops.Run(async loop =>
+        {
+            await using (var listener = StreamListener.ListenUnix(path))
+            {
+                Assert.True(File.Exists(path));
+                var echo = loop.Spawn(async () =>
+                {
+                    await using var connection = await listener.AcceptAsync();
+                    await Echo(connection, new Random(3));
+                });
+                await using var client = await SocketStream.ConnectUnixAsync(path);
+                await PumpAndCompare(loop, client, 1L << 30, seed: 4);
+                await echo;
+            }
+            Assert.False(File.Exists(path));
+        });
+    }
+
+    [Fact]
+    public void Connecting_where_nothing_listens_is_refused_with_a_typed_error()
+    {
+        Loops.Run(async loop =>
+        {
+            int port;
+            await using (var listener = StreamListener.ListenTcp(AnyLoopbackPort)) port = listener.Port;
+            var error = await Assert.ThrowsAsync<ConnectionRefusedException>(() => SocketStream.ConnectAsync("127.0.0.1", port));
+            Assert.Equal("ECONNREFUSED", error.ErrorName);
+            Assert.Contains($"127.0.0.1:{port}", error.Message);
+        });
+    }
+
+    [Fact]
+    public void Listening_on_a_port_in_use_fails_with_AddressInUse()
+    {
+        Loops.Run(async loop =>
+        {
+            await using var first = StreamListener.ListenTcp(AnyLoopbackPort);
+            var error = Assert.Throws<AddressInUseException>(() => StreamListener.ListenTcp(new IPEndPoint(IPAddress.Loopback, first.Port)));
+            Assert.Equal("EADDRINUSE", error.ErrorName);
+            await using var shared1 = StreamListener.ListenTcp(AnyLoopbackPort, new ListenOptions { ReusePort = true });
+            await using var shared2 = StreamListener.ListenTcp(new IPEndPoint(IPAddress.Loopback, shared1.Port), new ListenOptions { ReusePort = true });
+            Assert.Equal(shared1.Port, shared2.Port);
+        });
+    }
+
+    [Fact]
+    public void Unknown_host_names_fail_with_a_name_resolution_error()
+    {
+        Loops.Run(async loop =>
+        {
+            var error = await Assert.ThrowsAsync<NameResolutionException>(() => SocketStream.ConnectAsync("no-such-host.invalid", 80));
+            Assert.Equal("no-such-host.invalid", error.Host);
+        });
+    }
+
+    [Fact]
+    public void Writing_to_a_peer_that_closed_fails_with_a_typed_error_and_no_signal()
+    {
+        Loops.Run(async loop =>
+        {
+            await using var listener = StreamListener.ListenTcp(AnyLoopbackPort);
+            var accept = loop.Spawn(async () => await listener.AcceptAsync());
+            await using var client = await SocketStream.ConnectAsync(listener.LocalEndPoint);
+            var accepted = await accept;
+            await accepted.DisposeAsync();
+            var chunk = new byte[64 * 1024];
+            var error = await Assert.ThrowsAnyAsync<SystemCallException>(async () =>
+            {
+                for (int i = 0; i < 1000; i++) await client.WriteAsync(chunk);
+            });
+            Assert.True(error is BrokenPipeException or ConnectionResetException, error.ToString());
+        });
+    }
+
+    [Fact]
+    public void Use_after_close_throws_ObjectDisposedException()
+    {
+        Loops.Run(async loop =>
+        {
+            await using var listener = StreamListener.ListenTcp(AnyLoopbackPort);
+            var accept = loop.Spawn(async () => await listener.AcceptAsync());
+            var client = await SocketStream.ConnectAsync(listener.LocalEndPoint);
+            await using var accepted = await accept;
+            await client.DisposeAsync();
+            await client.DisposeAsync(); // twice is fine
+            await Assert.ThrowsAsync<ObjectDisposedException>(async () => await client.ReadAsync(new byte[1]));
+            await Assert.ThrowsAsync<ObjectDisposedException>(async () => await client.WriteAsync(new byte[1]));
+            await listener.DisposeAsync();
+            await Assert.ThrowsAsync<ObjectDisposedException>(async () => await listener.AcceptAsync());
+        });
+    }
+
+    [Fact]
+    public void A_pending_read_ends_when_its_task_is_cancelled()
+    {
+        Loops.Run(async loop =>
+        {
+            await using var listener = StreamListener.ListenTcp(AnyLoopbackPort);
+            var accept = loop.Spawn(async () => await listener.AcceptAsync());
+            await using var client = await SocketStream.ConnectAsync(listener.LocalEndPoint);
+            await using var accepted = await accept;
+            var reader = loop.Spawn(async () => await accepted.ReadAsync(new byte[16]), "reader");
+            await loop.Delay(TimeSpan.FromMilliseconds(20));
+            Assert.Equal(loop.SupportsDescriptors ? Diagnostics.WaitKind.Readable : Diagnostics.WaitKind.None, reader.WaitingOn.Kind);
+            reader.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await reader);
+            // The stream is still usable after a cancelled read.
+            await client.WriteAsync("x"u8.ToArray());
+            Assert.Equal(1, await accepted.ReadAsync(new byte[16]));
+        });
+    }
+
+    [Fact]
+    public void Stream_and_pipe_adapters_work_with_the_NET_ecosystem()
+    {
+        Loops.Run(async loop =>
+        {
+            await using var listener = StreamListener.ListenTcp(AnyLoopbackPort);
+            var server = loop.Spawn(async () =>
+            {
+                await using var connection = await listener.AcceptAsync();
+                using var reader = new StreamReader(connection.AsStream(), Encoding.UTF8, leaveOpen: true);
+                var pipe = connection.AsPipe();
+                string? line;
+                while ((line = await reader.ReadLineAsync()) is not null)
+                {
+                    await pipe.Output.WriteAsync(Encoding.UTF8.GetBytes(line.ToUpperInvariant() + "\n"));
+                }
+                await pipe.Output.CompleteAsync();
+            });
+            await using var client = await SocketStream.ConnectAsync(listener.LocalEndPoint);
+            await client.AsStream().WriteAsync(Encoding.UTF8.GetBytes("one\ntwo\nthree\n"));
+            client.ShutdownWrite();
+            var input = client.AsPipe().Input;
+            var all = new MemoryStream();
+            await input.CopyToAsync(all);
+            Assert.Equal("ONE\nTWO\nTHREE\n", Encoding.UTF8.GetString(all.ToArray()));
+            await server;
+        });
+    }
+
+    [Fact]
+    public void A_zero_byte_read_waits_for_data_without_consuming_it()
+    {
+        Loops.Run(async loop =>
+        {
+            await using var listener = StreamListener.ListenTcp(AnyLoopbackPort);
+            var accept = loop.Spawn(async () => await listener.AcceptAsync());
+            await using var client = await SocketStream.ConnectAsync(listener.LocalEndPoint);
+            await using var accepted = await accept;
+            var wait = loop.Spawn(async () => await accepted.ReadAsync(Memory<byte>.Empty));
+            await loop.Delay(TimeSpan.FromMilliseconds(10));
+            Assert.False(wait.IsCompleted);
+            await client.WriteAsync("data"u8.ToArray());
+            Assert.Equal(0, await wait);
+            var buffer = new byte[8];
+            Assert.Equal(4, await accepted.ReadAsync(buffer));
+        });
+    }
+
+    internal static async Task Echo(DataStream connection, Random random)
+    {
+        var buffer = new byte[256 * 1024];
+        while (true)
+        {
+            int n = await connection.ReadAsync(buffer.AsMemory(0, random.Next(1, buffer.Length)));
+            if (n == 0) break;
+            await connection.WriteAsync(buffer.AsMemory(0, n));
+        }
+        connection.ShutdownWrite();
+    }
+
+    /// <summary>Sends <paramref name="total"/> random bytes in random chunks while reading the echo, and compares SHA-256.</summary>
+    internal static async Task PumpAndCompare(EventLoop loop, DataStream stream, long total, int seed)
+    {
+        var writer = loop.Spawn(async () =>
+        {
+            var random = new Random(seed);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var chunk = new byte[200 * 1024];
+            long sent = 0;
+            while (sent < total)
+            {
+                int size = (int)Math.Min(total - sent, random.Next(1, chunk.Length));
+                random.NextBytes(chunk.AsSpan(0, size));
+                hash.AppendData(chunk, 0, size);
+                await stream.WriteAsync(chunk.AsMemory(0, size));
+                sent += size;
+            }
+            stream.ShutdownWrite();
+            return hash.GetHashAndReset();
+        }, "writer");
+        var reader = loop.Spawn(async () =>
+        {
+            var random = new Random(seed + 1000);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[300 * 1024];
+            long received = 0;
+            while (true)
+            {
+                int n = await stream.ReadAsync(buffer.AsMemory(0, random.Next(1, buffer.Length)));
+                if (n == 0) break;
+                hash.AppendData(buffer, 0, n);
+                received += n;
+            }
+            Assert.Equal(total, received);
+            return hash.GetHashAndReset();
+        }, "reader");
+        Assert.Equal(Convert.ToHexString(await writer), Convert.ToHexString(await reader));
+    }
+
+    internal static async Task<byte[]> ReadToEndAsync(DataStream stream)
+    {
+        var all = new MemoryStream();
+        var buffer = new byte[4096];
+        int n;
+        while ((n = await stream.ReadAsync(buffer)) > 0) all.Write(buffer, 0, n);
+        return all.ToArray();
+    }
+}
