@@ -109,7 +109,7 @@ internal static class LinuxPaths
                 continue;
             }
             if (opened.Type is S_IFREG or S_IFBLK) return NewFile(loop, opened.Fd, path, append: false);
-            string description = $"{TypeName(opened.Type)} {path}";
+            string description = $"{(opened.Type == S_IFIFO ? "fifo" : TypeName(opened.Type))} {path}";
             try
             {
                 return new DataStream(loop, Adopt(loop, opened.Fd, opened.Type, ownsDescriptor: true,
@@ -186,7 +186,7 @@ internal static class LinuxPaths
     public static string TypeName(int type) => type switch
     {
         S_IFREG => "file",
-        S_IFIFO => "fifo",
+        S_IFIFO => "pipe",
         S_IFCHR => "char device",
         S_IFBLK => "block device",
         S_IFSOCK => "socket",
