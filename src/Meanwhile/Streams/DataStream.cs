@@ -18,7 +18,7 @@ namespace Meanwhile;
 /// <para>Use it from the loop thread. <see cref="AsStream"/> and <see cref="AsPipe"/> adapt it to
 /// <see cref="Stream"/> (SslStream, StreamReader, CopyToAsync) and to System.IO.Pipelines.</para>
 /// </remarks>
-public class DataStream : IAsyncDisposable, IDisposable
+public partial class DataStream : IAsyncDisposable, IDisposable
 {
     private readonly StreamTransport _transport;
     private bool _reading;
