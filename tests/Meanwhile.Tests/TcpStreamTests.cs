@@ -249,7 +249,14 @@ public class TcpStreamTests
     }
 
     /// <summary>Sends <paramref name="total"/> random bytes in random chunks while reading the echo, and compares SHA-256.</summary>
-    internal static async Task PumpAndCompare(EventLoop loop, DataStream stream, long total, int seed)
+    internal static Task PumpAndCompare(EventLoop loop, DataStream stream, long total, int seed) =>
+        PumpAndCompare(loop, stream, stream, total, seed);
+
+    /// <summary>
+    /// Writes <paramref name="total"/> random bytes in random chunks to <paramref name="output"/> (then shuts it down)
+    /// while reading <paramref name="input"/> to its end, and compares SHA-256 of both sides.
+    /// </summary>
+    internal static async Task PumpAndCompare(EventLoop loop, DataStream output, DataStream input, long total, int seed)
     {
         var writer = loop.Spawn(async () =>
         {
@@ -262,10 +269,10 @@ public class TcpStreamTests
                 int size = (int)Math.Min(total - sent, random.Next(1, chunk.Length));
                 random.NextBytes(chunk.AsSpan(0, size));
                 hash.AppendData(chunk, 0, size);
-                await stream.WriteAsync(chunk.AsMemory(0, size));
+                await output.WriteAsync(chunk.AsMemory(0, size));
                 sent += size;
             }
-            stream.ShutdownWrite();
+            output.ShutdownWrite();
             return hash.GetHashAndReset();
         }, "writer");
         var reader = loop.Spawn(async () =>
@@ -276,7 +283,7 @@ public class TcpStreamTests
             long received = 0;
             while (true)
             {
-                int n = await stream.ReadAsync(buffer.AsMemory(0, random.Next(1, buffer.Length)));
+                int n = await input.ReadAsync(buffer.AsMemory(0, random.Next(1, buffer.Length)));
                 if (n == 0) break;
                 hash.AppendData(buffer, 0, n);
                 received += n;

@@ -118,6 +118,9 @@ internal sealed unsafe class EpollReactor : Reactor
     public override Streams.ListenerTransport Listen(EventLoop loop, System.Net.EndPoint endpoint, ListenOptions options) =>
         LinuxSockets.Listen(loop, endpoint, options);
 
+    public override Streams.ProcessTransport StartProcess(EventLoop loop, Streams.ProcessStartRequest request) =>
+        SpawnedProcess.Start(loop, request);
+
     public override IoRegistration Register(int descriptor) => Register(descriptor, _loop);
 
     private IoRegistration Register(int descriptor, EventLoop loop)
