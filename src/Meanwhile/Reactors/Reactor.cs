@@ -43,6 +43,9 @@ internal abstract class Reactor : IDisposable
     /// <summary>Binds and listens on <paramref name="endpoint"/> (loop thread).</summary>
     public abstract Streams.ListenerTransport Listen(EventLoop loop, System.Net.EndPoint endpoint, ListenOptions options);
 
+    /// <summary>Opens an unbound UDP socket of <paramref name="family"/> (loop thread).</summary>
+    public abstract Streams.DatagramTransport OpenDatagram(EventLoop loop, System.Net.Sockets.AddressFamily family);
+
     /// <summary>Makes the reactor asked for; <see cref="ReactorKind.Default"/> honours <c>MEANWHILE_REACTOR</c>.</summary>
     public static Reactor Create(EventLoop loop, ReactorKind kind)
     {
