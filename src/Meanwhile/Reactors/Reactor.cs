@@ -46,6 +46,9 @@ internal abstract class Reactor : IDisposable
     /// <summary>Starts a child process whose piped standard streams are streams of this reactor (loop thread).</summary>
     public abstract Streams.ProcessTransport StartProcess(EventLoop loop, Streams.ProcessStartRequest request);
 
+    /// <summary>Opens an unbound UDP socket of <paramref name="family"/> (loop thread).</summary>
+    public abstract Streams.DatagramTransport OpenDatagram(EventLoop loop, System.Net.Sockets.AddressFamily family);
+
     /// <summary>Makes the reactor asked for; <see cref="ReactorKind.Default"/> honours <c>MEANWHILE_REACTOR</c>.</summary>
     public static Reactor Create(EventLoop loop, ReactorKind kind)
     {

@@ -30,6 +30,9 @@ internal sealed class PortableReactor : Reactor
     public override Streams.ProcessTransport StartProcess(EventLoop loop, Streams.ProcessStartRequest request) =>
         PortableProcess.Start(loop, request);
 
+    public override Streams.DatagramTransport OpenDatagram(EventLoop loop, System.Net.Sockets.AddressFamily family) =>
+        new PortableDatagramTransport(loop, family);
+
     public override void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
