@@ -303,3 +303,22 @@ public class TcpStreamTests
         return all.ToArray();
     }
 }
+
+public class TcpCloseTests
+{
+    [Fact]
+    public void Closing_a_stream_under_a_pending_read_ends_the_read_with_ObjectDisposedException()
+    {
+        Loops.Run(async loop =>
+        {
+            await using var listener = StreamListener.ListenTcp(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            var accept = loop.Spawn(async () => await listener.AcceptAsync());
+            await using var client = await SocketStream.ConnectAsync(listener.LocalEndPoint);
+            var accepted = await accept;
+            var reader = loop.Spawn(async () => await accepted.ReadAsync(new byte[16]));
+            await loop.Delay(TimeSpan.FromMilliseconds(20));
+            await accepted.DisposeAsync();
+            await Assert.ThrowsAsync<ObjectDisposedException>(async () => await reader);
+        });
+    }
+}
