@@ -10,11 +10,14 @@ namespace Meanwhile.Http.Client;
 /// </summary>
 /// <remarks>
 /// Plain and TLS connections share this code: both are a <see cref="Stream"/>, the socket's own adapter or an
-/// <see cref="SslStream"/> over it. The read buffer is rented only once a response has bytes to read (a zero-byte
-/// read waits first) and returned when the connection goes idle, so 10,000 waiting requests hold no buffers.
+/// <see cref="SslStream"/> over it. The read buffer is rented when a response is read and returned when the connection goes idle; with many
+/// connections open a zero-byte read waits for data first, so 10,000 waiting requests hold no buffers.
 /// </remarks>
 internal sealed class HttpConnection
 {
+    /// <summary>Above this many open connections to an origin, a connection waits for data before renting its read buffer.</summary>
+    private const int ZeroByteReadThreshold = 256;
+
     private readonly OriginPool pool;
     private readonly SocketStream socket;
     private readonly Stream stream;
@@ -421,8 +424,14 @@ internal sealed class HttpConnection
         start = end = 0;
         if (buffer is null)
         {
-            // Wait without a buffer: an exchange waiting for its answer holds no memory.
-            _ = await stream.ReadAsync(Memory<byte>.Empty, token);
+            // With many connections open, wait without a buffer so exchanges waiting for their answers hold no
+            // memory. With few, skip that wait: measured here, the extra zero-byte read cut keep-alive throughput
+            // against nginx to a third (the loop sat idle between the readiness and the real read).
+            if (pool.OpenCount > ZeroByteReadThreshold)
+            {
+                _ = await stream.ReadAsync(Memory<byte>.Empty, token);
+            }
+
             buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
         }
 
