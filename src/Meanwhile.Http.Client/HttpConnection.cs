@@ -66,7 +66,7 @@ internal sealed class HttpConnection
         Stream stream = socket.AsStream();
         if (pool.IsHttps)
         {
-            stream = new LoopAffineStream(socket);
+            // SslStream resumes its own awaits off the loop; the stream adapter carries such calls back to it.
             // The socket stays open under SslStream so closing is always the socket's asynchronous close, never a
             // blocking Dispose on the loop thread.
             var tls = new SslStream(stream, leaveInnerStreamOpen: true);

@@ -363,3 +363,31 @@ public class StreamAllocationTests
         });
     }
 }
+
+public class StreamAdapterTests
+{
+    [Fact]
+    public void The_Stream_adapter_carries_calls_from_other_threads_to_the_loop()
+    {
+        // Libraries such as SslStream resume their own awaits on the thread pool and call the stream from there.
+        Loops.Run(async loop =>
+        {
+            await using var listener = StreamListener.ListenTcp(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            var accept = loop.Spawn(async () => await listener.AcceptAsync());
+            await using var client = await SocketStream.ConnectAsync(listener.LocalEndPoint);
+            await using var server = await accept;
+            var clientStream = client.AsStream();
+            var serverStream = server.AsStream();
+            var received = await Task.Run(async () =>
+            {
+                Assert.False(loop.IsLoopThread);
+                await clientStream.WriteAsync("from the pool"u8.ToArray());
+                var buffer = new byte[13];
+                int n = 0;
+                while (n < buffer.Length) n += await serverStream.ReadAsync(buffer.AsMemory(n));
+                return System.Text.Encoding.ASCII.GetString(buffer, 0, n);
+            });
+            Assert.Equal("from the pool", received);
+        });
+    }
+}
