@@ -121,7 +121,7 @@ internal static class SleepsBenchmark
                 var tasks = new Task[count];
                 for (int i = 0; i < count; i++) tasks[i] = Sleeper();
                 armed?.Invoke();
-                for (int i = 0; i < count; i++) await tasks[i];
+                await loop.WhenAll(tasks); // like asyncio.gather and Promise.all
                 break;
             }
             default:
