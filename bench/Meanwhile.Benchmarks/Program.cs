@@ -20,6 +20,18 @@ internal static class Program
                  direct: one plain async method per sleep; timers: the Delay ValueTasks themselves.
           idle   [--seconds S]
                  process CPU time while the loop waits S seconds on one Delay.
+
+        Streams (issue 3; bench/streams.sh runs them against socat, Python asyncio and Node.js):
+          echo-server --impl meanwhile|socket [--port P] [--port-file F] [--buffer B]
+                 a TCP echo server on 127.0.0.1 (Meanwhile on one loop, or a plain .NET Socket async/await one); runs until killed.
+          echo-client --port P [--mode pingpong|stream] [--connections C] [--size S] [--seconds T] [--warmup W] [--runs R]
+                      [--server-pid PID] [--label L]
+                 pingpong: C connections each sending an S-byte message and awaiting its echo (messages/s);
+                 stream: C connections each streaming S-byte blocks while reading the echo (MB/s); median of R windows.
+          idle-server --impl meanwhile|socket [--count N] [--port-file F]
+                 accepts N connections, each held by a task awaiting a zero-byte read; prints RSS and managed heap per connection.
+          idle-client --port P [--count N]
+                 opens N connections and holds them until the server closes them.
         """;
 
     public static int Main(string[] args)
@@ -37,6 +49,10 @@ internal static class Program
                 "spawn" => SpawnBenchmark.Run(options),
                 "sleeps" => SleepsBenchmark.Run(options),
                 "idle" => IdleBenchmark.Run(options),
+                "echo-server" => EchoBenchmark.Server(options),
+                "echo-client" => EchoBenchmark.Client(options),
+                "idle-server" => IdleConnectionsBenchmark.Server(options),
+                "idle-client" => IdleConnectionsBenchmark.Client(options),
                 _ => throw new ArgumentException($"unknown command '{args[0]}'"),
             };
         }
@@ -78,6 +94,13 @@ internal sealed class Options
         if (!_values.TryGetValue(name, out var value)) return false;
         if (value is not null) throw new ArgumentException($"--{name} takes no value (got '{value}')");
         return true;
+    }
+
+    public string? Text(string name)
+    {
+        _read.Add(name);
+        if (!_values.TryGetValue(name, out var value)) return null;
+        return value ?? throw new ArgumentException($"--{name} needs a value");
     }
 
     public long Integer(string name, long defaultValue, long min)
