@@ -391,3 +391,30 @@ public class StreamAdapterTests
         });
     }
 }
+
+public class StreamConcurrencyTests
+{
+    [Fact]
+    public void A_second_read_or_write_while_one_is_pending_is_refused()
+    {
+        Loops.Run(async loop =>
+        {
+            await using var listener = StreamListener.ListenTcp(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            var accept = loop.Spawn(async () => await listener.AcceptAsync());
+            await using var client = await SocketStream.ConnectAsync(listener.LocalEndPoint);
+            await using var server = await accept;
+            var first = server.ReadAsync(new byte[8]);
+            Assert.False(first.IsCompleted);
+            var error = Assert.Throws<InvalidOperationException>(() => { _ = server.ReadAsync(new byte[8]); });
+            Assert.Contains("one reader at a time", error.Message);
+            await client.WriteAsync("x"u8.ToArray());
+            Assert.Equal(1, await first);
+            // The zero-byte read is a read too.
+            var waiting = server.ReadAsync(Memory<byte>.Empty);
+            Assert.ThrowsAny<InvalidOperationException>(() => { _ = server.ReadAsync(new byte[8]); });
+            await client.WriteAsync("y"u8.ToArray());
+            Assert.Equal(0, await waiting);
+            Assert.Equal(1, await server.ReadAsync(new byte[8]));
+        });
+    }
+}

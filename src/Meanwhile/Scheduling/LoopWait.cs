@@ -13,7 +13,7 @@ namespace Meanwhile.Scheduling;
 /// cancelling the owner ends the wait. Only the loop thread touches the state; a token cancelled on
 /// another thread is marshalled through <see cref="EventLoop.Post(Action)"/>.
 /// </remarks>
-internal abstract class LoopWait : IValueTaskSource, ILoopWorkItem, ITaskWait
+internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoopWorkItem, ITaskWait
 {
     private enum WaitStatus : byte { Idle, Pending, Succeeded, Canceled, Faulted }
 
@@ -89,6 +89,15 @@ internal abstract class LoopWait : IValueTaskSource, ILoopWorkItem, ITaskWait
     }
 
     protected ValueTask AsValueTask() => new(this, _version);
+
+    /// <summary>The wait as a read result of 0 (a zero-byte read that waited for data), without another object.</summary>
+    protected ValueTask<int> AsZeroResult() => new(this, _version);
+
+    int IValueTaskSource<int>.GetResult(short token)
+    {
+        GetResult(token);
+        return 0;
+    }
 
     private void OnTokenCanceled()
     {
