@@ -45,7 +45,6 @@ internal sealed partial class HttpConnection
     private CancellationTokenSource? _abortSource;
     private bool _aborted;
     private bool _peerClosed;
-    private string? _abortReason;
 
     // Minimum body data rate: time spent waiting for body bytes, and when the current wait began (0: not waiting).
     private long _bodyWaitTicks;
@@ -80,7 +79,15 @@ internal sealed partial class HttpConnection
 
     internal HttpRequestHead Head => _parser.Head;
 
-    internal string? Remote => _stream.RemoteEndPoint?.ToString();
+    /// <summary>The client's address for logs (null once the socket is gone).</summary>
+    internal string? Remote
+    {
+        get
+        {
+            try { return _stream.RemoteEndPoint?.ToString(); }
+            catch (ObjectDisposedException) { return null; }
+        }
+    }
 
     /// <summary>The handler's cancellation token: fires when the client goes away, a timeout hits, or shutdown runs out of time.</summary>
     internal CancellationToken AbortToken
@@ -203,7 +210,7 @@ internal sealed partial class HttpConnection
         _handlerDone = false;
         // 100-continue: sent when the handler first waits for body bytes the client has not sent (see ReadBodyAsync).
         _continuePending = head.ExpectsContinue && head.HasBody && _inputStart == _inputEnd;
-        _request.Begin(head);
+        _request.Begin();
         _response.Begin(head);
         SetPhase(ConnectionPhase.Handler, TimeSpan.Zero);
 
@@ -540,11 +547,12 @@ internal sealed partial class HttpConnection
     }
 
     /// <summary>Ends the connection now (timeout, shutdown deadline, broken response): the handler's token fires and pending I/O ends.</summary>
+    /// <param name="reason">Why, for the log.</param>
     internal void Abort(string reason)
     {
         if (_aborted) return;
+        ServerLog.Aborted(_server.Logger, Remote, reason);
         _aborted = true;
-        _abortReason = reason;
         CancelHandler();
         try
         {
@@ -568,7 +576,7 @@ internal sealed partial class HttpConnection
         }
     }
 
-    /// <summary>Called by the heartbeat: acts on an expired deadline. Returns true if the connection was closed.</summary>
+    /// <summary>Called by the heartbeat: acts on an expired deadline (or a body arriving too slowly).</summary>
     internal void CheckDeadline(long now)
     {
         if (Phase == ConnectionPhase.Body && _options.MinRequestBodyDataRate > 0 && _bodyWaiting)
@@ -607,7 +615,6 @@ internal sealed partial class HttpConnection
     private void TimeOut(string reason)
     {
         ServerMetrics.Timeouts.Add(1);
-        ServerLog.TimedOut(_server.Logger, Remote, reason);
         Abort(reason);
     }
 
