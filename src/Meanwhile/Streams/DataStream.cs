@@ -63,6 +63,8 @@ public partial class DataStream : IAsyncDisposable, IDisposable
     private async ValueTask<int> TrackRead(ValueTask<int> pending)
     {
         _reading = true;
+        // A plain await: some transports complete with a Task (worker threads), and a context-free continuation on a
+        // Task completed on the loop would be sent to the thread pool. The epoll transports skip this wrapper.
         try { return await pending; }
         finally { _reading = false; }
     }
@@ -87,7 +89,7 @@ public partial class DataStream : IAsyncDisposable, IDisposable
     private async ValueTask TrackWrite(ValueTask pending)
     {
         _writing = true;
-        try { await pending; }
+        try { await pending; } // see TrackRead
         finally { _writing = false; }
     }
 

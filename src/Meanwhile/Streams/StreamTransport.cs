@@ -5,6 +5,11 @@ namespace Meanwhile.Streams;
 /// descriptor on epoll, a .NET <c>Socket</c> on the portable reactor, a file on worker threads).
 /// One reader and one writer may be in progress at a time; <see cref="DataStream"/> enforces that.
 /// </summary>
+/// <remarks>
+/// Contract: the tasks returned complete on the loop thread. Prefer completing them through the loop (a loop wait, or the
+/// pooling async builder) rather than with a <see cref="Task"/>: awaited without the loop's context, a Task completed on
+/// the loop resumes on the thread pool, because the runtime will not inline under a custom SynchronizationContext.
+/// </remarks>
 internal abstract class StreamTransport
 {
     /// <summary>Reads at least one byte, or returns 0 at end of stream. An empty buffer waits until data may be available.</summary>

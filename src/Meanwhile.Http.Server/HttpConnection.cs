@@ -1,0 +1,669 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+
+namespace Meanwhile.Http.Server;
+
+/// <summary>
+/// One client connection on one loop: read, parse, run the handler, write — requests in order, and every response
+/// produced by one read leaves in one write.
+/// </summary>
+/// <remarks>
+/// <para>The read buffer is rented from the pool only once data is ready (a zero-byte read waits without one) and is
+/// returned as soon as the parser has consumed it, so an idle keep-alive connection holds no buffer. The parser owns the
+/// head; body bytes are handed to the handler straight from the read buffer.</para>
+/// <para>Deadlines are fields the loop's one-second heartbeat compares with the clock: no timer per request.</para>
+/// <para>Awaits of the loop's own operations (socket reads and writes, this class's pooled helpers) use
+/// <c>ConfigureAwait(false)</c>: they are IValueTaskSource-backed and complete on the loop thread, so resuming inline is
+/// right and skips a trip through the SynchronizationContext's queue, with the delegate it allocates. Never on a
+/// <see cref="Task"/>: with the loop's context installed, the runtime refuses to inline such a continuation and sends it
+/// to the thread pool. Hence every helper awaited that way uses the pooling builder, and the handler's task (user code,
+/// which may complete elsewhere) and the watcher task are awaited plainly.</para>
+/// </remarks>
+internal sealed partial class HttpConnection
+{
+    private readonly LoopServer _server;
+    private readonly SocketStream _stream;
+    private readonly HttpServerOptions _options;
+    private readonly HttpRequestParser _parser;
+    private readonly OutputBuffer _output;
+    private readonly ServerRequest _request;
+    private readonly ServerResponse _response;
+
+    private byte[]? _input;
+    private int _inputStart;
+    private int _inputEnd;
+
+    // Body bytes the parser has delimited but the handler has not taken yet: a range of _input.
+    private int _bodyStart;
+    private int _bodyLength;
+    private bool _messageComplete;
+    private bool _continuePending;
+    private bool _handlerDone;
+
+    private Task? _watcher;
+    private CancellationTokenSource? _abortSource;
+    private bool _aborted;
+    private bool _peerClosed;
+
+    // Minimum body data rate: time spent waiting for body bytes, and when the current wait began (0: not waiting).
+    private long _bodyWaitTicks;
+    private long _bodyWaitStart;
+    private bool _bodyWaiting;
+
+    public HttpConnection(LoopServer server, SocketStream stream)
+    {
+        _server = server;
+        _stream = stream;
+        _options = server.Options;
+        _parser = new HttpRequestParser(_options.Limits);
+        _output = new OutputBuffer(4096);
+        _request = new ServerRequest(this);
+        _response = new ServerResponse(this);
+    }
+
+    /// <summary>The connection's phase; with <see cref="Deadline"/>, what the heartbeat checks.</summary>
+    public ConnectionPhase Phase { get; private set; }
+
+    /// <summary>When the current phase times out (a loop timestamp), or 0 for never.</summary>
+    public long Deadline { get; private set; }
+
+    /// <summary>Position in the loop server's connection list (swap-remove).</summary>
+    internal int Slot { get; set; }
+
+    internal SocketStream Stream => _stream;
+
+    internal LoopServer Server => _server;
+
+    internal OutputBuffer Output => _output;
+
+    internal HttpRequestHead Head => _parser.Head;
+
+    /// <summary>The client's address for logs (null once the socket is gone).</summary>
+    internal string? Remote
+    {
+        get
+        {
+            try { return _stream.RemoteEndPoint?.ToString(); }
+            catch (ObjectDisposedException) { return null; }
+        }
+    }
+
+    /// <summary>The handler's cancellation token: fires when the client goes away, a timeout hits, or shutdown runs out of time.</summary>
+    internal CancellationToken AbortToken
+    {
+        get
+        {
+            _abortSource ??= new CancellationTokenSource();
+            if (_aborted && !_abortSource.IsCancellationRequested) _abortSource.Cancel();
+            return _abortSource.Token;
+        }
+    }
+
+    internal bool IsAborted => _aborted;
+
+    public async Task RunAsync()
+    {
+        SetPhase(ConnectionPhase.Idle, _options.RequestHeadTimeout);
+        bool linger = false;
+        try
+        {
+            while (true)
+            {
+                if (_inputStart == _inputEnd)
+                {
+                    if (_output.Length > 0) await FlushAsync().ConfigureAwait(false);
+                    if (_watcher is { } watcher)
+                    {
+                        _watcher = null;
+                        await watcher; // a Task: awaited plainly, so it resumes on the loop; it may already have read the next bytes, or seen the client leave
+                        if (_peerClosed) break;
+                    }
+                    if (_inputStart == _inputEnd)
+                    {
+                        if (_server.IsStopping && _parser.IsIdle) break;
+                        if (_parser.IsIdle)
+                        {
+                            // Between requests: hold no buffer while waiting (idle memory is the point of zero-byte reads).
+                            _parser.ReleaseBuffers();
+                            _output.Release();
+                        }
+                        int n = await ReadMoreAsync().ConfigureAwait(false);
+                        if (n == 0)
+                        {
+                            // The parser's contract: a head cut short by the close gets no answer, just the close.
+                            _parser.EndOfInput();
+                            break;
+                        }
+                        // The head timeout runs from a request's first byte (from the accept for the first request).
+                        if (Phase == ConnectionPhase.Idle)
+                        {
+                            if (_requests > 0) SetPhase(ConnectionPhase.Head, _options.RequestHeadTimeout);
+                            else SetPhase(ConnectionPhase.Head, Deadline);
+                        }
+                    }
+                }
+
+                var status = _parser.Parse(_input.AsSpan(_inputStart, _inputEnd - _inputStart), out int consumed, out _);
+                _inputStart += consumed;
+                if (status == HttpParseStatus.NeedMoreData)
+                {
+                    if (Phase == ConnectionPhase.Idle && !_parser.IsIdle) SetPhase(ConnectionPhase.Head, _options.RequestHeadTimeout);
+                    if (_input is not null && _parser.IsIdle) ReleaseInput();
+                    continue;
+                }
+                if (status == HttpParseStatus.HeadComplete)
+                {
+                    var refused = _options.Policy.Check(_parser.Head);
+                    if (refused.IsError)
+                    {
+                        Reject(refused);
+                        linger = true;
+                        break;
+                    }
+                    if (!await ProcessRequestAsync().ConfigureAwait(false))
+                    {
+                        linger = !_aborted && !_peerClosed;
+                        break;
+                    }
+                    EnterIdle();
+                    continue;
+                }
+                if (status == HttpParseStatus.Error)
+                {
+                    Reject(_parser.Error);
+                    linger = true;
+                    break;
+                }
+                throw new InvalidOperationException($"Unexpected parser event {status} between requests.");
+            }
+            if (_output.Length > 0 && !_aborted) await FlushAsync().ConfigureAwait(false);
+            if (linger && !_aborted) await LingerAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or SystemCallException or OperationCanceledException || _aborted)
+        {
+            // The connection was closed under us (timeout, shutdown) or the client reset it: nothing left to say.
+            if (!_aborted && e is SystemCallException) ServerLog.ConnectionFailed(_server.Logger, e, Remote);
+        }
+        catch (Exception e)
+        {
+            ServerLog.ConnectionFailed(_server.Logger, e, Remote);
+        }
+        finally
+        {
+            await CloseAsync().ConfigureAwait(false);
+        }
+    }
+
+    private int _requests;
+
+    /// <summary>Runs one request whose head is complete; returns whether the connection stays open.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ProcessRequestAsync()
+    {
+        var head = _parser.Head;
+        _requests++;
+        ServerMetrics.Requests.Add(1);
+        _messageComplete = false;
+        _bodyLength = 0;
+        _bodyWaitTicks = 0;
+        _handlerDone = false;
+        // 100-continue: sent when the handler first waits for body bytes the client has not sent (see ReadBodyAsync).
+        _continuePending = head.ExpectsContinue && head.HasBody && _inputStart == _inputEnd;
+        _request.Begin();
+        _response.Begin(head);
+        SetPhase(ConnectionPhase.Handler, TimeSpan.Zero);
+
+        Exception? failure = null;
+        ValueTask handling;
+        try
+        {
+            handling = _server.Handler(_request, _response);
+        }
+        catch (Exception e)
+        {
+            handling = ValueTask.FromException(e);
+        }
+        if (!handling.IsCompletedSuccessfully)
+        {
+            if (!handling.IsCompleted && (_messageComplete || !head.HasBody) && _inputStart == _inputEnd && _bodyLength == 0)
+                _watcher = WatchForDisconnectAsync();
+            try
+            {
+                await handling;
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        }
+        _handlerDone = true;
+        _request.End();
+
+        if (failure is null && _aborted) return false;
+        if (failure is null)
+        {
+            try
+            {
+                _response.Validate();
+            }
+            catch (InvalidOperationException e)
+            {
+                failure = e;
+            }
+        }
+        if (failure is not null)
+        {
+            if (_aborted || _peerClosed) return false;
+            if (failure is HttpParseException bad && !_response.HasStarted)
+            {
+                // The body itself was malformed or too large: the parser's status, then close (no smuggling).
+                Reject(bad.Error);
+                return false;
+            }
+            ServerMetrics.HandlerErrors.Add(1);
+            ServerLog.HandlerFailed(_server.Logger, failure, Remote);
+            if (_response.HasStarted)
+            {
+                Abort("the handler failed after its response had started");
+                return false;
+            }
+            _response.Discard();
+            WriteErrorResponse(500);
+            return false;
+        }
+
+        // Whether the rest of the request body can be read past; otherwise the connection must close after the response.
+        bool canContinue = !_peerClosed && !_server.IsStopping && !_continuePending && BodyDrainable(head);
+        bool keepAlive = _response.Complete(canContinue);
+        if (!keepAlive) return false;
+        return await DrainBodyAsync().ConfigureAwait(false);
+    }
+
+    private bool BodyDrainable(HttpRequestHead head)
+    {
+        if (_messageComplete || !head.HasBody) return true;
+        if (DrainBuffered()) return true;
+        if (head.Framing == HttpBodyFraming.ContentLength)
+            return head.ContentLength - _parser.BodyBytesReceived + _bodyLength <= _options.MaxDrainBytes;
+        return false; // chunked: unknown remainder; reading it could take any time
+    }
+
+    /// <summary>Discards the body bytes already received, without reading the socket; true once the message is complete.</summary>
+    private bool DrainBuffered()
+    {
+        _bodyLength = 0;
+        while (!_messageComplete)
+        {
+            var status = _parser.Parse(_input.AsSpan(_inputStart, _inputEnd - _inputStart), out int consumed, out _);
+            _inputStart += consumed;
+            if (status == HttpParseStatus.MessageComplete) _messageComplete = true;
+            else if (status != HttpParseStatus.Body) return false; // needs more bytes, or the body is malformed: close after the response
+        }
+        return true;
+    }
+
+    /// <summary>Reads and discards what the handler left of the body, so the next request starts where it should.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> DrainBodyAsync()
+    {
+        _bodyLength = 0;
+        while (!_messageComplete)
+        {
+            int n = await ReadBodyCoreAsync(Memory<byte>.Empty, discard: true).ConfigureAwait(false);
+            if (n < 0) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Body bytes for the handler: straight from the read buffer, reading the socket when it is empty.</summary>
+    internal ValueTask<int> ReadBodyAsync(Memory<byte> destination)
+    {
+        if (_handlerDone) throw new InvalidOperationException("The request body can only be read while its handler runs.");
+        if (_bodyLength > 0 && !destination.IsEmpty) return new ValueTask<int>(TakeBody(destination.Span));
+        if (_messageComplete) return new ValueTask<int>(0);
+        return ReadBodyCoreAsync(destination, discard: false);
+    }
+
+    private int TakeBody(Span<byte> destination)
+    {
+        int n = Math.Min(destination.Length, _bodyLength);
+        _input.AsSpan(_bodyStart, n).CopyTo(destination);
+        _bodyStart += n;
+        _bodyLength -= n;
+        return n;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadBodyCoreAsync(Memory<byte> destination, bool discard)
+    {
+        while (true)
+        {
+            if (_bodyLength > 0)
+            {
+                if (discard)
+                {
+                    _bodyLength = 0;
+                    continue;
+                }
+                if (!destination.IsEmpty) return TakeBody(destination.Span);
+                return 0;
+            }
+            if (_messageComplete) return 0;
+            var status = _parser.Parse(_input.AsSpan(_inputStart, _inputEnd - _inputStart), out int consumed, out var body);
+            switch (status)
+            {
+                case HttpParseStatus.Body:
+                    _bodyStart = _inputStart + consumed - body.Length;
+                    _bodyLength = body.Length;
+                    _inputStart += consumed;
+                    continue;
+                case HttpParseStatus.MessageComplete:
+                    _inputStart += consumed;
+                    _messageComplete = true;
+                    return 0;
+                case HttpParseStatus.NeedMoreData:
+                    _inputStart += consumed;
+                    if (await WaitForBodyBytesAsync().ConfigureAwait(false) == 0)
+                    {
+                        if (discard) return -1;
+                        throw new EndOfStreamException($"The client closed the connection before the request body ended ({_stream.Description}).");
+                    }
+                    continue;
+                case HttpParseStatus.Error:
+                    if (discard)
+                    {
+                        Reject(_parser.Error);
+                        return -1;
+                    }
+                    throw new HttpParseException(_parser.Error);
+                default:
+                    throw new InvalidOperationException($"Unexpected parser event {status} inside a request body.");
+            }
+        }
+    }
+
+    /// <summary>Reads more of the body from the socket, sending the pending 100 Continue first. Returns 0 if the client left.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> WaitForBodyBytesAsync()
+    {
+        if (_continuePending)
+        {
+            // The client waits for this before it sends the body (RFC 9110 10.1.1): only now is the body wanted.
+            _continuePending = false;
+            HttpHeadWriter.WriteStatusLine(_output, HttpProtocolVersion.Http11, 100, HttpReasonPhrases.Get(100));
+            HttpHeadWriter.WriteEndOfHead(_output);
+        }
+        if (_output.Length > 0) await FlushAsync().ConfigureAwait(false);
+        var previous = Phase;
+        SetPhase(ConnectionPhase.Body, 0L);
+        _bodyWaitStart = _server.Now;
+        _bodyWaiting = true;
+        int n;
+        try
+        {
+            n = await ReadMoreAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _bodyWaitTicks += _server.Now - _bodyWaitStart;
+            _bodyWaiting = false;
+            if (Phase == ConnectionPhase.Body) SetPhase(previous, 0L);
+        }
+        if (n == 0)
+        {
+            _peerClosed = true;
+            Abort("the client closed the connection inside the request body");
+        }
+        return n;
+    }
+
+    /// <summary>Reads into an empty input buffer, renting it only once data is there. Returns 0 at end of stream.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadMoreAsync()
+    {
+        if (_input is null)
+        {
+            await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false); // wait for data without holding a buffer
+            _input = ArrayPool<byte>.Shared.Rent(_options.ReadBufferBytes);
+        }
+        _inputStart = _inputEnd = 0;
+        int n = await _stream.ReadAsync(_input).ConfigureAwait(false);
+        _inputEnd = n;
+        if (n > 0) ServerMetrics.BytesRead.Add(n);
+        return n;
+    }
+
+    private void ReleaseInput()
+    {
+        if (_input is { } input)
+        {
+            _input = null;
+            _inputStart = _inputEnd = 0;
+            ArrayPool<byte>.Shared.Return(input);
+        }
+    }
+
+    /// <summary>
+    /// While an asynchronous handler works and nothing reads the socket, watch it: the client leaving cancels the
+    /// handler's token. Data that arrives meanwhile (a pipelined request) is read into the buffer for the main loop.
+    /// </summary>
+    private async Task WatchForDisconnectAsync()
+    {
+        try
+        {
+            await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+            if (_handlerDone || _aborted) return; // the main loop reads it
+            _input ??= ArrayPool<byte>.Shared.Rent(_options.ReadBufferBytes);
+            int n = await _stream.ReadAsync(_input).ConfigureAwait(false);
+            _inputStart = 0;
+            _inputEnd = n;
+            if (n > 0) ServerMetrics.BytesRead.Add(n);
+            else
+            {
+                _peerClosed = true;
+                CancelHandler();
+            }
+        }
+        catch (Exception e) when (e is ObjectDisposedException or SystemCallException or OperationCanceledException)
+        {
+            _peerClosed = true;
+            CancelHandler();
+        }
+    }
+
+    /// <summary>Sends everything in the output buffer in one write; waits while the client is slow (backpressure).</summary>
+    internal ValueTask FlushAsync()
+    {
+        if (_output.Length == 0) return ValueTask.CompletedTask;
+        var pending = _stream.WriteAsync(_output.WrittenMemory);
+        if (pending.IsCompletedSuccessfully)
+        {
+            ServerMetrics.BytesWritten.Add(_output.Length);
+            _output.Clear();
+            return ValueTask.CompletedTask;
+        }
+        return FlushSlowAsync(pending);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FlushSlowAsync(ValueTask pending)
+    {
+        var previous = Phase;
+        var previousDeadline = Deadline;
+        SetPhase(ConnectionPhase.Write, _options.ResponseWriteTimeout);
+        await pending.ConfigureAwait(false);
+        ServerMetrics.BytesWritten.Add(_output.Length);
+        _output.Clear();
+        if (Phase == ConnectionPhase.Write)
+        {
+            Phase = previous;
+            Deadline = previousDeadline;
+        }
+    }
+
+    /// <summary>Answers a refused message with its status and <c>Connection: close</c>; the caller then closes.</summary>
+    private void Reject(HttpParseError error)
+    {
+        ServerMetrics.Rejected.Add(1);
+        ServerLog.Rejected(_server.Logger, Remote, error.ToString());
+        WriteErrorResponse(error.StatusCode == 0 ? 400 : error.StatusCode);
+    }
+
+    /// <summary>A bodiless error response that closes the connection.</summary>
+    internal void WriteErrorResponse(int status)
+    {
+        HttpHeadWriter.WriteStatusLine(_output, HttpProtocolVersion.Http11, status, HttpReasonPhrases.Get(status));
+        _output.Write(_server.Date.Line);
+        _server.WriteServerHeader(_output);
+        _output.Write("Content-Length: 0\r\nConnection: close\r\n\r\n"u8);
+    }
+
+    /// <summary>
+    /// Half-closes, then discards what the client still sends until it closes too or the linger time passes: closing
+    /// a socket with unread data makes the kernel send a reset, which can destroy the response before it is read.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask LingerAsync()
+    {
+        SetPhase(ConnectionPhase.Linger, _options.LingerTimeout);
+        ReleaseInput();
+        _stream.ShutdownWrite();
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            long budget = 1024 * 1024;
+            while (budget > 0)
+            {
+                int n = await _stream.ReadAsync(scratch).ConfigureAwait(false);
+                if (n == 0) break;
+                budget -= n;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>Ends the connection now (timeout, shutdown deadline, broken response): the handler's token fires and pending I/O ends.</summary>
+    /// <param name="reason">Why, for the log.</param>
+    internal void Abort(string reason)
+    {
+        if (_aborted) return;
+        ServerLog.Aborted(_server.Logger, Remote, reason);
+        _aborted = true;
+        CancelHandler();
+        try
+        {
+            // FIN before the close: a socket closed while a read is pending may be closed abortively (the portable
+            // reactor's .NET sockets send a reset), and a reset can destroy what the client has not read yet.
+            if (!_stream.IsClosed && !_peerClosed) _stream.ShutdownWrite();
+        }
+        catch (Exception e) when (e is SystemCallException or ObjectDisposedException or InvalidOperationException)
+        {
+            // the peer is gone already: nothing to tell it
+        }
+        _stream.Dispose(); // pending reads and writes end with ObjectDisposedException
+    }
+
+    private void CancelHandler()
+    {
+        if (_abortSource is { IsCancellationRequested: false } source)
+        {
+            try { source.Cancel(); }
+            catch (AggregateException e) { ServerLog.ConnectionFailed(_server.Logger, e, Remote); }
+        }
+    }
+
+    /// <summary>Called by the heartbeat: acts on an expired deadline (or a body arriving too slowly).</summary>
+    internal void CheckDeadline(long now)
+    {
+        if (Phase == ConnectionPhase.Body && _options.MinRequestBodyDataRate > 0 && _bodyWaiting)
+        {
+            long waited = _bodyWaitTicks + (now - _bodyWaitStart);
+            double seconds = (double)waited / _server.Loop.Time.TimestampFrequency;
+            if (seconds > _options.MinRequestBodyDataRateGracePeriod.TotalSeconds && _parser.BodyBytesReceived < _options.MinRequestBodyDataRate * seconds)
+            {
+                TimeOut("request body arrives slower than the minimum data rate");
+            }
+            return;
+        }
+        if (Deadline == 0 || now < Deadline) return;
+        switch (Phase)
+        {
+            case ConnectionPhase.Head:
+                // Nothing is being written in these phases: the 408 goes straight out before the close.
+                WriteErrorResponse(408);
+                var pending = _stream.WriteAsync(_output.WrittenMemory);
+                _output.Clear();
+                if (!pending.IsCompleted) _ = pending.AsTask();
+                TimeOut("request head timeout");
+                break;
+            case ConnectionPhase.Idle:
+                TimeOut("keep-alive timeout");
+                break;
+            case ConnectionPhase.Write:
+                TimeOut("the client does not read its response");
+                break;
+            case ConnectionPhase.Linger:
+                Abort("linger time over");
+                break;
+        }
+    }
+
+    private void TimeOut(string reason)
+    {
+        ServerMetrics.Timeouts.Add(1);
+        Abort(reason);
+    }
+
+    /// <summary>On graceful shutdown: a connection between requests closes now; one with a request in progress finishes it.</summary>
+    internal void OnShutdown()
+    {
+        if (Phase == ConnectionPhase.Idle) Abort("server shutting down");
+    }
+
+    private void SetPhase(ConnectionPhase phase, TimeSpan timeout) =>
+        SetPhase(phase, timeout > TimeSpan.Zero ? _server.Now + (long)(timeout.TotalSeconds * _server.Loop.Time.TimestampFrequency) : 0);
+
+    private void SetPhase(ConnectionPhase phase, long deadline)
+    {
+        Phase = phase;
+        Deadline = deadline;
+        _options.PhaseObserver?.Invoke(phase);
+    }
+
+    /// <summary>Sets the keep-alive deadline once a response is out and the connection waits for the next request.</summary>
+    internal void EnterIdle() => SetPhase(ConnectionPhase.Idle, _options.KeepAliveTimeout);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask CloseAsync()
+    {
+        try
+        {
+            if (_watcher is { } watcher)
+            {
+                _watcher = null;
+                if (!watcher.IsCompleted) _stream.Dispose();
+                await watcher;
+            }
+            SetPhase(ConnectionPhase.Closed, 0L);
+            ReleaseInput();
+            _output.Release();
+            _response.Discard();
+            _parser.Dispose();
+            _abortSource?.Dispose();
+            await _stream.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            ServerLog.ConnectionFailed(_server.Logger, e, Remote);
+        }
+        finally
+        {
+            // Whatever happened, the server must stop counting this connection, or a graceful shutdown waits forever.
+            _server.Remove(this);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace Meanwhile.Http.Server;
+
+/// <summary>
+/// An HTTP/1.1 server: <see cref="HttpServerOptions.Loops"/> event loops, each on its own thread with its own
+/// SO_REUSEPORT listener on the same port (the kernel spreads connections), each running its handlers on the thread
+/// epoll woke. <see cref="ServeAsync"/> runs the same server on a loop you already have.
+/// </summary>
+/// <example>
+/// <code>
+/// var router = new Router().MapGet("/users/{id}", (request, response) =>
+/// {
+///     response.AddHeader("Content-Type", "text/plain");
+///     response.Write(System.Text.Encoding.UTF8.GetBytes($"user {request.GetRouteValue("id")}"));
+///     return ValueTask.CompletedTask;
+/// });
+/// await using var server = new HttpServer(router.HandleAsync, new HttpServerOptions { Port = 8080 });
+/// await server.StartAsync();
+/// using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; server.Stop(); });
+/// await server.Completion;
+/// </code>
+/// </example>
+public sealed class HttpServer : IAsyncDisposable
+{
+    private readonly RequestHandler _handler;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Thread[] _threads = [];
+    private int _started;
+
+    /// <summary>Creates a server; nothing listens until <see cref="StartAsync"/>.</summary>
+    /// <param name="handler">Answers every request (a <see cref="Router"/>'s <c>HandleAsync</c>, <see cref="EchoHandler.HandleAsync"/>, your own).</param>
+    /// <param name="options">Address, loops, limits, timeouts; null for the defaults.</param>
+    public HttpServer(RequestHandler handler, HttpServerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        _handler = handler;
+        Options = options ?? new HttpServerOptions();
+    }
+
+    /// <summary>The options the server runs with.</summary>
+    public HttpServerOptions Options { get; }
+
+    /// <summary>The address the server listens on, once started (with the real port when port 0 was asked for).</summary>
+    public IPEndPoint? EndPoint { get; private set; }
+
+    /// <summary>The TCP port, once started.</summary>
+    public int Port => EndPoint?.Port ?? 0;
+
+    /// <summary>Completes when every loop has stopped (after <see cref="Stop"/> and the graceful shutdown); faults if a loop failed.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>
+    /// Starts the loops and completes when all of them listen. The first loop binds (picking the port when it is 0);
+    /// the others then bind the same port with SO_REUSEPORT.
+    /// </summary>
+    /// <param name="cancellationToken">Abandons the wait for the loops to listen.</param>
+    /// <exception cref="AddressInUseException">The port is taken.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0) throw new InvalidOperationException("The server was already started.");
+        var address = IPAddress.Parse(Options.Host);
+        int loops = Options.Loops;
+        _threads = new Thread[loops];
+        var done = new Task[loops];
+        int port = Options.Port;
+        for (int i = 0; i < loops; i++)
+        {
+            var listening = new TaskCompletionSource<IPEndPoint>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var endpoint = new IPEndPoint(address, port);
+            int index = i;
+            _threads[i] = new Thread(() => RunLoop(index, endpoint, loops > 1, listening, finished))
+            {
+                IsBackground = true,
+                Name = $"meanwhile http loop {i}",
+            };
+            _threads[i].Start();
+            done[i] = finished.Task;
+            EndPoint = await listening.Task.WaitAsync(cancellationToken);
+            port = EndPoint.Port; // the next loops share the port the first one got
+        }
+        _ = Task.WhenAll(done).ContinueWith(t =>
+        {
+            if (t.Exception is { } e) _completion.TrySetException(e.InnerExceptions);
+            else _completion.TrySetResult();
+        }, TaskScheduler.Default);
+    }
+
+    private void RunLoop(int index, IPEndPoint endpoint, bool reusePort, TaskCompletionSource<IPEndPoint> listening, TaskCompletionSource finished)
+    {
+        try
+        {
+            var loopOptions = new EventLoopOptions { Reactor = Options.Reactor, TimeProvider = Options.TimeProvider };
+            EventLoop.Run(async () =>
+            {
+                var loop = EventLoop.Current;
+                StreamListener listener;
+                try
+                {
+                    listener = StreamListener.ListenTcp(endpoint, new ListenOptions { ReusePort = reusePort });
+                }
+                catch (Exception e)
+                {
+                    listening.TrySetException(e);
+                    throw;
+                }
+                var server = new LoopServer(loop, _handler, Options);
+                ServerLog.Listening(server.Logger, listener.LocalEndPoint.ToString() ?? "?", index, loop.ReactorName);
+                listening.TrySetResult((IPEndPoint)listener.LocalEndPoint);
+                await server.ServeAsync(listener, _stopping.Token);
+            }, loopOptions);
+            finished.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            listening.TrySetException(e);
+            finished.TrySetException(e);
+        }
+    }
+
+    /// <summary>
+    /// Begins the graceful shutdown from any thread (a SIGTERM handler, say): stop accepting, close idle connections,
+    /// let requests in progress finish up to <see cref="HttpServerOptions.ShutdownTimeout"/>, then close the rest.
+    /// Await <see cref="Completion"/> for the end.
+    /// </summary>
+    public void Stop()
+    {
+        try { _stopping.Cancel(); }
+        catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>Stops gracefully and waits until every loop has finished.</summary>
+    public async Task StopAsync()
+    {
+        Stop();
+        if (Volatile.Read(ref _started) != 0) await Completion;
+    }
+
+    /// <summary>Same as <see cref="StopAsync"/>.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _stopping.Dispose();
+    }
+
+    /// <summary>
+    /// Serves on the current loop (the calling thread's): accepts from <paramref name="listener"/> until
+    /// <paramref name="stopping"/> fires, then shuts down gracefully and returns. For a single-loop server inside your
+    /// own program, or one per loop of your own threads.
+    /// </summary>
+    /// <param name="listener">A listener of the current loop; disposed on return.</param>
+    /// <param name="handler">Answers every request.</param>
+    /// <param name="options">Limits and timeouts (address, port and loops are ignored here); null for defaults.</param>
+    /// <param name="stopping">Starts the graceful shutdown; may fire on any thread.</param>
+    public static Task ServeAsync(StreamListener listener, RequestHandler handler, HttpServerOptions? options = null, CancellationToken stopping = default)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        ArgumentNullException.ThrowIfNull(handler);
+        var server = new LoopServer(listener.Loop, handler, options ?? new HttpServerOptions());
+        return server.ServeAsync(listener, stopping);
+    }
+}

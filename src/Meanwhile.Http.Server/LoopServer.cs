@@ -1,0 +1,170 @@
+using Meanwhile.Timers;
+using Microsoft.Extensions.Logging;
+
+namespace Meanwhile.Http.Server;
+
+/// <summary>
+/// The server's part on one loop: its listener, its connections, and a one-second heartbeat that refreshes the
+/// cached Date header and checks every connection's deadline (one timer per loop, none per request).
+/// </summary>
+internal sealed class LoopServer
+{
+    private readonly List<HttpConnection> _connections = new();
+    private TaskCompletionSource? _drained;
+    private TimerHandle? _heartbeat;
+    private byte[] _serverHeader = [];
+
+    public LoopServer(EventLoop loop, RequestHandler handler, HttpServerOptions options)
+    {
+        Loop = loop;
+        Handler = handler;
+        Options = options;
+        Logger = options.LoggerFactory?.CreateLogger("Meanwhile.Http.Server") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        if (!string.IsNullOrEmpty(options.ServerHeader))
+        {
+            var field = new OutputBuffer(64);
+            HttpHeadWriter.WriteField(field, "Server", options.ServerHeader);
+            _serverHeader = field.WrittenSpan.ToArray();
+            field.Release();
+        }
+    }
+
+    public EventLoop Loop { get; }
+
+    public RequestHandler Handler { get; }
+
+    public HttpServerOptions Options { get; }
+
+    public ILogger Logger { get; }
+
+    public DateHeader Date { get; } = new();
+
+    public bool IsStopping { get; private set; }
+
+    public int ConnectionCount => _connections.Count;
+
+    public long Now => Loop.Time.GetTimestamp();
+
+    public void WriteServerHeader(OutputBuffer output)
+    {
+        if (_serverHeader.Length > 0) output.Write(_serverHeader);
+    }
+
+    /// <summary>Accepts and serves until <paramref name="stopping"/> fires; then shuts down gracefully.</summary>
+    public async Task ServeAsync(StreamListener listener, CancellationToken stopping)
+    {
+        Date.Update(Loop.Time.GetUtcNow());
+        ScheduleHeartbeat();
+        // The token may fire on any thread; the listener belongs to the loop, so the stop is posted there.
+        using var registration = stopping.UnsafeRegister(static state =>
+        {
+            var (server, listener) = ((LoopServer, StreamListener))state!;
+            try { server.Loop.Post(() => server.BeginStop(listener)); }
+            catch (ObjectDisposedException) { /* the loop is gone already */ }
+        }, (this, listener));
+        try
+        {
+            await AcceptLoopAsync(listener);
+            await DrainAsync();
+        }
+        finally
+        {
+            _heartbeat?.Cancel();
+            await listener.DisposeAsync();
+        }
+    }
+
+    private async Task AcceptLoopAsync(StreamListener listener)
+    {
+        while (!IsStopping)
+        {
+            SocketStream stream;
+            try
+            {
+                stream = await listener.AcceptAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                break; // stopped
+            }
+            catch (TooManyOpenFilesException e)
+            {
+                // Out of descriptors: pause rather than spin; connections closing will free some.
+                ServerLog.AcceptFailed(Logger, e, listener.LocalEndPoint.ToString() ?? "?");
+                await Loop.Delay(TimeSpan.FromMilliseconds(100));
+                continue;
+            }
+            catch (SystemCallException e)
+            {
+                ServerLog.AcceptFailed(Logger, e, listener.LocalEndPoint.ToString() ?? "?");
+                continue;
+            }
+            if (IsStopping)
+            {
+                await stream.DisposeAsync();
+                break;
+            }
+            var connection = new HttpConnection(this, stream) { Slot = _connections.Count };
+            _connections.Add(connection);
+            ServerMetrics.Connections.Add(1);
+            ServerMetrics.ActiveConnections.Add(1);
+            _ = Loop.Spawn(connection.RunAsync, "http connection"); // never throws: it ends by closing its connection
+        }
+    }
+
+    private void BeginStop(StreamListener listener)
+    {
+        if (IsStopping) return;
+        IsStopping = true;
+        ServerLog.ShuttingDown(Logger, _connections.Count);
+        _ = listener.DisposeAsync(); // ends the pending accept
+        for (int i = _connections.Count - 1; i >= 0; i--)
+        {
+            if (i < _connections.Count) _connections[i].OnShutdown();
+        }
+    }
+
+    /// <summary>Waits for in-flight requests up to the shutdown deadline, then closes what is left.</summary>
+    private async Task DrainAsync()
+    {
+        if (_connections.Count == 0) return;
+        _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var deadline = Loop.Spawn(async token => await Loop.Delay(Options.ShutdownTimeout, token), "shutdown deadline");
+        await Loop.WhenAny(_drained.Task, deadline);
+        if (_connections.Count > 0)
+        {
+            for (int i = _connections.Count - 1; i >= 0; i--)
+            {
+                if (i < _connections.Count) _connections[i].Abort("shutdown deadline passed");
+            }
+            await _drained.Task;
+        }
+        deadline.Cancel();
+    }
+
+    public void Remove(HttpConnection connection)
+    {
+        int slot = connection.Slot;
+        if (slot < 0 || slot >= _connections.Count || _connections[slot] != connection) return;
+        var last = _connections[^1];
+        _connections[slot] = last;
+        last.Slot = slot;
+        _connections.RemoveAt(_connections.Count - 1);
+        connection.Slot = -1;
+        ServerMetrics.ActiveConnections.Add(-1);
+        if (_connections.Count == 0) _drained?.TrySetResult();
+    }
+
+    private void ScheduleHeartbeat() => _heartbeat = Loop.CallLater(TimeSpan.FromSeconds(1), Heartbeat);
+
+    private void Heartbeat()
+    {
+        Date.Update(Loop.Time.GetUtcNow());
+        long now = Now;
+        for (int i = _connections.Count - 1; i >= 0; i--)
+        {
+            if (i < _connections.Count) _connections[i].CheckDeadline(now);
+        }
+        ScheduleHeartbeat();
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace Meanwhile.Http.Server;
+
+/// <summary>The server's log messages, source-generated so a disabled level costs nothing.</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Listening on {EndPoint} (loop {Loop}, {Reactor} reactor)")]
+    public static partial void Listening(ILogger logger, string endPoint, int loop, string reactor);
+
+    [LoggerMessage(2, LogLevel.Debug, "Rejected a request from {Remote}: {Error}")]
+    public static partial void Rejected(ILogger logger, string? remote, string error);
+
+    [LoggerMessage(3, LogLevel.Error, "The handler threw while answering {Remote}; the connection is closed")]
+    public static partial void HandlerFailed(ILogger logger, Exception exception, string? remote);
+
+    [LoggerMessage(4, LogLevel.Debug, "Closing the connection of {Remote}: {Reason}")]
+    public static partial void Aborted(ILogger logger, string? remote, string reason);
+
+    [LoggerMessage(5, LogLevel.Debug, "The connection of {Remote} ended with an error")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception, string? remote);
+
+    [LoggerMessage(6, LogLevel.Warning, "Accept failed on {EndPoint}; retrying")]
+    public static partial void AcceptFailed(ILogger logger, Exception exception, string endPoint);
+
+    [LoggerMessage(7, LogLevel.Information, "Shutting down: {Connections} connection(s) still open")]
+    public static partial void ShuttingDown(ILogger logger, int connections);
+}

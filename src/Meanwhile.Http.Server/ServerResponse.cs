@@ -1,0 +1,317 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace Meanwhile.Http.Server;
+
+/// <summary>
+/// Where a handler writes its answer: status, header fields, body. Body bytes are buffered; when the handler returns
+/// with everything buffered the response gets a <c>Content-Length</c>, otherwise (a flush, or more than
+/// <see cref="HttpServerOptions.ResponseBufferBytes"/>) it is sent as it comes, chunked (close-delimited for HTTP/1.0)
+/// unless <see cref="ContentLength"/> was set. <see cref="WriteAsync"/> waits while the client is slow (backpressure).
+/// </summary>
+/// <remarks>
+/// One object per connection, reused for each request. <c>Date</c>, <c>Content-Length</c>, <c>Transfer-Encoding</c>
+/// and <c>Connection</c> are the server's to write; use <see cref="ContentLength"/> and <see cref="CloseConnection"/>.
+/// </remarks>
+public sealed class ServerResponse : IBufferWriter<byte>
+{
+    private readonly HttpConnection _connection;
+    private readonly OutputBuffer _headers = new(512);
+    private readonly OutputBuffer _body = new(4096);
+    private HttpRequestHead? _head;
+    private int _status;
+    private long? _contentLength;
+    private long _bodyBytes;
+    private bool _closeRequested;
+    private bool _started;
+    private bool _chunked;
+    private bool _keepAlive;
+    private bool _raw;
+    private ResponseBodyStream? _stream;
+
+    internal ServerResponse(HttpConnection connection) => _connection = connection;
+
+    /// <summary>The status code, 200 unless set; from 200 to 999 (interim responses are the server's business).</summary>
+    /// <exception cref="InvalidOperationException">The head was already sent.</exception>
+    public int StatusCode
+    {
+        get => _status;
+        set
+        {
+            CheckNotStarted();
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 200);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 999);
+            _status = value;
+        }
+    }
+
+    /// <summary>The body's length when known up front; null (default) lets the server choose Content-Length or chunked.</summary>
+    public long? ContentLength
+    {
+        get => _contentLength;
+        set
+        {
+            CheckNotStarted();
+            if (value is < 0) throw new ArgumentOutOfRangeException(nameof(value), value, "A length cannot be negative.");
+            _contentLength = value;
+        }
+    }
+
+    /// <summary>Close the connection after this response (sends <c>Connection: close</c>).</summary>
+    public bool CloseConnection
+    {
+        get => _closeRequested;
+        set
+        {
+            CheckNotStarted();
+            _closeRequested = value;
+        }
+    }
+
+    /// <summary>Whether the head has been sent (status and headers can no longer change).</summary>
+    public bool HasStarted => _started;
+
+    /// <summary>Body bytes written so far.</summary>
+    public long BytesWritten => _bodyBytes;
+
+    /// <summary>Adds a header field. Values are checked: a CR or LF can never start a second field.</summary>
+    /// <param name="name">A token such as <c>Content-Type</c>.</param>
+    /// <param name="value">Latin-1 text without control characters or surrounding whitespace.</param>
+    /// <exception cref="ArgumentException">A bad name or value, or a field the server manages.</exception>
+    public void AddHeader(string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        CheckNotStarted();
+        if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Date", StringComparison.OrdinalIgnoreCase))
+            throw ManagedField(nameof(name));
+        HttpHeadWriter.WriteField(_headers, name, value);
+    }
+
+    /// <summary>Adds a header field from bytes, without allocating.</summary>
+    /// <param name="name">A token.</param>
+    /// <param name="value">The value's bytes.</param>
+    public void AddHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        CheckNotStarted();
+        CheckUnmanaged(name);
+        HttpHeadWriter.WriteField(_headers, name, value);
+    }
+
+    /// <summary>Buffers body bytes (sent when the handler returns or on a flush).</summary>
+    /// <param name="data">The bytes.</param>
+    public void Write(ReadOnlySpan<byte> data)
+    {
+        CountBody(data.Length);
+        _body.Write(data);
+    }
+
+    /// <summary>Writes body bytes; once <see cref="HttpServerOptions.ResponseBufferBytes"/> are buffered, sends them and waits for the client to take them.</summary>
+    /// <param name="data">The bytes.</param>
+    /// <param name="cancellationToken">Checked before writing.</param>
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Write(data.Span);
+        return _body.Length >= _connection.Server.Options.ResponseBufferBytes ? FlushAsync(cancellationToken) : ValueTask.CompletedTask;
+    }
+
+    /// <summary>Sends the head (if not yet sent) and the buffered body now, waiting for the socket to take them.</summary>
+    /// <param name="cancellationToken">Checked before flushing.</param>
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        CheckUsable();
+        Emit(final: false);
+        return _connection.FlushAsync();
+    }
+
+    /// <summary>The body as a write-only <see cref="Stream"/> (the same object for every request of the connection).</summary>
+    public Stream Body => _stream ??= new ResponseBodyStream(this);
+
+    /// <summary>A new <see cref="PipeWriter"/> over the body, for System.IO.Pipelines code.</summary>
+    /// <param name="options">Buffer sizes; null for defaults.</param>
+    public PipeWriter CreateBodyWriter(StreamPipeWriterOptions? options = null) =>
+        PipeWriter.Create(Body, options ?? new StreamPipeWriterOptions(leaveOpen: true));
+
+    /// <summary>
+    /// The seam for bodies the server does not copy (static files with sendfile): sends the head with
+    /// <c>Content-Length: <paramref name="contentLength"/></c> and everything before it, then hands over the connection's
+    /// stream, on which the caller writes exactly <paramref name="contentLength"/> bytes before returning from its handler.
+    /// </summary>
+    /// <param name="contentLength">The body's exact length.</param>
+    /// <param name="cancellationToken">Checked before sending.</param>
+    /// <returns>The stream to write the body on, or null when no body may be sent (HEAD, 204, 304): then write nothing.</returns>
+    public async ValueTask<DataStream?> StartRawBodyAsync(long contentLength, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(contentLength);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_bodyBytes > 0) throw new InvalidOperationException("Body bytes were already written; a raw body must be the whole body.");
+        ContentLength = contentLength;
+        Emit(final: false);
+        await _connection.FlushAsync();
+        _raw = true;
+        _bodyBytes = contentLength;
+        return BodyForbidden ? null : _connection.Stream;
+    }
+
+    Span<byte> IBufferWriter<byte>.GetSpan(int sizeHint)
+    {
+        CheckUsable();
+        return _body.GetSpan(sizeHint);
+    }
+
+    Memory<byte> IBufferWriter<byte>.GetMemory(int sizeHint)
+    {
+        CheckUsable();
+        return _body.GetMemory(sizeHint);
+    }
+
+    void IBufferWriter<byte>.Advance(int count)
+    {
+        CountBody(count);
+        _body.Advance(count);
+    }
+
+    private bool BodyForbidden => _head!.IsHead || _status is 204 or 304;
+
+    private void CountBody(int count)
+    {
+        CheckUsable();
+        if (_contentLength is long length && _bodyBytes + count > length)
+            throw new InvalidOperationException($"The body would exceed the Content-Length of {length} bytes.");
+        _bodyBytes += count;
+    }
+
+    internal void Begin(HttpRequestHead head)
+    {
+        _head = head;
+        _status = 200;
+        _contentLength = null;
+        _bodyBytes = 0;
+        _closeRequested = false;
+        _started = false;
+        _chunked = false;
+        _raw = false;
+        _keepAlive = false;
+        _headers.Clear();
+        _body.Clear();
+    }
+
+    /// <summary>After the handler: a body shorter than the Content-Length it promised is a handler error.</summary>
+    internal void Validate()
+    {
+        if (_contentLength is long length && _bodyBytes != length && !(BodyForbidden && _bodyBytes == 0))
+            throw new InvalidOperationException($"The handler set Content-Length {length} but wrote {_bodyBytes} body bytes.");
+    }
+
+    /// <summary>Drops what the handler buffered (before an error response replaces it).</summary>
+    internal void Discard()
+    {
+        _headers.Release();
+        _body.Release();
+    }
+
+    /// <summary>Writes what is left of the response into the connection's output; returns whether the connection may stay open.</summary>
+    /// <param name="canContinue">False when the connection must close after this response whatever the request said.</param>
+    internal bool Complete(bool canContinue)
+    {
+        if (!_started) _keepAlive = _head!.KeepAlive && !_closeRequested && canContinue;
+        Emit(final: true);
+        _headers.Release();
+        _body.Release();
+        return _keepAlive && canContinue;
+    }
+
+    private void Emit(bool final)
+    {
+        var output = _connection.Output;
+        if (!_started)
+        {
+            if (!final) _keepAlive = _head!.KeepAlive && !_closeRequested && !_connection.Server.IsStopping;
+            WriteHead(output, final);
+            _started = true;
+        }
+        if (_body.Length > 0)
+        {
+            if (!BodyForbidden)
+            {
+                if (_chunked) HttpChunkedWriter.WriteChunk(output, _body.WrittenSpan);
+                else output.Write(_body.WrittenSpan);
+            }
+            _body.Clear();
+        }
+        if (final && _chunked && !BodyForbidden) HttpChunkedWriter.WriteLastChunk(output);
+    }
+
+    private void WriteHead(OutputBuffer output, bool final)
+    {
+        var server = _connection.Server;
+        HttpHeadWriter.WriteStatusLine(output, HttpProtocolVersion.Http11, _status, HttpReasonPhrases.Get(_status));
+        output.Write(server.Date.Line);
+        server.WriteServerHeader(output);
+        output.Write(_headers.WrittenSpan);
+        if (_status is 204 or 304)
+        {
+            // No content and no framing (RFC 9110 8.6, 15.3.5, 15.4.5).
+        }
+        else if (_contentLength is long length) HttpHeadWriter.WriteContentLength(output, length);
+        else if (final) HttpHeadWriter.WriteContentLength(output, _bodyBytes);
+        else if (_head!.Version == HttpProtocolVersion.Http11)
+        {
+            _chunked = true;
+            HttpHeadWriter.WriteChunkedTransferEncoding(output);
+        }
+        else _keepAlive = false; // HTTP/1.0 has no chunked coding: the close ends the body
+        if (!_keepAlive) output.Write("Connection: close\r\n"u8);
+        else if (_head!.Version == HttpProtocolVersion.Http10) output.Write("Connection: keep-alive\r\n"u8);
+        HttpHeadWriter.WriteEndOfHead(output);
+    }
+
+    private void CheckNotStarted()
+    {
+        if (_started) throw new InvalidOperationException("The response head has already been sent.");
+    }
+
+    private void CheckUsable()
+    {
+        if (_raw) throw new InvalidOperationException("The body is being sent raw (StartRawBodyAsync); write it on the returned stream.");
+    }
+
+    private static void CheckUnmanaged(ReadOnlySpan<byte> name)
+    {
+        if (System.Text.Ascii.EqualsIgnoreCase(name, "Content-Length"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8)
+            || System.Text.Ascii.EqualsIgnoreCase(name, "Connection"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "Date"u8))
+            throw ManagedField(nameof(name));
+    }
+
+    private static ArgumentException ManagedField(string parameter) =>
+        new("Date, Content-Length, Transfer-Encoding and Connection are written by the server; use ContentLength and CloseConnection.", parameter);
+}
+
+/// <summary>The response body as a write-only <see cref="Stream"/>.</summary>
+internal sealed class ResponseBodyStream(ServerResponse response) : Stream
+{
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => response.WriteAsync(buffer, cancellationToken);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        response.WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    // Buffering only: a synchronous write never blocks, so it is allowed (it is sent when the handler returns or flushes).
+    public override void Write(byte[] buffer, int offset, int count) => response.Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer) => response.Write(buffer);
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => response.FlushAsync(cancellationToken).AsTask();
+
+    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("The response body is write-only.");
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
