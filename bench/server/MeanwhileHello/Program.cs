@@ -1,0 +1,71 @@
+// "Hello, World!" on Meanwhile.Http.Server for bench/server/run.sh.
+//
+//   MeanwhileHello --port 8081 [--loops 1]          (MEANWHILE_REACTOR=portable for the portable reactor)
+//
+// GET /        -> 200 "Hello, World!", Content-Type: text/plain (a Router route, as an application would write it)
+// GET /_stats  -> "<bytes allocated by the process> <gen0 GCs> <gen1 GCs> <gen2 GCs>": the benchmark reads it before
+//                 and after a wrk run; the difference divided by the requests is the allocation per request. The
+//                 endpoint itself allocates nothing (formatted into a stack buffer).
+using System.Buffers.Text;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Meanwhile.Http.Server;
+
+string host = "127.0.0.1";
+int port = 8081;
+int loops = 1;
+for (int i = 0; i < args.Length; i++)
+{
+    string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+    switch (args[i])
+    {
+        case "--host": host = Next(); break;
+        case "--port": port = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--loops": loops = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        default:
+            Console.Error.WriteLine("usage: MeanwhileHello [--host ADDRESS] [--port N] [--loops N]");
+            return 2;
+    }
+}
+
+var router = new Router()
+    .MapGet("/", static (request, response) =>
+    {
+        response.AddHeader("Content-Type"u8, "text/plain"u8);
+        response.Write("Hello, World!"u8);
+        return ValueTask.CompletedTask;
+    })
+    .MapGet("/_stats", static (request, response) =>
+    {
+        Span<byte> text = stackalloc byte[96];
+        int n = 0;
+        Append(text, ref n, GC.GetTotalAllocatedBytes(precise: true));
+        Append(text, ref n, GC.CollectionCount(0));
+        Append(text, ref n, GC.CollectionCount(1));
+        Append(text, ref n, GC.CollectionCount(2));
+        text[n - 1] = (byte)'\n';
+        response.AddHeader("Content-Type"u8, "text/plain"u8);
+        response.Write(text[..n]);
+        return ValueTask.CompletedTask;
+    });
+
+await using var server = new HttpServer(router.HandleAsync, new HttpServerOptions { Host = host, Port = port, Loops = loops });
+await server.StartAsync();
+Console.WriteLine($"listening on {server.EndPoint} ({loops} loop{(loops == 1 ? "" : "s")}, reactor {Environment.GetEnvironmentVariable("MEANWHILE_REACTOR") ?? "default"})");
+
+void OnSignal(PosixSignalContext context)
+{
+    context.Cancel = true;
+    server.Stop();
+}
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+await server.Completion;
+return 0;
+
+static void Append(Span<byte> text, ref int n, long value)
+{
+    Utf8Formatter.TryFormat(value, text[n..], out int written);
+    n += written;
+    text[n++] = (byte)' ';
+}
