@@ -6,6 +6,9 @@
 // GET /_stats  -> "<bytes allocated by the process> <gen0 GCs> <gen1 GCs> <gen2 GCs>": the benchmark reads it before
 //                 and after a wrk run; the difference divided by the requests is the allocation per request. The
 //                 endpoint itself allocates nothing (formatted into a stack buffer).
+// --alloc-ticks    prints the runtime's AllocationTick events (type name and size, about one per 100 KB allocated) to
+//                  stderr through an in-process EventListener: which types the remaining allocations are. Diagnosis only
+//                  (the listener costs CPU); run.sh does not use it.
 using System.Buffers.Text;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -22,8 +25,9 @@ for (int i = 0; i < args.Length; i++)
         case "--host": host = Next(); break;
         case "--port": port = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--loops": loops = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--alloc-ticks": _ = new AllocationTicks(); break;
         default:
-            Console.Error.WriteLine("usage: MeanwhileHello [--host ADDRESS] [--port N] [--loops N]");
+            Console.Error.WriteLine("usage: MeanwhileHello [--host ADDRESS] [--port N] [--loops N] [--alloc-ticks]");
             return 2;
     }
 }
@@ -68,4 +72,22 @@ static void Append(Span<byte> text, ref int n, long value)
     Utf8Formatter.TryFormat(value, text[n..], out int written);
     n += written;
     text[n++] = (byte)' ';
+}
+
+/// <summary>Prints GC AllocationTick events (keyword GC = 0x1, verbose) to stderr.</summary>
+internal sealed class AllocationTicks : System.Diagnostics.Tracing.EventListener
+{
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+    {
+        if (source.Name == "Microsoft-Windows-DotNETRuntime")
+            EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x1);
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+    {
+        if (e.EventName is not { } name || !name.StartsWith("GCAllocationTick", StringComparison.Ordinal) || e.Payload is null || e.PayloadNames is null) return;
+        int type = e.PayloadNames.IndexOf("TypeName");
+        int size = e.PayloadNames.IndexOf("ObjectSize");
+        Console.Error.WriteLine($"alloc-tick {(type >= 0 ? e.Payload[type] : "?")} {(size >= 0 ? e.Payload[size] : "?")}");
+    }
 }
