@@ -127,6 +127,7 @@ internal sealed partial class HttpConnection
                             // Between requests: hold no buffer while waiting (idle memory is the point of zero-byte reads).
                             _parser.ReleaseBuffers();
                             _output.Release();
+                            ReleaseInput();
                         }
                         int n = await ReadMoreAsync().ConfigureAwait(false);
                         if (n == 0)

@@ -66,8 +66,15 @@ public sealed class IoRegistration : IDisposable
     internal bool IsWaitingWritable => _writable.IsPending;
 
     /// <summary>The reactor saw these readiness edges (loop thread).</summary>
-    internal void OnReady(bool readable, bool writable)
+    /// <summary>
+    /// Whether the kernel reported the read side closed (peer's FIN, a reset, an error). Sticky: no further edge will
+    /// announce it, so a reader must not wait for one once this is set.
+    /// </summary>
+    internal bool ReadClosed { get; private set; }
+
+    internal void OnReady(bool readable, bool writable, bool readClosed = false)
     {
+        if (readClosed) ReadClosed = true;
         if (readable) _readable.Signal();
         if (writable) _writable.Signal();
     }

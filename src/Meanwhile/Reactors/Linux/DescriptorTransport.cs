@@ -40,6 +40,12 @@ internal class DescriptorTransport : StreamTransport
     private bool _readPending;
     private bool _writePending;
 
+    // A stream socket read that returned less than asked emptied the receive queue: the next read waits for the
+    // next readiness edge instead of trying recv first and getting EAGAIN (nginx's rev->available, tokio's
+    // clear_readiness). Data that arrives in between makes a new edge, so nothing is missed; an end of stream or
+    // error that came with the data makes no new edge, which is why the registration's sticky ReadClosed overrides it.
+    private bool _drained;
+
     public int Descriptor => _fd;
 
     // Checked here rather than by DataStream: the slow paths are async methods already, so the guard costs nothing.
@@ -52,6 +58,7 @@ internal class DescriptorTransport : StreamTransport
         if (_fd < 0) return ValueTask.FromException<int>(new ObjectDisposedException(Description));
         if (_readPending || _registration.IsWaitingReadable) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
         if (buffer.IsEmpty) return WaitForData(cancellationToken);
+        if (_drained && !_registration.ReadClosed) return ReadSlowAsync(buffer, cancellationToken);
         nint n = TryRead(buffer.Span);
         if (n >= 0) return new ValueTask<int>((int)n);
         int errno = LastErrno;
@@ -86,7 +93,8 @@ internal class DescriptorTransport : StreamTransport
         // A zero-byte read: wait without a buffer, and without any object of its own — the readiness wait itself
         // completes the read with 0. Sockets peek first to skip a needless wait; other descriptors rely on the
         // readiness edge (a spurious wake-up only costs the caller an EAGAIN).
-        if (_kind == DescriptorKind.Socket && !WouldBlockOnPeek()) return new ValueTask<int>(0); // data, end of stream, or an error for the real read
+        if (_kind == DescriptorKind.Socket && (!_drained || _registration.ReadClosed) && !WouldBlockOnPeek()) return new ValueTask<int>(0); // data, end of stream, or an error for the real read
+        _drained = false; // the edge this wait consumes means the next read must try recv
         return _registration.WaitReadableForZeroByteRead(cancellationToken);
     }
 
@@ -102,7 +110,19 @@ internal class DescriptorTransport : StreamTransport
         {
             while (true)
             {
-                nint n = _kind == DescriptorKind.Socket ? recv(_fd, p, buffer.Length, 0) : read(_fd, p, buffer.Length);
+                if (_kind == DescriptorKind.Socket)
+                {
+                    nint received = recv(_fd, p, buffer.Length, 0);
+                    if (received >= 0)
+                    {
+                        _drained = received > 0 && received < buffer.Length;
+                        return received;
+                    }
+                    _drained = false;
+                    if (LastErrno != Errno.EINTR) return received;
+                    continue;
+                }
+                nint n = read(_fd, p, buffer.Length);
                 if (n >= 0 || LastErrno != Errno.EINTR) return n;
             }
         }

@@ -90,7 +90,8 @@ internal sealed unsafe class EpollReactor : Reactor
             bool failed = (flags & (EPOLLERR | EPOLLHUP)) != 0;
             registration.OnReady(
                 readable: failed || (flags & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0,
-                writable: failed || (flags & EPOLLOUT) != 0);
+                writable: failed || (flags & EPOLLOUT) != 0,
+                readClosed: failed || (flags & EPOLLRDHUP) != 0);
         }
     }
 
