@@ -1,0 +1,10 @@
+using System.CommandLine;
+
+namespace Meanwhile.Cli.Commands;
+
+/// <summary>Placeholder.</summary>
+internal static class FetchCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create() => new("fetch", "todo");
+}
