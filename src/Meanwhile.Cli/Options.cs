@@ -43,7 +43,15 @@ internal static class Options
         option.Validators.Add(result =>
         {
             if (result.Tokens.Count == 0 && result.Implicit) return; // the default is trusted
-            var value = result.GetValueOrDefault<T>();
+            T value;
+            try
+            {
+                value = result.GetValueOrDefault<T>();
+            }
+            catch (InvalidOperationException)
+            {
+                return; // not a T at all: the parser reports that conversion error itself
+            }
             if (value is not null && check(value) is { } error) result.AddError(error);
         });
         return option;

@@ -19,8 +19,8 @@ internal static class DemoCommand
             CustomParser = Options.ParseDuration,
             HelpName = "duration",
         };
-        var concurrency = new Option<int?>("--concurrency", "-c") { Description = "Most connections at once in the concurrent run [default: --pages]" };
-        concurrency.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--concurrency must be at least 1."); });
+        var concurrency = new Option<int?>("--concurrency", "-c") { Description = "Most connections at once in the concurrent run [default: --pages]" }
+            .Validated(value => value is < 1 ? $"--concurrency must be at least 1, not {value}." : null);
         var html = new Option<FileInfo?>("--html") { Description = "Also write the concurrent run as a self-contained timeline page", HelpName = "file" };
 
         var command = new Command("demo", """
