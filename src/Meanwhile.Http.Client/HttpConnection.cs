@@ -126,6 +126,8 @@ internal sealed class HttpConnection
                 {
                     await RequestBodyWriter.WriteAsync(stream, body, head, token);
                 }
+
+                LoopHttpClient.Mark(pool.Client.Loop, HttpMarks.RequestSent);
             }
             finally
             {
@@ -140,6 +142,7 @@ internal sealed class HttpConnection
             deadline.StartPhase(LoopHttpErrorKind.ResponseHeadersTimeout, options.ResponseHeadersTimeout);
             await ReadFinalHeadAsync(stopAtContinue: false, request.Uri, token);
             deadline.EndPhase();
+            LoopHttpClient.Mark(pool.Client.Loop, HttpMarks.ResponseReceived);
         }
         catch (Exception e)
         {

@@ -290,7 +290,9 @@ public sealed class LoopHttpClient : IAsyncDisposable
         deadline.StartPhase(LoopHttpErrorKind.ConnectTimeout, Options.ConnectTimeout);
         try
         {
+            Mark(Loop, HttpMarks.Connect);
             var connection = await HttpConnection.ConnectAsync(pool, Options, deadline.Token);
+            Mark(Loop, HttpMarks.Connected);
             pool.Connected(connection);
             return connection;
         }
@@ -302,6 +304,15 @@ public sealed class LoopHttpClient : IAsyncDisposable
         finally
         {
             deadline.EndPhase();
+        }
+    }
+
+    /// <summary>Records a step of the exchange for timelines (<see cref="HttpMarks"/>); one field test when not recording.</summary>
+    internal static void Mark(EventLoop loop, string label)
+    {
+        if (loop.Recorder.IsEnabled)
+        {
+            loop.Recorder.Mark(label);
         }
     }
 

@@ -104,6 +104,7 @@ internal sealed partial class HttpConnection
 
     public async Task RunAsync()
     {
+        Mark(HttpMarks.ConnectionAccepted);
         SetPhase(ConnectionPhase.Idle, _options.RequestHeadTimeout);
         bool linger = false;
         try
@@ -213,6 +214,7 @@ internal sealed partial class HttpConnection
         _continuePending = head.ExpectsContinue && head.HasBody && _inputStart == _inputEnd;
         _request.Begin();
         _response.Begin(head);
+        Mark(HttpMarks.RequestReceived);
         SetPhase(ConnectionPhase.Handler, TimeSpan.Zero);
 
         Exception? failure = null;
@@ -482,9 +484,17 @@ internal sealed partial class HttpConnection
         {
             ServerMetrics.BytesWritten.Add(_output.Length);
             _output.Clear();
+            Mark(HttpMarks.ResponseSent);
             return ValueTask.CompletedTask;
         }
         return FlushSlowAsync(pending);
+    }
+
+    /// <summary>Records a step for timelines (<see cref="HttpMarks"/>), in this connection's task; one field test when not recording.</summary>
+    private void Mark(string label)
+    {
+        var recorder = _server.Loop.Recorder;
+        if (recorder.IsEnabled) recorder.Mark(label);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -496,6 +506,7 @@ internal sealed partial class HttpConnection
         await pending.ConfigureAwait(false);
         ServerMetrics.BytesWritten.Add(_output.Length);
         _output.Clear();
+        Mark(HttpMarks.ResponseSent);
         if (Phase == ConnectionPhase.Write)
         {
             Phase = previous;
