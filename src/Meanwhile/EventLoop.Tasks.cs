@@ -59,10 +59,12 @@ public sealed partial class EventLoop
     }
 
     /// <summary>Gives the other ready tasks a turn: the caller resumes on the loop's next turn.</summary>
-    public LoopYieldAwaitable Yield()
+    public ValueTask Yield()
     {
         CheckThread();
-        return new LoopYieldAwaitable(this);
+        // Inside a task the task itself is the awaitable source: yielding allocates nothing.
+        if (LoopTask.CurrentOn(this) is { } task && task.TryYield(out var yield)) return yield;
+        return new ValueTask(new YieldSource(this), 0);
     }
 
     /// <summary>Waits for <paramref name="delay"/> on the loop's own timers (no thread-pool timer involved).</summary>
@@ -73,7 +75,7 @@ public sealed partial class EventLoop
     {
         CheckThread();
         ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
-        return new TimerEntry(this).StartDelay(DeadlineAfter(delay), cancellationToken);
+        return new TimerEntry(this).StartDelay(delay, cancellationToken);
     }
 
     /// <summary>Same as <see cref="Delay"/>, named as in the seed chapter and asyncio.</summary>
@@ -92,17 +94,24 @@ public sealed partial class EventLoop
         ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
         ArgumentNullException.ThrowIfNull(callback);
         var entry = new TimerEntry(this);
-        entry.StartCallback(DeadlineAfter(delay), callback);
+        entry.StartCallback(delay, callback);
         return new TimerHandle(entry);
     }
 
-    private long DeadlineAfter(TimeSpan delay)
+    /// <summary>Sets the timer's deadline <paramref name="delay"/> from now and puts it in the timer queue.</summary>
+    internal void ArmTimer(TimerEntry timer, TimeSpan delay)
     {
         // Round up to the clock's resolution so a timer can never fire before its delay has passed.
         long frequency = _time.TimestampFrequency;
-        Int128 ticks = ((Int128)delay.Ticks * frequency + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond;
-        Int128 deadline = _time.GetTimestamp() + ticks;
-        return deadline > long.MaxValue ? long.MaxValue : (long)deadline;
+        long ticks = delay.Ticks;
+        if (frequency != TimeSpan.TicksPerSecond)
+        {
+            Int128 scaled = ((Int128)delay.Ticks * frequency + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond;
+            ticks = scaled > long.MaxValue ? long.MaxValue : (long)scaled;
+        }
+        long now = _time.GetTimestamp();
+        timer.Deadline = ticks > long.MaxValue - now ? long.MaxValue : now + ticks;
+        Timers.Add(timer, ticks);
     }
 
     /// <summary>

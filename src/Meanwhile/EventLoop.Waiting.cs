@@ -25,9 +25,11 @@ public sealed partial class EventLoop
     /// <param name="cancellationToken">Ends the wait early.</param>
     public async Task WhenAll(IEnumerable<Task> tasks, CancellationToken cancellationToken = default)
     {
-        var array = ToArray(tasks);
-        await Wait(array, WaitMode.AllCompleted, null, cancellationToken);
-        await Task.WhenAll(array); // all finished: this only surfaces their exceptions
+        // One runtime promise over all the tasks (no per-task continuation object), waited on through the loop so
+        // that the wait shows in introspection and ends when the calling task is cancelled.
+        var all = Task.WhenAll(ToArray(tasks));
+        if (!all.IsCompleted) await Wait([all], WaitMode.AllCompleted, null, cancellationToken);
+        await all; // finished: this only surfaces the tasks' exceptions
     }
 
     /// <summary>Waits until every task has finished (see <see cref="WhenAll(IEnumerable{Task}, CancellationToken)"/>).</summary>
@@ -40,9 +42,11 @@ public sealed partial class EventLoop
     /// <param name="cancellationToken">Ends the wait early.</param>
     public async Task<T[]> WhenAll<T>(IEnumerable<Task<T>> tasks, CancellationToken cancellationToken = default)
     {
-        var array = tasks.ToArray();
-        await Wait(array, WaitMode.AllCompleted, null, cancellationToken);
-        return await Task.WhenAll(array);
+        CheckThread();
+        ArgumentNullException.ThrowIfNull(tasks);
+        var all = Task.WhenAll(tasks);
+        if (!all.IsCompleted) await Wait([all], WaitMode.AllCompleted, null, cancellationToken);
+        return await all;
     }
 
     /// <summary>Waits until any task finishes and returns it.</summary>

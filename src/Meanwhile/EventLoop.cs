@@ -35,7 +35,7 @@ public sealed partial class EventLoop : IDisposable
     private readonly Reactors.Reactor _reactor;
     private readonly TimeProvider _time;
     private readonly VirtualClock? _virtualClock;
-    private readonly LoopSynchronizationContext _synchronizationContext;
+    private readonly LoopSynchronizationContext _rootContext;
     private readonly Action<LoopError>? _onError;
     private readonly List<WeakReference<UnobservedFault>> _unobserved = new();
     private RootScope _root;
@@ -61,7 +61,7 @@ public sealed partial class EventLoop : IDisposable
         _virtualClock = _time as VirtualClock;
         _onError = options.OnError;
         _root = new RootScope(this);
-        _synchronizationContext = new LoopSynchronizationContext(this);
+        _rootContext = new LoopSynchronizationContext(this, null);
         Scheduler = new LoopTaskScheduler(this);
         Recorder = new LoopEventRecorder(this);
         _reactor = Reactors.Reactor.Create(this, options.Reactor);
@@ -159,7 +159,7 @@ public sealed partial class EventLoop : IDisposable
         var previousContext = SynchronizationContext.Current;
         t_running = this;
         _running = true;
-        SynchronizationContext.SetSynchronizationContext(_synchronizationContext);
+        SynchronizationContext.SetSynchronizationContext(_rootContext);
         try
         {
             RunUntil(static (loop, m) => m.IsCompleted, main);
@@ -211,15 +211,18 @@ public sealed partial class EventLoop : IDisposable
         while (count-- > 0)
         {
             var item = _ready.Dequeue();
+            // Run it under its task's context (or the loop's): awaits capture it, and it tells who is running.
+            SynchronizationContext.SetSynchronizationContext(item.Owner?.Context ?? _rootContext);
             try
             {
                 item.Invoke();
             }
             catch (Exception e)
             {
-                ReportError(e, "a callback on the loop threw", null);
+                ReportError(e, "a callback on the loop threw", item.Owner);
             }
         }
+        SynchronizationContext.SetSynchronizationContext(_rootContext);
     }
 
     private void DrainPosted()

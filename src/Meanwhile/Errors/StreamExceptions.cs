@@ -29,6 +29,9 @@ public sealed class HostUnreachableException(string call, int errno, string? sub
 /// <summary>The process (or system) has no file descriptors left (EMFILE, ENFILE).</summary>
 public sealed class TooManyOpenFilesException(string call, int errno, string? subject) : SystemCallException(call, errno, subject);
 
+/// <summary>The file system has no room left (ENOSPC) or the user's quota is used up (EDQUOT); what was written before stays written.</summary>
+public sealed class DiskFullException(string call, int errno, string? subject) : SystemCallException(call, errno, subject);
+
 /// <summary>A host name could not be resolved to an address.</summary>
 public sealed class NameResolutionException : IOException
 {
@@ -56,6 +59,7 @@ internal static class SystemErrors
         Errno.EACCES or Errno.EPERM => new PermissionDeniedException(call, errno, subject),
         Errno.EHOSTUNREACH or Errno.ENETUNREACH or Errno.ENETDOWN => new HostUnreachableException(call, errno, subject),
         Errno.EMFILE or Errno.ENFILE => new TooManyOpenFilesException(call, errno, subject),
+        Errno.ENOSPC or Errno.EDQUOT => new DiskFullException(call, errno, subject),
         _ => new SystemCallException(call, errno, subject),
     };
 

@@ -52,6 +52,19 @@ public sealed class IoRegistration : IDisposable
         return _writable.Start(cancellationToken);
     }
 
+    /// <summary>A zero-byte read: waits until readable and completes with 0, allocating nothing.</summary>
+    internal ValueTask<int> WaitReadableForZeroByteRead(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _readable.StartAsZeroResult(cancellationToken);
+    }
+
+    /// <summary>Whether a task waits for readability right now.</summary>
+    internal bool IsWaitingReadable => _readable.IsPending;
+
+    /// <summary>Whether a task waits for writability right now.</summary>
+    internal bool IsWaitingWritable => _writable.IsPending;
+
     /// <summary>The reactor saw these readiness edges (loop thread).</summary>
     internal void OnReady(bool readable, bool writable)
     {
@@ -89,15 +102,26 @@ public sealed class IoRegistration : IDisposable
 
         public ValueTask Start(CancellationToken token)
         {
+            Arm(token);
+            return AsValueTask();
+        }
+
+        public ValueTask<int> StartAsZeroResult(CancellationToken token)
+        {
+            Arm(token);
+            return AsZeroResult();
+        }
+
+        private void Arm(CancellationToken token)
+        {
             if (IsPending)
                 throw new InvalidOperationException($"A task already waits for fd {_registration.Descriptor} to be {(_kind == WaitKind.Readable ? "readable" : "writable")}; one waiter per direction.");
-            if (!Begin(token)) return AsValueTask();
+            if (!Begin(token)) return;
             if (_ready)
             {
                 _ready = false;
                 CompleteSuccess();
             }
-            return AsValueTask();
         }
 
         public void Signal()

@@ -43,6 +43,12 @@ internal abstract class Reactor : IDisposable
     /// <summary>Binds and listens on <paramref name="endpoint"/> (loop thread).</summary>
     public abstract Streams.ListenerTransport Listen(EventLoop loop, System.Net.EndPoint endpoint, ListenOptions options);
 
+    /// <summary>Starts a child process whose piped standard streams are streams of this reactor (loop thread).</summary>
+    public abstract Streams.ProcessTransport StartProcess(EventLoop loop, Streams.ProcessStartRequest request);
+
+    /// <summary>Opens an unbound UDP socket of <paramref name="family"/> (loop thread).</summary>
+    public abstract Streams.DatagramTransport OpenDatagram(EventLoop loop, System.Net.Sockets.AddressFamily family);
+
     /// <summary>Makes the reactor asked for; <see cref="ReactorKind.Default"/> honours <c>MEANWHILE_REACTOR</c>.</summary>
     public static Reactor Create(EventLoop loop, ReactorKind kind)
     {

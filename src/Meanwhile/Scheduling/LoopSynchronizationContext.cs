@@ -1,35 +1,46 @@
 namespace Meanwhile.Scheduling;
 
 /// <summary>
-/// Installed on the loop thread while the loop runs, so that <c>await</c> in loop code comes back to the
-/// loop: a continuation posted from another thread goes through the loop's thread-safe queue, one posted
-/// on the loop thread joins the ready queue.
+/// The loop's synchronization context. There is one for the loop itself and one per running task: the loop installs
+/// the right one before it runs a piece of work, every <c>await</c> captures it, and its <see cref="Post"/> brings the
+/// continuation back to the loop tagged with its task. That is how the loop knows, cheaply and exactly, which task is
+/// running — without an <see cref="AsyncLocal{T}"/> (which would cost an ExecutionContext per task and a context
+/// switch on every resume).
 /// </summary>
+/// <remarks>
+/// The runtime runs a continuation inline only when the completing code runs under the same context; so a task
+/// resumed by another task's code is posted (to the end of the ready queue) rather than run inside the other task.
+/// </remarks>
 internal sealed class LoopSynchronizationContext : SynchronizationContext
 {
-    private readonly EventLoop _loop;
+    public LoopSynchronizationContext(EventLoop loop, LoopTask? task)
+    {
+        Loop = loop;
+        Task = task;
+    }
 
-    public LoopSynchronizationContext(EventLoop loop) => _loop = loop;
+    public EventLoop Loop { get; }
 
-    public EventLoop Loop => _loop;
+    /// <summary>The task this context runs, or null for the loop's own context.</summary>
+    public LoopTask? Task { get; }
 
-    public override void Post(SendOrPostCallback d, object? state) => _loop.PostFromAnyThread(ReadyItem.FromPost(d, state));
+    public override void Post(SendOrPostCallback d, object? state) => Loop.PostFromAnyThread(ReadyItem.FromPost(d, state, Task));
 
     public override void Send(SendOrPostCallback d, object? state)
     {
-        if (_loop.IsLoopThread)
+        if (Loop.IsLoopThread)
         {
             d(state);
             return;
         }
         using var done = new ManualResetEventSlim();
         Exception? error = null;
-        _loop.PostFromAnyThread(new ReadyItem((object? _) =>
+        Loop.PostFromAnyThread(new ReadyItem((object? _) =>
         {
             try { d(state); }
             catch (Exception e) { error = e; }
             finally { done.Set(); }
-        }, null));
+        }, null, Task));
         done.Wait();
         if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
     }

@@ -13,22 +13,33 @@ namespace Meanwhile.Scheduling;
 /// cancelling the owner ends the wait. Only the loop thread touches the state; a token cancelled on
 /// another thread is marshalled through <see cref="EventLoop.Post(Action)"/>.
 /// </remarks>
-internal abstract class LoopWait : IValueTaskSource, ILoopWorkItem, ITaskWait
+internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoopWorkItem, ITaskWait
 {
     private enum WaitStatus : byte { Idle, Pending, Succeeded, Canceled, Faulted }
 
     protected readonly EventLoop Loop;
     private Action<object?>? _continuation;
     private object? _continuationState;
-    private ExecutionContext? _executionContext;
+    private Rare? _rare;
     private WaitStatus _status;
     private short _version;
-    private Exception? _error;
-    private CancellationToken _token;
-    private CancellationTokenRegistration _registration;
     private bool _queued;
     private bool _externalCounted;
     internal LoopTask? Owner;
+
+    /// <summary>
+    /// What only some waits need — a token, an error, a flowed execution context — kept out of line: a million
+    /// pending delays should not each carry 40 bytes they never use.
+    /// </summary>
+    private sealed class Rare
+    {
+        public ExecutionContext? ExecutionContext;
+        public Exception? Error;
+        public CancellationToken Token;
+        public CancellationTokenRegistration Registration;
+    }
+
+    private Rare RareState => _rare ??= new Rare();
 
     protected LoopWait(EventLoop loop) => Loop = loop;
 
@@ -45,11 +56,15 @@ internal abstract class LoopWait : IValueTaskSource, ILoopWorkItem, ITaskWait
     {
         _version++;
         _status = WaitStatus.Pending;
-        _error = null;
         _continuation = null;
         _continuationState = null;
-        _executionContext = null;
-        _token = token;
+        if (_rare is not null)
+        {
+            _rare.Error = null;
+            _rare.ExecutionContext = null;
+            _rare.Token = default;
+        }
+        if (token.CanBeCanceled) RareState.Token = token;
         var owner = LoopTask.CurrentOn(Loop);
         Owner = owner;
         if (token.IsCancellationRequested)
@@ -67,13 +82,22 @@ internal abstract class LoopWait : IValueTaskSource, ILoopWorkItem, ITaskWait
             owner.CurrentWait = this;
         }
         if (token.CanBeCanceled)
-            _registration = token.UnsafeRegister(static s => ((LoopWait)s!).OnTokenCanceled(), this);
+            _rare!.Registration = token.UnsafeRegister(static s => ((LoopWait)s!).OnTokenCanceled(), this);
         if (IsExternal) { _externalCounted = true; Loop.ExternalWaits++; }
         Loop.Recorder.Record(LoopEventKind.WaitStarted, owner, Reason);
         return true;
     }
 
     protected ValueTask AsValueTask() => new(this, _version);
+
+    /// <summary>The wait as a read result of 0 (a zero-byte read that waited for data), without another object.</summary>
+    protected ValueTask<int> AsZeroResult() => new(this, _version);
+
+    int IValueTaskSource<int>.GetResult(short token)
+    {
+        GetResult(token);
+        return 0;
+    }
 
     private void OnTokenCanceled()
     {
@@ -88,8 +112,8 @@ internal abstract class LoopWait : IValueTaskSource, ILoopWorkItem, ITaskWait
     private void CancelIfTokenFired()
     {
         // The wait may have ended, or been reused for another token, since the token fired.
-        if (_status == WaitStatus.Pending && _token.IsCancellationRequested)
-            Cancel(_token);
+        if (_status == WaitStatus.Pending && _rare is { Token.IsCancellationRequested: true })
+            Cancel(_rare.Token);
     }
 
     /// <summary>Ends the wait as cancelled because its owner was cancelled.</summary>
@@ -109,7 +133,7 @@ internal abstract class LoopWait : IValueTaskSource, ILoopWorkItem, ITaskWait
 
     private void CompleteCanceled(CancellationToken token)
     {
-        _error = new OperationCanceledException(token);
+        RareState.Error = new OperationCanceledException(token);
         Finish(WaitStatus.Canceled);
     }
 
@@ -117,7 +141,7 @@ internal abstract class LoopWait : IValueTaskSource, ILoopWorkItem, ITaskWait
 
     protected void CompleteError(Exception error)
     {
-        _error = error;
+        RareState.Error = error;
         Finish(WaitStatus.Faulted);
     }
 
@@ -125,8 +149,11 @@ internal abstract class LoopWait : IValueTaskSource, ILoopWorkItem, ITaskWait
     {
         if (_status != WaitStatus.Pending) return;
         _status = status;
-        _registration.Dispose();
-        _registration = default;
+        if (_rare is not null)
+        {
+            _rare.Registration.Dispose();
+            _rare.Registration = default;
+        }
         if (_externalCounted) { _externalCounted = false; Loop.ExternalWaits--; }
         if (_continuation is not null) Schedule();
     }
@@ -135,7 +162,7 @@ internal abstract class LoopWait : IValueTaskSource, ILoopWorkItem, ITaskWait
     {
         if (_queued) return;
         _queued = true;
-        Loop.EnqueueReady(new ReadyItem(this));
+        Loop.EnqueueReady(new ReadyItem(this, Owner));
     }
 
     /// <summary>Runs the continuation: the loop calls this from its ready queue.</summary>
@@ -145,10 +172,10 @@ internal abstract class LoopWait : IValueTaskSource, ILoopWorkItem, ITaskWait
         var continuation = _continuation;
         if (continuation is null) return;
         var state = _continuationState;
-        var context = _executionContext;
+        var context = _rare?.ExecutionContext;
         _continuation = null;
         _continuationState = null;
-        _executionContext = null;
+        if (context is not null) _rare!.ExecutionContext = null;
         if (context is null) continuation(state);
         else ExecutionContext.Run(context, static s => { var (c, st) = ((Action<object?>, object?))s!; c(st); }, (continuation, state));
     }
@@ -175,8 +202,8 @@ internal abstract class LoopWait : IValueTaskSource, ILoopWorkItem, ITaskWait
         _continuation = continuation;
         _continuationState = state;
         // The scheduling context is ignored on purpose: loop waits always resume on the loop.
-        if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0)
-            _executionContext = ExecutionContext.Capture();
+        if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 && ExecutionContext.Capture() is { } context)
+            RareState.ExecutionContext = context;
         if (_status != WaitStatus.Pending) Schedule();
     }
 
@@ -196,7 +223,7 @@ internal abstract class LoopWait : IValueTaskSource, ILoopWorkItem, ITaskWait
             case WaitStatus.Pending: throw new InvalidOperationException("The wait has not completed yet.");
             case WaitStatus.Idle: throw new InvalidOperationException("This loop wait was already awaited.");
             default:
-                var error = _error!;
+                var error = _rare!.Error!;
                 _status = WaitStatus.Idle;
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
                 return;

@@ -8,21 +8,35 @@ internal interface ILoopWorkItem
     void Execute();
 }
 
-/// <summary>One entry of the ready queue: a callback and its state, typed by <see cref="Kind"/>.</summary>
+/// <summary>
+/// One entry of the ready queue: a callback, its state, its kind, and the task it belongs to (null for loop
+/// callbacks). The loop runs it under that task's <see cref="LoopSynchronizationContext"/>, which is how the
+/// loop knows which task is running.
+/// </summary>
 internal readonly struct ReadyItem
 {
     public enum ItemKind : byte { Action, ActionWithState, PostCallback, WorkItem }
 
     public readonly object Target;
     public readonly object? State;
+    public readonly LoopTask? Owner;
     public readonly ItemKind Kind;
 
-    public ReadyItem(Action action) { Target = action; State = null; Kind = ItemKind.Action; }
-    public ReadyItem(Action<object?> action, object? state) { Target = action; State = state; Kind = ItemKind.ActionWithState; }
-    private ReadyItem(object target, object? state, ItemKind kind) { Target = target; State = state; Kind = kind; }
+    private ReadyItem(object target, object? state, LoopTask? owner, ItemKind kind)
+    {
+        Target = target;
+        State = state;
+        Owner = owner;
+        Kind = kind;
+    }
 
-    public static ReadyItem FromPost(SendOrPostCallback callback, object? state) => new(callback, state, ItemKind.PostCallback);
-    public ReadyItem(ILoopWorkItem item) { Target = item; State = null; Kind = ItemKind.WorkItem; }
+    public ReadyItem(Action action, LoopTask? owner = null) : this(action, null, owner, ItemKind.Action) { }
+
+    public ReadyItem(Action<object?> action, object? state, LoopTask? owner = null) : this(action, state, owner, ItemKind.ActionWithState) { }
+
+    public ReadyItem(ILoopWorkItem item, LoopTask? owner = null) : this(item, null, owner, ItemKind.WorkItem) { }
+
+    public static ReadyItem FromPost(SendOrPostCallback callback, object? state, LoopTask? owner) => new(callback, state, owner, ItemKind.PostCallback);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Invoke()

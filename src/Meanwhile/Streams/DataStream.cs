@@ -18,7 +18,7 @@ namespace Meanwhile;
 /// <para>Use it from the loop thread. <see cref="AsStream"/> and <see cref="AsPipe"/> adapt it to
 /// <see cref="Stream"/> (SslStream, StreamReader, CopyToAsync) and to System.IO.Pipelines.</para>
 /// </remarks>
-public class DataStream : IAsyncDisposable, IDisposable
+public partial class DataStream : IAsyncDisposable, IDisposable
 {
     private readonly StreamTransport _transport;
     private bool _reading;
@@ -52,6 +52,7 @@ public class DataStream : IAsyncDisposable, IDisposable
     public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         CheckUsable();
+        if (_transport.GuardsConcurrentOperations) return _transport.ReadAsync(buffer, cancellationToken);
         if (_reading) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
         var pending = _transport.ReadAsync(buffer, cancellationToken);
         if (pending.IsCompletedSuccessfully) return pending;
@@ -75,6 +76,7 @@ public class DataStream : IAsyncDisposable, IDisposable
     {
         CheckUsable();
         if (_writeShutdown) throw new InvalidOperationException($"Writing was shut down on {Description}.");
+        if (_transport.GuardsConcurrentOperations) return _transport.WriteAsync(data, cancellationToken);
         if (_writing) throw new InvalidOperationException($"A write is already in progress on {Description}; one writer at a time.");
         var pending = _transport.WriteAsync(data, cancellationToken);
         if (pending.IsCompletedSuccessfully) return pending;

@@ -22,6 +22,12 @@ internal abstract class StreamTransport
     /// <summary>Releases the OS resource; pending operations end with <see cref="ObjectDisposedException"/>.</summary>
     public abstract ValueTask CloseAsync();
 
+    /// <summary>
+    /// Whether the transport itself refuses a second read or write while one is pending; otherwise
+    /// <see cref="DataStream"/> tracks it (at the cost of a wrapper around pending operations).
+    /// </summary>
+    public virtual bool GuardsConcurrentOperations => false;
+
     /// <summary>What the stream is ("tcp 127.0.0.1:5000", "fd 7"), for error messages.</summary>
     public abstract string Description { get; }
 }

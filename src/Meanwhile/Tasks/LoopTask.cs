@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using System.Threading.Tasks.Sources;
 using Meanwhile.Diagnostics;
 using Meanwhile.Scheduling;
 
@@ -40,37 +41,67 @@ internal interface ITaskWait
 /// (by awaiting it, <see cref="AsTask"/> or <see cref="Exception"/>) is reported to the loop's error
 /// handler when the loop finishes, or when the task is garbage collected, whichever comes first.
 /// </remarks>
-public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait
+public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
 {
-    private static readonly AsyncLocal<LoopTask?> s_current = new();
+    // Runs when the task's async method finishes. It is one shared delegate: the runtime invokes it either inline
+    // under the task's own synchronization context or posts it to that context, so the current context tells
+    // which task finished — no delegate per task.
+    private static readonly Action s_onInnerCompleted = static () =>
+    {
+        var task = ((LoopSynchronizationContext)SynchronizationContext.Current!).Task!;
+        task.CompleteFrom((Task)task._workOrInner!);
+    };
 
-    private Delegate? _work;
+    private object? _workOrInner; // the work delegate until the task starts, then the Task it returned
     private LoopTaskStatus _status;
-    private Exception? _exception;
-    private object? _continuations; // null, an Action, or a List<Action>
-    private Task? _inner;
-    private object? _taskSource; // TaskCompletionSource or TaskCompletionSource<T>, made on demand
     private bool _observed;
-    private UnobservedFault? _unobservedFault;
+    private YieldState _yield;
+    private short _yieldVersion;
+    private JoinContinuation? _joins;
+    private Extras? _extras;
+    private Action<object?>? _yieldContinuation;
+    private object? _yieldContinuationState;
+
+    private enum YieldState : byte { Idle, Waiting, Resumed }
 
     /// <summary>What the task is suspended on, when the loop knows.</summary>
     internal ITaskWait? CurrentWait;
 
-    /// <summary>The group the task was spawned in, which waits for it.</summary>
-    internal TaskGroup? Group;
+    /// <summary>The task's synchronization context, made when it starts: how the loop knows the task is running.</summary>
+    internal LoopSynchronizationContext? Context;
+
+    /// <summary>Rarely used state, kept out of line so that a plain task stays small.</summary>
+    private sealed class Extras
+    {
+        public string? Name;
+        public Exception? Exception;
+        public object? TaskSource; // TaskCompletionSource or TaskCompletionSource<T>, made on demand
+        public UnobservedFault? UnobservedFault;
+        public TaskGroup? Group;
+    }
+
+    /// <summary>A task awaiting this one, and the task it belongs to (so it resumes in its own context).</summary>
+    private sealed class JoinContinuation(Action continuation, LoopTask? owner)
+    {
+        public readonly Action Continuation = continuation;
+        public readonly LoopTask? Owner = owner;
+        public JoinContinuation? Next;
+    }
 
     internal LoopTask(EventLoop loop, CancelScope parent, Delegate work, string? name) : base(loop, parent)
     {
-        _work = work;
-        Name = name;
+        _workOrInner = work;
+        if (name is not null) (_extras = new Extras()).Name = name;
         Id = loop.NextTaskId();
     }
+
+    private Extras ExtrasOrNew => _extras ??= new Extras();
 
     /// <summary>The task's id, unique within its loop.</summary>
     public int Id { get; }
 
     /// <summary>The name given at spawn, if any.</summary>
-    public string? Name { get; }
+    public string? Name => _extras?.Name;
 
     /// <summary>Where the task is in its life.</summary>
     public LoopTaskStatus Status => _status;
@@ -84,28 +115,26 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait
         get
         {
             MarkObserved();
-            return _exception;
+            return _extras?.Exception;
         }
     }
 
     /// <summary>What the task is waiting for right now, when the loop knows it.</summary>
     public WaitReason WaitingOn => CurrentWait?.Reason ?? WaitReason.None;
 
-    /// <summary>The task whose code is running on the current thread's loop, if any.</summary>
-    public static LoopTask? Current
+    /// <summary>The group the task was spawned in, which waits for it.</summary>
+    internal TaskGroup? Group
     {
-        get
-        {
-            var task = s_current.Value;
-            return task is not null && task.Loop.IsLoopThread ? task : null;
-        }
+        get => _extras?.Group;
+        set => ExtrasOrNew.Group = value;
     }
 
-    internal static LoopTask? CurrentOn(EventLoop loop)
-    {
-        var task = s_current.Value;
-        return task is not null && ReferenceEquals(task.Loop, loop) ? task : null;
-    }
+    /// <summary>The task whose code is running on the current thread's loop, if any.</summary>
+    public static LoopTask? Current =>
+        SynchronizationContext.Current is LoopSynchronizationContext context && context.Loop.IsLoopThread ? context.Task : null;
+
+    internal static LoopTask? CurrentOn(EventLoop loop) =>
+        SynchronizationContext.Current is LoopSynchronizationContext context && ReferenceEquals(context.Loop, loop) ? context.Task : null;
 
     /// <summary>Gets an awaiter; the continuation runs on the loop.</summary>
     public LoopTaskAwaiter GetAwaiter() => new(this);
@@ -114,12 +143,13 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait
     public Task AsTask()
     {
         MarkObserved();
-        if (_taskSource is null)
+        var extras = ExtrasOrNew;
+        if (extras.TaskSource is null)
         {
-            _taskSource = CreateTaskSource();
-            if (IsCompleted) CompleteTaskSource();
+            extras.TaskSource = CreateTaskSource();
+            if (IsCompleted) CompleteTaskSource(extras.TaskSource);
         }
-        return TaskOf(_taskSource);
+        return TaskOf(extras.TaskSource);
     }
 
     /// <summary>Converts the task to a <see cref="Task"/> (see <see cref="AsTask"/>).</summary>
@@ -147,8 +177,8 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait
     private void Start()
     {
         if (_status != LoopTaskStatus.Scheduled) return;
-        var work = _work!;
-        _work = null;
+        var work = (Delegate)_workOrInner!;
+        _workOrInner = null;
         if (IsCancellationRequested)
         {
             Finish(LoopTaskStatus.Canceled, new OperationCanceledException(Token));
@@ -157,9 +187,10 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait
         _status = LoopTaskStatus.Running;
         Loop.Recorder.Record(LoopEventKind.TaskStarted, this);
 
+        var context = Context = new LoopSynchronizationContext(Loop, this);
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(context);
         Task inner;
-        var saved = ExecutionContext.Capture();
-        s_current.Value = this;
         try
         {
             inner = work switch
@@ -168,6 +199,14 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait
                 Func<CancellationToken, Task> f => f(Token),
                 _ => throw new InvalidOperationException("Unsupported work delegate."),
             } ?? throw new InvalidOperationException($"The work of task #{Id} returned a null Task.");
+            if (!inner.IsCompleted)
+            {
+                _workOrInner = inner;
+                // Registered under the task's context: when the task's last step completes it (under the same
+                // context) the runtime runs this inline; a context-free continuation would go to the thread pool.
+                inner.GetAwaiter().UnsafeOnCompleted(s_onInnerCompleted);
+                return;
+            }
         }
         catch (Exception e)
         {
@@ -175,31 +214,14 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait
         }
         finally
         {
-            if (saved is not null) ExecutionContext.Restore(saved);
-            else s_current.Value = null;
+            SynchronizationContext.SetSynchronizationContext(previous);
         }
-
-        if (inner.IsCompleted) CompleteFrom(inner);
-        else
-        {
-            _inner = inner;
-            // Capturing the loop's context matters: completed on the loop, the continuation then runs inline;
-            // a context-free continuation would be pushed to the thread pool (the runtime will not inline it
-            // under a custom SynchronizationContext) and come back through Post.
-            inner.GetAwaiter().UnsafeOnCompleted(OnInnerCompleted);
-        }
-    }
-
-    private void OnInnerCompleted()
-    {
-        // The inner task completes on the loop unless its code left the loop (ConfigureAwait(false)).
-        if (Loop.IsLoopThread) CompleteFrom(_inner!);
-        else Loop.PostFromAnyThread(new ReadyItem(static (object? s) => { var t = (LoopTask)s!; t.CompleteFrom(t._inner!); }, this));
+        CompleteFrom(inner);
     }
 
     private void CompleteFrom(Task inner)
     {
-        _inner = null;
+        _workOrInner = null;
         switch (inner.Status)
         {
             case TaskStatus.RanToCompletion:
@@ -222,7 +244,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait
     private void Finish(LoopTaskStatus status, Exception? exception)
     {
         _status = status;
-        _exception = exception;
+        if (exception is not null) ExtrasOrNew.Exception = exception;
         CurrentWait = null;
         Loop.Recorder.Record(status switch
         {
@@ -238,22 +260,22 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait
 
         Group?.OnTaskFinished(this);
         if (status == LoopTaskStatus.Faulted && !_observed)
-            _unobservedFault = Loop.TrackUnobserved(this, exception!);
+            ExtrasOrNew.UnobservedFault = Loop.TrackUnobserved(this, exception!);
 
-        if (_taskSource is not null) CompleteTaskSource();
+        if (_extras?.TaskSource is { } source) CompleteTaskSource(source);
         RunContinuations();
     }
 
-    private void CompleteTaskSource()
+    private void CompleteTaskSource(object source)
     {
         switch (_status)
         {
-            case LoopTaskStatus.RanToCompletion: SetTaskSourceResult(_taskSource!); break;
+            case LoopTaskStatus.RanToCompletion: SetTaskSourceResult(source); break;
             case LoopTaskStatus.Canceled:
-                var token = (_exception as OperationCanceledException)?.CancellationToken ?? default;
-                SetCanceled(_taskSource!, token);
+                var token = (_extras?.Exception as OperationCanceledException)?.CancellationToken ?? default;
+                SetCanceled(source, token);
                 break;
-            default: SetFailed(_taskSource!, _exception!); break;
+            default: SetFailed(source, _extras!.Exception!); break;
         }
     }
 
@@ -263,16 +285,19 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait
 
     private void RunContinuations()
     {
-        var continuations = _continuations;
-        _continuations = null;
-        switch (continuations)
+        var joins = _joins;
+        _joins = null;
+        // The list was built newest first; resume the awaiting tasks in the order they started waiting.
+        JoinContinuation? ordered = null;
+        while (joins is not null)
         {
-            case null: return;
-            case Action single: Loop.EnqueueReady(new ReadyItem(single)); return;
-            case List<Action> list:
-                foreach (var action in list) Loop.EnqueueReady(new ReadyItem(action));
-                return;
+            var next = joins.Next;
+            joins.Next = ordered;
+            ordered = joins;
+            joins = next;
         }
+        for (; ordered is not null; ordered = ordered.Next)
+            Loop.EnqueueReady(new ReadyItem(ordered.Continuation, ordered.Owner));
     }
 
     internal void AddContinuation(Action continuation, bool flowExecutionContext)
@@ -288,19 +313,14 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait
             Loop.PostFromAnyThread(new ReadyItem(static (object? s) => { var (t, c) = ((LoopTask, Action))s!; t.AddContinuation(c, false); }, (this, continuation)));
             return;
         }
+        var waiter = CurrentOn(Loop);
         if (IsCompleted)
         {
-            Loop.EnqueueReady(new ReadyItem(continuation));
+            Loop.EnqueueReady(new ReadyItem(continuation, waiter));
             return;
         }
-        var waiter = CurrentOn(Loop);
         if (waiter is not null && waiter != this) waiter.CurrentWait = this;
-        switch (_continuations)
-        {
-            case null: _continuations = continuation; break;
-            case Action first: _continuations = new List<Action> { first, continuation }; break;
-            case List<Action> list: list.Add(continuation); break;
-        }
+        _joins = new JoinContinuation(continuation, waiter) { Next = _joins };
     }
 
     internal void EndJoin()
@@ -313,10 +333,10 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait
     private void MarkObserved()
     {
         _observed = true;
-        if (_unobservedFault is not null)
+        if (_extras?.UnobservedFault is { } fault)
         {
-            _unobservedFault.MarkObserved();
-            _unobservedFault = null;
+            fault.MarkObserved();
+            _extras.UnobservedFault = null;
         }
     }
 
@@ -327,11 +347,61 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait
             case LoopTaskStatus.RanToCompletion: return;
             case LoopTaskStatus.Faulted:
             case LoopTaskStatus.Canceled:
-                ExceptionDispatchInfo.Throw(_exception!);
+                ExceptionDispatchInfo.Throw(_extras!.Exception!);
                 return;
             default:
                 throw new InvalidOperationException($"Task #{Id} has not finished; await it instead of reading its result.");
         }
+    }
+
+    /// <summary>
+    /// A yield of this task, awaited through the task itself as an <see cref="IValueTaskSource"/>: the runtime hands
+    /// the continuation over without allocating a delegate. Returns false if a yield of this task is already pending.
+    /// </summary>
+    internal bool TryYield(out ValueTask yield)
+    {
+        if (_yield != YieldState.Idle)
+        {
+            yield = default;
+            return false;
+        }
+        _yield = YieldState.Waiting;
+        yield = new ValueTask(this, ++_yieldVersion);
+        return true;
+    }
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) =>
+        _yield == YieldState.Resumed ? ValueTaskSourceStatus.Succeeded : ValueTaskSourceStatus.Pending;
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        if (token != _yieldVersion || _yield != YieldState.Waiting || _yieldContinuation is not null)
+            throw new InvalidOperationException("This yield was already awaited.");
+        if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 && ExecutionContext.Capture() is { } context)
+        {
+            var (c, s) = (continuation, state);
+            continuation = _ => ExecutionContext.Run(context, static x => { var (cc, ss) = ((Action<object?>, object?))x!; cc(ss); }, (c, s));
+            state = null;
+        }
+        _yieldContinuation = continuation;
+        _yieldContinuationState = state;
+        Loop.EnqueueReady(new ReadyItem(static (object? t) => ((LoopTask)t!).ResumeAfterYield(), this, this));
+    }
+
+    private void ResumeAfterYield()
+    {
+        var continuation = _yieldContinuation!;
+        var state = _yieldContinuationState;
+        _yieldContinuation = null;
+        _yieldContinuationState = null;
+        _yield = YieldState.Resumed;
+        continuation(state);
+    }
+
+    void IValueTaskSource.GetResult(short token)
+    {
+        if (token != _yieldVersion || _yield != YieldState.Resumed) throw new InvalidOperationException("This yield was already awaited, or has not finished.");
+        _yield = YieldState.Idle;
     }
 }
 

@@ -53,7 +53,8 @@ internal sealed class WorkerRequest<T> : IThreadPoolWorkItem, ITaskWait
     {
         try { _result = _work(); }
         catch (Exception e) { _error = e; }
-        try { _loop.PostFromAnyThread(new ReadyItem(static (object? s) => ((WorkerRequest<T>)s!).Finish(), this)); }
+        // Finished under the waiting task's context, so its continuation runs inline rather than a turn later.
+        try { _loop.PostFromAnyThread(new ReadyItem(static (object? s) => ((WorkerRequest<T>)s!).Finish(), this, _owner)); }
         catch (ObjectDisposedException) { /* the loop is gone: nobody waits for this result */ }
     }
 

@@ -10,29 +10,28 @@ namespace Meanwhile.Timers;
 internal sealed class TimerEntry : LoopWait
 {
     internal long Deadline;     // in the loop clock's timestamp ticks
-    internal long Sequence;     // ties broken in creation order, so equal deadlines fire FIFO
-    internal int HeapIndex = -1;
+    internal long Sequence;     // ties broken in arming order, so equal deadlines fire FIFO
+    internal TimerQueue.TimerList? List;
+    internal TimerEntry? Previous;
+    internal TimerEntry? Next;
     private Action? _callback;
-    private bool _callbackCanceled;
 
     public TimerEntry(EventLoop loop) : base(loop) { }
 
     public override WaitReason Reason => new(WaitKind.Timer, Deadline);
 
-    /// <summary>Starts a delay: the returned task completes once the clock reaches <paramref name="deadline"/>.</summary>
-    public ValueTask StartDelay(long deadline, CancellationToken token)
+    /// <summary>Starts a delay: the returned task completes once the clock has moved <paramref name="delay"/> on.</summary>
+    public ValueTask StartDelay(TimeSpan delay, CancellationToken token)
     {
-        Deadline = deadline;
-        if (Begin(token)) Loop.Timers.Add(this);
+        if (Begin(token)) Loop.ArmTimer(this, delay);
         return AsValueTask();
     }
 
     /// <summary>Arms a callback timer.</summary>
-    public void StartCallback(long deadline, Action callback)
+    public void StartCallback(TimeSpan delay, Action callback)
     {
-        Deadline = deadline;
         _callback = callback;
-        Loop.Timers.Add(this);
+        Loop.ArmTimer(this, delay);
     }
 
     internal void CheckThread() => Loop.CheckThread();
@@ -47,26 +46,25 @@ internal sealed class TimerEntry : LoopWait
     /// <summary>Cancels a callback timer (no-op once it ran).</summary>
     internal void CancelCallback()
     {
-        if (_callback is null || _callbackCanceled) return;
-        _callbackCanceled = true;
-        if (HeapIndex >= 0) Loop.Timers.Remove(this);
+        if (_callback is null) return;
+        _callback = null;
+        if (List is not null) Loop.Timers.Remove(this);
     }
 
     protected override void OnCanceling()
     {
-        if (HeapIndex >= 0) Loop.Timers.Remove(this);
+        if (List is not null) Loop.Timers.Remove(this);
     }
 
     public override void Execute()
     {
         if (_callback is null)
         {
-            base.Execute();
+            base.Execute(); // a delay: resume the task (a cancelled callback timer is never queued)
             return;
         }
-        if (_callbackCanceled) return;
         var callback = _callback;
-        _callbackCanceled = true; // runs once
+        _callback = null; // runs once
         Loop.InvokeCallback(callback);
     }
 }

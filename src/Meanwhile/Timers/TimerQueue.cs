@@ -1,34 +1,89 @@
 namespace Meanwhile.Timers;
 
 /// <summary>
-/// The loop's timers as a binary min-heap ordered by (deadline, sequence): O(log n) add and remove,
-/// O(1) peek at the next deadline the loop must wake for.
+/// The loop's timers, grouped by duration as Node.js does: timers of one duration are due in the order they were
+/// armed (the clock only moves forward), so each duration keeps a FIFO list, and a small binary heap orders the
+/// lists by their first deadline. Arming, firing and cancelling a timer are O(1) for a duration already in use
+/// (O(log d) for d distinct durations otherwise), and firing walks the list in creation order rather than
+/// sifting a heap of a million scattered timers.
 /// </summary>
+/// <remarks>Timers fire in (deadline, creation) order across all lists.</remarks>
 internal sealed class TimerQueue
 {
-    private TimerEntry[] _heap = new TimerEntry[64];
-    private int _count;
+    private readonly Dictionary<long, TimerList> _lists = new();
+    private TimerList[] _heap = new TimerList[16];
+    private int _heapCount;
     private long _nextSequence;
+    private int _count;
 
+    /// <summary>How many timers are armed.</summary>
     public int Count => _count;
 
-    public long NextDeadline => _heap[0].Deadline;
+    /// <summary>The earliest deadline; only valid when <see cref="Count"/> is not zero.</summary>
+    public long NextDeadline => _heap[0].Head!.Deadline;
 
-    public void Add(TimerEntry entry)
+    /// <summary>Arms <paramref name="entry"/> (its deadline already set), armed for <paramref name="duration"/> clock ticks.</summary>
+    public void Add(TimerEntry entry, long duration)
     {
-        if (_count == _heap.Length) Array.Resize(ref _heap, _heap.Length * 2);
         entry.Sequence = _nextSequence++;
-        int index = _count++;
-        _heap[index] = entry;
-        entry.HeapIndex = index;
+        if (!_lists.TryGetValue(duration, out var list))
+        {
+            list = new TimerList(duration);
+            _lists.Add(duration, list);
+        }
+        bool wasEmpty = list.Head is null;
+        list.Insert(entry);
+        _count++;
+        if (wasEmpty) HeapPush(list);
+    }
+
+    /// <summary>Disarms <paramref name="entry"/> (it must be armed).</summary>
+    public void Remove(TimerEntry entry)
+    {
+        var list = entry.List!;
+        bool wasHead = list.Head == entry;
+        list.Unlink(entry);
+        _count--;
+        if (!wasHead) return;
+        if (list.Head is null)
+        {
+            HeapRemoveAt(list.HeapIndex);
+            _lists.Remove(list.Duration);
+        }
+        else SiftDown(list.HeapIndex); // its first deadline moved later
+    }
+
+    /// <summary>Removes and returns the earliest timer if it is due at <paramref name="now"/>.</summary>
+    public TimerEntry? PopDue(long now)
+    {
+        if (_heapCount == 0) return null;
+        var first = _heap[0].Head!;
+        if (first.Deadline > now) return null;
+        Remove(first);
+        return first;
+    }
+
+    private static bool Before(TimerList a, TimerList b)
+    {
+        var x = a.Head!;
+        var y = b.Head!;
+        return x.Deadline < y.Deadline || (x.Deadline == y.Deadline && x.Sequence < y.Sequence);
+    }
+
+    private void HeapPush(TimerList list)
+    {
+        if (_heapCount == _heap.Length) Array.Resize(ref _heap, _heap.Length * 2);
+        int index = _heapCount++;
+        _heap[index] = list;
+        list.HeapIndex = index;
         SiftUp(index);
     }
 
-    public void Remove(TimerEntry entry)
+    private void HeapRemoveAt(int index)
     {
-        int index = entry.HeapIndex;
-        entry.HeapIndex = -1;
-        int last = --_count;
+        var removed = _heap[index];
+        removed.HeapIndex = -1;
+        int last = --_heapCount;
         if (index != last)
         {
             var moved = _heap[last];
@@ -38,68 +93,74 @@ internal sealed class TimerQueue
             SiftDown(index);
             SiftUp(moved.HeapIndex);
         }
-        else
-        {
-            _heap[last] = null!;
-        }
-        ShrinkIfSparse();
+        else _heap[last] = null!;
     }
-
-    /// <summary>Removes and returns the earliest timer if it is due at <paramref name="now"/>.</summary>
-    public TimerEntry? PopDue(long now)
-    {
-        if (_count == 0 || _heap[0].Deadline > now) return null;
-        var first = _heap[0];
-        Remove(first);
-        return first;
-    }
-
-    private void ShrinkIfSparse()
-    {
-        // After a burst (a million sleeps) give the memory back.
-        if (_heap.Length > 1024 && _count < _heap.Length / 4)
-            Array.Resize(ref _heap, _heap.Length / 2);
-    }
-
-    private static bool Before(TimerEntry a, TimerEntry b) =>
-        a.Deadline < b.Deadline || (a.Deadline == b.Deadline && a.Sequence < b.Sequence);
 
     private void SiftUp(int index)
     {
-        var entry = _heap[index];
+        var list = _heap[index];
         while (index > 0)
         {
             int parent = (index - 1) >> 1;
-            var parentEntry = _heap[parent];
-            if (!Before(entry, parentEntry)) break;
-            _heap[index] = parentEntry;
-            parentEntry.HeapIndex = index;
+            var parentList = _heap[parent];
+            if (!Before(list, parentList)) break;
+            _heap[index] = parentList;
+            parentList.HeapIndex = index;
             index = parent;
         }
-        _heap[index] = entry;
-        entry.HeapIndex = index;
+        _heap[index] = list;
+        list.HeapIndex = index;
     }
 
     private void SiftDown(int index)
     {
-        var entry = _heap[index];
-        int half = _count >> 1;
+        var list = _heap[index];
+        int half = _heapCount >> 1;
         while (index < half)
         {
             int child = 2 * index + 1;
-            var childEntry = _heap[child];
+            var childList = _heap[child];
             int right = child + 1;
-            if (right < _count && Before(_heap[right], childEntry))
+            if (right < _heapCount && Before(_heap[right], childList))
             {
                 child = right;
-                childEntry = _heap[right];
+                childList = _heap[right];
             }
-            if (!Before(childEntry, entry)) break;
-            _heap[index] = childEntry;
-            childEntry.HeapIndex = index;
+            if (!Before(childList, list)) break;
+            _heap[index] = childList;
+            childList.HeapIndex = index;
             index = child;
         }
-        _heap[index] = entry;
-        entry.HeapIndex = index;
+        _heap[index] = list;
+        list.HeapIndex = index;
+    }
+
+    /// <summary>The armed timers of one duration, in deadline order (a doubly linked list through the entries).</summary>
+    internal sealed class TimerList(long duration)
+    {
+        public readonly long Duration = duration;
+        public TimerEntry? Head;
+        public TimerEntry? Tail;
+        public int HeapIndex = -1;
+
+        public void Insert(TimerEntry entry)
+        {
+            entry.List = this;
+            // Normally the newest timer is due last; walk back only if the clock's timestamps did not grow.
+            var after = Tail;
+            while (after is not null && after.Deadline > entry.Deadline) after = after.Previous;
+            entry.Previous = after;
+            entry.Next = after is null ? Head : after.Next;
+            if (entry.Next is null) Tail = entry; else entry.Next.Previous = entry;
+            if (after is null) Head = entry; else after.Next = entry;
+        }
+
+        public void Unlink(TimerEntry entry)
+        {
+            if (entry.Previous is null) Head = entry.Next; else entry.Previous.Next = entry.Next;
+            if (entry.Next is null) Tail = entry.Previous; else entry.Next.Previous = entry.Previous;
+            entry.Previous = entry.Next = null;
+            entry.List = null;
+        }
     }
 }

@@ -37,14 +37,21 @@ internal class DescriptorTransport : StreamTransport
         _registration = loop.Register(fd);
     }
 
+    private bool _readPending;
+    private bool _writePending;
+
     public int Descriptor => _fd;
+
+    // Checked here rather than by DataStream: the slow paths are async methods already, so the guard costs nothing.
+    public override bool GuardsConcurrentOperations => true;
 
     public override string Description => _description ?? $"fd {_fd}";
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         if (_fd < 0) return ValueTask.FromException<int>(new ObjectDisposedException(Description));
-        if (buffer.IsEmpty) return WaitForDataAsync(cancellationToken);
+        if (_readPending || _registration.IsWaitingReadable) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
+        if (buffer.IsEmpty) return WaitForData(cancellationToken);
         nint n = TryRead(buffer.Span);
         if (n >= 0) return new ValueTask<int>((int)n);
         int errno = LastErrno;
@@ -55,25 +62,32 @@ internal class DescriptorTransport : StreamTransport
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        while (true)
+        _readPending = true;
+        try
         {
-            await _registration.WaitReadableAsync(cancellationToken);
-            nint n = TryRead(buffer.Span);
-            if (n >= 0) return (int)n;
-            int errno = LastErrno;
-            if (errno != Errno.EAGAIN && errno != Errno.EINTR)
-                throw SystemErrors.From(_kind == DescriptorKind.Socket ? "recv" : "read", errno, Description);
+            while (true)
+            {
+                await _registration.WaitReadableAsync(cancellationToken);
+                nint n = TryRead(buffer.Span);
+                if (n >= 0) return (int)n;
+                int errno = LastErrno;
+                if (errno != Errno.EAGAIN && errno != Errno.EINTR)
+                    throw SystemErrors.From(_kind == DescriptorKind.Socket ? "recv" : "read", errno, Description);
+            }
+        }
+        finally
+        {
+            _readPending = false;
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> WaitForDataAsync(CancellationToken cancellationToken)
+    private ValueTask<int> WaitForData(CancellationToken cancellationToken)
     {
-        // A zero-byte read: wait without a buffer. Sockets can peek to avoid a needless wait; other
-        // descriptors rely on the readiness edge (a spurious wake-up only costs the caller an EAGAIN).
-        if (_kind == DescriptorKind.Socket && !WouldBlockOnPeek()) return 0; // data, end of stream, or an error for the real read
-        await _registration.WaitReadableAsync(cancellationToken);
-        return 0;
+        // A zero-byte read: wait without a buffer, and without any object of its own — the readiness wait itself
+        // completes the read with 0. Sockets peek first to skip a needless wait; other descriptors rely on the
+        // readiness edge (a spurious wake-up only costs the caller an EAGAIN).
+        if (_kind == DescriptorKind.Socket && !WouldBlockOnPeek()) return new ValueTask<int>(0); // data, end of stream, or an error for the real read
+        return _registration.WaitReadableForZeroByteRead(cancellationToken);
     }
 
     private unsafe bool WouldBlockOnPeek()
@@ -97,6 +111,7 @@ internal class DescriptorTransport : StreamTransport
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         if (_fd < 0) return ValueTask.FromException(new ObjectDisposedException(Description));
+        if (_writePending) throw new InvalidOperationException($"A write is already in progress on {Description}; one writer at a time.");
         int written = 0;
         while (written < data.Length)
         {
@@ -117,21 +132,29 @@ internal class DescriptorTransport : StreamTransport
     private async ValueTask WriteSlowAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         // The kernel buffer is full: wait for room. This is the backpressure: the writer waits for its peer.
-        while (!data.IsEmpty)
+        _writePending = true;
+        try
         {
-            await _registration.WaitWritableAsync(cancellationToken);
             while (!data.IsEmpty)
             {
-                nint n = TryWrite(data.Span);
-                if (n >= 0)
+                await _registration.WaitWritableAsync(cancellationToken);
+                while (!data.IsEmpty)
                 {
-                    data = data[(int)n..];
-                    continue;
+                    nint n = TryWrite(data.Span);
+                    if (n >= 0)
+                    {
+                        data = data[(int)n..];
+                        continue;
+                    }
+                    int errno = LastErrno;
+                    if (errno == Errno.EAGAIN) break;
+                    if (errno != Errno.EINTR) throw SystemErrors.From(_kind == DescriptorKind.Socket ? "send" : "write", errno, Description);
                 }
-                int errno = LastErrno;
-                if (errno == Errno.EAGAIN) break;
-                if (errno != Errno.EINTR) throw SystemErrors.From(_kind == DescriptorKind.Socket ? "send" : "write", errno, Description);
             }
+        }
+        finally
+        {
+            _writePending = false;
         }
     }
 

@@ -118,6 +118,12 @@ internal sealed unsafe class EpollReactor : Reactor
     public override Streams.ListenerTransport Listen(EventLoop loop, System.Net.EndPoint endpoint, ListenOptions options) =>
         LinuxSockets.Listen(loop, endpoint, options);
 
+    public override Streams.ProcessTransport StartProcess(EventLoop loop, Streams.ProcessStartRequest request) =>
+        SpawnedProcess.Start(loop, request);
+
+    public override Streams.DatagramTransport OpenDatagram(EventLoop loop, System.Net.Sockets.AddressFamily family) =>
+        LinuxDatagramTransport.Open(loop, family);
+
     public override IoRegistration Register(int descriptor) => Register(descriptor, _loop);
 
     private IoRegistration Register(int descriptor, EventLoop loop)

@@ -27,6 +27,12 @@ internal sealed class PortableReactor : Reactor
     public override Streams.ListenerTransport Listen(EventLoop loop, System.Net.EndPoint endpoint, ListenOptions options) =>
         PortableSockets.Listen(loop, endpoint, options);
 
+    public override Streams.ProcessTransport StartProcess(EventLoop loop, Streams.ProcessStartRequest request) =>
+        PortableProcess.Start(loop, request);
+
+    public override Streams.DatagramTransport OpenDatagram(EventLoop loop, System.Net.Sockets.AddressFamily family) =>
+        new PortableDatagramTransport(loop, family);
+
     public override void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;

@@ -14,6 +14,7 @@ namespace Meanwhile.Reactors.Portable;
 internal sealed class PortableSocketTransport(EventLoop loop, Socket socket) : StreamTransport, ISocketTransport
 {
     private string? _description;
+    private volatile bool _closed;
 
     public EndPoint? LocalEndPoint => socket.LocalEndPoint;
 
@@ -29,6 +30,8 @@ internal sealed class PortableSocketTransport(EventLoop loop, Socket socket) : S
         {
             return await socket.ReceiveAsync(buffer, SocketFlags.None, token);
         }
+        // Closing the socket under a pending operation aborts it (ECANCELED): report the close, not the abort.
+        catch (SocketException) when (_closed) { throw new ObjectDisposedException(Description); }
         catch (SocketException e) { throw SystemErrors.From("recv", e, Description); }
         catch (ObjectDisposedException) { throw new ObjectDisposedException(Description); }
     }
@@ -45,6 +48,7 @@ internal sealed class PortableSocketTransport(EventLoop loop, Socket socket) : S
                 data = data[sent..];
             }
         }
+        catch (SocketException) when (_closed) { throw new ObjectDisposedException(Description); }
         catch (SocketException e) { throw SystemErrors.From("send", e, Description); }
         catch (ObjectDisposedException) { throw new ObjectDisposedException(Description); }
     }
@@ -58,6 +62,7 @@ internal sealed class PortableSocketTransport(EventLoop loop, Socket socket) : S
 
     public override ValueTask CloseAsync()
     {
+        _closed = true;
         socket.Dispose();
         return ValueTask.CompletedTask;
     }

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Client benchmarks: Meanwhile's LoopHttpClient against wrk and System.Net.Http.HttpClient as load generators
+# against nginx (1 worker on core 0, generators on core 1), then 10,000 concurrent 1-second requests on one loop.
+# Needs: nginx, libnginx-mod-http-echo (for the delayed answers), wrk, taskset. Usage: bench/client/run.sh [seconds] [rounds]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+seconds="${1:-10}"
+rounds="${2:-3}"
+conns=64
+work="$(mktemp -d)"
+chmod 755 "$work"
+trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+dotnet build -c Release "$here" -v q -nologo >/dev/null
+bench="dotnet $root/bench/client/bin/Release/net10.0/Meanwhile.Http.Client.Bench.dll"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+slow=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+echo_module=""
+[ -f /usr/lib/nginx/modules/ngx_http_echo_module.so ] && echo_module="load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;"
+cat > "$work/nginx.conf" <<CONF
+$echo_module
+daemon off;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+error_log $work/error.log warn;
+pid $work/nginx.pid;
+events { worker_connections 16384; multi_accept on; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  client_body_temp_path $work;
+  server { listen 127.0.0.1:$port; location / { return 200 "Hello, World!"; } }
+  server { listen 127.0.0.1:$slow backlog=16384; location / { echo_sleep 1; echo "done"; } }
+}
+CONF
+taskset -c 0 nginx -p "$work" -c "$work/nginx.conf" &
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+url="http://127.0.0.1:$port/"
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+: > "$work/wrk" ; : > "$work/meanwhile" ; : > "$work/system" ; : > "$work/alloc"
+for r in $(seq "$rounds"); do
+  taskset -c 1 wrk -t1 -c$conns -d${seconds}s "$url" | awk '/Requests\/sec/ {print int($2)}' >> "$work/wrk"
+  taskset -c 1 $bench load "$url" meanwhile $conns "$seconds" | tee -a "$work/raw" | awk '{print $2; print $4 > "/dev/stderr"}' >> "$work/meanwhile" 2>>"$work/alloc"
+  taskset -c 1 $bench load "$url" system $conns "$seconds" | awk '{print $2}' >> "$work/system"
+done
+w=$(median < "$work/wrk"); m=$(median < "$work/meanwhile"); s=$(median < "$work/system"); a=$(median < "$work/alloc")
+echo "keep-alive GET, $conns connections, ${seconds}s x $rounds rounds, nginx on core 0, generator on core 1 (medians)"
+printf "  %-32s %8s req/s\n" "wrk" "$w"
+printf "  %-32s %8s req/s  %.2f x wrk  %s B allocated/request\n" "Meanwhile LoopHttpClient" "$m" "$(echo "$m / $w" | bc -l)" "$a"
+printf "  %-32s %8s req/s  %.2f x wrk\n" "System.Net.Http.HttpClient" "$s" "$(echo "$s / $w" | bc -l)"
+
+if [ -n "$echo_module" ]; then
+  echo "10,000 concurrent requests, server answers each after 1 s, one loop:"
+  ulimit -n 20000
+  taskset -c 1 $bench many "http://127.0.0.1:$slow/" 10000 | sed 's/^/  /'
+else
+  echo "(skipped the 10,000-request scenario: install libnginx-mod-http-echo)"
+fi

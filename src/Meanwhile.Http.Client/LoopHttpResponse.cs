@@ -1,0 +1,217 @@
+using System.Buffers;
+using Meanwhile.Http;
+
+namespace Meanwhile.Http.Client;
+
+/// <summary>
+/// A response whose head has arrived; its body is read through <see cref="Content"/> (or <see cref="ReadAsBytesAsync"/>,
+/// <see cref="ReadAsStringAsync"/>). Dispose it: that returns the connection to the pool when the body was read to its
+/// end, and closes the connection otherwise.
+/// </summary>
+/// <remarks>
+/// The response owns its connection until disposed, so <see cref="Head"/> (the parser's zero-copy view of the head)
+/// stays valid until then. Use it from the loop thread of the client.
+/// </remarks>
+public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
+{
+    private readonly HttpConnection connection;
+    private readonly RequestDeadline deadline;
+    private readonly bool decode;
+    private Stream? content;
+    private bool released;
+    private bool ownsDeadline = true;
+
+    internal LoopHttpResponse(HttpConnection connection, Uri uri, string method, RequestDeadline deadline, bool decode, int redirects)
+    {
+        this.connection = connection;
+        this.deadline = deadline;
+        this.decode = decode;
+        RequestUri = uri;
+        Method = method;
+        RedirectCount = redirects;
+        StatusCode = connection.Head.StatusCode;
+    }
+
+    /// <summary>The status code.</summary>
+    public int StatusCode { get; }
+
+    /// <summary>True for 2xx.</summary>
+    public bool IsSuccessStatusCode => StatusCode is >= 200 and < 300;
+
+    /// <summary>The URI this response answers (the last one when redirects were followed).</summary>
+    public Uri RequestUri { get; }
+
+    /// <summary>The method of the request this response answers (a redirect may have changed it).</summary>
+    public string Method { get; }
+
+    /// <summary>How many redirects were followed to get here.</summary>
+    public int RedirectCount { get; }
+
+    /// <summary>The head as parsed: version, reason phrase, header fields and (after a chunked body) trailers. Valid until disposed.</summary>
+    public HttpResponseHead Head
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(released, this);
+            return connection.Head;
+        }
+    }
+
+    /// <summary>The protocol version of the response.</summary>
+    public HttpProtocolVersion Version => Head.Version;
+
+    /// <summary>The Content-Length the server sent, or -1 (also -1 when the body is decoded: the decoded length is unknown).</summary>
+    public long ContentLength => IsDecoded ? -1 : Head.ContentLength;
+
+    /// <summary>True when <see cref="Content"/> undoes a Content-Encoding (gzip, deflate, br).</summary>
+    public bool IsDecoded { get; private set; }
+
+    /// <summary>The body, decoded when automatic decompression is on and the coding is known. Read it with ReadAsync.</summary>
+    public Stream Content
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(released, this);
+            if (content is null)
+            {
+                Stream raw = new ResponseBodyStream(this);
+                content = raw;
+                if (decode && Head.Fields.TryGetValue("Content-Encoding"u8, out var codings) && ContentDecoding.TryDecode(raw, codings) is { } decoded && decoded != raw)
+                {
+                    content = decoded;
+                    IsDecoded = true;
+                }
+            }
+
+            return content;
+        }
+    }
+
+    /// <summary>The first value of the header field <paramref name="name"/>, as Latin-1 text, or null.</summary>
+    /// <param name="name">The field name (case-insensitive).</param>
+    /// <returns>The value, or null when absent.</returns>
+    public string? GetHeader(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        Span<byte> bytes = name.Length <= 256 ? stackalloc byte[name.Length] : new byte[name.Length];
+        int n = System.Text.Encoding.Latin1.GetBytes(name, bytes);
+        return Head.Fields.TryGetValue(bytes[..n], out var value) ? System.Text.Encoding.Latin1.GetString(value) : null;
+    }
+
+    /// <summary>Reads the whole (decoded) body.</summary>
+    /// <param name="cancellationToken">Stops reading.</param>
+    /// <returns>The body bytes.</returns>
+    public async Task<byte[]> ReadAsBytesAsync(CancellationToken cancellationToken = default)
+    {
+        var body = Content;
+        if (!IsDecoded && Head.Framing == HttpBodyFraming.ContentLength && Head.ContentLength <= int.MaxValue)
+        {
+            // The exact size is known: one array, no copies.
+            var exact = new byte[Head.ContentLength];
+            int at = 0;
+            while (at < exact.Length)
+            {
+                int n = await body.ReadAsync(exact.AsMemory(at), cancellationToken);
+                if (n == 0)
+                {
+                    break; // cannot happen: the connection reports a short body as an error
+                }
+
+                at += n;
+            }
+
+            return exact;
+        }
+
+        byte[] rented = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        int length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == rented.Length)
+                {
+                    byte[] larger = ArrayPool<byte>.Shared.Rent(rented.Length * 2);
+                    rented.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(rented);
+                    rented = larger;
+                }
+
+                int n = await body.ReadAsync(rented.AsMemory(length), cancellationToken);
+                if (n == 0)
+                {
+                    return rented.AsSpan(0, length).ToArray();
+                }
+
+                length += n;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Reads the whole (decoded) body as UTF-8 text.</summary>
+    /// <param name="cancellationToken">Stops reading.</param>
+    /// <returns>The body text.</returns>
+    public async Task<string> ReadAsStringAsync(CancellationToken cancellationToken = default) =>
+        System.Text.Encoding.UTF8.GetString(await ReadAsBytesAsync(cancellationToken));
+
+    /// <summary>Releases the connection: back to the pool when the body was read to its end (or already fully received), closed otherwise.</summary>
+    /// <returns>Completes at once.</returns>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Same as <see cref="DisposeAsync"/>; nothing here blocks.</summary>
+    public void Dispose()
+    {
+        if (released)
+        {
+            return;
+        }
+
+        bool complete = connection.BodyComplete || connection.TryCompleteFromBuffer(RequestUri);
+        released = true;
+        content?.Dispose();
+        connection.Release(complete);
+        if (ownsDeadline)
+        {
+            deadline.Dispose();
+        }
+    }
+
+    /// <summary>Releases the connection but leaves the deadline running: a redirect carries it on to the next request.</summary>
+    internal void ReleaseForRedirect()
+    {
+        ownsDeadline = false;
+        Dispose();
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    internal async ValueTask<int> ReadRawBodyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(released, this);
+        CancellationToken token = deadline.Token;
+        if (token.CanBeCanceled)
+        {
+            deadline.Link(cancellationToken);
+        }
+        else
+        {
+            token = cancellationToken;
+        }
+
+        try
+        {
+            return await connection.ReadBodyAsync(buffer, RequestUri, token);
+        }
+        catch (Exception e) when (Failures.Translate(e, RequestUri, deadline) is var translated && translated != e)
+        {
+            throw translated;
+        }
+    }
+}

@@ -1,0 +1,196 @@
+namespace Meanwhile.Http.Client;
+
+/// <summary>
+/// The connections to one origin (scheme, host, port): idle ones to reuse, a limit on how many are open, and a queue
+/// of requests waiting for one. Loop thread only, except that a waiter's cancellation may come from anywhere.
+/// </summary>
+internal sealed class OriginPool
+{
+    private readonly Stack<HttpConnection> idle = new();
+    private readonly List<HttpConnection> open = [];
+    private readonly Queue<Waiter> waiters = new();
+    private readonly int maxConnections;
+    private readonly int maxPipelineDepth;
+    private int slots; // open connections plus connections being opened
+
+    public OriginPool(LoopHttpClient client, Uri uri)
+    {
+        Client = client;
+        IsHttps = uri.Scheme == Uri.UriSchemeHttps;
+        Host = uri.DnsSafeHost;
+        TlsHost = uri.IdnHost;
+        Port = uri.Port;
+        HostHeader = System.Text.Encoding.ASCII.GetBytes(uri.IsDefaultPort ? uri.IdnHost : $"{uri.IdnHost}:{uri.Port}");
+        maxConnections = client.Options.MaxConnectionsPerOrigin;
+        maxPipelineDepth = client.Options.MaxPipelineDepth;
+    }
+
+    public LoopHttpClient Client { get; }
+
+    public bool IsHttps { get; }
+
+    /// <summary>The host to connect to (IPv6 without brackets).</summary>
+    public string Host { get; }
+
+    /// <summary>The name sent in TLS SNI and checked against the certificate.</summary>
+    public string TlsHost { get; }
+
+    public int Port { get; }
+
+    /// <summary>The Host field value, as bytes.</summary>
+    public byte[] HostHeader { get; }
+
+    /// <summary>Connections open (or opening) now.</summary>
+    public int OpenCount => slots;
+
+    /// <summary>
+    /// A connection to use (its <see cref="HttpConnection.InFlight"/> already counts the caller), or null when the
+    /// caller has been given a slot and must open a new connection, then call <see cref="Connected"/> or <see cref="ConnectFailed"/>.
+    /// </summary>
+    public ValueTask<HttpConnection?> AcquireAsync(bool pipelinable, CancellationToken token)
+    {
+        if (waiters.Count == 0)
+        {
+            if (TryTake(pipelinable, out var connection))
+            {
+                return new(connection);
+            }
+
+            if (slots < maxConnections)
+            {
+                slots++;
+                return new((HttpConnection?)null);
+            }
+        }
+
+        var waiter = new Waiter(new TaskCompletionSource<HttpConnection?>(TaskCreationOptions.RunContinuationsAsynchronously), pipelinable);
+        if (token.CanBeCanceled)
+        {
+            token.UnsafeRegister(static state => ((TaskCompletionSource<HttpConnection?>)state!).TrySetCanceled(), waiter.Turn);
+        }
+
+        waiters.Enqueue(waiter);
+        return new(waiter.Turn.Task);
+    }
+
+    public void Connected(HttpConnection connection)
+    {
+        connection.InFlight = 1;
+        open.Add(connection);
+    }
+
+    public void ConnectFailed()
+    {
+        slots--;
+        ServeWaiters();
+    }
+
+    /// <summary>A response on <paramref name="connection"/> was released (it may have been closed meanwhile).</summary>
+    public void Returned(HttpConnection connection)
+    {
+        if (!connection.IsBroken && connection.InFlight == 0)
+        {
+            idle.Push(connection);
+        }
+
+        ServeWaiters();
+    }
+
+    /// <summary><paramref name="connection"/> was closed: its slot is free.</summary>
+    public void Closed(HttpConnection connection)
+    {
+        if (open.Remove(connection))
+        {
+            slots--;
+        }
+
+        ServeWaiters();
+    }
+
+    /// <summary>Closes every idle connection (busy ones close when their responses are released).</summary>
+    public void CloseIdle()
+    {
+        while (idle.TryPop(out var connection))
+        {
+            connection.Abort();
+        }
+    }
+
+    private bool TryTake(bool pipelinable, out HttpConnection connection)
+    {
+        while (idle.TryPop(out connection!))
+        {
+            if (!connection.IsBroken)
+            {
+                connection.InFlight++;
+                return true;
+            }
+        }
+
+        // Pipeline only once every allowed connection is open: separate connections do not wait on each other.
+        if (pipelinable && maxPipelineDepth > 1 && slots >= maxConnections)
+        {
+            HttpConnection? best = null;
+            foreach (var candidate in open)
+            {
+                if (!candidate.IsBroken && candidate.InFlight < maxPipelineDepth && (best is null || candidate.InFlight < best.InFlight))
+                {
+                    best = candidate;
+                }
+            }
+
+            if (best is not null)
+            {
+                best.InFlight++;
+                connection = best;
+                return true;
+            }
+        }
+
+        connection = null!;
+        return false;
+    }
+
+    private void ServeWaiters()
+    {
+        while (waiters.TryPeek(out var waiter))
+        {
+            if (waiter.Turn.Task.IsCompleted)
+            {
+                waiters.Dequeue(); // cancelled
+                continue;
+            }
+
+            if (TryTake(waiter.Pipelinable, out var connection))
+            {
+                waiters.Dequeue();
+                if (!waiter.Turn.TrySetResult(connection))
+                {
+                    connection.InFlight--;
+                    if (connection.InFlight == 0)
+                    {
+                        idle.Push(connection);
+                    }
+                }
+
+                continue;
+            }
+
+            if (slots < maxConnections)
+            {
+                waiters.Dequeue();
+                slots++;
+                if (!waiter.Turn.TrySetResult(null))
+                {
+                    slots--;
+                }
+
+                continue;
+            }
+
+            return;
+        }
+    }
+
+    private readonly record struct Waiter(TaskCompletionSource<HttpConnection?> Turn, bool Pipelinable);
+}

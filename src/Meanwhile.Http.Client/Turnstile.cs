@@ -1,0 +1,49 @@
+namespace Meanwhile.Http.Client;
+
+/// <summary>
+/// First-come, first-served turns on one connection (writing requests, reading responses): pipelined requests
+/// take their turns in the order they were sent, which is the order their responses arrive in.
+/// </summary>
+/// <remarks>
+/// Used from the loop thread only. Entering a free turnstile allocates nothing; a waiter is a task completion source
+/// whose cancellation may come from any thread, which is why handing over the turn skips waiters that were cancelled.
+/// </remarks>
+internal sealed class Turnstile
+{
+    private readonly Queue<TaskCompletionSource> waiting = new();
+    private bool busy;
+
+    /// <summary>Takes the next place in line; the returned task completes when it is this caller's turn.</summary>
+    /// <remarks>The place is taken synchronously, before the caller awaits: that is what keeps the order.</remarks>
+    public Task EnterAsync(CancellationToken cancellationToken)
+    {
+        if (!busy)
+        {
+            busy = true;
+            return Task.CompletedTask;
+        }
+
+        var turn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (cancellationToken.CanBeCanceled)
+        {
+            cancellationToken.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetCanceled(), turn);
+        }
+
+        waiting.Enqueue(turn);
+        return turn.Task;
+    }
+
+    /// <summary>Ends the current turn and hands it to the next waiter still waiting.</summary>
+    public void Exit()
+    {
+        while (waiting.TryDequeue(out var next))
+        {
+            if (next.TrySetResult())
+            {
+                return;
+            }
+        }
+
+        busy = false;
+    }
+}
