@@ -13,6 +13,12 @@ namespace Meanwhile.Http.Server;
 /// returned as soon as the parser has consumed it, so an idle keep-alive connection holds no buffer. The parser owns the
 /// head; body bytes are handed to the handler straight from the read buffer.</para>
 /// <para>Deadlines are fields the loop's one-second heartbeat compares with the clock: no timer per request.</para>
+/// <para>Awaits of the loop's own operations (socket reads and writes, this class's pooled helpers) use
+/// <c>ConfigureAwait(false)</c>: they are IValueTaskSource-backed and complete on the loop thread, so resuming inline is
+/// right and skips a trip through the SynchronizationContext's queue, with the delegate it allocates. Never on a
+/// <see cref="Task"/>: with the loop's context installed, the runtime refuses to inline such a continuation and sends it
+/// to the thread pool. Hence every helper awaited that way uses the pooling builder, and the handler's task (user code,
+/// which may complete elsewhere) and the watcher task are awaited plainly.</para>
 /// </remarks>
 internal sealed partial class HttpConnection
 {
@@ -39,11 +45,11 @@ internal sealed partial class HttpConnection
     private CancellationTokenSource? _abortSource;
     private bool _aborted;
     private bool _peerClosed;
-    private string? _abortReason;
 
     // Minimum body data rate: time spent waiting for body bytes, and when the current wait began (0: not waiting).
     private long _bodyWaitTicks;
     private long _bodyWaitStart;
+    private bool _bodyWaiting;
 
     public HttpConnection(LoopServer server, SocketStream stream)
     {
@@ -73,7 +79,15 @@ internal sealed partial class HttpConnection
 
     internal HttpRequestHead Head => _parser.Head;
 
-    internal string? Remote => _stream.RemoteEndPoint?.ToString();
+    /// <summary>The client's address for logs (null once the socket is gone).</summary>
+    internal string? Remote
+    {
+        get
+        {
+            try { return _stream.RemoteEndPoint?.ToString(); }
+            catch (ObjectDisposedException) { return null; }
+        }
+    }
 
     /// <summary>The handler's cancellation token: fires when the client goes away, a timeout hits, or shutdown runs out of time.</summary>
     internal CancellationToken AbortToken
@@ -98,11 +112,11 @@ internal sealed partial class HttpConnection
             {
                 if (_inputStart == _inputEnd)
                 {
-                    if (_output.Length > 0) await FlushAsync();
+                    if (_output.Length > 0) await FlushAsync().ConfigureAwait(false);
                     if (_watcher is { } watcher)
                     {
                         _watcher = null;
-                        await watcher; // it may already have read the next bytes, or seen the client leave
+                        await watcher; // a Task: awaited plainly, so it resumes on the loop; it may already have read the next bytes, or seen the client leave
                         if (_peerClosed) break;
                     }
                     if (_inputStart == _inputEnd)
@@ -114,7 +128,7 @@ internal sealed partial class HttpConnection
                             _parser.ReleaseBuffers();
                             _output.Release();
                         }
-                        int n = await ReadMoreAsync();
+                        int n = await ReadMoreAsync().ConfigureAwait(false);
                         if (n == 0)
                         {
                             // The parser's contract: a head cut short by the close gets no answer, just the close.
@@ -147,7 +161,7 @@ internal sealed partial class HttpConnection
                         linger = true;
                         break;
                     }
-                    if (!await ProcessRequestAsync())
+                    if (!await ProcessRequestAsync().ConfigureAwait(false))
                     {
                         linger = !_aborted && !_peerClosed;
                         break;
@@ -163,8 +177,8 @@ internal sealed partial class HttpConnection
                 }
                 throw new InvalidOperationException($"Unexpected parser event {status} between requests.");
             }
-            if (_output.Length > 0 && !_aborted) await FlushAsync();
-            if (linger && !_aborted) await LingerAsync();
+            if (_output.Length > 0 && !_aborted) await FlushAsync().ConfigureAwait(false);
+            if (linger && !_aborted) await LingerAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is ObjectDisposedException or SystemCallException or OperationCanceledException || _aborted)
         {
@@ -177,7 +191,7 @@ internal sealed partial class HttpConnection
         }
         finally
         {
-            await CloseAsync();
+            await CloseAsync().ConfigureAwait(false);
         }
     }
 
@@ -196,7 +210,7 @@ internal sealed partial class HttpConnection
         _handlerDone = false;
         // 100-continue: sent when the handler first waits for body bytes the client has not sent (see ReadBodyAsync).
         _continuePending = head.ExpectsContinue && head.HasBody && _inputStart == _inputEnd;
-        _request.Begin(head);
+        _request.Begin();
         _response.Begin(head);
         SetPhase(ConnectionPhase.Handler, TimeSpan.Zero);
 
@@ -263,24 +277,40 @@ internal sealed partial class HttpConnection
         bool canContinue = !_peerClosed && !_server.IsStopping && !_continuePending && BodyDrainable(head);
         bool keepAlive = _response.Complete(canContinue);
         if (!keepAlive) return false;
-        return await DrainBodyAsync();
+        return await DrainBodyAsync().ConfigureAwait(false);
     }
 
     private bool BodyDrainable(HttpRequestHead head)
     {
         if (_messageComplete || !head.HasBody) return true;
+        if (DrainBuffered()) return true;
         if (head.Framing == HttpBodyFraming.ContentLength)
             return head.ContentLength - _parser.BodyBytesReceived + _bodyLength <= _options.MaxDrainBytes;
         return false; // chunked: unknown remainder; reading it could take any time
     }
 
+    /// <summary>Discards the body bytes already received, without reading the socket; true once the message is complete.</summary>
+    private bool DrainBuffered()
+    {
+        _bodyLength = 0;
+        while (!_messageComplete)
+        {
+            var status = _parser.Parse(_input.AsSpan(_inputStart, _inputEnd - _inputStart), out int consumed, out _);
+            _inputStart += consumed;
+            if (status == HttpParseStatus.MessageComplete) _messageComplete = true;
+            else if (status != HttpParseStatus.Body) return false; // needs more bytes, or the body is malformed: close after the response
+        }
+        return true;
+    }
+
     /// <summary>Reads and discards what the handler left of the body, so the next request starts where it should.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> DrainBodyAsync()
     {
         _bodyLength = 0;
         while (!_messageComplete)
         {
-            int n = await ReadBodyCoreAsync(Memory<byte>.Empty, discard: true);
+            int n = await ReadBodyCoreAsync(Memory<byte>.Empty, discard: true).ConfigureAwait(false);
             if (n < 0) return false;
         }
         return true;
@@ -334,7 +364,7 @@ internal sealed partial class HttpConnection
                     return 0;
                 case HttpParseStatus.NeedMoreData:
                     _inputStart += consumed;
-                    if (await WaitForBodyBytesAsync() == 0)
+                    if (await WaitForBodyBytesAsync().ConfigureAwait(false) == 0)
                     {
                         if (discard) return -1;
                         throw new EndOfStreamException($"The client closed the connection before the request body ended ({_stream.Description}).");
@@ -354,6 +384,7 @@ internal sealed partial class HttpConnection
     }
 
     /// <summary>Reads more of the body from the socket, sending the pending 100 Continue first. Returns 0 if the client left.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> WaitForBodyBytesAsync()
     {
         if (_continuePending)
@@ -363,19 +394,20 @@ internal sealed partial class HttpConnection
             HttpHeadWriter.WriteStatusLine(_output, HttpProtocolVersion.Http11, 100, HttpReasonPhrases.Get(100));
             HttpHeadWriter.WriteEndOfHead(_output);
         }
-        if (_output.Length > 0) await FlushAsync();
+        if (_output.Length > 0) await FlushAsync().ConfigureAwait(false);
         var previous = Phase;
         SetPhase(ConnectionPhase.Body, 0L);
         _bodyWaitStart = _server.Now;
+        _bodyWaiting = true;
         int n;
         try
         {
-            n = await ReadMoreAsync();
+            n = await ReadMoreAsync().ConfigureAwait(false);
         }
         finally
         {
             _bodyWaitTicks += _server.Now - _bodyWaitStart;
-            _bodyWaitStart = 0;
+            _bodyWaiting = false;
             if (Phase == ConnectionPhase.Body) SetPhase(previous, 0L);
         }
         if (n == 0)
@@ -392,11 +424,11 @@ internal sealed partial class HttpConnection
     {
         if (_input is null)
         {
-            await _stream.ReadAsync(Memory<byte>.Empty); // wait for data without holding a buffer
+            await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false); // wait for data without holding a buffer
             _input = ArrayPool<byte>.Shared.Rent(_options.ReadBufferBytes);
         }
         _inputStart = _inputEnd = 0;
-        int n = await _stream.ReadAsync(_input);
+        int n = await _stream.ReadAsync(_input).ConfigureAwait(false);
         _inputEnd = n;
         if (n > 0) ServerMetrics.BytesRead.Add(n);
         return n;
@@ -420,10 +452,10 @@ internal sealed partial class HttpConnection
     {
         try
         {
-            await _stream.ReadAsync(Memory<byte>.Empty);
+            await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
             if (_handlerDone || _aborted) return; // the main loop reads it
             _input ??= ArrayPool<byte>.Shared.Rent(_options.ReadBufferBytes);
-            int n = await _stream.ReadAsync(_input);
+            int n = await _stream.ReadAsync(_input).ConfigureAwait(false);
             _inputStart = 0;
             _inputEnd = n;
             if (n > 0) ServerMetrics.BytesRead.Add(n);
@@ -460,7 +492,7 @@ internal sealed partial class HttpConnection
         var previous = Phase;
         var previousDeadline = Deadline;
         SetPhase(ConnectionPhase.Write, _options.ResponseWriteTimeout);
-        await pending;
+        await pending.ConfigureAwait(false);
         ServerMetrics.BytesWritten.Add(_output.Length);
         _output.Clear();
         if (Phase == ConnectionPhase.Write)
@@ -491,6 +523,7 @@ internal sealed partial class HttpConnection
     /// Half-closes, then discards what the client still sends until it closes too or the linger time passes: closing
     /// a socket with unread data makes the kernel send a reset, which can destroy the response before it is read.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask LingerAsync()
     {
         SetPhase(ConnectionPhase.Linger, _options.LingerTimeout);
@@ -502,7 +535,7 @@ internal sealed partial class HttpConnection
             long budget = 1024 * 1024;
             while (budget > 0)
             {
-                int n = await _stream.ReadAsync(scratch);
+                int n = await _stream.ReadAsync(scratch).ConfigureAwait(false);
                 if (n == 0) break;
                 budget -= n;
             }
@@ -514,12 +547,23 @@ internal sealed partial class HttpConnection
     }
 
     /// <summary>Ends the connection now (timeout, shutdown deadline, broken response): the handler's token fires and pending I/O ends.</summary>
+    /// <param name="reason">Why, for the log.</param>
     internal void Abort(string reason)
     {
         if (_aborted) return;
+        ServerLog.Aborted(_server.Logger, Remote, reason);
         _aborted = true;
-        _abortReason = reason;
         CancelHandler();
+        try
+        {
+            // FIN before the close: a socket closed while a read is pending may be closed abortively (the portable
+            // reactor's .NET sockets send a reset), and a reset can destroy what the client has not read yet.
+            if (!_stream.IsClosed && !_peerClosed) _stream.ShutdownWrite();
+        }
+        catch (Exception e) when (e is SystemCallException or ObjectDisposedException or InvalidOperationException)
+        {
+            // the peer is gone already: nothing to tell it
+        }
         _stream.Dispose(); // pending reads and writes end with ObjectDisposedException
     }
 
@@ -532,10 +576,10 @@ internal sealed partial class HttpConnection
         }
     }
 
-    /// <summary>Called by the heartbeat: acts on an expired deadline. Returns true if the connection was closed.</summary>
+    /// <summary>Called by the heartbeat: acts on an expired deadline (or a body arriving too slowly).</summary>
     internal void CheckDeadline(long now)
     {
-        if (Phase == ConnectionPhase.Body && _options.MinRequestBodyDataRate > 0 && _bodyWaitStart != 0)
+        if (Phase == ConnectionPhase.Body && _options.MinRequestBodyDataRate > 0 && _bodyWaiting)
         {
             long waited = _bodyWaitTicks + (now - _bodyWaitStart);
             double seconds = (double)waited / _server.Loop.Time.TimestampFrequency;
@@ -571,7 +615,6 @@ internal sealed partial class HttpConnection
     private void TimeOut(string reason)
     {
         ServerMetrics.Timeouts.Add(1);
-        ServerLog.TimedOut(_server.Logger, Remote, reason);
         Abort(reason);
     }
 
@@ -594,22 +637,33 @@ internal sealed partial class HttpConnection
     /// <summary>Sets the keep-alive deadline once a response is out and the connection waits for the next request.</summary>
     internal void EnterIdle() => SetPhase(ConnectionPhase.Idle, _options.KeepAliveTimeout);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask CloseAsync()
     {
-        if (_watcher is { } watcher)
+        try
         {
-            _watcher = null;
-            if (!watcher.IsCompleted) _stream.Dispose();
-            await watcher;
+            if (_watcher is { } watcher)
+            {
+                _watcher = null;
+                if (!watcher.IsCompleted) _stream.Dispose();
+                await watcher;
+            }
+            SetPhase(ConnectionPhase.Closed, 0L);
+            ReleaseInput();
+            _output.Release();
+            _response.Discard();
+            _parser.Dispose();
+            _abortSource?.Dispose();
+            await _stream.DisposeAsync().ConfigureAwait(false);
         }
-        SetPhase(ConnectionPhase.Closed, TimeSpan.Zero);
-        ReleaseInput();
-        _output.Release();
-        _response.Discard();
-        _parser.Dispose();
-        _abortSource?.Dispose();
-        await _stream.DisposeAsync();
-        _server.Remove(this);
-        _ = _abortReason;
+        catch (Exception e)
+        {
+            ServerLog.ConnectionFailed(_server.Logger, e, Remote);
+        }
+        finally
+        {
+            // Whatever happened, the server must stop counting this connection, or a graceful shutdown waits forever.
+            _server.Remove(this);
+        }
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 
 namespace Meanwhile.Http.Server;
@@ -163,6 +162,4 @@ public sealed class HttpServer : IAsyncDisposable
         var server = new LoopServer(listener.Loop, handler, options ?? new HttpServerOptions());
         return server.ServeAsync(listener, stopping);
     }
-
-    internal static void Rethrow(Exception e) => ExceptionDispatchInfo.Throw(e);
 }

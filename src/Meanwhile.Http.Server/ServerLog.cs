@@ -15,7 +15,7 @@ internal static partial class ServerLog
     public static partial void HandlerFailed(ILogger logger, Exception exception, string? remote);
 
     [LoggerMessage(4, LogLevel.Debug, "Closing the connection of {Remote}: {Reason}")]
-    public static partial void TimedOut(ILogger logger, string? remote, string reason);
+    public static partial void Aborted(ILogger logger, string? remote, string reason);
 
     [LoggerMessage(5, LogLevel.Debug, "The connection of {Remote} ended with an error")]
     public static partial void ConnectionFailed(ILogger logger, Exception exception, string? remote);

@@ -166,9 +166,8 @@ public sealed class ServerRequest
         return true;
     }
 
-    internal void Begin(HttpRequestHead head)
+    internal void Begin()
     {
-        _ = head;
         _routeCount = 0;
         _active = true;
     }

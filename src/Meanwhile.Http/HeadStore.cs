@@ -89,10 +89,17 @@ internal sealed class HeadStore
         Clear();
         byte[] old = bytes;
         bytes = [];
-        fields = [];
         if (old.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(old);
+        }
+
+        // Pooled too: a keep-alive connection releases its head storage at every idle wait.
+        FieldEntry[] oldFields = fields;
+        fields = [];
+        if (oldFields.Length > 0)
+        {
+            ArrayPool<FieldEntry>.Shared.Return(oldFields);
         }
     }
 
@@ -100,7 +107,14 @@ internal sealed class HeadStore
     {
         if (index == fields.Length)
         {
-            Array.Resize(ref fields, Math.Max(InitialFields, fields.Length * 2));
+            FieldEntry[] larger = ArrayPool<FieldEntry>.Shared.Rent(Math.Max(InitialFields, fields.Length * 2));
+            fields.AsSpan(0, index).CopyTo(larger);
+            FieldEntry[] old = fields;
+            fields = larger;
+            if (old.Length > 0)
+            {
+                ArrayPool<FieldEntry>.Shared.Return(old);
+            }
         }
 
         fields[index] = entry;

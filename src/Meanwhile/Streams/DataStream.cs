@@ -63,7 +63,9 @@ public partial class DataStream : IAsyncDisposable, IDisposable
     private async ValueTask<int> TrackRead(ValueTask<int> pending)
     {
         _reading = true;
-        try { return await pending; }
+        // The transport completes on the loop thread, so resuming inline there is right, and it saves a trip through
+        // the SynchronizationContext's queue and the delegate that trip allocates on every read that had to wait.
+        try { return await pending.ConfigureAwait(false); }
         finally { _reading = false; }
     }
 
@@ -87,7 +89,7 @@ public partial class DataStream : IAsyncDisposable, IDisposable
     private async ValueTask TrackWrite(ValueTask pending)
     {
         _writing = true;
-        try { await pending; }
+        try { await pending.ConfigureAwait(false); } // completes on the loop thread (see TrackRead)
         finally { _writing = false; }
     }
 

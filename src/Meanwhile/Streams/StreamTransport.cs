@@ -5,6 +5,11 @@ namespace Meanwhile.Streams;
 /// descriptor on epoll, a .NET <c>Socket</c> on the portable reactor, a file on worker threads).
 /// One reader and one writer may be in progress at a time; <see cref="DataStream"/> enforces that.
 /// </summary>
+/// <remarks>
+/// Contract: the tasks returned complete on the loop thread and are not <see cref="Task"/>-backed (complete them through
+/// the loop, e.g. with the pooling async builder or a loop wait). <see cref="DataStream"/> awaits them with
+/// <c>ConfigureAwait(false)</c> to resume inline, without a trip through the loop's queue.
+/// </remarks>
 internal abstract class StreamTransport
 {
     /// <summary>Reads at least one byte, or returns 0 at end of stream. An empty buffer waits until data may be available.</summary>

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Meanwhile.Http.Server;
+
+namespace Meanwhile.Http.Server.Tests;
+
+/// <summary>An in-process server on port 0 for one test; disposing it stops it gracefully and waits.</summary>
+internal sealed class TestServer : IAsyncDisposable
+{
+    private readonly HttpServer _server;
+
+    private TestServer(HttpServer server) => _server = server;
+
+    public int Port => _server.Port;
+
+    public HttpServer Server => _server;
+
+    public static async Task<TestServer> StartAsync(RequestHandler handler, HttpServerOptions? options = null, int loops = 1)
+    {
+        options ??= new HttpServerOptions();
+        var server = new HttpServer(handler, new HttpServerOptions
+        {
+            Port = 0,
+            Loops = loops,
+            Limits = options.Limits,
+            RequestHeadTimeout = options.RequestHeadTimeout,
+            KeepAliveTimeout = options.KeepAliveTimeout,
+            ShutdownTimeout = options.ShutdownTimeout,
+            ResponseBufferBytes = options.ResponseBufferBytes,
+            TimeProvider = options.TimeProvider,
+            PhaseObserver = options.PhaseObserver,
+            MinRequestBodyDataRate = options.MinRequestBodyDataRate,
+            MinRequestBodyDataRateGracePeriod = options.MinRequestBodyDataRateGracePeriod,
+        });
+        await server.StartAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        return new TestServer(server);
+    }
+
+    public async ValueTask DisposeAsync() => await _server.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
+}
+
+/// <summary>A blocking raw TCP client with receive deadlines, for byte-exact exchanges.</summary>
+internal sealed class RawClient : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly StringBuilder _pending = new(); // bytes received past the last whole response
+
+    public RawClient(int port)
+    {
+        _socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 10_000 };
+        _socket.Connect(IPAddress.Loopback, port);
+    }
+
+    public Socket Socket => _socket;
+
+    public void Send(string latin1) => Send(Encoding.Latin1.GetBytes(latin1));
+
+    public void Send(byte[] bytes) => _socket.Send(bytes);
+
+    /// <summary>Reads until the server closes (or the deadline passes: a failure).</summary>
+    public string ReadToEnd()
+    {
+        var all = new MemoryStream();
+        all.Write(Encoding.Latin1.GetBytes(_pending.ToString()));
+        _pending.Clear();
+        var buffer = new byte[65536];
+        while (true)
+        {
+            int n = _socket.Receive(buffer);
+            if (n == 0) return Encoding.Latin1.GetString(all.ToArray());
+            all.Write(buffer, 0, n);
+        }
+    }
+
+    /// <summary>Reads until <paramref name="responses"/> complete responses (Content-Length framed) have arrived.</summary>
+    public List<(int Status, string Head, string Body)> ReadResponses(int responses)
+    {
+        var result = new List<(int, string, string)>();
+        var pending = _pending;
+        var buffer = new byte[65536];
+        while (result.Count < responses)
+        {
+            while (TryTakeResponse(pending, out var response))
+            {
+                result.Add(response);
+                if (result.Count == responses) return result;
+            }
+            int n = _socket.Receive(buffer);
+            if (n == 0) throw new EndOfStreamException($"closed after {result.Count} responses; pending: {pending}");
+            pending.Append(Encoding.Latin1.GetString(buffer, 0, n));
+        }
+        return result;
+    }
+
+    private static bool TryTakeResponse(StringBuilder pending, out (int, string, string) response)
+    {
+        response = default;
+        var text = pending.ToString();
+        int end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        if (end < 0) return false;
+        string head = text[..end];
+        int length = 0;
+        foreach (var line in head.Split("\r\n"))
+            if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)) length = int.Parse(line[15..].Trim());
+        int status = int.Parse(head.Substring(9, 3));
+        if (status < 200) length = 0;
+        if (text.Length < end + 4 + length) return false;
+        response = (status, head, text.Substring(end + 4, length));
+        pending.Remove(0, end + 4 + length);
+        return true;
+    }
+
+    public void Dispose() => _socket.Dispose();
+}
+
+/// <summary>Runs external clients (curl, python3, node, wrk) with a deadline.</summary>
+internal static class Tool
+{
+    public static bool Exists(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(dir => File.Exists(Path.Combine(dir, name)));
+
+    public static (int ExitCode, string Stdout, string Stderr) Run(string file, IEnumerable<string> args, string? stdin = null, int timeoutSeconds = 60)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            process.StandardInput.Write(stdin);
+            process.StandardInput.Close();
+        }
+        if (!process.WaitForExit(timeoutSeconds * 1000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} did not finish within {timeoutSeconds} s");
+        }
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
+
+/// <summary>A fact that needs an external program.</summary>
+public sealed class ToolFactAttribute : FactAttribute
+{
+    public ToolFactAttribute(string tool)
+    {
+        if (!Tool.Exists(tool)) Skip = $"{tool} is not installed";
+    }
+}
+
+internal static class Handlers
+{
+    public static ValueTask Hello(ServerRequest request, ServerResponse response)
+    {
+        response.AddHeader("Content-Type"u8, "text/plain"u8);
+        response.Write("Hello, World!"u8);
+        return ValueTask.CompletedTask;
+    }
+}
