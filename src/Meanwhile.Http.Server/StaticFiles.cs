@@ -246,6 +246,9 @@ public sealed class StaticFiles
                 var timer = loop.CallLater(timeout, () =>
                 {
                     stalled = true;
+                    // FIN first, as the server's own abort does: a bare close with a send pending can become a reset.
+                    try { socket.ShutdownWrite(); }
+                    catch (Exception e) when (e is SystemCallException or ObjectDisposedException or InvalidOperationException) { }
                     socket.Dispose();
                 });
                 try

@@ -271,6 +271,46 @@ public sealed class StaticFileTests : IDisposable
     }
 
     [Fact]
+    public async Task AClientThatStopsReadingIsDisconnectedAfterTheSendTimeout()
+    {
+        _site.Write("stall.bin", new byte[64 * 1024 * 1024]);
+        var files = Files(new StaticFileOptions { SendChunkTimeout = TimeSpan.FromMilliseconds(300) });
+        var timedOut = new TaskCompletionSource<TimeoutException>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await CountingServer.StartAsync(async (request, response) =>
+        {
+            try
+            {
+                await files.HandleAsync(request, response);
+            }
+            catch (TimeoutException e)
+            {
+                timedOut.TrySetResult(e);
+                throw;
+            }
+        });
+        using var client = new RawClient(server.Port);
+        client.Send("GET /stall.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+        // Read nothing until the handler gives up on this client; then the connection is closed, so reading ends.
+        var e = await timedOut.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Contains("stall.bin", e.Message);
+        // What the socket buffers held arrives, then the end: a FIN, or a reset where the reactor's sockets send one.
+        var head = new byte[15];
+        Assert.Equal(15, client.Socket.Receive(head));
+        Assert.Equal("HTTP/1.1 200 OK", Encoding.ASCII.GetString(head));
+        long received = 0;
+        var buffer = new byte[1 << 20];
+        try
+        {
+            int n;
+            while ((n = client.Socket.Receive(buffer)) > 0) received += n;
+        }
+        catch (System.Net.Sockets.SocketException reset) when (reset.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionReset)
+        {
+        }
+        Assert.True(received < 64 * 1024 * 1024, "the body was cut short");
+    }
+
+    [Fact]
     public void MediaTypeTableLookups()
     {
         Assert.Equal("text/html; charset=utf-8", MimeTypes.GetContentType("a/b/index.HTML"));
