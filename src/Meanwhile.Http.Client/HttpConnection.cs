@@ -97,7 +97,7 @@ internal sealed class HttpConnection
     /// reads its final response head. On return the caller owns the response until <see cref="Release"/>.
     /// </summary>
     /// <exception cref="StaleConnectionException">Nothing of the response came on a connection that had been used before: send again.</exception>
-    public async Task ExchangeAsync(LoopHttpRequest request, PooledBufferWriter head, bool bodyInHead, RequestDeadline deadline, LoopHttpClientOptions options)
+    public async Task ExchangeAsync(LoopHttpRequest request, PooledByteBuffer head, bool bodyInHead, RequestDeadline deadline, LoopHttpClientOptions options)
     {
         CancellationToken token = deadline.Token;
         bool reused = Completed > 0 || InFlight > 1;
@@ -280,7 +280,7 @@ internal sealed class HttpConnection
         await socket.DisposeAsync();
     }
 
-    private async Task SendExpectingContinueAsync(LoopHttpRequest request, PooledBufferWriter head, RequestDeadline deadline, LoopHttpClientOptions options)
+    private async Task SendExpectingContinueAsync(LoopHttpRequest request, PooledByteBuffer head, RequestDeadline deadline, LoopHttpClientOptions options)
     {
         CancellationToken token = deadline.Token;
         await stream.WriteAsync(head.WrittenMemory, token);

@@ -23,7 +23,7 @@ namespace Meanwhile.Http.Client;
 public sealed class LoopHttpClient : IAsyncDisposable
 {
     private readonly Dictionary<string, OriginPool> pools = new(StringComparer.Ordinal);
-    private readonly Stack<PooledBufferWriter> writers = new();
+    private readonly Stack<PooledByteBuffer> writers = new();
     private readonly List<Task> closing = [];
     private readonly bool needsPhases;
     private Uri? lastUri;
@@ -256,7 +256,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
     private async Task<LoopHttpResponse> SendOnceAsync(LoopHttpRequest request, RequestDeadline deadline, int redirects)
     {
         var pool = PoolFor(request.Uri, out byte[] target);
-        var head = writers.TryPop(out var pooled) ? pooled : new PooledBufferWriter();
+        var head = writers.TryPop(out var pooled) ? pooled : new PooledByteBuffer(1024);
         try
         {
             bool bodyInHead = WriteHead(head, request, pool, target);
@@ -340,7 +340,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
     private static string OriginKey(Uri uri) => $"{uri.Scheme}://{uri.IdnHost}:{uri.Port}";
 
     /// <summary>Serializes the request head (and a small in-memory body) into <paramref name="head"/>; true when the body went with it.</summary>
-    private bool WriteHead(PooledBufferWriter head, LoopHttpRequest request, OriginPool pool, byte[] target)
+    private bool WriteHead(PooledByteBuffer head, LoopHttpRequest request, OriginPool pool, byte[] target)
     {
         HttpHeadWriter.WriteRequestLine(head, MethodBytes.Of(request.Method), target, HttpProtocolVersion.Http11);
         HttpHeadWriter.WriteField(head, "Host"u8, pool.HostHeader);

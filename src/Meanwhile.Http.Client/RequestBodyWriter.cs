@@ -16,7 +16,7 @@ internal static class RequestBodyWriter
     /// <param name="body">The body.</param>
     /// <param name="scratch">A writer to frame chunks in; its content is replaced.</param>
     /// <param name="token">Cancels the send.</param>
-    public static async Task WriteAsync(Stream output, RequestBody body, PooledBufferWriter scratch, CancellationToken token)
+    public static async Task WriteAsync(Stream output, RequestBody body, PooledByteBuffer scratch, CancellationToken token)
     {
         if (body.Stream is not { } source)
         {

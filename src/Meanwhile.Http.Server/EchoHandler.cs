@@ -14,7 +14,7 @@ public static class EchoHandler
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(response);
-        var body = new OutputBuffer(request.HasBody ? 4096 : 1);
+        var body = new PooledByteBuffer(request.HasBody ? 4096 : 1);
         try
         {
             await request.ReadBodyAsync(body);

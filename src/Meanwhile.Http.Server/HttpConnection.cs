@@ -26,7 +26,7 @@ internal sealed partial class HttpConnection
     private readonly SocketStream _stream;
     private readonly HttpServerOptions _options;
     private readonly HttpRequestParser _parser;
-    private readonly OutputBuffer _output;
+    private readonly PooledByteBuffer _output;
     private readonly ServerRequest _request;
     private readonly ServerResponse _response;
 
@@ -57,7 +57,7 @@ internal sealed partial class HttpConnection
         _stream = stream;
         _options = server.Options;
         _parser = new HttpRequestParser(_options.Limits);
-        _output = new OutputBuffer(4096);
+        _output = new PooledByteBuffer(4096);
         _request = new ServerRequest(this);
         _response = new ServerResponse(this);
     }
@@ -75,7 +75,7 @@ internal sealed partial class HttpConnection
 
     internal LoopServer Server => _server;
 
-    internal OutputBuffer Output => _output;
+    internal PooledByteBuffer Output => _output;
 
     internal HttpRequestHead Head => _parser.Head;
 

@@ -22,7 +22,7 @@ internal sealed class LoopServer
         Logger = options.LoggerFactory?.CreateLogger("Meanwhile.Http.Server") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         if (!string.IsNullOrEmpty(options.ServerHeader))
         {
-            var field = new OutputBuffer(64);
+            var field = new PooledByteBuffer(64);
             HttpHeadWriter.WriteField(field, "Server", options.ServerHeader);
             _serverHeader = field.WrittenSpan.ToArray();
             field.Release();
@@ -45,7 +45,7 @@ internal sealed class LoopServer
 
     public long Now => Loop.Time.GetTimestamp();
 
-    public void WriteServerHeader(OutputBuffer output)
+    public void WriteServerHeader(PooledByteBuffer output)
     {
         if (_serverHeader.Length > 0) output.Write(_serverHeader);
     }

@@ -16,8 +16,8 @@ namespace Meanwhile.Http.Server;
 public sealed class ServerResponse : IBufferWriter<byte>
 {
     private readonly HttpConnection _connection;
-    private readonly OutputBuffer _headers = new(512);
-    private readonly OutputBuffer _body = new(4096);
+    private readonly PooledByteBuffer _headers = new(512);
+    private readonly PooledByteBuffer _body = new(4096);
     private HttpRequestHead? _head;
     private int _status;
     private long? _contentLength;
@@ -244,7 +244,7 @@ public sealed class ServerResponse : IBufferWriter<byte>
         if (final && _chunked && !BodyForbidden) HttpChunkedWriter.WriteLastChunk(output);
     }
 
-    private void WriteHead(OutputBuffer output, bool final)
+    private void WriteHead(PooledByteBuffer output, bool final)
     {
         var server = _connection.Server;
         HttpHeadWriter.WriteStatusLine(output, HttpProtocolVersion.Http11, _status, HttpReasonPhrases.Get(_status));

@@ -1,18 +1,19 @@
 using System.Buffers;
 
-namespace Meanwhile.Http.Server;
+namespace Meanwhile.Http;
 
 /// <summary>
-/// A growable byte buffer rented from <see cref="ArrayPool{T}.Shared"/>: the bytes waiting to go to the socket
-/// (or a response's buffered body). <see cref="Release"/> gives the array back, so an idle connection holds none.
+/// A growable byte buffer rented from <see cref="ArrayPool{T}.Shared"/>, for the server's output and a response's
+/// buffered body, and the client's request heads: one pooled writer for both sides. <see cref="Release"/> gives the
+/// array back, so an idle connection holds none.
 /// </summary>
-internal sealed class OutputBuffer : IBufferWriter<byte>
+internal sealed class PooledByteBuffer : IBufferWriter<byte>
 {
     private readonly int _initialSize;
     private byte[]? _buffer;
     private int _length;
 
-    public OutputBuffer(int initialSize) => _initialSize = initialSize;
+    public PooledByteBuffer(int initialSize) => _initialSize = initialSize;
 
     /// <summary>Bytes written and not yet cleared.</summary>
     public int Length => _length;
