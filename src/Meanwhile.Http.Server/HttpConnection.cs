@@ -122,6 +122,13 @@ internal sealed partial class HttpConnection
                     }
                     if (_inputStart == _inputEnd)
                     {
+                        if (Phase == ConnectionPhase.Idle && !_parser.IsIdle)
+                        {
+                            // The last request is answered and nothing of it is left to read (a request without a
+                            // body stops at its head): let the parser finish it now, so the idle wait below holds
+                            // neither the parser's storage nor a read buffer.
+                            _parser.Parse(ReadOnlySpan<byte>.Empty, out _, out _);
+                        }
                         if (_server.IsStopping && _parser.IsIdle) break;
                         if (_parser.IsIdle)
                         {

@@ -59,6 +59,12 @@ public sealed class IoRegistration : IDisposable
         return _readable.StartAsZeroResult(cancellationToken);
     }
 
+    /// <summary>Whether a readability edge arrived while nobody waited (it may be stale: the data may have been read since).</summary>
+    internal bool HasReadableEdge => _readable.HasRememberedEdge;
+
+    /// <summary>Drops a remembered readability edge the caller has just found stale (a read said EAGAIN after it).</summary>
+    internal void ForgetReadableEdge() => _readable.ForgetEdge();
+
     /// <summary>Whether a task waits for readability right now.</summary>
     internal bool IsWaitingReadable => _readable.IsPending;
 
@@ -130,6 +136,10 @@ public sealed class IoRegistration : IDisposable
                 CompleteSuccess();
             }
         }
+
+        public bool HasRememberedEdge => _ready;
+
+        public void ForgetEdge() => _ready = false;
 
         public void Signal()
         {

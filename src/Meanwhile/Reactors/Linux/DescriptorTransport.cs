@@ -93,7 +93,16 @@ internal class DescriptorTransport : StreamTransport
         // A zero-byte read: wait without a buffer, and without any object of its own — the readiness wait itself
         // completes the read with 0. Sockets peek first to skip a needless wait; other descriptors rely on the
         // readiness edge (a spurious wake-up only costs the caller an EAGAIN).
-        if (_kind == DescriptorKind.Socket && (!_drained || _registration.ReadClosed) && !WouldBlockOnPeek()) return new ValueTask<int>(0); // data, end of stream, or an error for the real read
+        if (_kind == DescriptorKind.Socket)
+        {
+            if (!_drained || _registration.ReadClosed || _registration.HasReadableEdge)
+            {
+                if (!WouldBlockOnPeek()) return new ValueTask<int>(0); // data, end of stream, or an error for the real read
+                // Nothing to read: an edge remembered from earlier (the accept, data read since) is stale. Waking on it
+                // would make the caller rent a buffer and then park holding it.
+                _registration.ForgetReadableEdge();
+            }
+        }
         _drained = false; // the edge this wait consumes means the next read must try recv
         return _registration.WaitReadableForZeroByteRead(cancellationToken);
     }
