@@ -3,7 +3,6 @@
 //
 //   dotnet run --project examples/EchoServer -- --port 0 --loops 2
 //   dotnet run --project examples/EchoServer -- --hello     (plain "Hello, World!" instead, for benchmarks)
-using System.Runtime.InteropServices;
 using Meanwhile.Http.Server;
 
 string host = "127.0.0.1";
@@ -34,14 +33,7 @@ await server.StartAsync();
 Console.WriteLine($"listening on {server.EndPoint} ({loops} loop{(loops == 1 ? "" : "s")}, {(hello ? "hello" : "echo")} mode)");
 
 // SIGINT and SIGTERM start the graceful shutdown: stop accepting, finish requests in flight, then exit.
-void OnSignal(PosixSignalContext context)
-{
-    context.Cancel = true;
-    server.Stop();
-}
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-await server.Completion;
+await server.RunUntilSignalAsync();
 return 0;
 
 static ValueTask Hello(ServerRequest request, ServerResponse response)

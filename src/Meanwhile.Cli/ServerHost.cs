@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using Meanwhile.Http.Server;
 
@@ -36,15 +35,7 @@ internal static class ServerHost
         Console.Out.WriteLine($"listening on http://{server.EndPoint} ({what}, {loops} loop{(loops == 1 ? "" : "s")}); Ctrl+C stops");
         Console.Out.Flush();
 
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true; // we exit ourselves, once the requests in flight are answered
-            Console.Error.WriteLine("meanwhile: shutting down (finishing requests in flight)");
-            server.Stop();
-        }
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        await server.Completion;
+        await server.RunUntilSignalAsync(_ => Console.Error.WriteLine("meanwhile: shutting down (finishing requests in flight)"));
         Console.Error.WriteLine("meanwhile: stopped");
         return ExitCodes.Success;
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 
 namespace Meanwhile.Http.Server;
@@ -18,8 +19,7 @@ namespace Meanwhile.Http.Server;
 /// });
 /// await using var server = new HttpServer(router.HandleAsync, new HttpServerOptions { Port = 8080 });
 /// await server.StartAsync();
-/// using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; server.Stop(); });
-/// await server.Completion;
+/// await server.RunUntilSignalAsync(); // Ctrl+C or SIGTERM: finish the requests in flight, then return
 /// </code>
 /// </example>
 public sealed class HttpServer : IAsyncDisposable
@@ -130,6 +130,24 @@ public sealed class HttpServer : IAsyncDisposable
     {
         try { _stopping.Cancel(); }
         catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>
+    /// Serves until SIGINT (Ctrl+C) or SIGTERM, then shuts down gracefully (see <see cref="Stop"/>) and completes once
+    /// every loop has finished. The signal does not end the process: this method's caller decides what follows.
+    /// </summary>
+    /// <param name="onSignal">Called (on the signal's thread) when a signal starts the shutdown, e.g. to log it.</param>
+    public async Task RunUntilSignalAsync(Action<PosixSignal>? onSignal = null)
+    {
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true; // the process exits by itself, once the requests in flight are answered
+            onSignal?.Invoke(context.Signal);
+            Stop();
+        }
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        await Completion;
     }
 
     /// <summary>Stops gracefully and waits until every loop has finished.</summary>

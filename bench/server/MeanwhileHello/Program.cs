@@ -11,7 +11,6 @@
 //                  (the listener costs CPU); run.sh does not use it.
 using System.Buffers.Text;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Meanwhile.Http.Server;
 
 string host = "127.0.0.1";
@@ -57,14 +56,7 @@ await using var server = new HttpServer(router.HandleAsync, new HttpServerOption
 await server.StartAsync();
 Console.WriteLine($"listening on {server.EndPoint} ({loops} loop{(loops == 1 ? "" : "s")}, reactor {Environment.GetEnvironmentVariable("MEANWHILE_REACTOR") ?? "default"})");
 
-void OnSignal(PosixSignalContext context)
-{
-    context.Cancel = true;
-    server.Stop();
-}
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-await server.Completion;
+await server.RunUntilSignalAsync();
 return 0;
 
 static void Append(Span<byte> text, ref int n, long value)
