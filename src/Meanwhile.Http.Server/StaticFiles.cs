@@ -131,7 +131,16 @@ public sealed class StaticFiles
         FileDataStream file;
         try
         {
-            file = await DataStream.OpenFileAsync(path, FileMode.Open, FileAccess.Read, request.Aborted);
+            // Unless links may leave the root, the open itself enforces the root (openat2 RESOLVE_BENEATH): the path was
+            // checked above, but a local user could swap a directory for a link between that check and this open.
+            file = Options.FollowSymlinksOutsideRoot
+                ? await DataStream.OpenFileAsync(path, FileMode.Open, FileAccess.Read, request.Aborted)
+                : await DataStream.OpenFileBeneathAsync(Root, Path.GetRelativePath(Root, path), request.Aborted);
+        }
+        catch (PathOutsideDirectoryException)
+        {
+            await Refuse(response, 403); // a component became a link out of the root since the check
+            return;
         }
         catch (PathNotFoundException)
         {

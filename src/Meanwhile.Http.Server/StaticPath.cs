@@ -156,8 +156,9 @@ internal sealed class StaticPath
     /// with no link left in it. <c>..</c> from a link target pops a real directory, so it is exact, not lexical.
     /// </summary>
     /// <remarks>
-    /// Between this walk and the open a local user who can write under the root could swap a directory for a link;
-    /// the threat model is remote clients, who only choose URLs (see the docs).
+    /// Between this walk and the open a local user who can write under the root could swap a directory for a link, so
+    /// files are then opened with <see cref="DataStream.OpenFileBeneathAsync"/>, which cannot leave the root whatever the
+    /// path has become; this walk gives the right status (403 for a link out, 404) and the directory decisions.
     /// </remarks>
     private static PathVerdict Canonicalize(string start, string relative, out string real)
     {

@@ -130,4 +130,62 @@ public sealed class StaticTraversalTests : IDisposable
         Assert.Equal(200, RawRequest.Send(server.Port, "GET /style.css HTTP/1.1").Status);
         Assert.Equal(403, RawRequest.Send(server.Port, "GET /leak.txt HTTP/1.1").Status);
     }
+
+    [Fact]
+    public async Task ADirectorySwappedForALinkMidRequestLeaksNothing()
+    {
+        // A local user flips "race" between a real directory and a link out of the root (an atomic rename exchange)
+        // while requests arrive: a path checked while "race" was a directory may be opened after it became the link.
+        // The open itself must refuse to leave the root. Both states must be seen, or the race was not exercised.
+        _site.Write("race/secret.txt", "harmless");
+        string race = Path.Combine(_site.Root, "race"), parked = Path.Combine(_site.Root, "race-parked");
+        Directory.CreateSymbolicLink(parked, _site.Base);
+        var files = new StaticFiles(_site.Root);
+        await using var server = await CountingServer.StartAsync(files.HandleAsync);
+
+        using var stop = new CancellationTokenSource();
+        int swaps = 0;
+        var swapper = Task.Factory.StartNew(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Assert.Equal(0, RenameExchange(AtCurrentDirectory, race, AtCurrentDirectory, parked, RenameFlagExchange));
+                swaps++;
+            }
+        }, TaskCreationOptions.LongRunning);
+
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Port}/") };
+        int served = 0, refused = 0;
+        try
+        {
+            for (int i = 0; i < 3000 || served == 0 || refused == 0; i++)
+            {
+                Assert.True(i < 100_000, $"the swaps were never observed both ways ({served} served, {refused} refused)");
+                using var response = await client.GetAsync("race/secret.txt");
+                string body = await response.Content.ReadAsStringAsync();
+                Assert.DoesNotContain(StaticSite.Secret, body);
+                if (response.StatusCode == System.Net.HttpStatusCode.OK)
+                {
+                    Assert.Equal("harmless", body);
+                    served++;
+                }
+                else
+                {
+                    Assert.True(response.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound, $"{response.StatusCode}");
+                    refused++;
+                }
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            await swapper;
+        }
+        Assert.True(swaps > 0);
+    }
+
+    private const int AtCurrentDirectory = -100, RenameFlagExchange = 2;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "renameat2", SetLastError = true)]
+    private static extern int RenameExchange(int oldDirectory, string oldPath, int newDirectory, string newPath, uint flags);
 }

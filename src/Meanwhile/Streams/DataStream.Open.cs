@@ -48,6 +48,29 @@ public partial class DataStream
     }
 
     /// <summary>
+    /// Opens the regular file <paramref name="relativePath"/> below <paramref name="directory"/> for reading, refusing any
+    /// resolution that leaves the directory: <c>..</c>, an absolute path, or a symbolic link (anywhere on the way) that
+    /// points outside. Links that stay inside work. The check is the open itself (openat2 with RESOLVE_BENEATH, Linux 5.6
+    /// and later), so nobody can swap a directory for a link between a check and the open; on older kernels the path of
+    /// the opened descriptor is checked instead.
+    /// </summary>
+    /// <param name="directory">The directory the file must be in, or below.</param>
+    /// <param name="relativePath">The file's path relative to <paramref name="directory"/>.</param>
+    /// <param name="cancellationToken">Abandons the open.</param>
+    /// <exception cref="PathOutsideDirectoryException">Resolving the path would leave <paramref name="directory"/>.</exception>
+    /// <exception cref="PathNotFoundException">The file (or a directory on its path) does not exist.</exception>
+    /// <exception cref="PermissionDeniedException">The permissions forbid reading it.</exception>
+    /// <exception cref="SystemCallException">Other failures, by errno (EISDIR for a directory, ELOOP for too many links).</exception>
+    /// <exception cref="InvalidOperationException">The path is a FIFO or a device: use <see cref="OpenAsync"/>.</exception>
+    public static Task<FileDataStream> OpenFileBeneathAsync(string directory, string relativePath, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentException.ThrowIfNullOrEmpty(relativePath);
+        var loop = CurrentLinuxLoop();
+        return LinuxPaths.OpenFileBeneathAsync(loop, directory, relativePath, cancellationToken);
+    }
+
+    /// <summary>
     /// Creates an anonymous pipe: what is written to <c>Writer</c> is read from <c>Reader</c>. Disposing the writer
     /// (or <see cref="ShutdownWrite"/>) gives the reader end of stream. Both ends are close-on-exec.
     /// </summary>

@@ -7,6 +7,20 @@ internal static unsafe partial class LinuxNative
 {
     public const int O_NOCTTY = 0x100, O_EXCL = 0x80;
     public const int AT_FDCWD = -100, AT_EMPTY_PATH = 0x1000;
+    public const int O_PATH = 0x200000; // the same on x86-64 and aarch64 (unlike O_DIRECTORY)
+    public const ulong RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_BENEATH = 0x08;
+
+    // The generic syscall table's number, the same on x86-64 and aarch64 (Linux 5.6).
+    private const long SYS_openat2 = 437;
+
+    /// <summary>struct open_how (Linux 5.6): the arguments of openat2(2).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct OpenHow
+    {
+        public ulong Flags;
+        public ulong Mode;
+        public ulong Resolve;
+    }
     public const uint STATX_TYPE = 0x1, STATX_SIZE = 0x200;
     public const int S_IFMT = 0xF000, S_IFIFO = 0x1000, S_IFCHR = 0x2000, S_IFDIR = 0x4000, S_IFBLK = 0x6000,
         S_IFREG = 0x8000, S_IFSOCK = 0xC000;
@@ -33,6 +47,9 @@ internal static unsafe partial class LinuxNative
     [LibraryImport(Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 
+    [LibraryImport(Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint readlink(string path, byte* buffer, nint size);
+
     [LibraryImport(Libc, SetLastError = true)]
     private static partial int poll(PollFd* fds, nuint count, int timeout);
 
@@ -42,6 +59,28 @@ internal static unsafe partial class LinuxNative
         public int Fd;
         public short Events;
         public short Revents;
+    }
+
+    /// <summary>openat2(2): opens <paramref name="path"/> relative to <paramref name="dirfd"/> under the <paramref name="resolve"/> rules; -1 with errno (ENOSYS before Linux 5.6).</summary>
+    public static int openat2(int dirfd, string path, int flags, ulong resolve)
+    {
+        var how = new OpenHow { Flags = (ulong)(uint)flags, Resolve = resolve };
+        int length = System.Text.Encoding.UTF8.GetByteCount(path);
+        Span<byte> bytes = length < 1024 ? stackalloc byte[length + 1] : new byte[length + 1];
+        System.Text.Encoding.UTF8.GetBytes(path, bytes);
+        bytes[length] = 0;
+        fixed (byte* pathBytes = bytes)
+        {
+            return (int)syscall(SYS_openat2, dirfd, (long)pathBytes, (long)&how, sizeof(OpenHow));
+        }
+    }
+
+    /// <summary>The path an open descriptor refers to now, as the kernel names it in /proc/self/fd; null if unknown.</summary>
+    public static string? DescriptorPath(int fd)
+    {
+        byte* buffer = stackalloc byte[4096];
+        nint length = readlink($"/proc/self/fd/{fd}", buffer, 4096);
+        return length is <= 0 or >= 4096 ? null : System.Text.Encoding.UTF8.GetString(buffer, (int)length);
     }
 
     /// <summary>The file type bits (S_IFMT) and size of an open descriptor, or -1 with errno set.</summary>

@@ -37,6 +37,12 @@ internal static class LinuxPaths
             }
             throw SystemErrors.From("open", errno, path);
         }
+        return Stat(fd, path);
+    }
+
+    /// <summary>The type of a descriptor just opened; directories are refused (closed, EISDIR).</summary>
+    private static Opened Stat(int fd, string path)
+    {
         if (StatDescriptor(fd, out int type, out _) < 0)
         {
             int errno = LastErrno;
@@ -49,6 +55,65 @@ internal static class LinuxPaths
             throw SystemErrors.From("open", Errno.EISDIR, $"{path} (a directory, not a stream)");
         }
         return new Opened(fd, type, false);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="relative"/> below <paramref name="directory"/> for reading, in one system call that resolves
+    /// every component, links included, without ever leaving the directory: openat2 with RESOLVE_BENEATH (so no
+    /// check-then-open race for someone swapping a component for a link in between). Before Linux 5.6 (ENOSYS) the
+    /// file is opened normally and the path the kernel gives for the open descriptor must lie below the directory's.
+    /// </summary>
+    private static Opened OpenBeneathAndStat(string directory, string relative)
+    {
+        string path = Path.Join(directory, relative);
+        const int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+        int dirfd;
+        while ((dirfd = open(directory, O_PATH | O_CLOEXEC, 0)) < 0 && LastErrno == Errno.EINTR) { }
+        if (dirfd < 0) throw SystemErrors.From("open", LastErrno, directory);
+        try
+        {
+            int fd;
+            int errno = Errno.ENOSYS;
+            if (!WithoutOpenat2)
+            {
+                while ((fd = openat2(dirfd, relative, flags, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)) < 0 && LastErrno is Errno.EINTR or Errno.EAGAIN) { }
+                if (fd >= 0) return Stat(fd, path);
+                errno = LastErrno;
+            }
+            if (errno == Errno.EXDEV) throw new PathOutsideDirectoryException("openat2", errno, $"{relative} below {directory}");
+            if (errno != Errno.ENOSYS) throw SystemErrors.From("openat2", errno, path);
+
+            while ((fd = open(path, flags, 0)) < 0 && LastErrno == Errno.EINTR) { }
+            if (fd < 0) throw SystemErrors.From("open", LastErrno, path);
+            string? below = DescriptorPath(dirfd);
+            string? opened = DescriptorPath(fd);
+            if (below is null || opened is null || !opened.StartsWith(below == "/" ? "/" : below + "/", StringComparison.Ordinal))
+            {
+                close(fd);
+                throw new PathOutsideDirectoryException("open", Errno.EXDEV, $"{relative} below {directory} (opened {opened ?? "an unknown path"})");
+            }
+            return Stat(fd, path);
+        }
+        finally
+        {
+            close(dirfd);
+        }
+    }
+
+    /// <summary>Test hook: behave as on a kernel without openat2 (before Linux 5.6), to exercise the fallback.</summary>
+    internal static bool WithoutOpenat2 { get; set; }
+
+    /// <summary>Opens a regular file (or block device) below a directory for reading, never leaving it; see <see cref="OpenBeneathAndStat"/>.</summary>
+    public static async Task<FileDataStream> OpenFileBeneathAsync(EventLoop loop, string directory, string relative, CancellationToken cancellationToken)
+    {
+        var opened = await OpenOnWorker(loop, () => OpenBeneathAndStat(directory, relative), cancellationToken);
+        string path = Path.Join(directory, relative);
+        if (opened.Type != S_IFREG && opened.Type != S_IFBLK)
+        {
+            close(opened.Fd);
+            throw new InvalidOperationException($"{path} is {TypeName(opened.Type)}, not a regular file; open it with DataStream.OpenAsync.");
+        }
+        return NewFile(loop, opened.Fd, path, append: false);
     }
 
     private static int AccessFlags(FileAccess access) => access switch
@@ -123,9 +188,12 @@ internal static class LinuxPaths
         }
     }
 
-    private static async Task<Opened> OpenOnWorker(EventLoop loop, string path, int flags, CancellationToken cancellationToken)
+    private static Task<Opened> OpenOnWorker(EventLoop loop, string path, int flags, CancellationToken cancellationToken) =>
+        OpenOnWorker(loop, () => OpenAndStat(path, flags), cancellationToken);
+
+    private static async Task<Opened> OpenOnWorker(EventLoop loop, Func<Opened> open, CancellationToken cancellationToken)
     {
-        var work = loop.RunOnWorker(() => OpenAndStat(path, flags), cancellationToken);
+        var work = loop.RunOnWorker(open, cancellationToken);
         try
         {
             return await work;
