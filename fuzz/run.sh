@@ -5,9 +5,11 @@
 #
 # Installs afl++ (Debian) and the sharpfuzz instrumenter (a .NET tool) when missing, publishes the harness,
 # instruments Meanwhile.Http.dll (the code under test; the harness itself stays uninstrumented), seeds from
-# fuzz/corpus/TARGET, fuzz/regressions/TARGET and, for requests, the conformance corpus in ../shared when present.
-# Findings land in $FUZZ_WORK/TARGET/out/default/{crashes,hangs}; replay one with
-#   $FUZZ_WORK/bin/Meanwhile.Fuzz TARGET FILE
+# fuzz/corpus/TARGET, fuzz/regressions/TARGET and, for requests, the conformance corpus in ../shared when present,
+# and mutates with the HTTP tokens of fuzz/http.dict.
+# Findings land in $FUZZ_WORK/TARGET/out/default/{crashes,hangs}; replay one with an uninstrumented build (the
+# instrumented one only runs under afl-fuzz):
+#   dotnet run --project fuzz/Meanwhile.Fuzz -- TARGET FILE
 # and, once fixed, copy it into fuzz/regressions/TARGET/ (the tests replay that folder).
 set -euo pipefail
 
@@ -53,7 +55,7 @@ rm -rf "$out"
 # Fuzzers share the two cores with each other: no CPU binding. A 10 s limit per input catches hangs without
 # mistaking a cold .NET start for one.
 AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
-  afl-fuzz -i "$seeds" -o "$out" -t 10000 -m none -V $((minutes * 60)) -- "$work/bin/Meanwhile.Fuzz" "$target" \
+  afl-fuzz -i "$seeds" -o "$out" -x "$root/fuzz/http.dict" -t 10000 -m none -V $((minutes * 60)) -- "$work/bin/Meanwhile.Fuzz" "$target" \
   > "$work/$target/afl.log" 2>&1 || { tail -30 "$work/$target/afl.log" >&2; exit 1; }
 
 stats="$out/default/fuzzer_stats"

@@ -33,13 +33,11 @@ public abstract partial class HttpMessageParser
             }
 
             LineScanner.Outcome outcome = LineScanner.Scan(rest, ref crPending, out int count);
-            if (outcome is LineScanner.Outcome.BareCR or LineScanner.Outcome.BareLF)
-            {
-                return Fail(
-                    state == State.StartLine ? StartLineErrorKind : HttpParseErrorKind.InvalidField,
-                    outcome == LineScanner.Outcome.BareCR ? "bare CR (CR not followed by LF)" : "bare LF (line not ended by CRLF)");
-            }
+            bool bare = outcome is LineScanner.Outcome.BareCR or LineScanner.Outcome.BareLF;
 
+            // The limits are judged before a bad line ending, on the bytes that came before it (a CR counted as a
+            // pending CR would be): read in smaller pieces, those bytes would have hit the limit before the bad byte
+            // arrived, and the answer must not depend on how the bytes were split.
             int newLength = lineLength + count;
             if (state == State.StartLine)
             {
@@ -51,11 +49,18 @@ public abstract partial class HttpMessageParser
             }
             else
             {
-                sectionBytes += count;
+                sectionBytes += outcome == LineScanner.Outcome.BareCR && !crPending ? count + 1 : count;
                 if (sectionBytes > Limits.MaxHeaderSectionBytes)
                 {
                     return Fail(HttpParseErrorKind.HeaderSectionTooLarge, state == State.Fields ? "header section too large" : "trailer section too large");
                 }
+            }
+
+            if (bare)
+            {
+                return Fail(
+                    state == State.StartLine ? StartLineErrorKind : HttpParseErrorKind.InvalidField,
+                    outcome == LineScanner.Outcome.BareCR ? "bare CR (CR not followed by LF)" : "bare LF (line not ended by CRLF)");
             }
 
             store.Append(rest[..count]);

@@ -1,3 +1,5 @@
+using Meanwhile.Http.Tests.Support;
+
 namespace Meanwhile.Http.Tests;
 
 public sealed class ParserLimitsTests
@@ -22,5 +24,25 @@ public sealed class ParserLimitsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new HttpParserLimits { MaxChunkLineBytes = 0 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new HttpParserLimits { MaxBodyBytes = -1 });
         Assert.Equal(0, new HttpParserLimits { MaxBodyBytes = 0 }.MaxBodyBytes);
+    }
+}
+
+/// <summary>A limit and a bad line ending in one line: the answer must not depend on where reads end (found by fuzzing).</summary>
+public sealed class LimitBeforeBadLineEndingTests
+{
+    private static readonly HttpParserLimits Small = new() { MaxStartLineBytes = 16, MaxHeaderSectionBytes = 32 };
+
+    [Theory]
+    [InlineData("GET /aaaaaaaaaaaaaaaaaaaa\nHost: x\r\n\r\n", HttpParseErrorKind.StartLineTooLong)] // bare LF past the limit
+    [InlineData("GET /aaaaaaaaaaaaaaaaaaaa\rX", HttpParseErrorKind.StartLineTooLong)] // bare CR past the limit
+    [InlineData("GET /a HTTP/1.1\nHost: x\r\n\r\n", HttpParseErrorKind.InvalidRequestLine)] // bare LF within it
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nX-Long: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n\r\n", HttpParseErrorKind.HeaderSectionTooLarge)]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nX-Long: bbbbbbbbbbbbbbb\rX\r\n\r\n", HttpParseErrorKind.HeaderSectionTooLarge)] // the CR is the section's 33rd byte
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nX-Long: bbbbbbbbbbbbbb\rX\r\n\r\n", HttpParseErrorKind.InvalidField)] // the CR is its 32nd
+    public void SameErrorHoweverTheBytesAreSplit(string request, HttpParseErrorKind expected)
+    {
+        Transcript transcript = Splits.Requests(request, Small);
+        Assert.Equal(Ending.Error, transcript.Ending);
+        Assert.Equal(expected, transcript.Error.Kind);
     }
 }
