@@ -108,6 +108,7 @@ internal sealed class LoopServer
             _connections.Add(connection);
             ServerMetrics.Connections.Add(1);
             ServerMetrics.ActiveConnections.Add(1);
+            Options.ConnectionObserver?.Invoke(1);
             _ = Loop.Spawn(connection.RunAsync, "http connection"); // never throws: it ends by closing its connection
         }
     }
@@ -152,6 +153,7 @@ internal sealed class LoopServer
         _connections.RemoveAt(_connections.Count - 1);
         connection.Slot = -1;
         ServerMetrics.ActiveConnections.Add(-1);
+        Options.ConnectionObserver?.Invoke(-1);
         if (_connections.Count == 0) _drained?.TrySetResult();
     }
 
