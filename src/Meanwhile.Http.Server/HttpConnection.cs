@@ -175,6 +175,10 @@ internal sealed partial class HttpConnection
                         linger = !_aborted && !_peerClosed;
                         break;
                     }
+                    // Responses to pipelined requests leave together, but no more than a response buffer's worth waits
+                    // for the next one: a client that pipelines without reading must stall on a full socket, not make
+                    // the server run every request of a read and buffer all their responses (600 per 16 KiB read).
+                    if (_output.Length >= _options.ResponseBufferBytes) await FlushAsync().ConfigureAwait(false);
                     EnterIdle();
                     continue;
                 }
