@@ -76,8 +76,17 @@ internal sealed class LoopServer
 
     private async Task AcceptLoopAsync(StreamListener listener)
     {
+        using var reserve = new DescriptorReserve();
         while (!IsStopping)
         {
+            // Out of descriptors (see DescriptorReserve): pause rather than spin, then try again. The retry calls
+            // accept(2) itself rather than waiting for the listener to become readable: the connections waiting in the
+            // backlog made their edge while accept failed, and no new edge comes for them.
+            if (!reserve.HasRoomToAccept())
+            {
+                await Loop.Delay(TimeSpan.FromMilliseconds(100));
+                continue;
+            }
             SocketStream stream;
             try
             {
@@ -89,8 +98,8 @@ internal sealed class LoopServer
             }
             catch (TooManyOpenFilesException e)
             {
-                // Out of descriptors: pause rather than spin; connections closing will free some.
                 ServerLog.AcceptFailed(Logger, e, listener.LocalEndPoint.ToString() ?? "?");
+                reserve.Release();
                 await Loop.Delay(TimeSpan.FromMilliseconds(100));
                 continue;
             }
