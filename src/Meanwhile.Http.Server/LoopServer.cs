@@ -76,13 +76,25 @@ internal sealed class LoopServer
 
     private async Task AcceptLoopAsync(StreamListener listener)
     {
-        using var reserve = new DescriptorReserve();
+        DescriptorReserve.Acquire();
+        try
+        {
+            await AcceptUntilStoppedAsync(listener);
+        }
+        finally
+        {
+            DescriptorReserve.Return();
+        }
+    }
+
+    private async Task AcceptUntilStoppedAsync(StreamListener listener)
+    {
         while (!IsStopping)
         {
             // Out of descriptors (see DescriptorReserve): pause rather than spin, then try again. The retry calls
             // accept(2) itself rather than waiting for the listener to become readable: the connections waiting in the
             // backlog made their edge while accept failed, and no new edge comes for them.
-            if (!reserve.HasRoomToAccept())
+            if (!DescriptorReserve.HasRoomToAccept())
             {
                 await Loop.Delay(TimeSpan.FromMilliseconds(100));
                 continue;
@@ -99,7 +111,7 @@ internal sealed class LoopServer
             catch (TooManyOpenFilesException e)
             {
                 ServerLog.AcceptFailed(Logger, e, listener.LocalEndPoint.ToString() ?? "?");
-                reserve.Release();
+                DescriptorReserve.Release();
                 await Loop.Delay(TimeSpan.FromMilliseconds(100));
                 continue;
             }
