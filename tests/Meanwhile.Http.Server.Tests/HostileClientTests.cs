@@ -262,6 +262,45 @@ public sealed class HostileClientTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AResetSeenOnlyByAResponseWriteStillFiresTheToken()
+    {
+        // The request's body is left unread, so nothing watches the socket for the client leaving: the failed write is
+        // the only sign. A handler that catches it and goes on waiting must still be cancelled.
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var piece = new byte[64 * Kb];
+        await using var server = await TestServer.StartAsync(async (request, response) =>
+        {
+            if (!request.HasBody)
+            {
+                response.Write("served"u8);
+                return;
+            }
+            try
+            {
+                while (true) await response.WriteAsync(piece);
+            }
+            catch (IOException)
+            {
+            }
+            try
+            {
+                await EventLoop.Current.Delay(TimeSpan.FromMinutes(5), request.Aborted);
+            }
+            catch (OperationCanceledException)
+            {
+                cancelled.TrySetResult();
+            }
+        });
+        var client = Peer.Connect(server.Port, receiveBuffer: ClientSocketBuffer);
+        client.Send("POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nthe start of a body"u8);
+        Peer.ReadAtLeast(client, Mb);
+        Peer.Reset(client);
+        await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await server.Connections.WaitForNoneOpenAsync();
+        Peer.AssertServes(server.Port);
+    }
+
+    [Fact]
     public async Task AResetDuringAStaticFileFiresTheTokenAndReleasesTheConnection()
     {
         using var site = new StaticSite();
