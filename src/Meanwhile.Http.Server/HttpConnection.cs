@@ -175,6 +175,10 @@ internal sealed partial class HttpConnection
                         linger = !_aborted && !_peerClosed;
                         break;
                     }
+                    // Responses to pipelined requests leave together, but no more than a response buffer's worth waits
+                    // for the next one: a client that pipelines without reading must stall on a full socket, not make
+                    // the server run every request of a read and buffer all their responses (600 per 16 KiB read).
+                    if (_output.Length >= _options.ResponseBufferBytes) await FlushAsync().ConfigureAwait(false);
                     EnterIdle();
                     continue;
                 }
@@ -414,6 +418,13 @@ internal sealed partial class HttpConnection
         {
             n = await ReadMoreAsync().ConfigureAwait(false);
         }
+        catch (SystemCallException)
+        {
+            // A reset inside the body: the handler's read throws the typed error, and its token fires as for a close.
+            _peerClosed = true;
+            Abort("the connection failed inside the request body");
+            throw;
+        }
         finally
         {
             _bodyWaitTicks += _server.Now - _bodyWaitStart;
@@ -510,7 +521,18 @@ internal sealed partial class HttpConnection
         var previous = Phase;
         var previousDeadline = Deadline;
         SetPhase(ConnectionPhase.Write, _options.ResponseWriteTimeout);
-        await pending.ConfigureAwait(false);
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (SystemCallException)
+        {
+            // The client reset or left: the handler's token fires now (a handler that catches the write error and
+            // waits on it would otherwise wait forever), and it is not reported as the handler's failure.
+            _peerClosed = true;
+            Abort("the connection failed while a response was written");
+            throw;
+        }
         ServerMetrics.BytesWritten.Add(_output.Length);
         _output.Clear();
         Mark(HttpMarks.ResponseSent);

@@ -71,4 +71,7 @@ public sealed class HttpServerOptions
 
     /// <summary>Test hook: told on the loop thread each time a connection changes phase.</summary>
     internal Action<ConnectionPhase>? PhaseObserver { get; init; }
+
+    /// <summary>Test hook: told on the loop thread +1 when a connection is accepted and -1 once it is released.</summary>
+    internal Action<int>? ConnectionObserver { get; init; }
 }

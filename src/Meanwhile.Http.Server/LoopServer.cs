@@ -76,8 +76,29 @@ internal sealed class LoopServer
 
     private async Task AcceptLoopAsync(StreamListener listener)
     {
+        DescriptorReserve.Acquire();
+        try
+        {
+            await AcceptUntilStoppedAsync(listener);
+        }
+        finally
+        {
+            DescriptorReserve.Return();
+        }
+    }
+
+    private async Task AcceptUntilStoppedAsync(StreamListener listener)
+    {
         while (!IsStopping)
         {
+            // Out of descriptors (see DescriptorReserve): pause rather than spin, then try again. The retry calls
+            // accept(2) itself rather than waiting for the listener to become readable: the connections waiting in the
+            // backlog made their edge while accept failed, and no new edge comes for them.
+            if (!DescriptorReserve.HasRoomToAccept())
+            {
+                await Loop.Delay(TimeSpan.FromMilliseconds(100));
+                continue;
+            }
             SocketStream stream;
             try
             {
@@ -89,8 +110,8 @@ internal sealed class LoopServer
             }
             catch (TooManyOpenFilesException e)
             {
-                // Out of descriptors: pause rather than spin; connections closing will free some.
                 ServerLog.AcceptFailed(Logger, e, listener.LocalEndPoint.ToString() ?? "?");
+                DescriptorReserve.Release();
                 await Loop.Delay(TimeSpan.FromMilliseconds(100));
                 continue;
             }
@@ -108,6 +129,7 @@ internal sealed class LoopServer
             _connections.Add(connection);
             ServerMetrics.Connections.Add(1);
             ServerMetrics.ActiveConnections.Add(1);
+            Options.ConnectionObserver?.Invoke(1);
             _ = Loop.Spawn(connection.RunAsync, "http connection"); // never throws: it ends by closing its connection
         }
     }
@@ -152,6 +174,7 @@ internal sealed class LoopServer
         _connections.RemoveAt(_connections.Count - 1);
         connection.Slot = -1;
         ServerMetrics.ActiveConnections.Add(-1);
+        Options.ConnectionObserver?.Invoke(-1);
         if (_connections.Count == 0) _drained?.TrySetResult();
     }
 

@@ -157,6 +157,16 @@ public sealed class StaticFiles
             await Refuse(response, 403); // a FIFO or a device under the root: never opened for reading by a client
             return;
         }
+        catch (SystemCallException e) when (e.ErrorName is "ENXIO")
+        {
+            await Refuse(response, 403); // a Unix domain socket under the root: nothing to read either
+            return;
+        }
+        catch (SystemCallException e) when (e.ErrorName is "EISDIR")
+        {
+            await Refuse(response, 404); // replaced by a directory since the stat: the file asked for is not there
+            return;
+        }
         await using (file)
         {
             // The length comes from the open descriptor: what will be sent, whatever happened to the path meanwhile.

@@ -11,15 +11,24 @@ internal sealed class TestServer : IAsyncDisposable
 {
     private readonly HttpServer _server;
 
-    private TestServer(HttpServer server) => _server = server;
+    private TestServer(HttpServer server, ConnectionCounter connections)
+    {
+        _server = server;
+        Connections = connections;
+    }
 
     public int Port => _server.Port;
 
     public HttpServer Server => _server;
 
+    /// <summary>The server's open connections, as it counts them (accepted and not yet released).</summary>
+    public ConnectionCounter Connections { get; }
+
     public static async Task<TestServer> StartAsync(RequestHandler handler, HttpServerOptions? options = null, int loops = 1)
     {
         options ??= new HttpServerOptions();
+        var connections = new ConnectionCounter();
+        var observer = options.ConnectionObserver;
         var server = new HttpServer(handler, new HttpServerOptions
         {
             Port = 0,
@@ -33,12 +42,70 @@ internal sealed class TestServer : IAsyncDisposable
             PhaseObserver = options.PhaseObserver,
             MinRequestBodyDataRate = options.MinRequestBodyDataRate,
             MinRequestBodyDataRateGracePeriod = options.MinRequestBodyDataRateGracePeriod,
+            ResponseWriteTimeout = options.ResponseWriteTimeout,
+            LingerTimeout = options.LingerTimeout,
+            MaxDrainBytes = options.MaxDrainBytes,
+            ReadBufferBytes = options.ReadBufferBytes,
+            ConnectionObserver = delta =>
+            {
+                observer?.Invoke(delta);
+                connections.Add(delta);
+            },
         });
         await server.StartAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        return new TestServer(server);
+        return new TestServer(server, connections);
     }
 
     public async ValueTask DisposeAsync() => await _server.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
+}
+
+/// <summary>Counts a server's connections from its hook, and lets a test await a count (an event, not a poll).</summary>
+internal sealed class ConnectionCounter
+{
+    private readonly object _gate = new();
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _open;
+    private int _accepted;
+
+    /// <summary>Connections accepted and not yet released.</summary>
+    public int Open { get { lock (_gate) return _open; } }
+
+    /// <summary>Connections accepted since the start.</summary>
+    public int Accepted { get { lock (_gate) return _accepted; } }
+
+    public void Add(int delta)
+    {
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
+            _open += delta;
+            if (delta > 0) _accepted += delta;
+            changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        changed.TrySetResult();
+    }
+
+    /// <summary>Waits until <paramref name="condition"/>(open, accepted) holds; a <see cref="TimeoutException"/> after <paramref name="timeout"/>.</summary>
+    public async Task WaitAsync(Func<int, int, bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)((timeout ?? TimeSpan.FromSeconds(10)).TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                if (condition(_open, _accepted)) return;
+                changed = _changed.Task;
+            }
+            var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+            if (left <= TimeSpan.Zero || await Task.WhenAny(changed, Task.Delay(left)) != changed)
+                throw new TimeoutException($"the server never reached '{what}': {Open} open, {Accepted} accepted");
+        }
+    }
+
+    /// <summary>Waits until every connection the server accepted has been released.</summary>
+    public Task WaitForNoneOpenAsync(TimeSpan? timeout = null) => WaitAsync((open, _) => open == 0, "no connection open", timeout);
 }
 
 /// <summary>A blocking raw TCP client with receive deadlines, for byte-exact exchanges.</summary>

@@ -20,7 +20,16 @@ internal sealed class PortableSocketTransport(EventLoop loop, Socket socket) : S
 
     public EndPoint? RemoteEndPoint => socket.AddressFamily == AddressFamily.Unix && socket.RemoteEndPoint is UnixDomainSocketEndPoint { } u && u.ToString() is "" ? null : socket.RemoteEndPoint;
 
-    public override string Description => _description ??= $"{(socket.AddressFamily == AddressFamily.Unix ? "unix" : "tcp")} {socket.LocalEndPoint} <-> {socket.RemoteEndPoint}";
+    public override string Description => _description ??= Describe();
+
+    // Asked for in error messages, also once the socket is closed, when a .NET Socket no longer tells its addresses:
+    // describing a closed stream must not throw in place of the error being reported.
+    private string Describe()
+    {
+        string kind = socket.AddressFamily == AddressFamily.Unix ? "unix" : "tcp";
+        try { return $"{kind} {socket.LocalEndPoint} <-> {socket.RemoteEndPoint}"; }
+        catch (ObjectDisposedException) { return $"{kind} socket (closed)"; }
+    }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
