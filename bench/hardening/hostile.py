@@ -21,6 +21,7 @@ server-closed connections lived and when the closes happened.
 import argparse
 import asyncio
 import json
+import os
 import random
 import socket
 import struct
@@ -104,7 +105,7 @@ async def watch(reader, sock):
     except (ConnectionError, OSError):
         reset = True
     now = time.monotonic()
-    last_data_ms, _, received = tcp_info(sock)   # zeros once a reset has closed the socket
+    last_data_ms, _, received = tcp_info(sock)
     if not first and (received or reset):
         first = None
     return first, (now - last_data_ms / 1000 if received else now)
@@ -129,8 +130,11 @@ async def attacker(args, stats, gate, deadline, send_loop):
         if conn is None:
             continue
         reader, writer = conn
-        sock = writer.get_extra_info("socket")
+        # A second descriptor for the socket, so TCP_INFO can still be read after a reset made asyncio close its own
+        # (the server's close resets a connection that still sends; the attacker may see it seconds later).
+        sock = socket.socket(fileno=os.dup(writer.get_extra_info("socket").fileno()))
         start = time.monotonic() - tcp_info(sock)[1] / 1000   # when the handshake ended, in the kernel
+        local_port = sock.getsockname()[1]
         watcher = asyncio.ensure_future(wait_closed(writer) if never_read else watch(reader, sock))
         sender = asyncio.ensure_future(send_loop(writer))
         remaining = deadline - time.monotonic()
@@ -148,13 +152,15 @@ async def attacker(args, stats, gate, deadline, send_loop):
             stats.close_times.append(closed_at - stats.t0)
             stats.status(first)
             if stats.log:
-                stats.log.write("%.3f %.3f %s\n" % (start - stats.t0, closed_at - stats.t0,
-                                                     "reset" if first is None else (first[9:12].decode("latin-1") or "none")))
+                stats.log.write("%.3f %.3f %s %d\n" % (start - stats.t0, closed_at - stats.t0,
+                                                        "reset" if first is None else (first[9:12].decode("latin-1") or "none"),
+                                                        local_port))
             if never_read:
                 stats.statuses = {"closed (not read)": stats.server_closed}
         else:
             watcher.cancel()
         writer.transport.abort()
+        sock.close()
 
 
 def slowloris_sender(args, stats):
@@ -220,7 +226,7 @@ async def main(args):
     send = senders[args.mode](args, stats)
 
     async def ready_when_all_open():
-        while stats.open_now < args.conns and time.monotonic() < deadline:
+        while stats.open_now < args.conns:
             await asyncio.sleep(0.05)
         stats.all_open_at = time.monotonic() - stats.t0
         if args.ready_file:
@@ -264,8 +270,8 @@ if __name__ == "__main__":
     p.add_argument("--interval", type=float, default=1.0, help="slowloris: seconds between bytes")
     p.add_argument("--path", default="/", help="chunked: the target of the POST")
     p.add_argument("--connect-burst", type=int, default=256, help="connects in flight at once (the listen backlog is 511)")
-    p.add_argument("--ready-file", help="written once all CONNS connections are open")
-    p.add_argument("--log", help="one line per connection the server closed: opened-at closed-at status (seconds since the start)")
+    p.add_argument("--ready-file", help="written once all CONNS connections are open (if ever)")
+    p.add_argument("--log", help="one line per connection the server closed: opened-at closed-at (seconds since the start), status, local port")
     a = p.parse_args()
     if a.conns is None:
         a.conns = {"slowloris": 5000, "headers": 200, "chunked": 64, "pipeline": 64}[a.mode]
