@@ -86,7 +86,7 @@ stop_server() {
 status_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; }
 fds() { ls "/proc/$1/fd" | wc -l; }
 # CPU time and time spent waiting for a CPU (run queue), in ns, summed over the threads of PID: "cpu_ns wait_ns".
-schedstat() { cat "/proc/$1"/task/*/schedstat 2>/dev/null | awk '{c += $1; d += $2} END {printf "%d %d\n", c, d}'; }
+schedstat() { cat "/proc/$1"/task/*/schedstat 2>/dev/null | awk '{c += $1; d += $2} END {printf "%.0f %.0f\n", c, d}'; }
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 

@@ -73,7 +73,7 @@ measure=$(awk -v a="$ATTACK" -v o="$open_at" 'BEGIN {d = int(a - o - 2); print (
 if [ -s "$work/ready" ]; then
   echo "   all $CONNS open after ${open_at}s; normal clients for ${measure}s"
 else
-  echo "   only $(( $(fds "$spid") - fd0 )) of $CONNS open after ${open_at}s (the attacker is slow: a busy machine?); normal clients for ${measure}s"
+  echo "   the attacker has not had all $CONNS open at once after ${open_at}s (a busy machine?); the server holds $(( $(fds "$spid") - fd0 )); normal clients for ${measure}s"
 fi
 read -r cpu0 wait0 < <(schedstat "$spid")
 normal "$measure" > "$work/attacked.txt"
