@@ -10,6 +10,12 @@ CLIENT_CPU="${CLIENT_CPU:-1}"
 RT="${RT:-0}"
 rt=()
 if [ "$RT" = 1 ]; then rt=(chrt -f 10); fi
+# -h/--help: the script's header comment.
+if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
+  awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"
+  exit 0
+fi
+
 # Raw material of the last run (wrk outputs, the attackers' JSON, samples, server logs) is kept in OUT/<script>.
 OUT="${OUT:-/tmp/hardening-results}"
 name="$(basename "$0" .sh)"
@@ -51,7 +57,11 @@ build() {
       hello) p="$root/bench/server/MeanwhileHello" ;;
       cli) p="$root/src/Meanwhile.Cli" ;;
     esac
-    dotnet build -c Release --artifacts-path "$ARTIFACTS" "$p" -nologo -v q 2>&1 | grep -E " error |rror\(s\)" | grep -v " 0 Error" || true
+    if ! dotnet build -c Release --artifacts-path "$ARTIFACTS" "$p" -nologo -v q > "$work/build.log" 2>&1; then
+      grep -E "error" "$work/build.log" | sort -u | head -n 20 >&2
+      echo "build of $p failed" >&2
+      exit 1
+    fi
   done
   hello="$ARTIFACTS/bin/MeanwhileHello/release/MeanwhileHello"
   cli="$ARTIFACTS/bin/Meanwhile.Cli/release/Meanwhile.Cli"

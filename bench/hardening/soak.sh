@@ -21,11 +21,11 @@ set -euo pipefail
 RT=0   # a full-rate soak needs no shield from other programs (and should not starve them for ten minutes)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 DURATION="${1:-${DURATION:-600}}"
+case "$DURATION" in ''|*[!0-9]*) echo "usage: bench/hardening/soak.sh [DURATION_SECONDS]   (--help for more)" >&2; exit 2 ;; esac
 SAMPLE="${SAMPLE:-10}"
 WARMUP="${WARMUP:-$(( DURATION >= 300 ? 60 : DURATION / 4 ))}"
 CONNS="${CONNS:-64}"
 CHURN_CONNS="${CHURN_CONNS:-8}"
-case "$DURATION" in ''|*[!0-9]*) echo "usage: bench/hardening/soak.sh [DURATION_SECONDS]" >&2; exit 2 ;; esac
 
 need wrk curl taskset python3 dotnet
 raise_nofile 2000
