@@ -158,7 +158,9 @@ internal sealed partial class HttpConnection
                 if (status == HttpParseStatus.NeedMoreData)
                 {
                     if (Phase == ConnectionPhase.Idle && !_parser.IsIdle) SetPhase(ConnectionPhase.Head, _options.RequestHeadTimeout);
-                    if (_input is not null && _parser.IsIdle) ReleaseInput();
+                    // Everything read is consumed (the parser copied a partial head into its own store): hold no
+                    // read buffer while waiting for the rest, so a client trickling a head (slowloris) costs no 16 KiB.
+                    if (_input is not null) ReleaseInput();
                     continue;
                 }
                 if (status == HttpParseStatus.HeadComplete)
