@@ -14,7 +14,9 @@ public static class EchoHandler
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(response);
-        var body = new PooledByteBuffer(request.HasBody ? 4096 : 1);
+        // A body of known length gets one buffer of its size (the parser already refused one above the limit), plus
+        // the 4 KiB ReadBodyAsync asks for to see the end, so it never doubles; a chunked one grows by doubling.
+        var body = new PooledByteBuffer(request.ContentLength is > 0 and var length ? (int)Math.Min(length + 4096, Array.MaxLength) : request.HasBody ? 4096 : 1);
         try
         {
             await request.ReadBodyAsync(body);

@@ -9,6 +9,10 @@ namespace Meanwhile.Http;
 /// </summary>
 internal sealed class PooledByteBuffer : IBufferWriter<byte>
 {
+    // Arrays above this size are neither rented nor returned: the shared pool would keep them for the life of the
+    // process (a flood of 16 MiB echoed bodies left a gigabyte pooled), while the GC gives them back once unused.
+    private const int MaxPooledBytes = 1024 * 1024;
+
     private readonly int _initialSize;
     private byte[]? _buffer;
     private int _length;
@@ -57,7 +61,7 @@ internal sealed class PooledByteBuffer : IBufferWriter<byte>
         if (_buffer is { } old)
         {
             _buffer = null;
-            ArrayPool<byte>.Shared.Return(old);
+            Return(old);
         }
     }
 
@@ -65,12 +69,18 @@ internal sealed class PooledByteBuffer : IBufferWriter<byte>
     {
         int needed = _length + Math.Max(sizeHint, 1);
         if (_buffer is not null && needed <= _buffer.Length) return;
-        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(_initialSize, (_buffer?.Length ?? 0) * 2)));
+        int size = Math.Max(needed, Math.Max(_initialSize, (_buffer?.Length ?? 0) * 2));
+        var larger = size <= MaxPooledBytes ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
         if (_buffer is { } old)
         {
             old.AsSpan(0, _length).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(old);
+            Return(old);
         }
         _buffer = larger;
+    }
+
+    private static void Return(byte[] array)
+    {
+        if (array.Length <= MaxPooledBytes) ArrayPool<byte>.Shared.Return(array);
     }
 }
