@@ -9,6 +9,7 @@ namespace Meanwhile.Http.Server;
 /// </summary>
 internal sealed class LoopServer
 {
+    private const int TimeoutsPerTurn = 64;
     private readonly List<HttpConnection> _connections = new();
     private TaskCompletionSource? _drained;
     private TimerHandle? _heartbeat;
@@ -184,10 +185,30 @@ internal sealed class LoopServer
     {
         Date.Update(Loop.Time.GetUtcNow());
         long now = Now;
-        for (int i = _connections.Count - 1; i >= 0; i--)
-        {
-            if (i < _connections.Count) _connections[i].CheckDeadline(now);
-        }
         ScheduleHeartbeat();
+        Sweep(_connections.Count - 1, now);
+    }
+
+    /// <summary>
+    /// Checks deadlines from <paramref name="from"/> down, and after <see cref="TimeoutsPerTurn"/> time-outs lets the
+    /// loop turn before going on: closing a connection and unwinding its task costs tens of microseconds, so thousands
+    /// expiring at once (a slowloris wave) would otherwise stall every other client for the whole batch.
+    /// </summary>
+    private void Sweep(int from, long now)
+    {
+        int timedOut = 0;
+        for (int i = Math.Min(from, _connections.Count - 1); i >= 0; i--)
+        {
+            var connection = _connections[i];
+            bool wasAborted = connection.IsAborted;
+            connection.CheckDeadline(now);
+            if (!wasAborted && connection.IsAborted && ++timedOut == TimeoutsPerTurn && i > 0)
+            {
+                // Connections removed meanwhile swap the last one into their slot: it was checked already, or lies
+                // below i and is checked in turn. Checking one twice is harmless.
+                Loop.CallSoon(() => Sweep(i - 1, now));
+                return;
+            }
+        }
     }
 }

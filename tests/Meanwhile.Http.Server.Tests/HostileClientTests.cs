@@ -22,6 +22,50 @@ public sealed class HostileClientTests(ITestOutputHelper output)
     public static TheoryData<string> HeadShapes => ["one endless field", "endless fields"];
 
     [Fact]
+    public async Task AWaveOfHeadTimeoutsClosesEveryConnection()
+    {
+        // More connections expire in one heartbeat than it times out per loop turn (64): the rest must follow in the
+        // next turns, each with its 408. The clock is virtual and moves once, so one heartbeat has to do it all.
+        const int Clients = 300;
+        var clock = new VirtualClock { AutoAdvance = false };
+        int inHead = 0;
+        var allInHead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await TestServer.StartAsync(Handlers.Hello, new HttpServerOptions
+        {
+            TimeProvider = clock,
+            RequestHeadTimeout = TimeSpan.FromSeconds(10),
+            PhaseObserver = phase =>
+            {
+                if (phase == ConnectionPhase.Head && ++inHead == Clients) allInHead.TrySetResult();
+            },
+        });
+        var clients = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < Clients; i++)
+            {
+                var client = Peer.Connect(server.Port);
+                clients.Add(client);
+                client.Send("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: "u8);
+            }
+            await allInHead.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            clock.Advance(TimeSpan.FromSeconds(11));
+            await server.Connections.WaitForNoneOpenAsync(TimeSpan.FromSeconds(30));
+            foreach (var client in clients)
+            {
+                client.ReceiveTimeout = 10_000;
+                var buffer = new byte[256];
+                int n = client.Receive(buffer);
+                Assert.StartsWith("HTTP/1.1 408 ", Encoding.ASCII.GetString(buffer, 0, n));
+            }
+        }
+        finally
+        {
+            foreach (var client in clients) client.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task ClientsTricklingAHeadHoldNoReadBuffer()
     {
         // Slowloris holds thousands of connections in the middle of a head. The parser keeps what arrived in its own
