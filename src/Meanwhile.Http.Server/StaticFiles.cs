@@ -139,7 +139,9 @@ public sealed class StaticFiles
         }
         catch (PathOutsideDirectoryException)
         {
-            await Refuse(response, 403); // a component became a link out of the root since the check
+            // Since the check, a component became a link out of the root, or the file was moved out of it while being
+            // opened: either way no such file is in the root now.
+            await Refuse(response, 404);
             return;
         }
         catch (PathNotFoundException)

@@ -57,7 +57,7 @@ public partial class DataStream
     /// <param name="directory">The directory the file must be in, or below.</param>
     /// <param name="relativePath">The file's path relative to <paramref name="directory"/>.</param>
     /// <param name="cancellationToken">Abandons the open.</param>
-    /// <exception cref="PathOutsideDirectoryException">Resolving the path would leave <paramref name="directory"/>.</exception>
+    /// <exception cref="PathOutsideDirectoryException">Resolving the path would leave <paramref name="directory"/> (or the file was moved out of it during the open).</exception>
     /// <exception cref="PathNotFoundException">The file (or a directory on its path) does not exist.</exception>
     /// <exception cref="PermissionDeniedException">The permissions forbid reading it.</exception>
     /// <exception cref="SystemCallException">Other failures, by errno (EISDIR for a directory, ELOOP for too many links).</exception>
