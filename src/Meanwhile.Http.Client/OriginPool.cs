@@ -47,7 +47,7 @@ internal sealed class OriginPool
     /// A connection to use (its <see cref="HttpConnection.InFlight"/> already counts the caller), or null when the
     /// caller has been given a slot and must open a new connection, then call <see cref="Connected"/> or <see cref="ConnectFailed"/>.
     /// </summary>
-    public ValueTask<HttpConnection?> AcquireAsync(bool pipelinable, CancellationToken token)
+    public ValueTask<HttpConnection?> AcquireAsync(bool pipelinable, Exchange exchange)
     {
         if (waiters.Count == 0)
         {
@@ -63,6 +63,7 @@ internal sealed class OriginPool
             }
         }
 
+        var token = exchange.SlowToken;
         var waiter = new Waiter(new TaskCompletionSource<HttpConnection?>(TaskCreationOptions.RunContinuationsAsynchronously), pipelinable);
         if (token.CanBeCanceled)
         {
@@ -71,6 +72,24 @@ internal sealed class OriginPool
 
         waiters.Enqueue(waiter);
         return new(waiter.Turn.Task);
+    }
+
+    /// <summary>An idle connection for a request that will use it alone (the fast path), or null; never waits, never opens one.</summary>
+    public HttpConnection? TryTakeIdle()
+    {
+        if (waiters.Count == 0)
+        {
+            while (idle.TryPop(out var connection))
+            {
+                if (!connection.IsBroken)
+                {
+                    connection.InFlight++;
+                    return connection;
+                }
+            }
+        }
+
+        return null;
     }
 
     public void Connected(HttpConnection connection)
