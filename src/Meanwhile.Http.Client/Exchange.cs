@@ -42,6 +42,10 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
 
     // The fast path's state.
     private readonly Action onReceived;
+    private readonly Action onConnected;
+    private TaskAwaiter<HttpConnection> connecting;
+    private OriginPool? connectPool;
+    private byte[]? connectTarget;
     private LoopHttpRequest request = null!;
     private HttpConnection? fastConnection;
     private bool fastReused;
@@ -67,6 +71,7 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
         whole = new DeadlineEntry(this) { Kind = LoopHttpErrorKind.RequestTimeout };
         phase = new DeadlineEntry(this);
         onReceived = OnReceived;
+        onConnected = OnConnected;
     }
 
     /// <summary>Which timeout ended the exchange, if one did.</summary>
@@ -198,12 +203,53 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
         {
             StartFast(connection, pool, target);
         }
+        else if (first.Body is null && !first.ExpectContinue && pool.TryTakeSlot())
+        {
+            StartConnect(pool, target);
+        }
         else
         {
             _ = RunGeneralAsync(first, 0, null);
         }
 
         return new ValueTask<LoopHttpResponse>(this, version);
+    }
+
+    /// <summary>The fast path on a new connection: open it (one async method), then carry on as on a kept-alive one.</summary>
+    private void StartConnect(OriginPool pool, byte[] target)
+    {
+        connectPool = pool;
+        connectTarget = target;
+        connecting = client.OpenAsync(pool, this).GetAwaiter();
+        if (connecting.IsCompleted)
+        {
+            OnConnected();
+        }
+        else
+        {
+            connecting.UnsafeOnCompleted(onConnected);
+        }
+    }
+
+    private void OnConnected()
+    {
+        var opening = connecting;
+        connecting = default;
+        var (pool, target) = (connectPool!, connectTarget!);
+        connectPool = null;
+        connectTarget = null;
+        HttpConnection connection;
+        try
+        {
+            connection = opening.GetResult(); // a failure has already given the slot back
+        }
+        catch (Exception e)
+        {
+            Fail(e, request.Uri);
+            return;
+        }
+
+        StartFast(connection, pool, target);
     }
 
     private void StartFast(HttpConnection connection, OriginPool pool, byte[] target)

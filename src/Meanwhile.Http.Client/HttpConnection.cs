@@ -60,37 +60,34 @@ internal sealed class HttpConnection
     /// <summary>True once the current response's body has been read to its end.</summary>
     public bool BodyComplete => bodyComplete;
 
-    /// <summary>Opens a connection (and its TLS session for https) to <paramref name="pool"/>'s origin.</summary>
-    public static async Task<HttpConnection> ConnectAsync(OriginPool pool, LoopHttpClientOptions options, CancellationToken token)
-    {
-        var socket = await SocketStream.ConnectAsync(pool.Host, pool.Port, null, token);
-        Stream stream = socket.AsStream();
-        if (pool.IsHttps)
-        {
-            // SslStream resumes its own awaits off the loop; the stream adapter carries such calls back to it.
-            // The socket stays open under SslStream so closing is always the socket's asynchronous close, never a
-            // blocking Dispose on the loop thread.
-            var tls = new SslStream(stream, leaveInnerStreamOpen: true);
-            try
-            {
-                await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-                {
-                    TargetHost = pool.TlsHost,
-                    ApplicationProtocols = [SslApplicationProtocol.Http11],
-                    RemoteCertificateValidationCallback = CertificateTrust.CallbackFor(options),
-                }, token);
-            }
-            catch
-            {
-                await tls.DisposeAsync();
-                await socket.DisposeAsync();
-                throw;
-            }
+    /// <summary>A plain-HTTP connection over <paramref name="socket"/>.</summary>
+    public static HttpConnection Plain(OriginPool pool, SocketStream socket, LoopHttpClientOptions options) =>
+        new(pool, socket, socket.AsStream(), options);
 
-            stream = tls;
+    /// <summary>Starts TLS on <paramref name="socket"/> for <paramref name="pool"/>'s origin (closing the socket if the handshake fails).</summary>
+    public static async Task<HttpConnection> StartTlsAsync(OriginPool pool, SocketStream socket, LoopHttpClientOptions options, CancellationToken token)
+    {
+        // SslStream resumes its own awaits off the loop; the stream adapter carries such calls back to it.
+        // The socket stays open under SslStream so closing is always the socket's asynchronous close, never a
+        // blocking Dispose on the loop thread.
+        var tls = new SslStream(socket.AsStream(), leaveInnerStreamOpen: true);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = pool.TlsHost,
+                ApplicationProtocols = [SslApplicationProtocol.Http11],
+                RemoteCertificateValidationCallback = CertificateTrust.CallbackFor(options),
+            }, token);
+        }
+        catch
+        {
+            await tls.DisposeAsync();
+            await socket.DisposeAsync();
+            throw;
         }
 
-        return new HttpConnection(pool, socket, stream, options);
+        return new HttpConnection(pool, socket, tls, options);
     }
 
     /// <summary>

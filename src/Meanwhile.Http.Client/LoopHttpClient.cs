@@ -279,13 +279,16 @@ public sealed class LoopHttpClient : IAsyncDisposable
         writers.Push(writer);
     }
 
-    private async Task<HttpConnection> OpenAsync(OriginPool pool, Exchange exchange)
+    /// <summary>Opens a connection (and its TLS session for https) to <paramref name="pool"/>'s origin, in the slot the caller was given.</summary>
+    internal async Task<HttpConnection> OpenAsync(OriginPool pool, Exchange exchange)
     {
         exchange.StartPhase(Timeouts.Connect, LoopHttpErrorKind.ConnectTimeout);
         try
         {
             Mark(Loop, HttpMarks.Connect);
-            var connection = await HttpConnection.ConnectAsync(pool, Options, exchange.SlowToken);
+            var token = exchange.SlowToken;
+            var socket = await (pool.Address is { } address ? SocketStream.ConnectAsync(address, null, token) : SocketStream.ConnectAsync(pool.Host, pool.Port, null, token));
+            var connection = pool.IsHttps ? await HttpConnection.StartTlsAsync(pool, socket, Options, token) : HttpConnection.Plain(pool, socket, Options);
             Mark(Loop, HttpMarks.Connected);
             pool.Connected(connection);
             return connection;

@@ -20,6 +20,7 @@ internal sealed class OriginPool
         Host = uri.DnsSafeHost;
         TlsHost = uri.IdnHost;
         Port = uri.Port;
+        Address = System.Net.IPAddress.TryParse(Host, out var literal) ? new System.Net.IPEndPoint(literal, Port) : null;
         HostHeader = System.Text.Encoding.ASCII.GetBytes(uri.IsDefaultPort ? uri.IdnHost : $"{uri.IdnHost}:{uri.Port}");
         maxConnections = client.Options.MaxConnectionsPerOrigin;
         maxPipelineDepth = client.Options.MaxPipelineDepth;
@@ -36,6 +37,9 @@ internal sealed class OriginPool
     public string TlsHost { get; }
 
     public int Port { get; }
+
+    /// <summary>Where to connect when the host is an address (parsed once, not per connection); null for a name.</summary>
+    public System.Net.IPEndPoint? Address { get; }
 
     /// <summary>The Host field value, as bytes.</summary>
     public byte[] HostHeader { get; }
@@ -90,6 +94,18 @@ internal sealed class OriginPool
         }
 
         return null;
+    }
+
+    /// <summary>A slot for a new connection when one is free and nobody waits (the caller opens it, then <see cref="Connected"/> or <see cref="ConnectFailed"/>).</summary>
+    public bool TryTakeSlot()
+    {
+        if (waiters.Count == 0 && slots < maxConnections)
+        {
+            slots++;
+            return true;
+        }
+
+        return false;
     }
 
     public void Connected(HttpConnection connection)

@@ -10,7 +10,7 @@ namespace Meanwhile.Http.Client;
 /// </remarks>
 internal sealed class Turnstile
 {
-    private readonly Queue<TaskCompletionSource> waiting = new();
+    private Queue<TaskCompletionSource>? waiting; // only pipelining waits: created on first use
     private bool busy;
 
     /// <summary>Takes the next place in line; the returned task completes when it is this caller's turn.</summary>
@@ -31,7 +31,7 @@ internal sealed class Turnstile
             cancellationToken.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetCanceled(), turn);
         }
 
-        waiting.Enqueue(turn);
+        (waiting ??= new()).Enqueue(turn);
         return turn.Task;
     }
 
@@ -50,7 +50,7 @@ internal sealed class Turnstile
     /// <summary>Ends the current turn and hands it to the next waiter still waiting.</summary>
     public void Exit()
     {
-        while (waiting.TryDequeue(out var next))
+        while (waiting is not null && waiting.TryDequeue(out var next))
         {
             if (next.TrySetResult())
             {
