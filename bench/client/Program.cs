@@ -2,8 +2,10 @@
 //   load <url> <client: meanwhile|system> <connections> <seconds>   keep-alive GETs, prints "req/s <n> alloc/req <bytes>"
 //   cost <url> <client: meanwhile|system> <connections> <requests>  a fixed number of keep-alive GETs after a warm-up, prints
 //                                                                    CPU time (user, system) and bytes allocated per request
-//   many <url> <count> [trace]                                       <count> concurrent GETs on one loop, prints elapsed and peak memory;
-//                                                                    with trace, when connects, sends and responses happened (first, median, last)
+//   many <url> <count> [rounds] [trace]                              <count> concurrent GETs on one loop, prints elapsed and peak memory;
+//                                                                    each round with a new client (new connections) in the same process: the
+//                                                                    first is cold (JIT), the next warm; with trace, when connects, sends and
+//                                                                    responses happened (first, percentiles, last)
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Meanwhile;
@@ -20,10 +22,23 @@ switch (mode)
     case "cost" when args.Length == 5:
         Cost(new Uri(args[1]), args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture), long.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture));
         return 0;
-    case "many" when args.Length is 3 or 4:
-        return Many(new Uri(args[1]), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), args.Length == 4 && args[3] == "trace");
+    case "many" when args.Length is >= 3 and <= 5:
+    {
+        int rounds = args.Length >= 4 && args[3] != "trace" ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1;
+        bool trace = args[^1] == "trace";
+        int status = 0;
+        for (int round = 1; round <= rounds; round++)
+        {
+            Console.Write(rounds > 1 ? $"round {round} ({(round == 1 ? "cold" : "warm")}): " : "");
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            status |= Many(new Uri(args[1]), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), trace);
+        }
+
+        return status;
+    }
     default:
-        Console.Error.WriteLine("usage: load <url> meanwhile|system <connections> <seconds> | cost <url> meanwhile|system <connections> <requests> | many <url> <count> [trace]");
+        Console.Error.WriteLine("usage: load <url> meanwhile|system <connections> <seconds> | cost <url> meanwhile|system <connections> <requests> | many <url> <count> [rounds] [trace]");
         return 2;
 }
 
@@ -200,10 +215,14 @@ static int Many(Uri uri, int count, bool trace)
             }
         }
 
+        var cpuBefore = Usage.Now();
+        var (gen0, gen1, gen2, paused) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         var spawned = Enumerable.Range(0, count).Select(_ => One()).ToArray();
         var allStarted = clock.Elapsed;
+        var cpuCalls = Usage.Now();
         await Task.WhenAll(spawned);
         var elapsed = clock.Elapsed;
+        var cpuAll = Usage.Now();
         using var self = Process.GetCurrentProcess();
         self.Refresh();
         Console.WriteLine($"requests {count} failures {failures} elapsed_s {elapsed.TotalSeconds:0.000} peak_working_set_mb {self.PeakWorkingSet64 / 1048576.0:0.0} gc_heap_mb {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:0.0}");
@@ -211,7 +230,8 @@ static int Many(Uri uri, int count, bool trace)
         {
             // Recorder times count from its start, which is the clock's start give or take microseconds.
             loop.Recorder.Stop();
-            Console.WriteLine($"  {"calls made",-24} {allStarted.TotalSeconds:0.000} s");
+            Console.WriteLine($"  GCs: gen0 {GC.CollectionCount(0) - gen0}, gen1 {GC.CollectionCount(1) - gen1}, gen2 {GC.CollectionCount(2) - gen2}, paused {(GC.GetTotalPauseDuration() - paused).TotalSeconds:0.000} s");
+            Console.WriteLine($"  {"calls made",-24} {allStarted.TotalSeconds:0.000} s (CPU: user {cpuCalls.User - cpuBefore.User:0.000} s, system {cpuCalls.System - cpuBefore.System:0.000} s; whole run: user {cpuAll.User - cpuBefore.User:0.000} s, system {cpuAll.System - cpuBefore.System:0.000} s)");
             foreach (var label in new[] { HttpMarks.Connect, HttpMarks.Connected, HttpMarks.RequestSent, HttpMarks.ResponseReceived })
             {
                 Report(label, loop.Recorder.Events.Where(e => e.Kind == LoopEventKind.Mark && e.Label == label).Select(e => e.Time).ToList());
