@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Client benchmarks: Meanwhile's LoopHttpClient against wrk and System.Net.Http.HttpClient as load generators
-# against nginx (1 worker on core 0, generators on core 1), then 10,000 concurrent 1-second requests on one loop.
+# against nginx (1 worker on core 0, generators on core 1), CPU time and allocation per request over a fixed number
+# of requests, then 10,000 concurrent 1-second requests on one loop (a cold and a warm round) next to the floor of
+# that scenario (bench/client/many-floor.c, built when cc is there).
 # Needs: nginx, libnginx-mod-http-echo (for the delayed answers), wrk, taskset. Usage: bench/client/run.sh [seconds] [rounds]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -40,22 +42,38 @@ for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break;
 url="http://127.0.0.1:$port/"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-: > "$work/wrk" ; : > "$work/meanwhile" ; : > "$work/system" ; : > "$work/alloc"
+: > "$work/wrk" ; : > "$work/meanwhile" ; : > "$work/system" ; : > "$work/alloc" ; : > "$work/cost-meanwhile" ; : > "$work/cost-system"
 for r in $(seq "$rounds"); do
   taskset -c 1 wrk -t1 -c$conns -d${seconds}s "$url" | awk '/Requests\/sec/ {print int($2)}' >> "$work/wrk"
   taskset -c 1 $bench load "$url" meanwhile $conns "$seconds" | tee -a "$work/raw" | awk '{print $2; print $4 > "/dev/stderr"}' >> "$work/meanwhile" 2>>"$work/alloc"
   taskset -c 1 $bench load "$url" system $conns "$seconds" | awk '{print $2}' >> "$work/system"
+  taskset -c 1 $bench cost "$url" meanwhile $conns 300000 >> "$work/cost-meanwhile"
+  taskset -c 1 $bench cost "$url" system $conns 300000 >> "$work/cost-system"
 done
 w=$(median < "$work/wrk"); m=$(median < "$work/meanwhile"); s=$(median < "$work/system"); a=$(median < "$work/alloc")
 echo "keep-alive GET, $conns connections, ${seconds}s x $rounds rounds, nginx on core 0, generator on core 1 (medians)"
 printf "  %-32s %8s req/s\n" "wrk" "$w"
 printf "  %-32s %8s req/s  %.2f x wrk  %s B allocated/request\n" "Meanwhile LoopHttpClient" "$m" "$(echo "$m / $w" | bc -l)" "$a"
 printf "  %-32s %8s req/s  %.2f x wrk\n" "System.Net.Http.HttpClient" "$s" "$(echo "$s / $w" | bc -l)"
+# CPU per request does not depend on what else runs on the machine the way req/s does (cost mode: 300,000 requests
+# after a warm-up of as many, process CPU time from getrusage).
+for c in meanwhile system; do
+  u=$(awk '{print $2}' "$work/cost-$c" | median); k=$(awk '{print $4}' "$work/cost-$c" | median); b=$(awk '{print $6}' "$work/cost-$c" | median)
+  printf "  %-32s %6s us user + %6s us system CPU per request, %s B allocated per request\n" "cost, $c" "$u" "$k" "$b"
+done
 
 if [ -n "$echo_module" ]; then
-  echo "10,000 concurrent requests, server answers each after 1 s, one loop:"
+  echo "10,000 concurrent requests, server answers each after 1 s, one loop (a new client each round; round 1 is cold):"
   ulimit -n 20000
-  taskset -c 1 $bench many "http://127.0.0.1:$slow/" 10000 | sed 's/^/  /'
+  command -v nstat >/dev/null && nstat -n
+  taskset -c 1 $bench many "http://127.0.0.1:$slow/" 10000 2 | sed 's/^/  /'
+  if command -v cc >/dev/null; then
+    cc -O2 -o "$work/many-floor" "$here/many-floor.c"
+    echo "  the floor, C with epoll and no client code (bench/client/many-floor.c):"
+    taskset -c 1 "$work/many-floor" "$slow" 10000 | sed 's/^/    /'
+  fi
+  # Refused or retried handshakes would mean the server's accept queue (somaxconn $(sysctl -n net.core.somaxconn 2>/dev/null)) was the limit.
+  command -v nstat >/dev/null && echo "  listen queue overflows, SYN retransmits: $(nstat | awk '/ListenOverflows|ListenDrops|TCPSynRetrans/ {printf "%s %s ", $1, $2}')" | sed 's/: $/: none/'
 else
   echo "(skipped the 10,000-request scenario: install libnginx-mod-http-echo)"
 fi

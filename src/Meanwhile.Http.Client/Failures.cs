@@ -8,22 +8,12 @@ internal sealed class StaleConnectionException(Exception cause) : Exception("The
 /// <summary>The one place where what the layers below throw becomes a <see cref="LoopHttpException"/>.</summary>
 internal static class Failures
 {
-    /// <summary>Translates <paramref name="error"/>; a cancellation the caller asked for and argument errors come back unchanged.</summary>
-    public static Exception Translate(Exception error, Uri uri, RequestDeadline deadline)
+    /// <summary>Translates <paramref name="error"/> (timeouts and cancellations are the <see cref="Exchange"/>'s business); argument errors come back unchanged.</summary>
+    public static Exception Translate(Exception error, Uri uri)
     {
         if (error is StaleConnectionException { InnerException: { } cause })
         {
             error = cause;
-        }
-
-        if (error is OperationCanceledException && deadline.Fired is { } kind)
-        {
-            return new LoopHttpException(kind, uri, kind switch
-            {
-                LoopHttpErrorKind.ConnectTimeout => "the connection was not established in time",
-                LoopHttpErrorKind.ResponseHeadersTimeout => "the response head did not arrive in time",
-                _ => "the request did not complete in time",
-            }, error);
         }
 
         return error switch
@@ -36,7 +26,7 @@ internal static class Failures
             AuthenticationException => new LoopHttpException(LoopHttpErrorKind.Tls, uri, error.Message, error),
             SystemCallException => new LoopHttpException(LoopHttpErrorKind.Connection, uri, error.Message, error),
             ObjectDisposedException => new LoopHttpException(LoopHttpErrorKind.ConnectionReset, uri, "the connection was closed while in use", error),
-            IOException { InnerException: { } inner } when Translate(inner, uri, deadline) is LoopHttpException translated => translated,
+            IOException { InnerException: { } inner } when Translate(inner, uri) is LoopHttpException translated => translated,
             IOException => new LoopHttpException(LoopHttpErrorKind.Connection, uri, error.Message, error),
             _ => error,
         };

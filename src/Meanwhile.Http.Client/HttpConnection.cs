@@ -34,6 +34,7 @@ internal sealed class HttpConnection
     private bool receivedAny;
     private bool bodyComplete;
     private bool mustClose;
+    private bool waitedWithoutBuffer;
 
     private HttpConnection(OriginPool pool, SocketStream socket, Stream stream, LoopHttpClientOptions options)
     {
@@ -59,72 +60,69 @@ internal sealed class HttpConnection
     /// <summary>True once the current response's body has been read to its end.</summary>
     public bool BodyComplete => bodyComplete;
 
-    /// <summary>Opens a connection (and its TLS session for https) to <paramref name="pool"/>'s origin.</summary>
-    public static async Task<HttpConnection> ConnectAsync(OriginPool pool, LoopHttpClientOptions options, CancellationToken token)
-    {
-        var socket = await SocketStream.ConnectAsync(pool.Host, pool.Port, null, token);
-        Stream stream = socket.AsStream();
-        if (pool.IsHttps)
-        {
-            // SslStream resumes its own awaits off the loop; the stream adapter carries such calls back to it.
-            // The socket stays open under SslStream so closing is always the socket's asynchronous close, never a
-            // blocking Dispose on the loop thread.
-            var tls = new SslStream(stream, leaveInnerStreamOpen: true);
-            try
-            {
-                await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-                {
-                    TargetHost = pool.TlsHost,
-                    ApplicationProtocols = [SslApplicationProtocol.Http11],
-                    RemoteCertificateValidationCallback = CertificateTrust.CallbackFor(options),
-                }, token);
-            }
-            catch
-            {
-                await tls.DisposeAsync();
-                await socket.DisposeAsync();
-                throw;
-            }
+    /// <summary>A plain-HTTP connection over <paramref name="socket"/>.</summary>
+    public static HttpConnection Plain(OriginPool pool, SocketStream socket, LoopHttpClientOptions options) =>
+        new(pool, socket, socket.AsStream(), options);
 
-            stream = tls;
+    /// <summary>Starts TLS on <paramref name="socket"/> for <paramref name="pool"/>'s origin (closing the socket if the handshake fails).</summary>
+    public static async Task<HttpConnection> StartTlsAsync(OriginPool pool, SocketStream socket, LoopHttpClientOptions options, CancellationToken token)
+    {
+        // SslStream resumes its own awaits off the loop; the stream adapter carries such calls back to it.
+        // The socket stays open under SslStream so closing is always the socket's asynchronous close, never a
+        // blocking Dispose on the loop thread.
+        var tls = new SslStream(socket.AsStream(), leaveInnerStreamOpen: true);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = pool.TlsHost,
+                ApplicationProtocols = [SslApplicationProtocol.Http11],
+                RemoteCertificateValidationCallback = CertificateTrust.CallbackFor(options),
+            }, token);
+        }
+        catch
+        {
+            await tls.DisposeAsync();
+            await socket.DisposeAsync();
+            throw;
         }
 
-        return new HttpConnection(pool, socket, stream, options);
+        return new HttpConnection(pool, socket, tls, options);
     }
 
     /// <summary>
     /// Sends the serialized request <paramref name="head"/> (and body), then waits for this request's turn to read and
     /// reads its final response head. On return the caller owns the response until <see cref="Release"/>.
     /// </summary>
+    /// <remarks>The general path: pipelining, request bodies, <c>100 Continue</c>. A request that has the connection to itself takes <see cref="BeginExclusive"/>.</remarks>
     /// <exception cref="StaleConnectionException">Nothing of the response came on a connection that had been used before: send again.</exception>
-    public async Task ExchangeAsync(LoopHttpRequest request, PooledByteBuffer head, bool bodyInHead, RequestDeadline deadline, LoopHttpClientOptions options)
+    public async Task ExchangeAsync(LoopHttpRequest request, PooledByteBuffer head, bool bodyInHead, Exchange exchange, LoopHttpClientOptions options)
     {
-        CancellationToken token = deadline.Token;
         bool reused = Completed > 0 || InFlight > 1;
         bool holdingRead = false;
         try
         {
-            await writeTurn.EnterAsync(token);
+            await writeTurn.EnterAsync(exchange);
             Task readTurnTask;
             try
             {
                 ThrowIfBroken();
 
                 // Taking the read turn before the write turn is released keeps responses in the order of requests.
-                readTurnTask = readTurn.EnterAsync(token);
+                readTurnTask = readTurn.EnterAsync(exchange);
                 if (request.ExpectContinue && request.Body is not null)
                 {
                     // Only reached with exclusive use of the connection (the pool never pipelines a request with a body).
                     await readTurnTask;
                     holdingRead = true;
-                    await SendExpectingContinueAsync(request, head, deadline, options);
+                    await SendExpectingContinueAsync(request, head, exchange, options);
                     return;
                 }
 
-                await stream.WriteAsync(head.WrittenMemory, token);
+                await stream.WriteAsync(head.WrittenMemory);
                 if (request.Body is { } body && !bodyInHead)
                 {
-                    await RequestBodyWriter.WriteAsync(stream, body, head, token);
+                    await RequestBodyWriter.WriteAsync(stream, body, head, exchange.SlowToken);
                 }
 
                 LoopHttpClient.Mark(pool.Client.Loop, HttpMarks.RequestSent);
@@ -139,31 +137,160 @@ internal sealed class HttpConnection
             receivedAny = false;
             ThrowIfBroken();
             parser.SetRequestMethod(MethodBytes.Of(request.Method));
-            deadline.StartPhase(LoopHttpErrorKind.ResponseHeadersTimeout, options.ResponseHeadersTimeout);
-            await ReadFinalHeadAsync(stopAtContinue: false, request.Uri, token);
-            deadline.EndPhase();
-            LoopHttpClient.Mark(pool.Client.Loop, HttpMarks.ResponseReceived);
+            exchange.StartPhase(pool.Client.Timeouts.ResponseHeaders, LoopHttpErrorKind.ResponseHeadersTimeout);
+            await ReadFinalHeadAsync(stopAtContinue: false, request.Uri);
+            exchange.EndPhase();
         }
         catch (Exception e)
         {
-            Abort();
-            if (holdingRead)
-            {
-                // Let the requests pipelined behind this one see the connection is gone.
-                readTurn.Exit();
-            }
-
-            if (!(holdingRead && receivedAny) && reused && e is not (OperationCanceledException or ArgumentException or LoopHttpException { Kind: LoopHttpErrorKind.MalformedResponse }))
-            {
-                throw new StaleConnectionException(e);
-            }
-
-            throw;
+            throw Failed(e, holdingRead, reused, exchange);
         }
     }
 
+    /// <summary>
+    /// The fast path's first step, for a request without a body on a connection it has to itself (taken idle from
+    /// the pool): takes both turns (a request pipelined later queues behind it) and writes the head, usually at once.
+    /// Then <see cref="HeadSent"/>, and <see cref="TryReadFinalHead"/> / <see cref="ReceiveAsync"/> until the head is in;
+    /// on any failure, <see cref="Failed"/>. The caller awaits in its own state machine: no async layer here.
+    /// </summary>
+    public ValueTask BeginExclusive(PooledByteBuffer head)
+    {
+        ThrowIfBroken();
+        if (!writeTurn.TryEnter() || !readTurn.TryEnter())
+        {
+            throw new InvalidOperationException("An idle connection had a turn taken."); // cannot happen: idle means no exchange
+        }
+
+        return stream.WriteAsync(head.WrittenMemory);
+    }
+
+    /// <summary>The fast path failed with <paramref name="error"/>: as <see cref="Failed"/>, and gives the write turn back if the head was not sent.</summary>
+    public Exception FailedExclusive(Exception error, bool headSent, bool reused, Exchange exchange)
+    {
+        if (!headSent)
+        {
+            writeTurn.Exit();
+        }
+
+        return Failed(error, holdingRead: true, reused, exchange);
+    }
+
+    /// <summary>The head of <see cref="BeginExclusive"/> is with the kernel: the response to <paramref name="method"/> is next.</summary>
+    public void HeadSent(string method)
+    {
+        writeTurn.Exit();
+        LoopHttpClient.Mark(pool.Client.Loop, HttpMarks.RequestSent);
+        receivedAny = false;
+        parser.SetRequestMethod(MethodBytes.Of(method));
+        bodyComplete = false;
+        if (start < end)
+        {
+            receivedAny = true;
+        }
+    }
+
+    /// <summary>
+    /// Parses what is buffered: true at the final response head (skipping 1xx), false when more bytes are needed
+    /// (<see cref="ReceiveAsync"/>, then <see cref="Received"/>).
+    /// </summary>
+    /// <exception cref="LoopHttpException">The response is malformed, or the connection closed before its head.</exception>
+    public bool TryReadFinalHead(Uri uri) => ReadHeadStep(stopAtContinue: false, uri) != HeadStep.NeedMore;
+
+    /// <summary>
+    /// A read of more bytes once the parser consumed everything buffered; pass its result to <see cref="Received"/>.
+    /// Returns the stream's own <see cref="ValueTask{TResult}"/>: no async layer.
+    /// </summary>
+    public ValueTask<int> ReceiveAsync()
+    {
+        if (endOfInput)
+        {
+            return new ValueTask<int>(0);
+        }
+
+        start = end = 0;
+        if (buffer is null)
+        {
+            // With many connections open, wait without a buffer so exchanges waiting for their answers hold no
+            // memory. With few, skip that wait: measured here, the extra zero-byte read cut keep-alive throughput
+            // against nginx to a third (the loop sat idle between the readiness and the real read).
+            if (pool.OpenCount > ZeroByteReadThreshold && !waitedWithoutBuffer)
+            {
+                waitedWithoutBuffer = true;
+                return stream.ReadAsync(Memory<byte>.Empty);
+            }
+
+            buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        }
+
+        return stream.ReadAsync(buffer);
+    }
+
+    /// <summary>Takes the result of <see cref="ReceiveAsync"/>; sets <see cref="endOfInput"/> at the end of the stream.</summary>
+    public void Received(int n)
+    {
+        if (buffer is null)
+        {
+            return; // the zero-byte wait for data ended: the next ReceiveAsync rents the buffer and reads
+        }
+
+        waitedWithoutBuffer = false;
+        if (n == 0)
+        {
+            endOfInput = true;
+            return;
+        }
+
+        receivedAny = true;
+        end = n;
+    }
+
+    /// <summary>
+    /// An exchange on this connection failed with <paramref name="error"/>: closes the connection, lets requests
+    /// pipelined behind see it, and returns what to throw — <see cref="StaleConnectionException"/> when nothing of the
+    /// response came on a connection used before (the caller may send again).
+    /// </summary>
+    public Exception Failed(Exception error, bool holdingRead, bool reused, Exchange exchange)
+    {
+        Abort();
+        if (holdingRead)
+        {
+            // Let the requests pipelined behind this one see the connection is gone.
+            readTurn.Exit();
+        }
+
+        if (!(holdingRead && receivedAny) && reused && !exchange.Ended
+            && error is not (OperationCanceledException or ArgumentException or LoopHttpException { Kind: LoopHttpErrorKind.MalformedResponse }))
+        {
+            return new StaleConnectionException(error);
+        }
+
+        return error;
+    }
+
     /// <summary>Reads body bytes of the current response into <paramref name="destination"/>; 0 at its end.</summary>
-    public async ValueTask<int> ReadBodyAsync(Memory<byte> destination, Uri uri, CancellationToken token)
+    public async ValueTask<int> ReadBodyAsync(Memory<byte> destination, Uri uri)
+    {
+        while (true)
+        {
+            if (TryReadBuffered(destination, uri, out int n))
+            {
+                return n;
+            }
+
+            try
+            {
+                Received(await ReceiveAsync());
+            }
+            catch
+            {
+                Abort();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Reads body bytes that are already buffered (or the body's end) without waiting: false when a read from the connection is needed.</summary>
+    public bool TryReadBuffered(Memory<byte> destination, Uri uri, out int read)
     {
         while (true)
         {
@@ -173,27 +300,20 @@ internal sealed class HttpConnection
                 buffer.AsSpan(pendingOffset, n).CopyTo(destination.Span);
                 pendingOffset += n;
                 pendingLength -= n;
-                return n;
+                read = n;
+                return true;
             }
 
             if (bodyComplete || destination.IsEmpty)
             {
-                return 0;
+                read = 0;
+                return true;
             }
 
-            if (StepBody(uri))
+            if (!StepBody(uri))
             {
-                continue;
-            }
-
-            try
-            {
-                await FillAsync(token);
-            }
-            catch
-            {
-                Abort();
-                throw;
+                read = 0;
+                return false;
             }
         }
     }
@@ -280,16 +400,16 @@ internal sealed class HttpConnection
         await socket.DisposeAsync();
     }
 
-    private async Task SendExpectingContinueAsync(LoopHttpRequest request, PooledByteBuffer head, RequestDeadline deadline, LoopHttpClientOptions options)
+    private async Task SendExpectingContinueAsync(LoopHttpRequest request, PooledByteBuffer head, Exchange exchange, LoopHttpClientOptions options)
     {
-        CancellationToken token = deadline.Token;
-        await stream.WriteAsync(head.WrittenMemory, token);
+        CancellationToken token = exchange.SlowToken;
+        await stream.WriteAsync(head.WrittenMemory);
         receivedAny = false;
         parser.SetRequestMethod(MethodBytes.Of(request.Method));
 
         // Read and write at once: the server may answer 100 (send the body), a final status (do not), or nothing
         // within the timeout (send the body anyway, RFC 9110 10.1.1).
-        Task<bool> interim = ReadFinalHeadAsync(stopAtContinue: true, request.Uri, token);
+        Task<bool> interim = ReadFinalHeadAsync(stopAtContinue: true, request.Uri);
         using (var waitLonger = CancellationTokenSource.CreateLinkedTokenSource(token))
         {
             var patience = pool.Client.Loop.Delay(options.ExpectContinueTimeout, waitLonger.Token).AsTask();
@@ -306,18 +426,18 @@ internal sealed class HttpConnection
             }
         }
 
-        deadline.StartPhase(LoopHttpErrorKind.ResponseHeadersTimeout, options.ResponseHeadersTimeout);
+        exchange.StartPhase(pool.Client.Timeouts.ResponseHeaders, LoopHttpErrorKind.ResponseHeadersTimeout);
         if (await interim)
         {
-            await ReadFinalHeadAsync(stopAtContinue: false, request.Uri, token);
+            await ReadFinalHeadAsync(stopAtContinue: false, request.Uri);
         }
 
-        deadline.EndPhase();
+        exchange.EndPhase();
     }
 
     /// <summary>Reads until a final response head (skipping 1xx), or until 100 Continue when <paramref name="stopAtContinue"/>.</summary>
     /// <returns>True when it stopped at 100 Continue; false at a final head.</returns>
-    private async Task<bool> ReadFinalHeadAsync(bool stopAtContinue, Uri uri, CancellationToken token)
+    private async Task<bool> ReadFinalHeadAsync(bool stopAtContinue, Uri uri)
     {
         bodyComplete = false;
         if (start < end)
@@ -327,12 +447,36 @@ internal sealed class HttpConnection
 
         while (true)
         {
+            switch (ReadHeadStep(stopAtContinue, uri))
+            {
+                case HeadStep.Final:
+                    return false;
+                case HeadStep.Continue:
+                    return true;
+                default:
+                    Received(await ReceiveAsync());
+                    break;
+            }
+        }
+    }
+
+    private enum HeadStep
+    {
+        NeedMore,
+        Final,
+        Continue,
+    }
+
+    /// <summary>Parses buffered bytes towards a final head: how far it got. Throws at the end of input or on a malformed response.</summary>
+    private HeadStep ReadHeadStep(bool stopAtContinue, Uri uri)
+    {
+        while (true)
+        {
             var status = parser.Parse(buffer.AsSpan(start, end - start), out int consumed, out _);
             start += consumed;
             switch (status)
             {
                 case HttpParseStatus.NeedMoreData:
-                    await FillAsync(token);
                     if (endOfInput)
                     {
                         if (parser.EndOfInput() == HttpParseStatus.Error)
@@ -343,7 +487,7 @@ internal sealed class HttpConnection
                         throw new LoopHttpException(LoopHttpErrorKind.IncompleteResponse, uri, "the connection closed before any response");
                     }
 
-                    break;
+                    return HeadStep.NeedMore;
 
                 case HttpParseStatus.HeadComplete when parser.Head.IsInterim:
                     if (parser.Head.StatusCode == 101)
@@ -356,7 +500,7 @@ internal sealed class HttpConnection
                         // Consume the interim message's (empty) end so the next read starts at the final response.
                         parser.Parse(buffer.AsSpan(start, end - start), out consumed, out _);
                         start += consumed;
-                        return true;
+                        return HeadStep.Continue;
                     }
 
                     break;
@@ -369,7 +513,8 @@ internal sealed class HttpConnection
                         StepBody(uri);
                     }
 
-                    return false;
+                    LoopHttpClient.Mark(pool.Client.Loop, HttpMarks.ResponseReceived);
+                    return HeadStep.Final;
 
                 case HttpParseStatus.MessageComplete:
                     break; // the end of a 1xx message
@@ -414,39 +559,6 @@ internal sealed class HttpConnection
             default:
                 throw new LoopHttpException(uri, parser.Error);
         }
-    }
-
-    /// <summary>Reads more bytes after the parser consumed everything buffered; sets <see cref="endOfInput"/> at the end of the stream.</summary>
-    private async ValueTask FillAsync(CancellationToken token)
-    {
-        if (endOfInput)
-        {
-            return;
-        }
-
-        start = end = 0;
-        if (buffer is null)
-        {
-            // With many connections open, wait without a buffer so exchanges waiting for their answers hold no
-            // memory. With few, skip that wait: measured here, the extra zero-byte read cut keep-alive throughput
-            // against nginx to a third (the loop sat idle between the readiness and the real read).
-            if (pool.OpenCount > ZeroByteReadThreshold)
-            {
-                _ = await stream.ReadAsync(Memory<byte>.Empty, token);
-            }
-
-            buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
-        }
-
-        int n = await stream.ReadAsync(buffer, token);
-        if (n == 0)
-        {
-            endOfInput = true;
-            return;
-        }
-
-        receivedAny = true;
-        end = n;
     }
 
     private void ReleaseBuffers()

@@ -24,8 +24,8 @@ public sealed class LoopHttpClient : IAsyncDisposable
 {
     private readonly Dictionary<string, OriginPool> pools = new(StringComparer.Ordinal);
     private readonly Stack<PooledByteBuffer> writers = new();
+    private readonly Stack<Exchange> exchanges = new();
     private readonly List<Task> closing = [];
-    private readonly bool needsPhases;
     private Uri? lastUri;
     private OriginPool? lastPool;
     private byte[] lastTarget = [];
@@ -38,7 +38,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
     {
         Loop = EventLoop.Current;
         Options = options ?? LoopHttpClientOptions.Default;
-        needsPhases = Options.ConnectTimeout is not null || Options.ResponseHeadersTimeout is not null;
+        Timeouts = new ClientTimeouts(Loop, Options);
     }
 
     /// <summary>The loop this client runs on.</summary>
@@ -60,12 +60,18 @@ public sealed class LoopHttpClient : IAsyncDisposable
     /// Sends <paramref name="request"/> and returns once the response head has arrived, following redirects.
     /// Read the body from <see cref="LoopHttpResponse.Content"/>, then dispose the response.
     /// </summary>
+    /// <remarks>
+    /// A <see cref="ValueTask{TResult}"/>, as <see cref="Stream.ReadAsync(Memory{byte}, CancellationToken)"/> returns:
+    /// a request on a kept-alive connection allocates nothing but its response. Await it once; call
+    /// <see cref="ValueTask{TResult}.AsTask"/> to combine it with <see cref="Task.WhenAll(Task[])"/> and the like.
+    /// </remarks>
     /// <param name="request">What to send.</param>
     /// <param name="cancellationToken">Abandons the request (from any thread); the exchange's connection is closed.</param>
     /// <returns>The response.</returns>
     /// <exception cref="LoopHttpException">The request failed; its <see cref="LoopHttpException.Kind"/> says how.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async Task<LoopHttpResponse> SendAsync(LoopHttpRequest request, CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidOperationException">Called from another thread than the client's loop.</exception>
+    public ValueTask<LoopHttpResponse> SendAsync(LoopHttpRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (!Loop.IsLoopThread)
@@ -74,54 +80,32 @@ public sealed class LoopHttpClient : IAsyncDisposable
         }
 
         ObjectDisposedException.ThrowIf(disposed, this);
-        cancellationToken.ThrowIfCancellationRequested();
-        var deadline = new RequestDeadline(Loop, Options.RequestTimeout, cancellationToken, needsPhases);
-        var current = request;
-        try
+        if (cancellationToken.IsCancellationRequested)
         {
-            for (int redirects = 0; ; redirects++)
-            {
-                var response = await SendOnceAsync(current, deadline, redirects);
-                var next = Options.MaxRedirects > 0 ? Redirects.Next(current, response) : null;
-                if (next is null)
-                {
-                    return response;
-                }
-
-                response.ReleaseForRedirect();
-                if (redirects == Options.MaxRedirects)
-                {
-                    throw new LoopHttpException(LoopHttpErrorKind.TooManyRedirects, request.Uri, $"more than {Options.MaxRedirects} redirects (the last one to {next.Uri})");
-                }
-
-                current = next;
-            }
+            return ValueTask.FromCanceled<LoopHttpResponse>(cancellationToken);
         }
-        catch (Exception e)
-        {
-            deadline.Dispose();
-            var translated = Failures.Translate(e, current.Uri, deadline);
-            if (ReferenceEquals(translated, e))
-            {
-                throw;
-            }
 
-            throw translated;
-        }
+        var exchange = exchanges.TryPop(out var reused) ? reused : new Exchange(this);
+        exchange.Start(Timeouts.Request, cancellationToken);
+        return exchange.Send(request);
     }
 
+    /// <summary>The timeouts of <see cref="Options"/>, as queues of exchanges (null where no timeout is set).</summary>
+    internal ClientTimeouts Timeouts { get; }
+
+    internal void ReturnExchange(Exchange exchange) => exchanges.Push(exchange);
     /// <summary>Sends a GET request.</summary>
     /// <param name="uri">An absolute http or https URI.</param>
     /// <param name="cancellationToken">Abandons the request.</param>
     /// <returns>The response; dispose it.</returns>
-    public Task<LoopHttpResponse> GetAsync(Uri uri, CancellationToken cancellationToken = default) =>
+    public ValueTask<LoopHttpResponse> GetAsync(Uri uri, CancellationToken cancellationToken = default) =>
         SendAsync(new LoopHttpRequest("GET", uri), cancellationToken);
 
     /// <summary>Sends a GET request.</summary>
     /// <param name="uri">An absolute http or https URI.</param>
     /// <param name="cancellationToken">Abandons the request.</param>
     /// <returns>The response; dispose it.</returns>
-    public Task<LoopHttpResponse> GetAsync(string uri, CancellationToken cancellationToken = default) =>
+    public ValueTask<LoopHttpResponse> GetAsync(string uri, CancellationToken cancellationToken = default) =>
         SendAsync(new LoopHttpRequest("GET", uri), cancellationToken);
 
     /// <summary>GETs <paramref name="uri"/> and reads the whole (decoded) body, whatever the status.</summary>
@@ -253,25 +237,28 @@ public sealed class LoopHttpClient : IAsyncDisposable
         closing.Add(close);
     }
 
-    private async Task<LoopHttpResponse> SendOnceAsync(LoopHttpRequest request, RequestDeadline deadline, int redirects)
+    /// <summary>The general path of one request (no redirect): a connection from the pool or a new one, pipelining, bodies, 100-continue, retries on stale connections.</summary>
+    internal async Task<LoopHttpResponse> SendOnceAsync(LoopHttpRequest request, Exchange exchange, int redirects)
     {
         var pool = PoolFor(request.Uri, out byte[] target);
-        var head = writers.TryPop(out var pooled) ? pooled : new PooledByteBuffer(1024);
+        var head = RentWriter();
         try
         {
             bool bodyInHead = WriteHead(head, request, pool, target);
             bool pipelinable = request.Body is null && request.IsIdempotent && !request.ExpectContinue;
             for (int attempt = 1; ; attempt++)
             {
-                var connection = await pool.AcquireAsync(pipelinable, deadline.Token) ?? await OpenAsync(pool, deadline);
+                var connection = await pool.AcquireAsync(pipelinable, exchange) ?? await OpenAsync(pool, exchange);
+                exchange.Connection = connection;
                 try
                 {
-                    await connection.ExchangeAsync(request, head, bodyInHead, deadline, Options);
-                    return new LoopHttpResponse(connection, request.Uri, request.Method, deadline, Options.AutomaticDecompression, redirects);
+                    await connection.ExchangeAsync(request, head, bodyInHead, exchange, Options);
+                    return new LoopHttpResponse(connection, request.Uri, request.Method, exchange, Options.AutomaticDecompression, redirects);
                 }
                 catch (StaleConnectionException) when (attempt < 3 && request.IsIdempotent && (request.Body?.IsReplayable ?? true))
                 {
                     // The server closed a kept-alive connection as we used it: send again (RFC 9112 9.3.1 allows it for idempotent requests).
+                    exchange.Connection = null;
                     request.Body?.Rewind();
                     head.Release();
                     bodyInHead = WriteHead(head, request, pool, target);
@@ -280,18 +267,28 @@ public sealed class LoopHttpClient : IAsyncDisposable
         }
         finally
         {
-            head.Release();
-            writers.Push(head);
+            ReturnWriter(head);
         }
     }
 
-    private async Task<HttpConnection> OpenAsync(OriginPool pool, RequestDeadline deadline)
+    internal PooledByteBuffer RentWriter() => writers.TryPop(out var pooled) ? pooled : new PooledByteBuffer(1024);
+
+    internal void ReturnWriter(PooledByteBuffer writer)
     {
-        deadline.StartPhase(LoopHttpErrorKind.ConnectTimeout, Options.ConnectTimeout);
+        writer.Release();
+        writers.Push(writer);
+    }
+
+    /// <summary>Opens a connection (and its TLS session for https) to <paramref name="pool"/>'s origin, in the slot the caller was given.</summary>
+    internal async Task<HttpConnection> OpenAsync(OriginPool pool, Exchange exchange)
+    {
+        exchange.StartPhase(Timeouts.Connect, LoopHttpErrorKind.ConnectTimeout);
         try
         {
             Mark(Loop, HttpMarks.Connect);
-            var connection = await HttpConnection.ConnectAsync(pool, Options, deadline.Token);
+            var token = exchange.SlowToken;
+            var socket = await (pool.Address is { } address ? SocketStream.ConnectAsync(address, null, token) : SocketStream.ConnectAsync(pool.Host, pool.Port, null, token));
+            var connection = pool.IsHttps ? await HttpConnection.StartTlsAsync(pool, socket, Options, token) : HttpConnection.Plain(pool, socket, Options);
             Mark(Loop, HttpMarks.Connected);
             pool.Connected(connection);
             return connection;
@@ -303,7 +300,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
         }
         finally
         {
-            deadline.EndPhase();
+            exchange.EndPhase();
         }
     }
 
@@ -317,7 +314,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
     }
 
     /// <summary>The pool for <paramref name="uri"/>'s origin and its request-target bytes; the last one is remembered, as clients tend to repeat a URI.</summary>
-    private OriginPool PoolFor(Uri uri, out byte[] target)
+    internal OriginPool PoolFor(Uri uri, out byte[] target)
     {
         if (!ReferenceEquals(uri, lastUri))
         {
@@ -340,7 +337,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
     private static string OriginKey(Uri uri) => $"{uri.Scheme}://{uri.IdnHost}:{uri.Port}";
 
     /// <summary>Serializes the request head (and a small in-memory body) into <paramref name="head"/>; true when the body went with it.</summary>
-    private bool WriteHead(PooledByteBuffer head, LoopHttpRequest request, OriginPool pool, byte[] target)
+    internal bool WriteHead(PooledByteBuffer head, LoopHttpRequest request, OriginPool pool, byte[] target)
     {
         HttpHeadWriter.WriteRequestLine(head, MethodBytes.Of(request.Method), target, HttpProtocolVersion.Http11);
         HttpHeadWriter.WriteField(head, "Host"u8, pool.HostHeader);

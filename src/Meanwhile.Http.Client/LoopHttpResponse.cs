@@ -15,16 +15,16 @@ namespace Meanwhile.Http.Client;
 public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
 {
     private readonly HttpConnection connection;
-    private readonly RequestDeadline deadline;
+    private readonly Exchange exchange;
     private readonly bool decode;
     private Stream? content;
     private bool released;
-    private bool ownsDeadline = true;
+    private bool ownsExchange = true;
 
-    internal LoopHttpResponse(HttpConnection connection, Uri uri, string method, RequestDeadline deadline, bool decode, int redirects)
+    internal LoopHttpResponse(HttpConnection connection, Uri uri, string method, Exchange exchange, bool decode, int redirects)
     {
         this.connection = connection;
-        this.deadline = deadline;
+        this.exchange = exchange;
         this.decode = decode;
         RequestUri = uri;
         Method = method;
@@ -177,41 +177,75 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
         bool complete = connection.BodyComplete || connection.TryCompleteFromBuffer(RequestUri);
         released = true;
         content?.Dispose();
-        connection.Release(complete);
-        if (ownsDeadline)
+        if (exchange.Connection == connection)
         {
-            deadline.Dispose();
+            exchange.Connection = null; // from now on the connection may serve another exchange: this one must not close it
+        }
+
+        connection.Release(complete);
+        if (ownsExchange)
+        {
+            exchange.Finish();
         }
     }
 
-    /// <summary>Releases the connection but leaves the deadline running: a redirect carries it on to the next request.</summary>
+    /// <summary>Releases the connection but keeps the exchange (its timeouts, the caller's token): a redirect carries it on to the next request.</summary>
     internal void ReleaseForRedirect()
     {
-        ownsDeadline = false;
+        ownsExchange = false;
         Dispose();
     }
 
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    internal async ValueTask<int> ReadRawBodyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    /// <summary>Reads the body as the connection delivers it (de-chunked, not decoded): at once when the bytes are buffered.</summary>
+    internal ValueTask<int> ReadRawBodyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(released, this);
-        CancellationToken token = deadline.Token;
-        if (token.CanBeCanceled)
+        if (released)
         {
-            deadline.Link(cancellationToken);
+            return ValueTask.FromException<int>(new ObjectDisposedException(nameof(LoopHttpResponse)));
         }
-        else
+
+        if (cancellationToken.IsCancellationRequested)
         {
-            token = cancellationToken;
+            return ValueTask.FromCanceled<int>(cancellationToken);
         }
 
         try
         {
-            return await connection.ReadBodyAsync(buffer, RequestUri, token);
+            if (!exchange.Ended && connection.TryReadBuffered(buffer, RequestUri, out int read))
+            {
+                return new ValueTask<int>(read);
+            }
         }
-        catch (Exception e) when (Failures.Translate(e, RequestUri, deadline) is var translated && translated != e)
+        catch (Exception e)
+        {
+            return ValueTask.FromException<int>(exchange.Translate(e, RequestUri));
+        }
+
+        return ReadRawBodySlowAsync(buffer, cancellationToken);
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadRawBodySlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        // The read's own token ends the whole exchange, as the caller's token of SendAsync does: the connection is
+        // closed, since a response abandoned midway cannot be resumed.
+        var link = exchange.Link(cancellationToken);
+        try
+        {
+            if (exchange.Ended)
+            {
+                throw new OperationCanceledException();
+            }
+
+            return await connection.ReadBodyAsync(buffer, RequestUri);
+        }
+        catch (Exception e) when (exchange.Translate(e, RequestUri) is var translated && translated != e)
         {
             throw translated;
+        }
+        finally
+        {
+            link.Dispose();
         }
     }
 }

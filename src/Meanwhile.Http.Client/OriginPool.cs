@@ -20,6 +20,7 @@ internal sealed class OriginPool
         Host = uri.DnsSafeHost;
         TlsHost = uri.IdnHost;
         Port = uri.Port;
+        Address = System.Net.IPAddress.TryParse(Host, out var literal) ? new System.Net.IPEndPoint(literal, Port) : null;
         HostHeader = System.Text.Encoding.ASCII.GetBytes(uri.IsDefaultPort ? uri.IdnHost : $"{uri.IdnHost}:{uri.Port}");
         maxConnections = client.Options.MaxConnectionsPerOrigin;
         maxPipelineDepth = client.Options.MaxPipelineDepth;
@@ -37,6 +38,9 @@ internal sealed class OriginPool
 
     public int Port { get; }
 
+    /// <summary>Where to connect when the host is an address (parsed once, not per connection); null for a name.</summary>
+    public System.Net.IPEndPoint? Address { get; }
+
     /// <summary>The Host field value, as bytes.</summary>
     public byte[] HostHeader { get; }
 
@@ -47,7 +51,7 @@ internal sealed class OriginPool
     /// A connection to use (its <see cref="HttpConnection.InFlight"/> already counts the caller), or null when the
     /// caller has been given a slot and must open a new connection, then call <see cref="Connected"/> or <see cref="ConnectFailed"/>.
     /// </summary>
-    public ValueTask<HttpConnection?> AcquireAsync(bool pipelinable, CancellationToken token)
+    public ValueTask<HttpConnection?> AcquireAsync(bool pipelinable, Exchange exchange)
     {
         if (waiters.Count == 0)
         {
@@ -63,6 +67,7 @@ internal sealed class OriginPool
             }
         }
 
+        var token = exchange.SlowToken;
         var waiter = new Waiter(new TaskCompletionSource<HttpConnection?>(TaskCreationOptions.RunContinuationsAsynchronously), pipelinable);
         if (token.CanBeCanceled)
         {
@@ -71,6 +76,36 @@ internal sealed class OriginPool
 
         waiters.Enqueue(waiter);
         return new(waiter.Turn.Task);
+    }
+
+    /// <summary>An idle connection for a request that will use it alone (the fast path), or null; never waits, never opens one.</summary>
+    public HttpConnection? TryTakeIdle()
+    {
+        if (waiters.Count == 0)
+        {
+            while (idle.TryPop(out var connection))
+            {
+                if (!connection.IsBroken)
+                {
+                    connection.InFlight++;
+                    return connection;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A slot for a new connection when one is free and nobody waits (the caller opens it, then <see cref="Connected"/> or <see cref="ConnectFailed"/>).</summary>
+    public bool TryTakeSlot()
+    {
+        if (waiters.Count == 0 && slots < maxConnections)
+        {
+            slots++;
+            return true;
+        }
+
+        return false;
     }
 
     public void Connected(HttpConnection connection)

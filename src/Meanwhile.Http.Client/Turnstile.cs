@@ -10,12 +10,13 @@ namespace Meanwhile.Http.Client;
 /// </remarks>
 internal sealed class Turnstile
 {
-    private readonly Queue<TaskCompletionSource> waiting = new();
+    private Queue<TaskCompletionSource>? waiting; // only pipelining waits: created on first use
     private bool busy;
 
     /// <summary>Takes the next place in line; the returned task completes when it is this caller's turn.</summary>
     /// <remarks>The place is taken synchronously, before the caller awaits: that is what keeps the order.</remarks>
-    public Task EnterAsync(CancellationToken cancellationToken)
+    /// <param name="exchange">Whose turn it is; only a caller that has to wait asks it for a token (which ends the wait when the exchange ends).</param>
+    public Task EnterAsync(Exchange exchange)
     {
         if (!busy)
         {
@@ -23,20 +24,33 @@ internal sealed class Turnstile
             return Task.CompletedTask;
         }
 
+        var cancellationToken = exchange.SlowToken;
         var turn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (cancellationToken.CanBeCanceled)
         {
             cancellationToken.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetCanceled(), turn);
         }
 
-        waiting.Enqueue(turn);
+        (waiting ??= new()).Enqueue(turn);
         return turn.Task;
+    }
+
+    /// <summary>Takes the turn if nobody has it; false (and nothing taken) otherwise.</summary>
+    public bool TryEnter()
+    {
+        if (busy)
+        {
+            return false;
+        }
+
+        busy = true;
+        return true;
     }
 
     /// <summary>Ends the current turn and hands it to the next waiter still waiting.</summary>
     public void Exit()
     {
-        while (waiting.TryDequeue(out var next))
+        while (waiting is not null && waiting.TryDequeue(out var next))
         {
             if (next.TrySetResult())
             {

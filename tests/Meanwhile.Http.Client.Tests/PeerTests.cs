@@ -61,7 +61,7 @@ public sealed class NodeTests(NodeFixture node) : IClassFixture<NodeFixture>
     public void Cancellation_ends_a_waiting_request() => Loops.WithClient(async client =>
     {
         using var cancel = new CancellationTokenSource();
-        var request = client.GetAsync(node.Uri("/delay?ms=20000"), cancel.Token);
+        var request = client.GetAsync(node.Uri("/delay?ms=20000"), cancel.Token).AsTask();
         cancel.CancelAfter(100);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
     });

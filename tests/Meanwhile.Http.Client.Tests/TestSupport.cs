@@ -41,6 +41,11 @@ internal static class Loops
         await main(client);
     });
 
+    public static Task<LoopHttpException> Fails(Func<ValueTask<LoopHttpResponse>> send) => Fails(async () =>
+    {
+        using var response = await send();
+    });
+
     public static async Task<LoopHttpException> Fails(Func<Task> action)
     {
         try

@@ -92,8 +92,9 @@ public sealed class IoRegistration : IDisposable
         _loop.CheckThread();
         _disposed = true;
         _loop.Reactor.Deregister(this);
-        _readable.Abort(new ObjectDisposedException(nameof(IoRegistration), $"fd {Descriptor} was deregistered while a task waited on it."));
-        _writable.Abort(new ObjectDisposedException(nameof(IoRegistration), $"fd {Descriptor} was deregistered while a task waited on it."));
+        // The error only for a wait in progress: closing an idle connection should not build two exceptions and their messages.
+        if (_readable.IsPending) _readable.Abort(new ObjectDisposedException(nameof(IoRegistration), $"fd {Descriptor} was deregistered while a task waited on it."));
+        if (_writable.IsPending) _writable.Abort(new ObjectDisposedException(nameof(IoRegistration), $"fd {Descriptor} was deregistered while a task waited on it."));
     }
 
     /// <summary>One direction's readiness: an edge remembered until someone waits, and at most one waiter.</summary>

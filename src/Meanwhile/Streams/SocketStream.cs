@@ -41,23 +41,23 @@ public sealed class SocketStream : DataStream
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
         options ??= SocketStreamOptions.Default;
         var loop = EventLoop.Current;
-        return WithConnectTimeout(loop, options, $"{host}:{port}", async token =>
+        // An address needs no resolution: straight to the reactor (a client opening 10,000 connections pays no
+        // extra async layer, closure or string per connection).
+        if (IPAddress.TryParse(host, out var literal))
+            return WithConnectTimeout(loop, options, host, port, token => loop.Reactor.ConnectAsync(loop, new IPEndPoint(literal, port), options, token).AsTask(), cancellationToken);
+        return WithConnectTimeout(loop, options, host, port, async token =>
         {
             IPAddress[] addresses;
-            if (IPAddress.TryParse(host, out var literal)) addresses = [literal];
-            else
+            try
             {
-                try
-                {
-                    // Resolution blocks in getaddrinfo: it runs on a worker, in its own lane from file I/O.
-                    addresses = await loop.RunOnWorker(() => Dns.GetHostAddresses(host), token);
-                }
-                catch (SocketException e)
-                {
-                    throw new NameResolutionException(host, e);
-                }
-                if (addresses.Length == 0) throw new NameResolutionException(host, null);
+                // Resolution blocks in getaddrinfo: it runs on a worker, in its own lane from file I/O.
+                addresses = await loop.RunOnWorker(() => Dns.GetHostAddresses(host), token);
             }
+            catch (SocketException e)
+            {
+                throw new NameResolutionException(host, e);
+            }
+            if (addresses.Length == 0) throw new NameResolutionException(host, null);
             Exception? last = null;
             foreach (var address in addresses)
             {
@@ -83,7 +83,7 @@ public sealed class SocketStream : DataStream
         ArgumentNullException.ThrowIfNull(endpoint);
         options ??= SocketStreamOptions.Default;
         var loop = EventLoop.Current;
-        return WithConnectTimeout(loop, options, endpoint.ToString() ?? "?", token => loop.Reactor.ConnectAsync(loop, endpoint, options, token).AsTask(), cancellationToken);
+        return WithConnectTimeout(loop, options, endpoint, null, token => loop.Reactor.ConnectAsync(loop, endpoint, options, token).AsTask(), cancellationToken);
     }
 
     /// <summary>Connects to the Unix domain socket at <paramref name="path"/>.</summary>
@@ -92,11 +92,19 @@ public sealed class SocketStream : DataStream
     public static Task<SocketStream> ConnectUnixAsync(string path, CancellationToken cancellationToken = default) =>
         ConnectAsync(new UnixDomainSocketEndPoint(path), null, cancellationToken);
 
-    private static async Task<SocketStream> WithConnectTimeout(EventLoop loop, SocketStreamOptions options, string target,
+    // Runs connect under the options' connect timeout, if any; without one it is connect itself (no extra layer).
+    // target (a host, with port, or an endpoint) is formatted only for the timeout's message.
+    private static Task<SocketStream> WithConnectTimeout(EventLoop loop, SocketStreamOptions options, object target, int? port,
         Func<CancellationToken, Task<SocketStream>> connect, CancellationToken cancellationToken)
     {
         if (options.ConnectTimeout is not { } timeout)
-            return await connect(cancellationToken);
+            return connect(cancellationToken);
+        return WithTimeoutAsync(loop, timeout, port is { } p ? $"{target}:{p}" : target.ToString() ?? "?", connect, cancellationToken);
+    }
+
+    private static async Task<SocketStream> WithTimeoutAsync(EventLoop loop, TimeSpan timeout, string target,
+        Func<CancellationToken, Task<SocketStream>> connect, CancellationToken cancellationToken)
+    {
         try
         {
             return await loop.WithTimeout(timeout, async scopeToken =>

@@ -16,6 +16,11 @@ const server = http.createServer((req, res) => {
     res.writeHead(200, { 'Connection': 'close' });
     res.write('first part, ');
     setImmediate(() => res.end('second part'));
+  } else if (url.pathname === '/slow-body') {
+    // The head and a first piece at once, the rest of a Content-Length body only after ms.
+    res.writeHead(200, { 'Content-Length': '9' });
+    res.write('slow ');
+    setTimeout(() => res.end('body'), Number(url.searchParams.get('ms') || 1000));
   } else if (url.pathname === '/delay') {
     setTimeout(() => res.end('late'), Number(url.searchParams.get('ms') || 1000));
   } else {

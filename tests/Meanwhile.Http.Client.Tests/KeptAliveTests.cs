@@ -1,0 +1,111 @@
+using System.Diagnostics;
+
+namespace Meanwhile.Http.Client.Tests;
+
+/// <summary>
+/// The fast path (a request without a body on an idle kept-alive connection) keeps every guarantee of the general
+/// one: timeouts and cancellation end it with the right error, are never mistaken for a stale connection (no
+/// retry), close the connection, and leave the client usable. Against Node's http module.
+/// </summary>
+public sealed class KeptAliveTests(NodeFixture node) : IClassFixture<NodeFixture>
+{
+    [Fact]
+    public void A_response_headers_timeout_on_a_kept_alive_connection_is_typed_and_closes_it() => Loops.WithClient(async client =>
+    {
+        Assert.Equal("node GET /x", await client.GetStringAsync(node.Uri("/x")));
+        var clock = Stopwatch.StartNew();
+        var error = await Loops.Fails(() => client.GetAsync(node.Uri("/delay?ms=20000")));
+        Assert.Equal(LoopHttpErrorKind.ResponseHeadersTimeout, error.Kind);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(10));
+        Assert.Equal(0, client.OpenConnections(node.Uri("/")));
+        Assert.Equal("node GET /y", await client.GetStringAsync(node.Uri("/y")));
+    }, new LoopHttpClientOptions { ResponseHeadersTimeout = TimeSpan.FromMilliseconds(300) });
+
+    [Fact]
+    public void A_request_timeout_on_a_kept_alive_connection_is_typed_and_not_retried() => Loops.WithClient(async client =>
+    {
+        Assert.Equal("node GET /x", await client.GetStringAsync(node.Uri("/x")));
+        var clock = Stopwatch.StartNew();
+        var error = await Loops.Fails(() => client.GetAsync(node.Uri("/delay?ms=20000")));
+        Assert.Equal(LoopHttpErrorKind.RequestTimeout, error.Kind);
+
+        // A retry on a new connection would have taken two timeouts' worth: 300 ms, not 600.
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(590));
+        Assert.Equal(0, client.OpenConnections(node.Uri("/")));
+        Assert.Equal("node GET /y", await client.GetStringAsync(node.Uri("/y")));
+    }, new LoopHttpClientOptions { RequestTimeout = TimeSpan.FromMilliseconds(300) });
+
+    [Fact]
+    public void The_request_timeout_covers_the_body_read_after_a_fast_head() => Loops.WithClient(async client =>
+    {
+        Assert.Equal("node GET /x", await client.GetStringAsync(node.Uri("/x")));
+        using var response = await client.GetAsync(node.Uri("/slow-body?ms=20000"));
+        Assert.Equal(200, response.StatusCode);
+        var error = await Assert.ThrowsAsync<LoopHttpException>(() => response.ReadAsStringAsync());
+        Assert.Equal(LoopHttpErrorKind.RequestTimeout, error.Kind);
+    }, new LoopHttpClientOptions { RequestTimeout = TimeSpan.FromMilliseconds(300) });
+
+    [Fact]
+    public void Cancellation_on_a_kept_alive_connection_ends_the_request_and_the_client_goes_on() => Loops.WithClient(async client =>
+    {
+        Assert.Equal("node GET /x", await client.GetStringAsync(node.Uri("/x")));
+        using var cancel = new CancellationTokenSource();
+        var request = client.GetAsync(node.Uri("/delay?ms=20000"), cancel.Token).AsTask();
+        cancel.CancelAfter(100);
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        Assert.Equal(cancel.Token, error.CancellationToken);
+        Assert.Equal(0, client.OpenConnections(node.Uri("/")));
+        Assert.Equal("node GET /y", await client.GetStringAsync(node.Uri("/y")));
+    });
+
+    [Fact]
+    public void A_body_read_cancelled_by_its_own_token_closes_the_connection() => Loops.WithClient(async client =>
+    {
+        Assert.Equal("node GET /x", await client.GetStringAsync(node.Uri("/x")));
+        using var response = await client.GetAsync(node.Uri("/slow-body?ms=20000"));
+        using var cancel = new CancellationTokenSource(100);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => response.ReadAsBytesAsync(cancel.Token));
+        response.Dispose();
+        Assert.Equal(0, client.OpenConnections(node.Uri("/")));
+        Assert.Equal("node GET /y", await client.GetStringAsync(node.Uri("/y")));
+    });
+
+    [Fact]
+    public void A_timeout_still_fires_on_time_after_many_requests_finished_before_theirs() => Loops.WithClient(async client =>
+    {
+        // Requests that end early leave the timeout queue without moving its timer; once their deadlines have
+        // passed, the timer must re-arm for the request still running, neither early nor late.
+        var until = Stopwatch.StartNew();
+        int quick = 0;
+        while (until.Elapsed < TimeSpan.FromMilliseconds(700))
+        {
+            Assert.Equal("node GET /x", await client.GetStringAsync(node.Uri("/x")));
+            quick++;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var error = await Loops.Fails(() => client.GetAsync(node.Uri("/delay?ms=20000")));
+        Assert.Equal(LoopHttpErrorKind.RequestTimeout, error.Kind);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(450), TimeSpan.FromSeconds(5));
+        Assert.True(quick > 1);
+    }, new LoopHttpClientOptions { RequestTimeout = TimeSpan.FromMilliseconds(500) });
+
+    [Fact]
+    public void Requests_can_be_combined_as_tasks() => Loops.WithClient(async client =>
+    {
+        // More requests than connections: each frees its connection for the next as soon as it has its body.
+        async Task<string> Fetch(string path)
+        {
+            using var response = await client.GetAsync(node.Uri(path)).AsTask();
+            return await response.ReadAsStringAsync();
+        }
+
+        var first = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Fetch($"/n{i}")));
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"node GET /n{i}"), first);
+
+        // And again on the connections those left idle: the fast path.
+        var again = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Fetch($"/m{i}")));
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"node GET /m{i}"), again);
+        Assert.InRange(client.OpenConnections(node.Uri("/")), 1, 6);
+    });
+}
