@@ -35,6 +35,7 @@ public sealed partial class EventLoop : IDisposable
     private readonly Reactors.Reactor _reactor;
     private readonly TimeProvider _time;
     private readonly VirtualClock? _virtualClock;
+    private readonly long _clockTicksPerTimeSpanTick; // 0 unless the clock's frequency is a multiple of TimeSpan's
     private readonly LoopSynchronizationContext _rootContext;
     private readonly Action<LoopError>? _onError;
     private readonly List<WeakReference<UnobservedFault>> _unobserved = new();
@@ -59,6 +60,8 @@ public sealed partial class EventLoop : IDisposable
         _ownerThreadId = Environment.CurrentManagedThreadId;
         _time = options.TimeProvider ?? TimeProvider.System;
         _virtualClock = _time as VirtualClock;
+        long frequency = _time.TimestampFrequency;
+        _clockTicksPerTimeSpanTick = frequency % TimeSpan.TicksPerSecond == 0 ? frequency / TimeSpan.TicksPerSecond : 0;
         _onError = options.OnError;
         _root = new RootScope(this);
         _rootContext = new LoopSynchronizationContext(this, null);

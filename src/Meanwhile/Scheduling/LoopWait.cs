@@ -84,7 +84,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
         if (token.CanBeCanceled)
             _rare!.Registration = token.UnsafeRegister(static s => ((LoopWait)s!).OnTokenCanceled(), this);
         if (IsExternal) { _externalCounted = true; Loop.ExternalWaits++; }
-        Loop.Recorder.Record(LoopEventKind.WaitStarted, owner, Reason);
+        if (Loop.Recorder.IsEnabled) Loop.Recorder.Record(LoopEventKind.WaitStarted, owner, Reason); // Reason is a virtual call
         return true;
     }
 
@@ -216,7 +216,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
             if (owner.CurrentWait == this) owner.CurrentWait = null;
             Owner = null;
         }
-        Loop.Recorder.Record(LoopEventKind.WaitEnded, owner, Reason);
+        if (Loop.Recorder.IsEnabled) Loop.Recorder.Record(LoopEventKind.WaitEnded, owner, Reason);
         switch (_status)
         {
             case WaitStatus.Succeeded: _status = WaitStatus.Idle; return;

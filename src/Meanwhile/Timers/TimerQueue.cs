@@ -11,6 +11,7 @@ namespace Meanwhile.Timers;
 internal sealed class TimerQueue
 {
     private readonly Dictionary<long, TimerList> _lists = new();
+    private TimerList? _lastUsed; // the list of the last arming: a loop arms the same duration again and again
     private TimerList[] _heap = new TimerList[16];
     private int _heapCount;
     private long _nextSequence;
@@ -26,10 +27,15 @@ internal sealed class TimerQueue
     public void Add(TimerEntry entry, long duration)
     {
         entry.Sequence = _nextSequence++;
-        if (!_lists.TryGetValue(duration, out var list))
+        var list = _lastUsed;
+        if (list is null || list.Duration != duration)
         {
-            list = new TimerList(duration);
-            _lists.Add(duration, list);
+            if (!_lists.TryGetValue(duration, out list))
+            {
+                list = new TimerList(duration);
+                _lists.Add(duration, list);
+            }
+            _lastUsed = list;
         }
         bool wasEmpty = list.Head is null;
         list.Insert(entry);
@@ -49,6 +55,7 @@ internal sealed class TimerQueue
         {
             HeapRemoveAt(list.HeapIndex);
             _lists.Remove(list.Duration);
+            if (_lastUsed == list) _lastUsed = null;
         }
         else SiftDown(list.HeapIndex); // its first deadline moved later
     }
