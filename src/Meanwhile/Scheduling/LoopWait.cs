@@ -201,6 +201,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
             throw new InvalidOperationException("A loop wait was awaited from a thread that is not the loop's; await it from loop code.");
         _continuation = continuation;
         _continuationState = state;
+        Loop.NoteLoopAwait(Owner);
         // The scheduling context is ignored on purpose: loop waits always resume on the loop.
         if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 && ExecutionContext.Capture() is { } context)
             RareState.ExecutionContext = context;

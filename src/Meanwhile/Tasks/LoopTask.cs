@@ -43,24 +43,23 @@ internal interface ITaskWait
 /// </remarks>
 public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
 {
-    // Runs when the task's async method finishes. It is one shared delegate: the runtime invokes it either inline
-    // under the task's own synchronization context or posts it to that context, so the current context tells
-    // which task finished — no delegate per task.
+    // Tells a task that its async method finished, when it finished outside the loop's view (see AfterTurn). It is one
+    // shared delegate: the runtime invokes it either inline under the task's own synchronization context or posts it
+    // to that context, so the current context tells which task finished — no delegate per task.
     private static readonly Action s_onInnerCompleted = static () =>
     {
         var task = ((LoopSynchronizationContext)SynchronizationContext.Current!).Task!;
-        task.CompleteFrom((Task)task._workOrInner!);
+        if (task._status == LoopTaskStatus.Running) task.CompleteFrom(task.Inner);
     };
 
     private object? _workOrInner; // the work delegate until the task starts, then the Task it returned
     private LoopTaskStatus _status;
     private bool _observed;
+    private bool _hooked; // s_onInnerCompleted is registered on the inner task
     private YieldState _yield;
     private short _yieldVersion;
     private JoinContinuation? _joins;
     private Extras? _extras;
-    private Action<object?>? _yieldContinuation;
-    private object? _yieldContinuationState;
 
     private enum YieldState : byte { Idle, Waiting, Resumed }
 
@@ -96,6 +95,9 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     }
 
     private Extras ExtrasOrNew => _extras ??= new Extras();
+
+    /// <summary>The Task the async method returned; only while <see cref="Status"/> is Running.</summary>
+    private Task Inner => Unsafe.As<Task>(_workOrInner!); // Running means Start stored the Task there
 
     /// <summary>The task's id, unique within its loop.</summary>
     public int Id { get; }
@@ -202,9 +204,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
             if (!inner.IsCompleted)
             {
                 _workOrInner = inner;
-                // Registered under the task's context: when the task's last step completes it (under the same
-                // context) the runtime runs this inline; a context-free continuation would go to the thread pool.
-                inner.GetAwaiter().UnsafeOnCompleted(s_onInnerCompleted);
+                AfterTurn();
                 return;
             }
         }
@@ -217,6 +217,27 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
             SynchronizationContext.SetSynchronizationContext(previous);
         }
         CompleteFrom(inner);
+    }
+
+    /// <summary>
+    /// The loop calls this after it ran a piece of this task's work, under the task's context. The task's async method
+    /// can only finish in such a piece (its awaits resume under its context, and the runtime runs a continuation inline
+    /// only under the same context), so checking here replaces a continuation object on every task. The exception is an
+    /// await that the loop will not resume (a Task awaited with ConfigureAwait(false), a foreign awaitable): then the
+    /// method may finish on another thread, and the task registers the runtime continuation after all.
+    /// </summary>
+    internal void AfterTurn()
+    {
+        if (_status != LoopTaskStatus.Running) return;
+        var inner = Inner;
+        if (inner.IsCompleted) CompleteFrom(inner);
+        else if (!_hooked && !Loop.ResumesThroughLoop(this))
+        {
+            _hooked = true;
+            // Registered under the task's context (current here): run inline if the method finishes under it,
+            // posted to it otherwise. A context-free continuation would go to the thread pool.
+            inner.GetAwaiter().UnsafeOnCompleted(s_onInnerCompleted);
+        }
     }
 
     private void CompleteFrom(Task inner)
@@ -303,10 +324,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     internal void AddContinuation(Action continuation, bool flowExecutionContext)
     {
         if (flowExecutionContext && ExecutionContext.Capture() is { } context)
-        {
-            var inner = continuation;
-            continuation = () => ExecutionContext.Run(context, static s => ((Action)s!)(), inner);
-        }
+            continuation = FlowedContinuation.Wrap(context, continuation);
         if (!Loop.IsLoopThread)
         {
             // Awaited from outside the loop: hop to the loop to register, and finish there.
@@ -314,6 +332,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
             return;
         }
         var waiter = CurrentOn(Loop);
+        Loop.NoteLoopAwait(waiter);
         if (IsCompleted)
         {
             Loop.EnqueueReady(new ReadyItem(continuation, waiter));
@@ -375,27 +394,18 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
 
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
     {
-        if (token != _yieldVersion || _yield != YieldState.Waiting || _yieldContinuation is not null)
+        if (token != _yieldVersion || _yield != YieldState.Waiting)
             throw new InvalidOperationException("This yield was already awaited.");
         if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 && ExecutionContext.Capture() is { } context)
         {
-            var (c, s) = (continuation, state);
-            continuation = _ => ExecutionContext.Run(context, static x => { var (cc, ss) = ((Action<object?>, object?))x!; cc(ss); }, (c, s));
+            continuation = FlowedContinuation.Wrap(context, continuation, state);
             state = null;
         }
-        _yieldContinuation = continuation;
-        _yieldContinuationState = state;
-        Loop.EnqueueReady(new ReadyItem(static (object? t) => ((LoopTask)t!).ResumeAfterYield(), this, this));
-    }
-
-    private void ResumeAfterYield()
-    {
-        var continuation = _yieldContinuation!;
-        var state = _yieldContinuationState;
-        _yieldContinuation = null;
-        _yieldContinuationState = null;
+        // Marked done now and resumed from the ready queue: nothing reads the state in between, and the task needs no
+        // fields to hold the continuation.
         _yield = YieldState.Resumed;
-        continuation(state);
+        Loop.NoteLoopAwait(this);
+        Loop.EnqueueReady(new ReadyItem(continuation, state, this));
     }
 
     void IValueTaskSource.GetResult(short token)
