@@ -59,18 +59,17 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     private YieldState _yield;
     private short _yieldVersion;
     private JoinContinuation? _joins;
-    private Extras? _extras;
 
     private enum YieldState : byte { Idle, Waiting, Resumed }
 
     /// <summary>What the task is suspended on, when the loop knows.</summary>
     internal ITaskWait? CurrentWait;
 
-    /// <summary>The task's synchronization context, made when it starts: how the loop knows the task is running.</summary>
-    internal LoopSynchronizationContext? Context;
+    /// <summary>The task's synchronization context: how the loop knows the task is running (and where the loop is).</summary>
+    internal readonly LoopSynchronizationContext Context;
 
     /// <summary>Rarely used state, kept out of line so that a plain task stays small.</summary>
-    private sealed class Extras
+    private sealed class Extras : ScopeExtras
     {
         public string? Name;
         public Exception? Exception;
@@ -87,14 +86,22 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         public JoinContinuation? Next;
     }
 
-    internal LoopTask(EventLoop loop, CancelScope parent, Delegate work, string? name) : base(loop, parent)
+    internal LoopTask(EventLoop loop, CancelScope parent, Delegate work, string? name) : base(parent)
     {
+        Context = new LoopSynchronizationContext(loop, this);
         _workOrInner = work;
-        if (name is not null) (_extras = new Extras()).Name = name;
+        if (name is not null) ExtrasOrNew.Name = name;
         Id = loop.NextTaskId();
     }
 
-    private Extras ExtrasOrNew => _extras ??= new Extras();
+    /// <inheritdoc />
+    public override EventLoop Loop => Context.Loop;
+
+    private protected override ScopeExtras CreateExtras() => new Extras();
+
+    private Extras? TaskExtras => (Extras?)_extras;
+
+    private Extras ExtrasOrNew => (Extras)(_extras ??= new Extras());
 
     /// <summary>The Task the async method returned; only while <see cref="Status"/> is Running.</summary>
     private Task Inner => Unsafe.As<Task>(_workOrInner!); // Running means Start stored the Task there
@@ -103,7 +110,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     public int Id { get; }
 
     /// <summary>The name given at spawn, if any.</summary>
-    public string? Name => _extras?.Name;
+    public string? Name => TaskExtras?.Name;
 
     /// <summary>Where the task is in its life.</summary>
     public LoopTaskStatus Status => _status;
@@ -117,7 +124,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         get
         {
             MarkObserved();
-            return _extras?.Exception;
+            return TaskExtras?.Exception;
         }
     }
 
@@ -127,7 +134,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     /// <summary>The group the task was spawned in, which waits for it.</summary>
     internal TaskGroup? Group
     {
-        get => _extras?.Group;
+        get => TaskExtras?.Group;
         set => ExtrasOrNew.Group = value;
     }
 
@@ -189,9 +196,8 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         _status = LoopTaskStatus.Running;
         Loop.Recorder.Record(LoopEventKind.TaskStarted, this);
 
-        var context = Context = new LoopSynchronizationContext(Loop, this);
         var previous = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(context);
+        SynchronizationContext.SetSynchronizationContext(Context);
         Task inner;
         try
         {
@@ -283,7 +289,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         if (status == LoopTaskStatus.Faulted && !_observed)
             ExtrasOrNew.UnobservedFault = Loop.TrackUnobserved(this, exception!);
 
-        if (_extras?.TaskSource is { } source) CompleteTaskSource(source);
+        if (TaskExtras?.TaskSource is { } source) CompleteTaskSource(source);
         RunContinuations();
     }
 
@@ -293,10 +299,10 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         {
             case LoopTaskStatus.RanToCompletion: SetTaskSourceResult(source); break;
             case LoopTaskStatus.Canceled:
-                var token = (_extras?.Exception as OperationCanceledException)?.CancellationToken ?? default;
+                var token = (TaskExtras?.Exception as OperationCanceledException)?.CancellationToken ?? default;
                 SetCanceled(source, token);
                 break;
-            default: SetFailed(source, _extras!.Exception!); break;
+            default: SetFailed(source, TaskExtras!.Exception!); break;
         }
     }
 
@@ -352,10 +358,10 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     private void MarkObserved()
     {
         _observed = true;
-        if (_extras?.UnobservedFault is { } fault)
+        if (TaskExtras?.UnobservedFault is { } fault)
         {
             fault.MarkObserved();
-            _extras.UnobservedFault = null;
+            TaskExtras!.UnobservedFault = null;
         }
     }
 
@@ -366,7 +372,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
             case LoopTaskStatus.RanToCompletion: return;
             case LoopTaskStatus.Faulted:
             case LoopTaskStatus.Canceled:
-                ExceptionDispatchInfo.Throw(_extras!.Exception!);
+                ExceptionDispatchInfo.Throw(TaskExtras!.Exception!);
                 return;
             default:
                 throw new InvalidOperationException($"Task #{Id} has not finished; await it instead of reading its result.");
