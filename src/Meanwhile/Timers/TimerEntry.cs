@@ -10,7 +10,6 @@ namespace Meanwhile.Timers;
 internal class TimerEntry : LoopWait
 {
     internal long Deadline;     // in the loop clock's timestamp ticks
-    internal long Sequence;     // ties broken in arming order, so equal deadlines fire FIFO
     internal TimerQueue.TimerList? List;
     internal TimerEntry? Previous;
     internal TimerEntry? Next;
