@@ -186,7 +186,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     private void Start()
     {
         if (_status != LoopTaskStatus.Scheduled) return;
-        var work = (Delegate)_workOrInner!;
+        var work = _workOrInner; // a Func<Task> or Func<CancellationToken, Task> (Spawn takes nothing else)
         _workOrInner = null;
         if (IsCancellationRequested)
         {
