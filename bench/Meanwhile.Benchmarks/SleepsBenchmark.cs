@@ -30,7 +30,7 @@ internal static class SleepsBenchmark
     {
         int count = (int)Math.Min(options.Integer("count", 1_000_000, 1), 100_000_000);
         string mode = options.Choice("mode", "spawn", "spawn", "direct", "timers");
-        bool warm = !options.Flag("no-warmup");
+        double warmupSeconds = options.Flag("no-warmup") ? 0 : options.Number("warmup-seconds", 2, 0);
         bool json = options.Flag("json");
         options.RejectUnknown();
 
@@ -43,12 +43,14 @@ internal static class SleepsBenchmark
         EventLoop.Run(async () =>
         {
             s_loop = EventLoop.Current;
-            if (warm)
+            if (warmupSeconds > 0)
             {
-                // Let tiered JIT see the paths (rounds of 10,000 one-millisecond sleeps for ~300 ms), then start clean.
+                // Let tiered JIT see the paths (rounds of 10,000 one-millisecond sleeps), then start clean. It takes
+                // seconds on one core, as in the spawn benchmark: with 0.3 s, perf showed the measured arming still
+                // running the first-tier (unoptimized) code of Delay and its timer.
                 s_delay = TimeSpan.FromMilliseconds(1);
                 var warmStart = Stopwatch.GetTimestamp();
-                while (Measure.Seconds(warmStart, Stopwatch.GetTimestamp()) < 0.3) await SleepAll(mode, 10_000, null);
+                while (Measure.Seconds(warmStart, Stopwatch.GetTimestamp()) < warmupSeconds) await SleepAll(mode, 10_000, null);
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 GC.Collect();
