@@ -97,29 +97,12 @@ public sealed partial class EventLoop
     }
 
     /// <summary>Sets the timer's deadline <paramref name="delay"/> from now and puts it in the timer queue.</summary>
-    /// <remarks>
-    /// On the system clock, "now" is read once at the end of the turn for every timer armed during it (reading the clock
-    /// was a tenth of the cost of arming): a deadline then counts from a moment after the call, never before, so a
-    /// timer may fire up to one turn late but never early (libuv's uv_now rounds the other way). Other clocks (a
-    /// VirtualClock, which a test may advance between two calls) are read at each call.
-    /// </remarks>
     internal void ArmTimer(TimerEntry timer, TimeSpan delay)
     {
         long ticks = ToClockTicks(delay);
-        if (_armAtEndOfTurn)
-        {
-            Timers.AddUnarmed(timer, ticks);
-            return;
-        }
         long now = _time.GetTimestamp();
         timer.Deadline = ticks > long.MaxValue - now ? long.MaxValue : now + ticks;
         Timers.Add(timer, ticks);
-    }
-
-    /// <summary>Arms the timers armed during this turn, with deadlines from now.</summary>
-    internal void ArmPendingTimers()
-    {
-        if (Timers.HasUnarmed) Timers.ArmPending(_time.GetTimestamp());
     }
 
     /// <summary>A delay in the loop clock's ticks, rounded up so that a timer can never fire before its delay has passed.</summary>

@@ -36,7 +36,6 @@ public sealed partial class EventLoop : IDisposable
     private readonly TimeProvider _time;
     private readonly VirtualClock? _virtualClock;
     private readonly long _clockTicksPerTimeSpanTick; // 0 unless the clock's frequency is a multiple of TimeSpan's
-    private readonly bool _armAtEndOfTurn; // see ArmTimer
     private readonly LoopSynchronizationContext _rootContext;
     private readonly Action<LoopError>? _onError;
     private readonly List<WeakReference<UnobservedFault>> _unobserved = new();
@@ -64,7 +63,6 @@ public sealed partial class EventLoop : IDisposable
         _virtualClock = _time as VirtualClock;
         long frequency = _time.TimestampFrequency;
         _clockTicksPerTimeSpanTick = frequency % TimeSpan.TicksPerSecond == 0 ? frequency / TimeSpan.TicksPerSecond : 0;
-        _armAtEndOfTurn = ReferenceEquals(_time, TimeProvider.System);
         _onError = options.OnError;
         _root = new RootScope(this);
         _rootContext = new LoopSynchronizationContext(this, null);
@@ -267,15 +265,13 @@ public sealed partial class EventLoop : IDisposable
 
     private void FireDueTimers()
     {
-        if (Timers.Count == 0 && !Timers.HasUnarmed) return;
+        if (Timers.Count == 0) return;
         long now = _time.GetTimestamp();
-        if (Timers.HasUnarmed) Timers.ArmPending(now);
         while (Timers.PopDue(now) is { } timer) timer.Fire();
     }
 
     private int ComputePollTimeout()
     {
-        ArmPendingTimers(); // the end of the turn: the timers armed during it count from here
         if (_ready.Count > 0 || !_posted.IsEmpty) return 0;
         long? next = Timers.Count > 0 ? Timers.NextDeadline : null;
         if (_virtualClock is not null)

@@ -9,24 +9,14 @@ namespace Meanwhile.Timers;
 /// </summary>
 internal class TimerEntry : LoopWait
 {
-    internal long Deadline;     // in the loop clock's timestamp ticks (the duration while List is TimerQueue.Unarmed)
+    internal long Deadline;     // in the loop clock's timestamp ticks
     internal TimerQueue.TimerList? List;
     internal TimerEntry? Previous;
     internal TimerEntry? Next;
 
     public TimerEntry(EventLoop loop) : base(loop) { }
 
-    public override WaitReason Reason => new(WaitKind.Timer, ArmedDeadline);
-
-    /// <summary>The deadline, arming the timers of this turn first if this one waits for it.</summary>
-    internal long ArmedDeadline
-    {
-        get
-        {
-            if (List == TimerQueue.Unarmed) Loop.ArmPendingTimers();
-            return Deadline;
-        }
-    }
+    public override WaitReason Reason => new(WaitKind.Timer, Deadline);
 
     /// <summary>Starts a delay: the returned task completes once the clock has moved <paramref name="delay"/> on.</summary>
     public ValueTask StartDelay(TimeSpan delay, CancellationToken token)
@@ -38,7 +28,10 @@ internal class TimerEntry : LoopWait
     /// <summary>The timer is due: the loop calls this in deadline order.</summary>
     internal virtual void Fire() => CompleteSuccess();
 
-    protected override void OnCanceling() => Loop.Timers.Disarm(this);
+    protected override void OnCanceling()
+    {
+        if (List is not null) Loop.Timers.Remove(this);
+    }
 }
 
 /// <summary>A <see cref="EventLoop.CallLater"/> timer: runs a callback from the ready queue when due.</summary>
@@ -61,7 +54,7 @@ internal sealed class CallbackTimer : TimerEntry
     {
         if (_callback is null) return;
         _callback = null;
-        Loop.Timers.Disarm(this);
+        if (List is not null) Loop.Timers.Remove(this);
     }
 
     public override void Execute()
@@ -81,7 +74,7 @@ public readonly struct TimerHandle
     internal TimerHandle(CallbackTimer timer) => _timer = timer;
 
     /// <summary>When the timer is due, in the loop clock's timestamp ticks (for tests).</summary>
-    internal long Deadline => _timer?.ArmedDeadline ?? 0;
+    internal long Deadline => _timer?.Deadline ?? 0;
 
     /// <summary>Cancels the callback if it has not run yet. Call it on the loop thread.</summary>
     public void Cancel()

@@ -12,11 +12,6 @@ internal sealed class TimerQueue
 {
     private readonly Dictionary<long, TimerList> _lists = new();
     private TimerList? _lastUsed; // the list of the last arming: a loop arms the same duration again and again
-    private TimerEntry[] _unarmed = new TimerEntry[64];
-    private int _unarmedCount;
-
-    /// <summary>Marks a timer waiting in <see cref="AddUnarmed"/>'s list; its Deadline holds its duration until then.</summary>
-    internal static readonly TimerList Unarmed = new(0);
     private TimerList[] _heap = new TimerList[16];
     private int _heapCount;
     private int _count;
@@ -44,45 +39,6 @@ internal sealed class TimerQueue
         list.Insert(entry);
         _count++;
         if (wasEmpty) HeapPush(list);
-    }
-
-    /// <summary>Whether timers wait for <see cref="ArmPending"/>.</summary>
-    public bool HasUnarmed => _unarmedCount > 0;
-
-    /// <summary>
-    /// Queues <paramref name="entry"/> to be armed at the next <see cref="ArmPending"/>, its deadline counting from
-    /// then: the loop reads the clock once for all the timers armed in a turn rather than once each.
-    /// </summary>
-    public void AddUnarmed(TimerEntry entry, long duration)
-    {
-        entry.Deadline = duration;
-        entry.List = Unarmed;
-        if (_unarmedCount == _unarmed.Length) Array.Resize(ref _unarmed, _unarmed.Length * 2);
-        _unarmed[_unarmedCount++] = entry;
-    }
-
-    /// <summary>Arms the timers queued by <see cref="AddUnarmed"/>, in the order they came, with deadlines from <paramref name="now"/>.</summary>
-    public void ArmPending(long now)
-    {
-        for (int i = 0; i < _unarmedCount; i++)
-        {
-            var entry = _unarmed[i];
-            _unarmed[i] = null!;
-            if (entry.List != Unarmed) continue; // disarmed meanwhile
-            entry.List = null;
-            long duration = entry.Deadline;
-            entry.Deadline = duration > long.MaxValue - now ? long.MaxValue : now + duration;
-            Add(entry, duration);
-        }
-        _unarmedCount = 0;
-        if (_unarmed.Length > 4096) _unarmed = new TimerEntry[64]; // do not keep a million slots after a burst
-    }
-
-    /// <summary>Takes <paramref name="entry"/> out, whether armed, waiting to be armed, or neither (fired already).</summary>
-    public void Disarm(TimerEntry entry)
-    {
-        if (entry.List == Unarmed) entry.List = null; // ArmPending skips it
-        else if (entry.List is not null) Remove(entry);
     }
 
     /// <summary>Disarms <paramref name="entry"/> (it must be armed).</summary>
