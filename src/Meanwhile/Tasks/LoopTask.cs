@@ -230,7 +230,10 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     /// can only finish in such a piece (its awaits resume under its context, and the runtime runs a continuation inline
     /// only under the same context), so checking here replaces a continuation object on every task. The exception is an
     /// await that the loop will not resume (a Task awaited with ConfigureAwait(false), a foreign awaitable): then the
-    /// method may finish on another thread, and the task registers the runtime continuation after all.
+    /// method may finish on another thread, and the task registers the runtime continuation after all. What tells them
+    /// apart is whether the last await registered in the turn was a loop await of this task; a turn that starts a loop
+    /// wait it does not await yet and then suspends on a ConfigureAwait(false) Task would be taken for the former, and
+    /// its task would be seen finished only when that loop wait ends (or is cancelled, as at the end of the run).
     /// </summary>
     internal void AfterTurn()
     {
