@@ -101,7 +101,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
 
     private Extras? TaskExtras => (Extras?)_extras;
 
-    private Extras ExtrasOrNew => (Extras)(_extras ??= new Extras());
+    private Extras ExtrasOrNew => (Extras)(_extras ??= CreateExtras());
 
     /// <summary>The Task the async method returned; only while <see cref="Status"/> is Running.</summary>
     private Task Inner => Unsafe.As<Task>(_workOrInner!); // Running means Start stored the Task there
