@@ -15,7 +15,7 @@ internal static class Program
 
           spawn  [--tasks N] [--runs R] [--batch B] [--warmup-seconds S]
                  N tasks spawned, each yielding once then completing, B at a time; median of R runs.
-          sleeps [--count N] [--mode spawn|direct|timers] [--no-warmup]
+          sleeps [--count N] [--mode spawn|direct|timers] [--warmup-seconds S] [--no-warmup]
                  N concurrent 1-second loop.Delay sleeps. spawn: one spawned task per sleep (default);
                  direct: one plain async method per sleep; timers: the Delay ValueTasks themselves.
           idle   [--seconds S]

@@ -30,7 +30,7 @@ internal static class SleepsBenchmark
     {
         int count = (int)Math.Min(options.Integer("count", 1_000_000, 1), 100_000_000);
         string mode = options.Choice("mode", "spawn", "spawn", "direct", "timers");
-        bool warm = !options.Flag("no-warmup");
+        double warmupSeconds = options.Flag("no-warmup") ? 0 : options.Number("warmup-seconds", 5, 0);
         bool json = options.Flag("json");
         options.RejectUnknown();
 
@@ -43,12 +43,15 @@ internal static class SleepsBenchmark
         EventLoop.Run(async () =>
         {
             s_loop = EventLoop.Current;
-            if (warm)
+            if (warmupSeconds > 0)
             {
-                // Let tiered JIT see the paths (rounds of 10,000 one-millisecond sleeps for ~300 ms), then start clean.
+                // Let tiered JIT optimize the paths (rounds of 10,000 one-millisecond sleeps), then start clean. Pinned
+                // to one core, .NET sees one processor and multiplies its tiering delay by 10 (1 s, restarted by each
+                // burst of first-tier compiling), so this takes seconds: after the former 0.3 s, the measured arming
+                // still ran the unoptimized first-tier code of Delay and its timer (perf, DOTNET_JitDisasmSummary).
                 s_delay = TimeSpan.FromMilliseconds(1);
                 var warmStart = Stopwatch.GetTimestamp();
-                while (Measure.Seconds(warmStart, Stopwatch.GetTimestamp()) < 0.3) await SleepAll(mode, 10_000, null);
+                while (Measure.Seconds(warmStart, Stopwatch.GetTimestamp()) < warmupSeconds) await SleepAll(mode, 10_000, null);
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 GC.Collect();
@@ -88,12 +91,12 @@ internal static class SleepsBenchmark
                 .Add("bench", "sleeps").Add("impl", "meanwhile").Add("mode", mode).Add("n", count)
                 .Add("wall_s", wall).Add("armed_s", armed).Add("first_wake_s", firstWake).Add("last_wake_s", lastWake)
                 .Add("peak_rss_mb", peakMb).Add("rss_armed_mb", Measure.Megabytes(rssArmed)).Add("heap_armed_mb", Measure.Megabytes(heapArmed))
-                .Add("alloc_per_sleep", allocPerSleep).Add("gen0", c0).Add("gen1", c1).Add("gen2", c2).Add("gc_pause_s", gcPause).Add("gc_pause_arming_s", gcPauseArming).Add("threadpool_items_per_sleep", poolItems / (double)count));
+                .Add("warmup_s", warmupSeconds).Add("alloc_per_sleep", allocPerSleep).Add("gen0", c0).Add("gen1", c1).Add("gen2", c2).Add("gc_pause_s", gcPause).Add("gc_pause_arming_s", gcPauseArming).Add("threadpool_items_per_sleep", poolItems / (double)count));
         }
         else
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"sleeps ({mode}): {count:N0} x 1 s: wall {wall:F3} s (all armed at {armed:F3} s, first wake {firstWake:F3} s, last wake {lastWake:F3} s), " +
+                $"sleeps ({mode}, after {warmupSeconds:F1} s of warm-up): {count:N0} x 1 s: wall {wall:F3} s (all armed at {armed:F3} s, first wake {firstWake:F3} s, last wake {lastWake:F3} s), " +
                 $"peak RSS {peakMb:F1} MB, while pending: RSS {Measure.Megabytes(rssArmed):F1} MB, managed heap {Measure.Megabytes(heapArmed):F1} MB, " +
                 $"{allocPerSleep:F0} B allocated/sleep, GCs gen0 {c0} gen1 {c1} gen2 {c2} (GC pauses {gcPause:F3} s, {gcPauseArming:F3} s of them while arming), " +
                 $"{poolItems / (double)count:F2} thread-pool work items/sleep"));

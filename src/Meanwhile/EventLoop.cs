@@ -35,11 +35,13 @@ public sealed partial class EventLoop : IDisposable
     private readonly Reactors.Reactor _reactor;
     private readonly TimeProvider _time;
     private readonly VirtualClock? _virtualClock;
+    private readonly long _clockTicksPerTimeSpanTick; // 0 unless the clock's frequency is a multiple of TimeSpan's
     private readonly LoopSynchronizationContext _rootContext;
     private readonly Action<LoopError>? _onError;
     private readonly List<WeakReference<UnobservedFault>> _unobserved = new();
     private RootScope _root;
     private int _wakePending;
+    private LoopTask? _loopAwaiter; // see NoteLoopAwait
     private int _nextTaskId;
     private int _liveTasks;
     private bool _running;
@@ -59,6 +61,8 @@ public sealed partial class EventLoop : IDisposable
         _ownerThreadId = Environment.CurrentManagedThreadId;
         _time = options.TimeProvider ?? TimeProvider.System;
         _virtualClock = _time as VirtualClock;
+        long frequency = _time.TimestampFrequency;
+        _clockTicksPerTimeSpanTick = frequency % TimeSpan.TicksPerSecond == 0 ? frequency / TimeSpan.TicksPerSecond : 0;
         _onError = options.OnError;
         _root = new RootScope(this);
         _rootContext = new LoopSynchronizationContext(this, null);
@@ -211,19 +215,46 @@ public sealed partial class EventLoop : IDisposable
         while (count-- > 0)
         {
             var item = _ready.Dequeue();
+            var owner = item.Owner;
             // Run it under its task's context (or the loop's): awaits capture it, and it tells who is running.
-            SynchronizationContext.SetSynchronizationContext(item.Owner?.Context ?? _rootContext);
+            SynchronizationContext.SetSynchronizationContext(owner?.Context ?? _rootContext);
+            _loopAwaiter = null;
             try
             {
                 item.Invoke();
             }
             catch (Exception e)
             {
-                ReportError(e, "a callback on the loop threw", item.Owner);
+                ReportError(e, "a callback on the loop threw", owner);
             }
+            if (owner is not null) AfterTaskTurn(owner);
         }
         SynchronizationContext.SetSynchronizationContext(_rootContext);
     }
+
+    private void AfterTaskTurn(LoopTask owner)
+    {
+        try
+        {
+            owner.AfterTurn();
+        }
+        catch (Exception e)
+        {
+            ReportError(e, "finishing a task threw", owner);
+        }
+    }
+
+    /// <summary>
+    /// Notes that <paramref name="task"/>'s code registered an await that the loop will resume under that task (its own
+    /// yield, a loop wait it started, a join): <see cref="LoopTask.AfterTurn"/> then needs no runtime continuation.
+    /// </summary>
+    internal void NoteLoopAwait(LoopTask? task)
+    {
+        if (task is not null && ReferenceEquals(SynchronizationContext.Current, task.Context)) _loopAwaiter = task;
+    }
+
+    /// <summary>Whether the last await registered in this turn of <paramref name="task"/> is one the loop resumes.</summary>
+    internal bool ResumesThroughLoop(LoopTask task) => ReferenceEquals(_loopAwaiter, task);
 
     private void DrainPosted()
     {

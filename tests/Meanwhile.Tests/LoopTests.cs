@@ -362,4 +362,54 @@ public class LoopTests
             Assert.Same(TaskScheduler.Default, TaskScheduler.Current); // the loop does not take over the ambient scheduler
         });
     }
+
+    [Fact]
+    public void A_task_finishes_however_its_last_await_resumes()
+    {
+        // The loop learns that a task's method finished by checking after each piece of the task it runs; a method that
+        // finishes elsewhere (off the loop after ConfigureAwait(false), inside another task's piece through a foreign
+        // awaitable, or after awaiting a Task completed by another task) must still complete its task.
+        Loops.Run(async loop =>
+        {
+            var offLoop = loop.Spawn(async () =>
+            {
+                await loop.Yield();
+                await Task.Delay(5).ConfigureAwait(false); // continues on the thread pool and finishes there
+                return Environment.CurrentManagedThreadId;
+            });
+            var gate = new TaskCompletionSource();
+            var viaOtherTask = loop.Spawn(async () => { await gate.Task; return 1; });
+            var opener = loop.Spawn(async () => { await loop.Yield(); gate.SetResult(); });
+            var inline = new InlineSource();
+            var viaForeignAwaitable = loop.Spawn(async () => { await loop.Delay(TimeSpan.FromMilliseconds(1)); await inline; return 2; });
+            var completer = loop.Spawn(async () => { await loop.Delay(TimeSpan.FromMilliseconds(20)); inline.Complete(); });
+            var nested = loop.Spawn(async () =>
+            {
+                await Inner().ConfigureAwait(false); // the inner method finishes on the loop, this one on the pool
+                return 3;
+                async Task Inner() => await loop.Delay(TimeSpan.FromMilliseconds(2));
+            });
+            var finished = await loop.WhenAll([offLoop.AsTask(), viaOtherTask.AsTask(), viaForeignAwaitable.AsTask(), nested.AsTask()]).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal([1, 2, 3], finished[1..]);
+            await opener;
+            await completer;
+            Assert.All(new LoopTask[] { offLoop, viaOtherTask, viaForeignAwaitable, nested, opener, completer },
+                t => Assert.Equal(LoopTaskStatus.RanToCompletion, t.Status));
+        });
+    }
+
+    /// <summary>An awaitable that runs its continuation inline wherever it is completed, as some libraries do.</summary>
+    private sealed class InlineSource : System.Runtime.CompilerServices.INotifyCompletion
+    {
+        private Action? _continuation;
+        public bool IsCompleted { get; private set; }
+        public InlineSource GetAwaiter() => this;
+        public void GetResult() { }
+        public void OnCompleted(Action continuation) => _continuation = continuation;
+        public void Complete()
+        {
+            IsCompleted = true;
+            _continuation?.Invoke();
+        }
+    }
 }

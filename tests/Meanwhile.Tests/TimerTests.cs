@@ -29,6 +29,36 @@ public class TimerTests
     }
 
     [Fact]
+    public void Delays_armed_in_one_long_turn_never_fire_early_and_keep_their_order()
+    {
+        // Delays of several durations armed in one turn that goes on running: each counts from its own call.
+        var woke = new List<(int Id, TimeSpan Delay, TimeSpan Elapsed)>();
+        Loops.Run(async loop =>
+        {
+            var delays = new[] { 30, 10, 20, 10, 30, 0 }.Select(ms => TimeSpan.FromMilliseconds(ms)).ToArray();
+            var waits = new List<Task>();
+            for (int i = 0; i < delays.Length; i++)
+            {
+                int id = i;
+                var armedAt = Stopwatch.StartNew();
+                var delay = loop.Delay(delays[id]);
+                waits.Add(Wake(delay, id, delays[id], armedAt));
+            }
+            var busy = Stopwatch.StartNew();
+            while (busy.ElapsedMilliseconds < 15) { } // the same turn goes on after arming
+            await loop.WhenAll(waits);
+
+            async Task Wake(ValueTask delay, int id, TimeSpan length, Stopwatch armedAt)
+            {
+                await delay;
+                woke.Add((id, length, armedAt.Elapsed));
+            }
+        });
+        Assert.All(woke, w => Assert.True(w.Elapsed >= w.Delay, $"delay {w.Id} of {w.Delay} woke after {w.Elapsed}"));
+        Assert.Equal([5, 1, 3, 2, 0, 4], woke.Select(w => w.Id)); // by delay, then arming order
+    }
+
+    [Fact]
     public void Timers_with_equal_deadlines_fire_in_creation_order()
     {
         var order = new List<int>();

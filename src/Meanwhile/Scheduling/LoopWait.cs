@@ -84,7 +84,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
         if (token.CanBeCanceled)
             _rare!.Registration = token.UnsafeRegister(static s => ((LoopWait)s!).OnTokenCanceled(), this);
         if (IsExternal) { _externalCounted = true; Loop.ExternalWaits++; }
-        Loop.Recorder.Record(LoopEventKind.WaitStarted, owner, Reason);
+        if (Loop.Recorder.IsEnabled) Loop.Recorder.Record(LoopEventKind.WaitStarted, owner, Reason); // Reason is a virtual call
         return true;
     }
 
@@ -201,6 +201,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
             throw new InvalidOperationException("A loop wait was awaited from a thread that is not the loop's; await it from loop code.");
         _continuation = continuation;
         _continuationState = state;
+        Loop.NoteLoopAwait(Owner);
         // The scheduling context is ignored on purpose: loop waits always resume on the loop.
         if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 && ExecutionContext.Capture() is { } context)
             RareState.ExecutionContext = context;
@@ -216,7 +217,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
             if (owner.CurrentWait == this) owner.CurrentWait = null;
             Owner = null;
         }
-        Loop.Recorder.Record(LoopEventKind.WaitEnded, owner, Reason);
+        if (Loop.Recorder.IsEnabled) Loop.Recorder.Record(LoopEventKind.WaitEnded, owner, Reason);
         switch (_status)
         {
             case WaitStatus.Succeeded: _status = WaitStatus.Idle; return;

@@ -9,18 +9,29 @@ namespace Meanwhile.Scheduling;
 internal sealed class YieldSource(EventLoop loop) : IValueTaskSource
 {
     private bool _resumed;
+    private Action<object?>? _continuation;
+    private object? _state;
 
     public ValueTaskSourceStatus GetStatus(short token) => _resumed ? ValueTaskSourceStatus.Succeeded : ValueTaskSourceStatus.Pending;
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
     {
-        var context = (flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 ? ExecutionContext.Capture() : null;
-        loop.EnqueueReady(new ReadyItem(_ =>
+        var owner = LoopTask.CurrentOn(loop);
+        loop.NoteLoopAwait(owner);
+        if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 && ExecutionContext.Capture() is { } context)
         {
-            _resumed = true;
-            if (context is null) continuation(state);
-            else ExecutionContext.Run(context, _ => continuation(state), null);
-        }, null, LoopTask.CurrentOn(loop)));
+            continuation = FlowedContinuation.Wrap(context, continuation, state);
+            state = null;
+        }
+        _continuation = continuation;
+        _state = state;
+        loop.EnqueueReady(new ReadyItem(static s => ((YieldSource)s!).Resume(), this, owner));
+    }
+
+    private void Resume()
+    {
+        _resumed = true;
+        _continuation!(_state);
     }
 
     public void GetResult(short token) { }

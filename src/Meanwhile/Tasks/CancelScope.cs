@@ -9,7 +9,7 @@ namespace Meanwhile;
 /// <remarks>All members except <see cref="IsCancellationRequested"/> are for the loop thread.</remarks>
 public abstract class CancelScope
 {
-    private CancellationTokenSource? _cts;
+    private protected ScopeExtras? _extras;
     private volatile bool _cancelRequested;
 
     // Intrusive child list: attaching and detaching a task costs no allocation.
@@ -18,9 +18,16 @@ public abstract class CancelScope
     private CancelScope? _nextSibling;
     private CancelScope? _previousSibling;
 
-    private protected CancelScope(EventLoop loop, CancelScope? parent)
+    /// <summary>Rarely used state, made on first use so that a scope (or a task, which keeps more here) stays small.</summary>
+    private protected class ScopeExtras
     {
-        Loop = loop;
+        public CancellationTokenSource? TokenSource;
+    }
+
+    private protected virtual ScopeExtras CreateExtras() => new();
+
+    private protected CancelScope(CancelScope? parent)
+    {
         if (parent is not null)
         {
             Parent = parent;
@@ -30,7 +37,7 @@ public abstract class CancelScope
     }
 
     /// <summary>The loop this scope belongs to.</summary>
-    public EventLoop Loop { get; }
+    public abstract EventLoop Loop { get; }
 
     /// <summary>Whether cancellation of this scope (or of a scope above it) was requested.</summary>
     public bool IsCancellationRequested => _cancelRequested;
@@ -43,12 +50,13 @@ public abstract class CancelScope
     {
         get
         {
-            if (_cts is null)
+            var extras = _extras ??= CreateExtras();
+            if (extras.TokenSource is null)
             {
-                _cts = new CancellationTokenSource();
-                if (_cancelRequested) _cts.Cancel();
+                extras.TokenSource = new CancellationTokenSource();
+                if (_cancelRequested) extras.TokenSource.Cancel();
             }
-            return _cts.Token;
+            return extras.TokenSource.Token;
         }
     }
 
@@ -61,11 +69,12 @@ public abstract class CancelScope
 
     internal void CancelCore()
     {
-        if (_cancelRequested && (_cts is null || _cts.IsCancellationRequested)) return;
+        var cts = _extras?.TokenSource;
+        if (_cancelRequested && (cts is null || cts.IsCancellationRequested)) return;
         _cancelRequested = true;
-        if (_cts is { IsCancellationRequested: false })
+        if (cts is { IsCancellationRequested: false })
         {
-            try { _cts.Cancel(); }
+            try { cts.Cancel(); }
             catch (Exception e) { Loop.ReportError(e, "a cancellation callback threw", this as LoopTask); }
         }
         OnCancelRequested();
@@ -127,5 +136,7 @@ public abstract class CancelScope
 /// <summary>The loop's own scope: the parent of every task spawned outside another task.</summary>
 internal sealed class RootScope : CancelScope
 {
-    public RootScope(EventLoop loop) : base(loop, null) { }
+    public RootScope(EventLoop loop) : base(null) => Loop = loop;
+
+    public override EventLoop Loop { get; }
 }

@@ -43,35 +43,33 @@ internal interface ITaskWait
 /// </remarks>
 public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
 {
-    // Runs when the task's async method finishes. It is one shared delegate: the runtime invokes it either inline
-    // under the task's own synchronization context or posts it to that context, so the current context tells
-    // which task finished — no delegate per task.
+    // Tells a task that its async method finished, when it finished outside the loop's view (see AfterTurn). It is one
+    // shared delegate: the runtime invokes it either inline under the task's own synchronization context or posts it
+    // to that context, so the current context tells which task finished — no delegate per task.
     private static readonly Action s_onInnerCompleted = static () =>
     {
         var task = ((LoopSynchronizationContext)SynchronizationContext.Current!).Task!;
-        task.CompleteFrom((Task)task._workOrInner!);
+        if (task._status == LoopTaskStatus.Running) task.CompleteFrom(task.Inner);
     };
 
     private object? _workOrInner; // the work delegate until the task starts, then the Task it returned
     private LoopTaskStatus _status;
     private bool _observed;
+    private bool _hooked; // s_onInnerCompleted is registered on the inner task
     private YieldState _yield;
     private short _yieldVersion;
     private JoinContinuation? _joins;
-    private Extras? _extras;
-    private Action<object?>? _yieldContinuation;
-    private object? _yieldContinuationState;
 
     private enum YieldState : byte { Idle, Waiting, Resumed }
 
     /// <summary>What the task is suspended on, when the loop knows.</summary>
     internal ITaskWait? CurrentWait;
 
-    /// <summary>The task's synchronization context, made when it starts: how the loop knows the task is running.</summary>
-    internal LoopSynchronizationContext? Context;
+    /// <summary>The task's synchronization context: how the loop knows the task is running (and where the loop is).</summary>
+    internal readonly LoopSynchronizationContext Context;
 
     /// <summary>Rarely used state, kept out of line so that a plain task stays small.</summary>
-    private sealed class Extras
+    private sealed class Extras : ScopeExtras
     {
         public string? Name;
         public Exception? Exception;
@@ -88,20 +86,31 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         public JoinContinuation? Next;
     }
 
-    internal LoopTask(EventLoop loop, CancelScope parent, Delegate work, string? name) : base(loop, parent)
+    internal LoopTask(EventLoop loop, CancelScope parent, Delegate work, string? name) : base(parent)
     {
+        Context = new LoopSynchronizationContext(loop, this);
         _workOrInner = work;
-        if (name is not null) (_extras = new Extras()).Name = name;
+        if (name is not null) ExtrasOrNew.Name = name;
         Id = loop.NextTaskId();
     }
 
-    private Extras ExtrasOrNew => _extras ??= new Extras();
+    /// <inheritdoc />
+    public override EventLoop Loop => Context.Loop;
+
+    private protected override ScopeExtras CreateExtras() => new Extras();
+
+    private Extras? TaskExtras => (Extras?)_extras;
+
+    private Extras ExtrasOrNew => (Extras)(_extras ??= CreateExtras());
+
+    /// <summary>The Task the async method returned; only while <see cref="Status"/> is Running.</summary>
+    private Task Inner => Unsafe.As<Task>(_workOrInner!); // Running means Start stored the Task there
 
     /// <summary>The task's id, unique within its loop.</summary>
     public int Id { get; }
 
     /// <summary>The name given at spawn, if any.</summary>
-    public string? Name => _extras?.Name;
+    public string? Name => TaskExtras?.Name;
 
     /// <summary>Where the task is in its life.</summary>
     public LoopTaskStatus Status => _status;
@@ -115,7 +124,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         get
         {
             MarkObserved();
-            return _extras?.Exception;
+            return TaskExtras?.Exception;
         }
     }
 
@@ -125,7 +134,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     /// <summary>The group the task was spawned in, which waits for it.</summary>
     internal TaskGroup? Group
     {
-        get => _extras?.Group;
+        get => TaskExtras?.Group;
         set => ExtrasOrNew.Group = value;
     }
 
@@ -177,7 +186,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     private void Start()
     {
         if (_status != LoopTaskStatus.Scheduled) return;
-        var work = (Delegate)_workOrInner!;
+        var work = _workOrInner; // a Func<Task> or Func<CancellationToken, Task> (Spawn takes nothing else)
         _workOrInner = null;
         if (IsCancellationRequested)
         {
@@ -187,9 +196,8 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         _status = LoopTaskStatus.Running;
         Loop.Recorder.Record(LoopEventKind.TaskStarted, this);
 
-        var context = Context = new LoopSynchronizationContext(Loop, this);
         var previous = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(context);
+        SynchronizationContext.SetSynchronizationContext(Context);
         Task inner;
         try
         {
@@ -202,9 +210,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
             if (!inner.IsCompleted)
             {
                 _workOrInner = inner;
-                // Registered under the task's context: when the task's last step completes it (under the same
-                // context) the runtime runs this inline; a context-free continuation would go to the thread pool.
-                inner.GetAwaiter().UnsafeOnCompleted(s_onInnerCompleted);
+                AfterTurn();
                 return;
             }
         }
@@ -217,6 +223,30 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
             SynchronizationContext.SetSynchronizationContext(previous);
         }
         CompleteFrom(inner);
+    }
+
+    /// <summary>
+    /// The loop calls this after it ran a piece of this task's work, under the task's context. The task's async method
+    /// can only finish in such a piece (its awaits resume under its context, and the runtime runs a continuation inline
+    /// only under the same context), so checking here replaces a continuation object on every task. The exception is an
+    /// await that the loop will not resume (a Task awaited with ConfigureAwait(false), a foreign awaitable): then the
+    /// method may finish on another thread, and the task registers the runtime continuation after all. What tells them
+    /// apart is whether the last await registered in the turn was a loop await of this task; a turn that starts a loop
+    /// wait it does not await yet and then suspends on a ConfigureAwait(false) Task would be taken for the former, and
+    /// its task would be seen finished only when that loop wait ends (or is cancelled, as at the end of the run).
+    /// </summary>
+    internal void AfterTurn()
+    {
+        if (_status != LoopTaskStatus.Running) return;
+        var inner = Inner;
+        if (inner.IsCompleted) CompleteFrom(inner);
+        else if (!_hooked && !Loop.ResumesThroughLoop(this))
+        {
+            _hooked = true;
+            // Registered under the task's context (current here): run inline if the method finishes under it,
+            // posted to it otherwise. A context-free continuation would go to the thread pool.
+            inner.GetAwaiter().UnsafeOnCompleted(s_onInnerCompleted);
+        }
     }
 
     private void CompleteFrom(Task inner)
@@ -262,7 +292,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         if (status == LoopTaskStatus.Faulted && !_observed)
             ExtrasOrNew.UnobservedFault = Loop.TrackUnobserved(this, exception!);
 
-        if (_extras?.TaskSource is { } source) CompleteTaskSource(source);
+        if (TaskExtras?.TaskSource is { } source) CompleteTaskSource(source);
         RunContinuations();
     }
 
@@ -272,10 +302,10 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         {
             case LoopTaskStatus.RanToCompletion: SetTaskSourceResult(source); break;
             case LoopTaskStatus.Canceled:
-                var token = (_extras?.Exception as OperationCanceledException)?.CancellationToken ?? default;
+                var token = (TaskExtras?.Exception as OperationCanceledException)?.CancellationToken ?? default;
                 SetCanceled(source, token);
                 break;
-            default: SetFailed(source, _extras!.Exception!); break;
+            default: SetFailed(source, TaskExtras!.Exception!); break;
         }
     }
 
@@ -303,10 +333,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     internal void AddContinuation(Action continuation, bool flowExecutionContext)
     {
         if (flowExecutionContext && ExecutionContext.Capture() is { } context)
-        {
-            var inner = continuation;
-            continuation = () => ExecutionContext.Run(context, static s => ((Action)s!)(), inner);
-        }
+            continuation = FlowedContinuation.Wrap(context, continuation);
         if (!Loop.IsLoopThread)
         {
             // Awaited from outside the loop: hop to the loop to register, and finish there.
@@ -314,6 +341,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
             return;
         }
         var waiter = CurrentOn(Loop);
+        Loop.NoteLoopAwait(waiter);
         if (IsCompleted)
         {
             Loop.EnqueueReady(new ReadyItem(continuation, waiter));
@@ -333,10 +361,10 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     private void MarkObserved()
     {
         _observed = true;
-        if (_extras?.UnobservedFault is { } fault)
+        if (TaskExtras?.UnobservedFault is { } fault)
         {
             fault.MarkObserved();
-            _extras.UnobservedFault = null;
+            TaskExtras!.UnobservedFault = null;
         }
     }
 
@@ -347,7 +375,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
             case LoopTaskStatus.RanToCompletion: return;
             case LoopTaskStatus.Faulted:
             case LoopTaskStatus.Canceled:
-                ExceptionDispatchInfo.Throw(_extras!.Exception!);
+                ExceptionDispatchInfo.Throw(TaskExtras!.Exception!);
                 return;
             default:
                 throw new InvalidOperationException($"Task #{Id} has not finished; await it instead of reading its result.");
@@ -375,27 +403,18 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
 
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
     {
-        if (token != _yieldVersion || _yield != YieldState.Waiting || _yieldContinuation is not null)
+        if (token != _yieldVersion || _yield != YieldState.Waiting)
             throw new InvalidOperationException("This yield was already awaited.");
         if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 && ExecutionContext.Capture() is { } context)
         {
-            var (c, s) = (continuation, state);
-            continuation = _ => ExecutionContext.Run(context, static x => { var (cc, ss) = ((Action<object?>, object?))x!; cc(ss); }, (c, s));
+            continuation = FlowedContinuation.Wrap(context, continuation, state);
             state = null;
         }
-        _yieldContinuation = continuation;
-        _yieldContinuationState = state;
-        Loop.EnqueueReady(new ReadyItem(static (object? t) => ((LoopTask)t!).ResumeAfterYield(), this, this));
-    }
-
-    private void ResumeAfterYield()
-    {
-        var continuation = _yieldContinuation!;
-        var state = _yieldContinuationState;
-        _yieldContinuation = null;
-        _yieldContinuationState = null;
+        // Marked done now and resumed from the ready queue: nothing reads the state in between, and the task needs no
+        // fields to hold the continuation.
         _yield = YieldState.Resumed;
-        continuation(state);
+        Loop.NoteLoopAwait(this);
+        Loop.EnqueueReady(new ReadyItem(continuation, state, this));
     }
 
     void IValueTaskSource.GetResult(short token)

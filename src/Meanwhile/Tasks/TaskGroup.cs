@@ -22,7 +22,10 @@ public sealed class TaskGroup : CancelScope, ITaskWait
     private int _running;
     private bool _closed;
 
-    private TaskGroup(EventLoop loop, CancelScope parent) : base(loop, parent) { }
+    private TaskGroup(EventLoop loop, CancelScope parent) : base(parent) => Loop = loop;
+
+    /// <inheritdoc />
+    public override EventLoop Loop { get; }
 
     /// <summary>How many of the group's tasks are still running.</summary>
     public int RunningCount => _running;

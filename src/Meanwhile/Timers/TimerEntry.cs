@@ -4,17 +4,15 @@ using Meanwhile.Scheduling;
 namespace Meanwhile.Timers;
 
 /// <summary>
-/// One loop timer: either a delay a task awaits (its continuation resumes the task) or a callback
-/// (<see cref="EventLoop.CallLater"/>). Lives in the loop's <see cref="TimerQueue"/> until it fires or is cancelled.
+/// One loop timer, a node of the loop's <see cref="TimerQueue"/> until it fires or is cancelled. This class is a delay a
+/// task awaits (firing resumes it); <see cref="CallbackTimer"/> runs a callback instead.
 /// </summary>
-internal sealed class TimerEntry : LoopWait
+internal class TimerEntry : LoopWait
 {
     internal long Deadline;     // in the loop clock's timestamp ticks
-    internal long Sequence;     // ties broken in arming order, so equal deadlines fire FIFO
     internal TimerQueue.TimerList? List;
     internal TimerEntry? Previous;
     internal TimerEntry? Next;
-    private Action? _callback;
 
     public TimerEntry(EventLoop loop) : base(loop) { }
 
@@ -27,8 +25,21 @@ internal sealed class TimerEntry : LoopWait
         return AsValueTask();
     }
 
-    /// <summary>Arms a callback timer.</summary>
-    public void StartCallback(TimeSpan delay, Action callback)
+    /// <summary>The timer is due: the loop calls this in deadline order.</summary>
+    internal virtual void Fire() => CompleteSuccess();
+
+    protected override void OnCanceling()
+    {
+        if (List is not null) Loop.Timers.Remove(this);
+    }
+}
+
+/// <summary>A <see cref="EventLoop.CallLater"/> timer: runs a callback from the ready queue when due.</summary>
+internal sealed class CallbackTimer : TimerEntry
+{
+    private Action? _callback;
+
+    public CallbackTimer(EventLoop loop, TimeSpan delay, Action callback) : base(loop)
     {
         _callback = callback;
         Loop.ArmTimer(this, delay);
@@ -36,34 +47,20 @@ internal sealed class TimerEntry : LoopWait
 
     internal void CheckThread() => Loop.CheckThread();
 
-    /// <summary>The timer is due: the loop calls this in deadline order.</summary>
-    internal void Fire()
-    {
-        if (_callback is not null) Loop.EnqueueReady(new ReadyItem(this));
-        else CompleteSuccess();
-    }
+    internal override void Fire() => Loop.EnqueueReady(new ReadyItem(this));
 
-    /// <summary>Cancels a callback timer (no-op once it ran).</summary>
-    internal void CancelCallback()
+    /// <summary>Cancels the callback (no-op once it ran).</summary>
+    internal void Cancel()
     {
         if (_callback is null) return;
         _callback = null;
         if (List is not null) Loop.Timers.Remove(this);
     }
 
-    protected override void OnCanceling()
-    {
-        if (List is not null) Loop.Timers.Remove(this);
-    }
-
     public override void Execute()
     {
-        if (_callback is null)
-        {
-            base.Execute(); // a delay: resume the task (a cancelled callback timer is never queued)
-            return;
-        }
         var callback = _callback;
+        if (callback is null) return; // cancelled after it was queued
         _callback = null; // runs once
         Loop.InvokeCallback(callback);
     }
@@ -72,18 +69,18 @@ internal sealed class TimerEntry : LoopWait
 /// <summary>A <see cref="EventLoop.CallLater"/> timer, to cancel before it runs.</summary>
 public readonly struct TimerHandle
 {
-    private readonly TimerEntry? _entry;
+    private readonly CallbackTimer? _timer;
 
-    internal TimerHandle(TimerEntry entry) => _entry = entry;
+    internal TimerHandle(CallbackTimer timer) => _timer = timer;
 
     /// <summary>When the timer is due, in the loop clock's timestamp ticks (for tests).</summary>
-    internal long Deadline => _entry?.Deadline ?? 0;
+    internal long Deadline => _timer?.Deadline ?? 0;
 
     /// <summary>Cancels the callback if it has not run yet. Call it on the loop thread.</summary>
     public void Cancel()
     {
-        if (_entry is null) return;
-        _entry.CheckThread();
-        _entry.CancelCallback();
+        if (_timer is null) return;
+        _timer.CheckThread();
+        _timer.Cancel();
     }
 }

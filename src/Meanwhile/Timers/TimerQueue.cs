@@ -7,13 +7,13 @@ namespace Meanwhile.Timers;
 /// (O(log d) for d distinct durations otherwise), and firing walks the list in creation order rather than
 /// sifting a heap of a million scattered timers.
 /// </summary>
-/// <remarks>Timers fire in (deadline, creation) order across all lists.</remarks>
+/// <remarks>Timers fire in (deadline, arming) order across all lists.</remarks>
 internal sealed class TimerQueue
 {
     private readonly Dictionary<long, TimerList> _lists = new();
+    private TimerList? _lastUsed; // the list of the last arming: a loop arms the same duration again and again
     private TimerList[] _heap = new TimerList[16];
     private int _heapCount;
-    private long _nextSequence;
     private int _count;
 
     /// <summary>How many timers are armed.</summary>
@@ -25,11 +25,15 @@ internal sealed class TimerQueue
     /// <summary>Arms <paramref name="entry"/> (its deadline already set), armed for <paramref name="duration"/> clock ticks.</summary>
     public void Add(TimerEntry entry, long duration)
     {
-        entry.Sequence = _nextSequence++;
-        if (!_lists.TryGetValue(duration, out var list))
+        var list = _lastUsed;
+        if (list is null || list.Duration != duration)
         {
-            list = new TimerList(duration);
-            _lists.Add(duration, list);
+            if (!_lists.TryGetValue(duration, out list))
+            {
+                list = new TimerList(duration);
+                _lists.Add(duration, list);
+            }
+            _lastUsed = list;
         }
         bool wasEmpty = list.Head is null;
         list.Insert(entry);
@@ -49,6 +53,7 @@ internal sealed class TimerQueue
         {
             HeapRemoveAt(list.HeapIndex);
             _lists.Remove(list.Duration);
+            if (_lastUsed == list) _lastUsed = null;
         }
         else SiftDown(list.HeapIndex); // its first deadline moved later
     }
@@ -65,9 +70,11 @@ internal sealed class TimerQueue
 
     private static bool Before(TimerList a, TimerList b)
     {
-        var x = a.Head!;
-        var y = b.Head!;
-        return x.Deadline < y.Deadline || (x.Deadline == y.Deadline && x.Sequence < y.Sequence);
+        long x = a.Head!.Deadline, y = b.Head!.Deadline;
+        // Equal deadlines: the one armed first goes first. Arming time is deadline minus duration, and the clock never
+        // goes back, so an earlier arming time means armed earlier; equal arming times with equal deadlines mean equal
+        // durations, that is the same list, where order is arming order anyway. No sequence number per timer needed.
+        return x < y || (x == y && x - a.Duration < y - b.Duration);
     }
 
     private void HeapPush(TimerList list)
