@@ -58,7 +58,9 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     private YieldState _yield;
     private short _yieldVersion;
     private JoinContinuation? _joins;
-    private Extras? _extras;
+    // A task's name alone is kept here as the string itself; the first other rare need turns it into an Extras (which
+    // then carries the name). A named task that never fails (an HTTP connection) so costs no Extras object.
+    private object? _nameOrExtras;
     private Action<object?>? _yieldContinuation;
     private object? _yieldContinuationState;
 
@@ -91,17 +93,28 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     internal LoopTask(EventLoop loop, CancelScope parent, Delegate work, string? name) : base(loop, parent)
     {
         _workOrInner = work;
-        if (name is not null) (_extras = new Extras()).Name = name;
+        _nameOrExtras = name;
         Id = loop.NextTaskId();
     }
 
-    private Extras ExtrasOrNew => _extras ??= new Extras();
+    private Extras? ExtrasIfAny => _nameOrExtras as Extras;
+
+    private Extras ExtrasOrNew
+    {
+        get
+        {
+            if (_nameOrExtras is Extras extras) return extras;
+            extras = new Extras { Name = _nameOrExtras as string };
+            _nameOrExtras = extras;
+            return extras;
+        }
+    }
 
     /// <summary>The task's id, unique within its loop.</summary>
     public int Id { get; }
 
     /// <summary>The name given at spawn, if any.</summary>
-    public string? Name => _extras?.Name;
+    public string? Name => _nameOrExtras as string ?? ExtrasIfAny?.Name;
 
     /// <summary>Where the task is in its life.</summary>
     public LoopTaskStatus Status => _status;
@@ -115,7 +128,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         get
         {
             MarkObserved();
-            return _extras?.Exception;
+            return ExtrasIfAny?.Exception;
         }
     }
 
@@ -125,7 +138,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     /// <summary>The group the task was spawned in, which waits for it.</summary>
     internal TaskGroup? Group
     {
-        get => _extras?.Group;
+        get => ExtrasIfAny?.Group;
         set => ExtrasOrNew.Group = value;
     }
 
@@ -262,7 +275,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         if (status == LoopTaskStatus.Faulted && !_observed)
             ExtrasOrNew.UnobservedFault = Loop.TrackUnobserved(this, exception!);
 
-        if (_extras?.TaskSource is { } source) CompleteTaskSource(source);
+        if (ExtrasIfAny?.TaskSource is { } source) CompleteTaskSource(source);
         RunContinuations();
     }
 
@@ -272,10 +285,10 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         {
             case LoopTaskStatus.RanToCompletion: SetTaskSourceResult(source); break;
             case LoopTaskStatus.Canceled:
-                var token = (_extras?.Exception as OperationCanceledException)?.CancellationToken ?? default;
+                var token = (ExtrasIfAny?.Exception as OperationCanceledException)?.CancellationToken ?? default;
                 SetCanceled(source, token);
                 break;
-            default: SetFailed(source, _extras!.Exception!); break;
+            default: SetFailed(source, ExtrasIfAny!.Exception!); break;
         }
     }
 
@@ -333,10 +346,10 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     private void MarkObserved()
     {
         _observed = true;
-        if (_extras?.UnobservedFault is { } fault)
+        if (ExtrasIfAny?.UnobservedFault is { } fault)
         {
             fault.MarkObserved();
-            _extras.UnobservedFault = null;
+            ExtrasIfAny!.UnobservedFault = null;
         }
     }
 
@@ -347,7 +360,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
             case LoopTaskStatus.RanToCompletion: return;
             case LoopTaskStatus.Faulted:
             case LoopTaskStatus.Canceled:
-                ExceptionDispatchInfo.Throw(_extras!.Exception!);
+                ExceptionDispatchInfo.Throw(ExtrasIfAny!.Exception!);
                 return;
             default:
                 throw new InvalidOperationException($"Task #{Id} has not finished; await it instead of reading its result.");
