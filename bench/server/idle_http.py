@@ -8,7 +8,7 @@ PID is the process that holds the connections (nginx: its worker). RSS comes fro
 Before the baseline, --warmup connections (256 at a time) each get one request and are closed, so that one-time
 costs (a JIT's tiered recompilation, pools filling up) fall outside the per-connection figure.
 With --heap-path (the Meanwhile bench server's GET /_heap: live managed heap and GC committed bytes after full
-collections), the heap is read before the baseline and after the RSS sample, and RSS is sampled once more after that
+collections), the heap is read before the warm-up and after the RSS sample, and RSS is sampled once more after that
 collection: heap_per_connection_b is the live objects, rss_after_gc_per_connection_b what RSS is once garbage is gone.
 --hold-seconds keeps the connections open that long after measuring (to take a heap dump by hand).
 """
@@ -65,10 +65,11 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     request = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
-    warm_up(a.port, a.warmup, request)
+    # The heap is read (after full collections) before the warm-up, so that the RSS baseline is that of a server that
+    # has been working, not one whose GC has just collected and given memory back: the live heap is unaffected.
     if a.heap_path:
         heap_before = heap(a.port, a.heap_path)
-        time.sleep(0.2)
+    warm_up(a.port, a.warmup, request)
     before = rss(a.pid)
     held = []
     for _ in range(a.count):

@@ -8,6 +8,7 @@
 //                 endpoint itself allocates nothing (formatted into a stack buffer).
 // GET /_heap   -> "<live managed heap bytes> <GC committed bytes>" after two full compacting collections: what
 //                 bench/server/idle.sh reads before and after opening its idle connections (diagnosis; it allocates).
+//                 /_heap?aggressive makes the last one GCCollectionMode.Aggressive (all free memory decommitted).
 // --alloc-ticks    prints the runtime's AllocationTick events (type name and size, about one per 100 KB allocated) to
 //                  stderr through an in-process EventListener: which types the remaining allocations are. Diagnosis only
 //                  (the listener costs CPU); run.sh does not use it.
@@ -55,9 +56,11 @@ var router = new Router()
     })
     .MapGet("/_heap", static (request, response) =>
     {
+        // ?aggressive: the last collection is GCCollectionMode.Aggressive, which also gives every free page back.
+        bool aggressive = request.Query.SequenceEqual("aggressive"u8);
         for (int i = 0; i < 2; i++)
         {
-            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.Collect(2, aggressive && i == 1 ? GCCollectionMode.Aggressive : GCCollectionMode.Forced, blocking: true, compacting: true);
             GC.WaitForPendingFinalizers();
         }
         Span<byte> text = stackalloc byte[64];
