@@ -2,7 +2,9 @@
 # Memory per idle keep-alive HTTP connection with 10,000 open (issue 4): each server answers one GET on each of
 # 10,000 connections, which then stay open and idle; the server process's RSS growth per connection is reported.
 # Servers: Meanwhile.Http.Server (epoll and portable; bench/server/MeanwhileHello) and nginx with 1 worker.
-#   bench/server/idle.sh            # COUNT=10000 ARTIFACTS=/tmp/serverbench-artifacts
+#   bench/server/idle.sh            # COUNT=10000 ARTIFACTS=/tmp/serverbench-artifacts REACTORS="epoll portable" NGINX=1
+# The Meanwhile rows also report the live managed heap per connection (GET /_heap) and RSS after a full collection.
+# DOTNET_* variables (GC settings) reach the Meanwhile server as usual.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ARTIFACTS="${ARTIFACTS:-/tmp/serverbench-artifacts}"
@@ -17,19 +19,21 @@ mw="$ARTIFACTS/bin/MeanwhileHello/release/MeanwhileHello"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
 
-measure() { # label port pid
-  taskset -c 1 python3 "$here/idle_http.py" --label "$1" --port "$2" --pid "$3" --count "$COUNT"
+measure() { # label port pid [idle_http.py options]
+  local label=$1 port=$2 pid=$3; shift 3
+  taskset -c 1 python3 "$here/idle_http.py" --label "$label" --port "$port" --pid "$pid" --count "$COUNT" "$@"
 }
 
-for reactor in epoll portable; do
+for reactor in ${REACTORS:-epoll portable}; do
   port=$(free_port)
   MEANWHILE_REACTOR=$reactor taskset -c 0 "$mw" --port "$port" --loops 1 > "$work/mw-$reactor.log" 2>&1 &
   pid=$!; pids+=("$pid")
   wait_port "$port"
-  measure "meanwhile-$reactor" "$port" "$pid"
+  measure "meanwhile-$reactor" "$port" "$pid" --heap-path /_heap
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
 
+[ "${NGINX:-1}" = 1 ] || exit 0
 port=$(free_port)
 cat > "$work/nginx.conf" <<CONF
 daemon off;

@@ -10,8 +10,9 @@ namespace Meanwhile.Http.Server;
 /// </summary>
 /// <remarks>
 /// <para>The read buffer is rented from the pool only once data is ready (a zero-byte read waits without one) and is
-/// returned as soon as the parser has consumed it, so an idle keep-alive connection holds no buffer. The parser owns the
-/// head; body bytes are handed to the handler straight from the read buffer.</para>
+/// returned as soon as the parser has consumed it, so an idle keep-alive connection holds no buffer; nor a parser, request
+/// or response, which it borrows from the loop's pool for as long as it has a request (<see cref="RequestState"/>). The
+/// parser owns the head; body bytes are handed to the handler straight from the read buffer.</para>
 /// <para>Deadlines are fields the loop's one-second heartbeat compares with the clock: no timer per request.</para>
 /// <para>Awaits of the loop's own operations (socket reads and writes, this class's pooled helpers) use
 /// <c>ConfigureAwait(false)</c>: they are IValueTaskSource-backed and complete on the loop thread, so resuming inline is
@@ -25,10 +26,14 @@ internal sealed partial class HttpConnection
     private readonly LoopServer _server;
     private readonly SocketStream _stream;
     private readonly HttpServerOptions _options;
-    private readonly HttpRequestParser _parser;
     private readonly PooledByteBuffer _output;
-    private readonly ServerRequest _request;
-    private readonly ServerResponse _response;
+
+    // Rented from the loop's pool when bytes arrive, given back when the connection goes idle (RequestState): null
+    // between requests, set whenever a request is being parsed or answered.
+    private RequestState? _state;
+    private HttpRequestParser _parser = null!;
+    private ServerRequest _request = null!;
+    private ServerResponse _response = null!;
 
     private byte[]? _input;
     private int _inputStart;
@@ -56,10 +61,7 @@ internal sealed partial class HttpConnection
         _server = server;
         _stream = stream;
         _options = server.Options;
-        _parser = new HttpRequestParser(_options.Limits);
         _output = new PooledByteBuffer(4096);
-        _request = new ServerRequest(this);
-        _response = new ServerResponse(this);
     }
 
     /// <summary>The connection's phase; with <see cref="Deadline"/>, what the heartbeat checks.</summary>
@@ -122,20 +124,29 @@ internal sealed partial class HttpConnection
                     }
                     if (_inputStart == _inputEnd)
                     {
-                        if (Phase == ConnectionPhase.Idle && !_parser.IsIdle)
+                        if (_state is not null && Phase == ConnectionPhase.Idle && !_parser.IsIdle)
                         {
                             // The last request is answered and nothing of it is left to read (a request without a
                             // body stops at its head): let the parser finish it now, so the idle wait below holds
                             // neither the parser's storage nor a read buffer.
                             _parser.Parse(ReadOnlySpan<byte>.Empty, out _, out _);
                         }
-                        if (_server.IsStopping && _parser.IsIdle) break;
-                        if (_parser.IsIdle)
+                        bool between = _state is null || _parser.IsIdle;
+                        if (_server.IsStopping && between) break;
+                        if (between)
                         {
-                            // Between requests: hold no buffer while waiting (idle memory is the point of zero-byte reads).
-                            _parser.ReleaseBuffers();
+                            // Between requests: hold no buffer and no request state while waiting (idle memory is the
+                            // point of zero-byte reads).
+                            ReturnRequestState();
                             _output.Release();
                             ReleaseInput();
+                        }
+                        // The wait for data, with no buffer, is awaited here rather than inside ReadMoreAsync, so an
+                        // idle connection is suspended in this one frame (no second async box held while it waits).
+                        if (_input is null)
+                        {
+                            await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+                            _input = ArrayPool<byte>.Shared.Rent(_options.ReadBufferBytes);
                         }
                         int n = await ReadMoreAsync().ConfigureAwait(false);
                         if (n == 0)
@@ -412,9 +423,11 @@ internal sealed partial class HttpConnection
         }
         if (_output.Length > 0) await FlushAsync().ConfigureAwait(false);
         var previous = Phase;
-        SetPhase(ConnectionPhase.Body, 0L);
+        // The wait's start is read before the phase is announced: a test hook (or anything else) acting on the phase
+        // change must find the clock reading it belongs to.
         _bodyWaitStart = _server.Now;
         _bodyWaiting = true;
+        SetPhase(ConnectionPhase.Body, 0L);
         int n;
         try
         {
@@ -441,7 +454,10 @@ internal sealed partial class HttpConnection
         return n;
     }
 
-    /// <summary>Reads into an empty input buffer, renting it only once data is there. Returns 0 at end of stream.</summary>
+    /// <summary>
+    /// Reads into an empty input buffer, renting it (and the request state) only once data is there. Returns 0 at end
+    /// of stream.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadMoreAsync()
     {
@@ -450,11 +466,33 @@ internal sealed partial class HttpConnection
             await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false); // wait for data without holding a buffer
             _input = ArrayPool<byte>.Shared.Rent(_options.ReadBufferBytes);
         }
+        RentRequestState();
         _inputStart = _inputEnd = 0;
         int n = await _stream.ReadAsync(_input).ConfigureAwait(false);
         _inputEnd = n;
         if (n > 0) ServerMetrics.BytesRead.Add(n);
         return n;
+    }
+
+    private void RentRequestState()
+    {
+        if (_state is not null) return;
+        var state = _state = _server.RentRequestState(this);
+        _parser = state.Parser;
+        _request = state.Request;
+        _response = state.Response;
+    }
+
+    /// <summary>Gives the parser, request and response back to the loop's pool; only between requests (parser idle).</summary>
+    private void ReturnRequestState()
+    {
+        if (_state is not { } state) return;
+        _state = null;
+        _parser.ReleaseBuffers();
+        _server.ReturnRequestState(state);
+        _parser = null!;
+        _request = null!;
+        _response = null!;
     }
 
     private void ReleaseInput()
@@ -694,8 +732,18 @@ internal sealed partial class HttpConnection
             SetPhase(ConnectionPhase.Closed, 0L);
             ReleaseInput();
             _output.Release();
-            _response.Discard();
-            _parser.Dispose();
+            if (_state is not null)
+            {
+                _response.Discard();
+                if (_parser.IsIdle) ReturnRequestState();
+                else
+                {
+                    // Closed inside a request: this state is not reused.
+                    _parser.Dispose();
+                    _state.Detach();
+                    _state = null;
+                }
+            }
             _abortSource?.Dispose();
             await _stream.DisposeAsync().ConfigureAwait(false);
         }

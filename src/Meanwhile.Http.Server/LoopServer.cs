@@ -10,7 +10,12 @@ namespace Meanwhile.Http.Server;
 internal sealed class LoopServer
 {
     private const int TimeoutsPerTurn = 64;
+
+    // Enough for the connections busy at one moment; a burst beyond it leaves the extra states to the GC.
+    private const int MaxPooledRequestStates = 256;
+
     private readonly List<HttpConnection> _connections = new();
+    private readonly Stack<RequestState> _requestStates = new();
     private TaskCompletionSource? _drained;
     private TimerHandle? _heartbeat;
     private byte[] _serverHeader = [];
@@ -163,6 +168,21 @@ internal sealed class LoopServer
             await _drained.Task;
         }
         deadline.Cancel();
+    }
+
+    /// <summary>A parser, request and response for a connection that has bytes to handle (loop thread).</summary>
+    public RequestState RentRequestState(HttpConnection connection)
+    {
+        var state = _requestStates.TryPop(out var pooled) ? pooled : new RequestState(Options);
+        state.Attach(connection);
+        return state;
+    }
+
+    /// <summary>Takes back a connection's state once its parser is idle and its buffers are released.</summary>
+    public void ReturnRequestState(RequestState state)
+    {
+        state.Detach();
+        if (_requestStates.Count < MaxPooledRequestStates) _requestStates.Push(state);
     }
 
     public void Remove(HttpConnection connection)

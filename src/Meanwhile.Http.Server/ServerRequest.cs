@@ -9,13 +9,14 @@ namespace Meanwhile.Http.Server;
 /// order), its body as bytes, a <see cref="Stream"/> or a <see cref="PipeReader"/>, and the route values of the matched route.
 /// </summary>
 /// <remarks>
-/// One object per connection, reused for each of its requests: nothing here may be kept after the handler returns.
+/// Reused for request after request (pooled per loop between a connection's busy spells): nothing here may be kept
+/// after the handler returns.
 /// Spans point into the parser's storage. Everything is for the loop thread.
 /// </remarks>
 public sealed class ServerRequest
 {
     private const int MaxRouteValues = 8;
-    private readonly HttpConnection _connection;
+    private HttpConnection _connection = null!; // set while a connection uses it (see RequestState)
     private readonly string?[] _routeNames = new string?[MaxRouteValues];
     private readonly int[] _routeStarts = new int[MaxRouteValues];
     private readonly int[] _routeLengths = new int[MaxRouteValues];
@@ -23,7 +24,9 @@ public sealed class ServerRequest
     private RequestBodyStream? _body;
     private bool _active;
 
-    internal ServerRequest(HttpConnection connection) => _connection = connection;
+    internal ServerRequest() { }
+
+    internal void Attach(HttpConnection? connection) => _connection = connection!;
 
     /// <summary>The parsed head (fields, trailers once the body has been read, framing facts).</summary>
     public HttpRequestHead Head => _connection.Head;
@@ -124,7 +127,7 @@ public sealed class ServerRequest
         }
     }
 
-    /// <summary>The body as a read-only <see cref="Stream"/> (the same object for every request of the connection).</summary>
+    /// <summary>The body as a read-only <see cref="Stream"/> (made once, reused with this request object).</summary>
     public Stream Body => _body ??= new RequestBodyStream(this);
 
     /// <summary>A new <see cref="PipeReader"/> over the body, for System.IO.Pipelines code.</summary>

@@ -10,12 +10,12 @@ namespace Meanwhile.Http.Server;
 /// unless <see cref="ContentLength"/> was set. <see cref="WriteAsync"/> waits while the client is slow (backpressure).
 /// </summary>
 /// <remarks>
-/// One object per connection, reused for each request. <c>Date</c>, <c>Content-Length</c>, <c>Transfer-Encoding</c>
+/// Reused for request after request (pooled per loop between a connection's busy spells). <c>Date</c>, <c>Content-Length</c>, <c>Transfer-Encoding</c>
 /// and <c>Connection</c> are the server's to write; use <see cref="ContentLength"/> and <see cref="CloseConnection"/>.
 /// </remarks>
 public sealed class ServerResponse : IBufferWriter<byte>
 {
-    private readonly HttpConnection _connection;
+    private HttpConnection _connection = null!; // set while a connection uses it (see RequestState)
     private readonly PooledByteBuffer _headers = new(512);
     private readonly PooledByteBuffer _body = new(4096);
     private HttpRequestHead? _head;
@@ -29,7 +29,9 @@ public sealed class ServerResponse : IBufferWriter<byte>
     private bool _raw;
     private ResponseBodyStream? _stream;
 
-    internal ServerResponse(HttpConnection connection) => _connection = connection;
+    internal ServerResponse() { }
+
+    internal void Attach(HttpConnection? connection) => _connection = connection!;
 
     /// <summary>The status code, 200 unless set; from 200 to 999 (interim responses are the server's business).</summary>
     /// <exception cref="InvalidOperationException">The head was already sent.</exception>

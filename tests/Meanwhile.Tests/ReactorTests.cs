@@ -119,6 +119,28 @@ public class ReactorTests
     }
 
     [EpollFact]
+    public void A_writability_edge_that_came_before_anyone_waited_is_not_lost()
+    {
+        // The writability wait object is made the first time someone waits; an edge before that is kept as a flag.
+        var (readEnd, writeEnd) = Pipe();
+        try
+        {
+            Loops.Run(async loop =>
+            {
+                using var writable = loop.Register(writeEnd);
+                await loop.Delay(TimeSpan.FromMilliseconds(20)); // the loop polls: the initial EPOLLOUT edge arrives, nobody waits
+                // No further edge will come (nothing is written): only the remembered one can end this wait.
+                await loop.WithTimeout(TimeSpan.FromSeconds(5), async _ => await writable.WaitWritableAsync());
+            });
+        }
+        finally
+        {
+            LinuxNative.close(readEnd);
+            LinuxNative.close(writeEnd);
+        }
+    }
+
+    [EpollFact]
     public void Registering_a_regular_file_fails_with_a_typed_error()
     {
         var path = Path.GetTempFileName();

@@ -6,6 +6,9 @@
 // GET /_stats  -> "<bytes allocated by the process> <gen0 GCs> <gen1 GCs> <gen2 GCs>": the benchmark reads it before
 //                 and after a wrk run; the difference divided by the requests is the allocation per request. The
 //                 endpoint itself allocates nothing (formatted into a stack buffer).
+// GET /_heap   -> "<live managed heap bytes> <GC committed bytes>" after two full compacting collections: what
+//                 bench/server/idle.sh reads before and after opening its idle connections (diagnosis; it allocates).
+//                 /_heap?aggressive makes the last one GCCollectionMode.Aggressive (all free memory decommitted).
 // --alloc-ticks    prints the runtime's AllocationTick events (type name and size, about one per 100 KB allocated) to
 //                  stderr through an in-process EventListener: which types the remaining allocations are. Diagnosis only
 //                  (the listener costs CPU); run.sh does not use it.
@@ -46,6 +49,24 @@ var router = new Router()
         Append(text, ref n, GC.CollectionCount(0));
         Append(text, ref n, GC.CollectionCount(1));
         Append(text, ref n, GC.CollectionCount(2));
+        text[n - 1] = (byte)'\n';
+        response.AddHeader("Content-Type"u8, "text/plain"u8);
+        response.Write(text[..n]);
+        return ValueTask.CompletedTask;
+    })
+    .MapGet("/_heap", static (request, response) =>
+    {
+        // ?aggressive: the last collection is GCCollectionMode.Aggressive, which also gives every free page back.
+        bool aggressive = request.Query.SequenceEqual("aggressive"u8);
+        for (int i = 0; i < 2; i++)
+        {
+            GC.Collect(2, aggressive && i == 1 ? GCCollectionMode.Aggressive : GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+        Span<byte> text = stackalloc byte[64];
+        int n = 0;
+        Append(text, ref n, GC.GetTotalMemory(forceFullCollection: false));
+        Append(text, ref n, GC.GetGCMemoryInfo(GCKind.Any).TotalCommittedBytes);
         text[n - 1] = (byte)'\n';
         response.AddHeader("Content-Type"u8, "text/plain"u8);
         response.Write(text[..n]);

@@ -17,7 +17,10 @@ public sealed class IoRegistration : IDisposable
 {
     private readonly EventLoop _loop;
     private readonly ReadinessWait _readable;
-    private readonly ReadinessWait _writable;
+    // Made the first time a writer has to wait: most connections never fill their send buffer, and an idle one should
+    // not carry an 80-byte wait object it has never used. Until then a writability edge is remembered here.
+    private ReadinessWait? _writable;
+    private bool _writableEdge;
     private bool _disposed;
 
     internal IoRegistration(EventLoop loop, int descriptor)
@@ -25,7 +28,21 @@ public sealed class IoRegistration : IDisposable
         _loop = loop;
         Descriptor = descriptor;
         _readable = new ReadinessWait(loop, this, WaitKind.Readable);
-        _writable = new ReadinessWait(loop, this, WaitKind.Writable);
+    }
+
+    private ReadinessWait Writable
+    {
+        get
+        {
+            if (_writable is { } wait) return wait;
+            wait = _writable = new ReadinessWait(_loop, this, WaitKind.Writable);
+            if (_writableEdge)
+            {
+                _writableEdge = false;
+                wait.Signal();
+            }
+            return wait;
+        }
     }
 
     /// <summary>The watched descriptor.</summary>
@@ -49,7 +66,7 @@ public sealed class IoRegistration : IDisposable
     {
         _loop.CheckThread();
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _writable.Start(cancellationToken);
+        return Writable.Start(cancellationToken);
     }
 
     /// <summary>A zero-byte read: waits until readable and completes with 0, allocating nothing.</summary>
@@ -69,20 +86,24 @@ public sealed class IoRegistration : IDisposable
     internal bool IsWaitingReadable => _readable.IsPending;
 
     /// <summary>Whether a task waits for writability right now.</summary>
-    internal bool IsWaitingWritable => _writable.IsPending;
+    internal bool IsWaitingWritable => _writable is { IsPending: true };
 
-    /// <summary>The reactor saw these readiness edges (loop thread).</summary>
     /// <summary>
     /// Whether the kernel reported the read side closed (peer's FIN, a reset, an error). Sticky: no further edge will
     /// announce it, so a reader must not wait for one once this is set.
     /// </summary>
     internal bool ReadClosed { get; private set; }
 
+    /// <summary>The reactor saw these readiness edges (loop thread).</summary>
     internal void OnReady(bool readable, bool writable, bool readClosed = false)
     {
         if (readClosed) ReadClosed = true;
         if (readable) _readable.Signal();
-        if (writable) _writable.Signal();
+        if (writable)
+        {
+            if (_writable is { } wait) wait.Signal();
+            else _writableEdge = true;
+        }
     }
 
     /// <summary>Stops watching; waits in progress end with <see cref="ObjectDisposedException"/>. Does not close the descriptor.</summary>
@@ -94,7 +115,7 @@ public sealed class IoRegistration : IDisposable
         _loop.Reactor.Deregister(this);
         // The error only for a wait in progress: closing an idle connection should not build two exceptions and their messages.
         if (_readable.IsPending) _readable.Abort(new ObjectDisposedException(nameof(IoRegistration), $"fd {Descriptor} was deregistered while a task waited on it."));
-        if (_writable.IsPending) _writable.Abort(new ObjectDisposedException(nameof(IoRegistration), $"fd {Descriptor} was deregistered while a task waited on it."));
+        if (_writable is { IsPending: true } writable) writable.Abort(new ObjectDisposedException(nameof(IoRegistration), $"fd {Descriptor} was deregistered while a task waited on it."));
     }
 
     /// <summary>One direction's readiness: an edge remembered until someone waits, and at most one waiter.</summary>

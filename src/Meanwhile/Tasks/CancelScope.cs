@@ -9,7 +9,9 @@ namespace Meanwhile;
 /// <remarks>All members except <see cref="IsCancellationRequested"/> are for the loop thread.</remarks>
 public abstract class CancelScope
 {
-    private protected ScopeExtras? _extras;
+    // The rare state (ScopeExtras), or for a task with a name and nothing else rare, just the name: a named task that
+    // never hands out a token or fails (an HTTP connection's) then costs no extras object.
+    private protected object? _extras;
     private volatile bool _cancelRequested;
 
     // Intrusive child list: attaching and detaching a task costs no allocation.
@@ -25,6 +27,12 @@ public abstract class CancelScope
     }
 
     private protected virtual ScopeExtras CreateExtras() => new();
+
+    /// <summary>The rare state if made already.</summary>
+    private protected ScopeExtras? ExtrasIfAny => _extras as ScopeExtras;
+
+    /// <summary>The rare state, made now if needed (<see cref="CreateExtras"/> takes over a name kept alone).</summary>
+    private protected ScopeExtras ScopeExtrasOrNew => _extras as ScopeExtras ?? (ScopeExtras)(_extras = CreateExtras());
 
     private protected CancelScope(CancelScope? parent)
     {
@@ -50,7 +58,7 @@ public abstract class CancelScope
     {
         get
         {
-            var extras = _extras ??= CreateExtras();
+            var extras = ScopeExtrasOrNew;
             if (extras.TokenSource is null)
             {
                 extras.TokenSource = new CancellationTokenSource();
@@ -69,7 +77,7 @@ public abstract class CancelScope
 
     internal void CancelCore()
     {
-        var cts = _extras?.TokenSource;
+        var cts = ExtrasIfAny?.TokenSource;
         if (_cancelRequested && (cts is null || cts.IsCancellationRequested)) return;
         _cancelRequested = true;
         if (cts is { IsCancellationRequested: false })

@@ -90,18 +90,18 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     {
         Context = new LoopSynchronizationContext(loop, this);
         _workOrInner = work;
-        if (name is not null) ExtrasOrNew.Name = name;
+        _extras = name;
         Id = loop.NextTaskId();
     }
 
     /// <inheritdoc />
     public override EventLoop Loop => Context.Loop;
 
-    private protected override ScopeExtras CreateExtras() => new Extras();
+    private protected override ScopeExtras CreateExtras() => new Extras { Name = _extras as string };
 
-    private Extras? TaskExtras => (Extras?)_extras;
+    private Extras? TaskExtras => (Extras?)ExtrasIfAny;
 
-    private Extras ExtrasOrNew => (Extras)(_extras ??= CreateExtras());
+    private Extras ExtrasOrNew => (Extras)ScopeExtrasOrNew;
 
     /// <summary>The Task the async method returned; only while <see cref="Status"/> is Running.</summary>
     private Task Inner => Unsafe.As<Task>(_workOrInner!); // Running means Start stored the Task there
@@ -110,7 +110,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     public int Id { get; }
 
     /// <summary>The name given at spawn, if any.</summary>
-    public string? Name => TaskExtras?.Name;
+    public string? Name => _extras as string ?? TaskExtras?.Name;
 
     /// <summary>Where the task is in its life.</summary>
     public LoopTaskStatus Status => _status;

@@ -20,7 +20,6 @@ internal enum DescriptorKind
 /// </summary>
 internal class DescriptorTransport : StreamTransport
 {
-    private readonly EventLoop _loop;
     private readonly IoRegistration _registration;
     private readonly DescriptorKind _kind;
     private readonly bool _ownsDescriptor;
@@ -29,7 +28,6 @@ internal class DescriptorTransport : StreamTransport
 
     public DescriptorTransport(EventLoop loop, int fd, DescriptorKind kind, string? description, bool ownsDescriptor = true)
     {
-        _loop = loop;
         _fd = fd;
         _kind = kind;
         _description = description;

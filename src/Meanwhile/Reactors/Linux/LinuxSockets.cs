@@ -47,7 +47,7 @@ internal static class LinuxSockets
                 int error = PendingError(fd);
                 if (error != 0) throw SystemErrors.From("connect", error, endpoint.ToString());
             }
-            return new SocketStream(loop, transport, transport);
+            return new SocketStream(loop, transport);
         }
         catch
         {
@@ -174,7 +174,7 @@ internal sealed class LinuxListener : ListenerTransport
                 {
                     LinuxSockets.ApplyOptions(fd, LocalEndPoint, _accepted);
                     var transport = new LinuxSocketTransport(_loop, fd);
-                    return new SocketStream(_loop, transport, transport);
+                    return new SocketStream(_loop, transport);
                 }
                 catch
                 {

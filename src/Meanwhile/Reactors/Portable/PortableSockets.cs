@@ -134,7 +134,7 @@ internal static class PortableSockets
             using (PortableWait.Begin(loop, cancellationToken, out var token))
                 await socket.ConnectAsync(endpoint, token);
             var transport = new PortableSocketTransport(loop, socket);
-            return new SocketStream(loop, transport, transport);
+            return new SocketStream(loop, transport);
         }
         catch (SocketException e)
         {
@@ -204,7 +204,7 @@ internal static class PortableSockets
             }
             Apply(client, LocalEndPoint, accepted);
             var transport = new PortableSocketTransport(loop, client);
-            return new SocketStream(loop, transport, transport);
+            return new SocketStream(loop, transport);
         }
 
         public override ValueTask CloseAsync()

@@ -1,0 +1,37 @@
+namespace Meanwhile.Http.Server;
+
+/// <summary>
+/// What a connection needs only while it has a request to answer: the parser (with its head), the request and the
+/// response objects handed to the handler. About 700 bytes that an idle keep-alive connection has no use for, so a
+/// connection takes one from its loop's pool when bytes arrive and gives it back when it goes idle
+/// (<see cref="LoopServer.RentRequestState"/>): 10,000 idle connections hold none, 64 busy ones share 64.
+/// </summary>
+internal sealed class RequestState
+{
+    public RequestState(HttpServerOptions options)
+    {
+        Parser = new HttpRequestParser(options.Limits);
+        Request = new ServerRequest();
+        Response = new ServerResponse();
+    }
+
+    public HttpRequestParser Parser { get; }
+
+    public ServerRequest Request { get; }
+
+    public ServerResponse Response { get; }
+
+    /// <summary>Binds the request and response to the connection that rented this state.</summary>
+    public void Attach(HttpConnection connection)
+    {
+        Request.Attach(connection);
+        Response.Attach(connection);
+    }
+
+    /// <summary>Unbinds it, so a pooled state keeps no connection alive.</summary>
+    public void Detach()
+    {
+        Request.Attach(null);
+        Response.Attach(null);
+    }
+}
