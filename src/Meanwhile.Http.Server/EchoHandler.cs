@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Meanwhile.Http.Server;
 
 /// <summary>
@@ -14,18 +16,37 @@ public static class EchoHandler
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(response);
-        // A body of known length gets one buffer of its size (the parser already refused one above the limit), plus
-        // the 4 KiB ReadBodyAsync asks for to see the end, so it never doubles; a chunked one grows by doubling.
-        var body = new PooledByteBuffer(request.ContentLength is > 0 and var length ? (int)Math.Min(length + 4096, Array.MaxLength) : request.HasBody ? 4096 : 1);
+        // The body is kept in pooled pieces whose length is a multiple of 3, so each encodes to base64 on its own, and
+        // the JSON goes out piece by piece: an upload costs its own size, never a doubled copy nor all its JSON at once.
+        var pieces = new List<byte[]>();
+        int last = PieceBytes;
         try
         {
-            await request.ReadBodyAsync(body);
+            while (request.HasBody)
+            {
+                if (last == PieceBytes)
+                {
+                    pieces.Add(ArrayPool<byte>.Shared.Rent(PieceBytes));
+                    last = 0;
+                }
+                int n = await request.ReadAsync(pieces[^1].AsMemory(last, PieceBytes - last));
+                if (n == 0) break;
+                last += n;
+            }
             response.AddHeader("Content-Type"u8, "application/json"u8);
-            HttpEchoJsonWriter.Write(request.Head, body.WrittenSpan, response);
+            HttpEchoJsonWriter.WriteStart(request.Head, response);
+            for (int i = 0; i < pieces.Count; i++)
+            {
+                HttpEchoJsonWriter.WriteBodyPart(pieces[i].AsSpan(0, i == pieces.Count - 1 ? last : PieceBytes), response);
+                await response.WriteAsync(ReadOnlyMemory<byte>.Empty); // sends (chunked) once a response buffer's worth waits
+            }
+            HttpEchoJsonWriter.WriteEnd(response);
         }
         finally
         {
-            body.Release();
+            foreach (byte[] piece in pieces) ArrayPool<byte>.Shared.Return(piece);
         }
     }
+
+    private const int PieceBytes = 3 * 21_845; // 65,535: a multiple of 3 that fits a pooled 64 KiB array
 }

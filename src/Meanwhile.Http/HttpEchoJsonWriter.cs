@@ -22,6 +22,19 @@ public static class HttpEchoJsonWriter
     /// <param name="output">Where the UTF-8 (in fact ASCII) JSON goes.</param>
     public static void Write(HttpRequestHead head, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
+        WriteStart(head, output);
+        WriteBodyPart(body, output);
+        WriteEnd(output);
+    }
+
+    /// <summary>
+    /// Writes the JSON up to the body's base64 (the body then goes through <see cref="WriteBodyPart"/>, and
+    /// <see cref="WriteEnd"/> closes it), so a large body can be encoded and sent piece by piece.
+    /// </summary>
+    /// <param name="head">The parsed request head.</param>
+    /// <param name="output">Where the JSON goes.</param>
+    public static void WriteStart(HttpRequestHead head, IBufferWriter<byte> output)
+    {
         ArgumentNullException.ThrowIfNull(head);
         ArgumentNullException.ThrowIfNull(output);
 
@@ -44,9 +57,24 @@ public static class HttpEchoJsonWriter
         }
 
         WriteRaw(output, "],\"body_base64\":\""u8);
+    }
+
+    /// <summary>Writes a piece of the body as base64. Every piece but the last must be a multiple of 3 bytes long, so no padding lands mid-string.</summary>
+    /// <param name="body">Body bytes, in order.</param>
+    /// <param name="output">Where the JSON goes.</param>
+    public static void WriteBodyPart(ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
         Span<byte> encoded = output.GetSpan(Base64.GetMaxEncodedToUtf8Length(body.Length));
         Base64.EncodeToUtf8(body, encoded, out _, out int written);
         output.Advance(written);
+    }
+
+    /// <summary>Closes the JSON started by <see cref="WriteStart"/>.</summary>
+    /// <param name="output">Where the JSON goes.</param>
+    public static void WriteEnd(IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
         WriteRaw(output, "\"}"u8);
     }
 
