@@ -10,7 +10,7 @@ namespace Meanwhile.Http;
 internal sealed class PooledByteBuffer : IBufferWriter<byte>
 {
     // Arrays above this size are neither rented nor returned: the shared pool would keep them for the life of the
-    // process (a flood of 16 MiB echoed bodies left a gigabyte pooled), while the GC gives them back once unused.
+    // process (large buffered responses under load would leave gigabytes pooled), while the GC gives them back once unused.
     private const int MaxPooledBytes = 1024 * 1024;
 
     private readonly int _initialSize;

@@ -63,9 +63,8 @@ internal static class LinuxPaths
     /// check-then-open race for someone swapping a component for a link in between). Before Linux 5.6 (ENOSYS) the
     /// file is opened normally and the path the kernel gives for the open descriptor must lie below the directory's.
     /// </summary>
-    private static Opened OpenBeneathAndStat(string directory, string relative)
+    private static Opened OpenBeneathAndStat(string directory, string relative, string path)
     {
-        string path = Path.Join(directory, relative);
         const int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
         int dirfd;
         while ((dirfd = open(directory, O_PATH | O_CLOEXEC, 0)) < 0 && LastErrno == Errno.EINTR) { }
@@ -106,8 +105,8 @@ internal static class LinuxPaths
     /// <summary>Opens a regular file (or block device) below a directory for reading, never leaving it; see <see cref="OpenBeneathAndStat"/>.</summary>
     public static async Task<FileDataStream> OpenFileBeneathAsync(EventLoop loop, string directory, string relative, CancellationToken cancellationToken)
     {
-        var opened = await OpenOnWorker(loop, () => OpenBeneathAndStat(directory, relative), cancellationToken);
         string path = Path.Join(directory, relative);
+        var opened = await OpenOnWorker(loop, () => OpenBeneathAndStat(directory, relative, path), cancellationToken);
         if (opened.Type != S_IFREG && opened.Type != S_IFBLK)
         {
             close(opened.Fd);
