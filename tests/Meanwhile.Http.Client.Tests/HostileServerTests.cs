@@ -241,7 +241,7 @@ public sealed class HostileServerTests
         Loops.WithClient(async client =>
         {
             // The head comes at once and the body would take 100 s: 2 s leaves the head time to arrive on a busy
-            // machine (at 600 ms it once did not, in a full parallel run), so the timeout lands in the body.
+            // machine (at 600 ms the test failed once in a full parallel run, most likely so), so the timeout lands in the body.
             using var response = await client.GetAsync(server.Uri());
             var error = await Loops.Fails(() => response.ReadAsBytesAsync());
             Assert.Equal(LoopHttpErrorKind.RequestTimeout, error.Kind);
