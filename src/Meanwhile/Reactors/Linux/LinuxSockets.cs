@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Net;
 using System.Net.Sockets;
 using Meanwhile.Errors;
@@ -152,6 +153,9 @@ internal sealed class LinuxListener : ListenerTransport
         return accepted is not null ? new(accepted) : AcceptSlowAsync(cancellationToken);
     }
 
+    // Pooled: a server whose clients arrive one at a time waits in every accept, and would otherwise leave a
+    // 128-byte box behind per connection.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<SocketStream> AcceptSlowAsync(CancellationToken cancellationToken)
     {
         while (true)
