@@ -56,6 +56,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     private LoopTaskStatus _status;
     private bool _observed;
     private bool _hooked; // s_onInnerCompleted is registered on the inner task
+    private bool _inGroup; // spawned by a TaskGroup, which is then its parent until it finishes
     private YieldState _yield;
     private short _yieldVersion;
     private JoinContinuation? _joins;
@@ -75,7 +76,6 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         public Exception? Exception;
         public object? TaskSource; // TaskCompletionSource or TaskCompletionSource<T>, made on demand
         public UnobservedFault? UnobservedFault;
-        public TaskGroup? Group;
     }
 
     /// <summary>A task awaiting this one, and the task it belongs to (so it resumes in its own context).</summary>
@@ -132,10 +132,19 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     public WaitReason WaitingOn => CurrentWait?.Reason ?? WaitReason.None;
 
     /// <summary>The group the task was spawned in, which waits for it.</summary>
+    /// <remarks>
+    /// A flag and the parent link rather than a field: a group's task keeps the group as its parent until it finishes
+    /// (only children of a finished task change parent, and a group finishes after its tasks), and a task per
+    /// connection in a server's group should not need an extras object for it.
+    /// </remarks>
     internal TaskGroup? Group
     {
-        get => TaskExtras?.Group;
-        set => ExtrasOrNew.Group = value;
+        get => _inGroup ? Parent as TaskGroup : null;
+        set
+        {
+            System.Diagnostics.Debug.Assert(value is null || ReferenceEquals(Parent, value), "a group's task is spawned as the group's child");
+            _inGroup = value is not null;
+        }
     }
 
     /// <summary>The task whose code is running on the current thread's loop, if any.</summary>
@@ -285,10 +294,11 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
 
         // Children outlive a plain task (only groups wait for theirs): they move up to our parent so the
         // tree stays whole for cancellation and introspection.
+        var group = Group; // before leaving the tree, which clears the parent link
         LeaveTree();
         Loop.OnTaskFinished(this);
 
-        Group?.OnTaskFinished(this);
+        group?.OnTaskFinished(this);
         if (status == LoopTaskStatus.Faulted && !_observed)
             ExtrasOrNew.UnobservedFault = Loop.TrackUnobserved(this, exception!);
 
