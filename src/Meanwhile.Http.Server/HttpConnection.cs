@@ -25,23 +25,16 @@ internal sealed partial class HttpConnection
 {
     private readonly LoopServer _server;
     private readonly SocketStream _stream;
-    private readonly HttpServerOptions _options;
-    private readonly PooledByteBuffer _output;
 
     // Rented from the loop's pool when bytes arrive, given back when the connection goes idle (RequestState): null
-    // between requests, set whenever a request is being parsed or answered.
+    // between requests, set whenever a request is being parsed or answered. What only a request needs lives there, not
+    // in a field here: every field of this class is paid by every idle connection.
     private RequestState? _state;
-    private HttpRequestParser _parser = null!;
-    private ServerRequest _request = null!;
-    private ServerResponse _response = null!;
 
     private byte[]? _input;
     private int _inputStart;
     private int _inputEnd;
 
-    // Body bytes the parser has delimited but the handler has not taken yet: a range of _input.
-    private int _bodyStart;
-    private int _bodyLength;
     private bool _messageComplete;
     private bool _continuePending;
     private bool _handlerDone;
@@ -51,18 +44,31 @@ internal sealed partial class HttpConnection
     private bool _aborted;
     private bool _peerClosed;
 
-    // Minimum body data rate: time spent waiting for body bytes, and when the current wait began (0: not waiting).
-    private long _bodyWaitTicks;
-    private long _bodyWaitStart;
-    private bool _bodyWaiting;
-
     public HttpConnection(LoopServer server, SocketStream stream)
     {
         _server = server;
         _stream = stream;
-        _options = server.Options;
-        _output = new PooledByteBuffer(4096);
     }
+
+    private HttpServerOptions Options => _server.Options;
+
+    private HttpRequestParser Parser => _state!.Parser;
+
+    private ServerRequest Request => _state!.Request;
+
+    private ServerResponse Response => _state!.Response;
+
+    // Body bytes the parser has delimited but the handler has not taken yet: a range of _input.
+    private ref int BodyStart => ref _state!.BodyStart;
+
+    private ref int BodyLength => ref _state!.BodyLength;
+
+    // Minimum body data rate: time spent waiting for body bytes, when the current wait began, and whether one is on.
+    private ref long BodyWaitTicks => ref _state!.BodyWaitTicks;
+
+    private ref long BodyWaitStart => ref _state!.BodyWaitStart;
+
+    private ref bool BodyWaiting => ref _state!.BodyWaiting;
 
     /// <summary>The connection's phase; with <see cref="Deadline"/>, what the heartbeat checks.</summary>
     public ConnectionPhase Phase { get; private set; }
@@ -77,9 +83,13 @@ internal sealed partial class HttpConnection
 
     internal LoopServer Server => _server;
 
-    internal PooledByteBuffer Output => _output;
+    /// <summary>Where responses are written until the next flush (part of the request state).</summary>
+    internal PooledByteBuffer Output => _state!.Output;
 
-    internal HttpRequestHead Head => _parser.Head;
+    /// <summary>Response bytes waiting for a flush; none while no request state is held.</summary>
+    private int PendingOutput => _state?.Output.Length ?? 0;
+
+    internal HttpRequestHead Head => Parser.Head;
 
     /// <summary>The client's address for logs (null once the socket is gone).</summary>
     internal string? Remote
@@ -107,7 +117,7 @@ internal sealed partial class HttpConnection
     public async Task RunAsync()
     {
         Mark(HttpMarks.ConnectionAccepted);
-        SetPhase(ConnectionPhase.Idle, _options.RequestHeadTimeout);
+        SetPhase(ConnectionPhase.Idle, Options.RequestHeadTimeout);
         bool linger = false;
         try
         {
@@ -115,7 +125,7 @@ internal sealed partial class HttpConnection
             {
                 if (_inputStart == _inputEnd)
                 {
-                    if (_output.Length > 0) await FlushAsync().ConfigureAwait(false);
+                    if (PendingOutput > 0) await FlushAsync().ConfigureAwait(false);
                     if (_watcher is { } watcher)
                     {
                         _watcher = null;
@@ -124,21 +134,20 @@ internal sealed partial class HttpConnection
                     }
                     if (_inputStart == _inputEnd)
                     {
-                        if (_state is not null && Phase == ConnectionPhase.Idle && !_parser.IsIdle)
+                        if (_state is not null && Phase == ConnectionPhase.Idle && !Parser.IsIdle)
                         {
                             // The last request is answered and nothing of it is left to read (a request without a
                             // body stops at its head): let the parser finish it now, so the idle wait below holds
                             // neither the parser's storage nor a read buffer.
-                            _parser.Parse(ReadOnlySpan<byte>.Empty, out _, out _);
+                            Parser.Parse(ReadOnlySpan<byte>.Empty, out _, out _);
                         }
-                        bool between = _state is null || _parser.IsIdle;
+                        bool between = _state is null || Parser.IsIdle;
                         if (_server.IsStopping && between) break;
                         if (between)
                         {
                             // Between requests: hold no buffer and no request state while waiting (idle memory is the
                             // point of zero-byte reads).
                             ReturnRequestState();
-                            _output.Release();
                             ReleaseInput();
                         }
                         // The wait for data, with no buffer, is awaited here rather than inside ReadMoreAsync, so an
@@ -146,29 +155,29 @@ internal sealed partial class HttpConnection
                         if (_input is null)
                         {
                             await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
-                            _input = ArrayPool<byte>.Shared.Rent(_options.ReadBufferBytes);
+                            _input = ArrayPool<byte>.Shared.Rent(Options.ReadBufferBytes);
                         }
                         int n = await ReadMoreAsync().ConfigureAwait(false);
                         if (n == 0)
                         {
                             // The parser's contract: a head cut short by the close gets no answer, just the close.
-                            _parser.EndOfInput();
+                            Parser.EndOfInput();
                             break;
                         }
                         // The head timeout runs from a request's first byte (from the accept for the first request).
                         if (Phase == ConnectionPhase.Idle)
                         {
-                            if (_requests > 0) SetPhase(ConnectionPhase.Head, _options.RequestHeadTimeout);
+                            if (_requests > 0) SetPhase(ConnectionPhase.Head, Options.RequestHeadTimeout);
                             else SetPhase(ConnectionPhase.Head, Deadline);
                         }
                     }
                 }
 
-                var status = _parser.Parse(_input.AsSpan(_inputStart, _inputEnd - _inputStart), out int consumed, out _);
+                var status = Parser.Parse(_input.AsSpan(_inputStart, _inputEnd - _inputStart), out int consumed, out _);
                 _inputStart += consumed;
                 if (status == HttpParseStatus.NeedMoreData)
                 {
-                    if (Phase == ConnectionPhase.Idle && !_parser.IsIdle) SetPhase(ConnectionPhase.Head, _options.RequestHeadTimeout);
+                    if (Phase == ConnectionPhase.Idle && !Parser.IsIdle) SetPhase(ConnectionPhase.Head, Options.RequestHeadTimeout);
                     // Everything read is consumed (the parser copied a partial head into its own store): hold no
                     // read buffer while waiting for the rest, so a client trickling a head (slowloris) costs no 16 KiB.
                     if (_input is not null) ReleaseInput();
@@ -176,7 +185,7 @@ internal sealed partial class HttpConnection
                 }
                 if (status == HttpParseStatus.HeadComplete)
                 {
-                    var refused = _options.Policy.Check(_parser.Head);
+                    var refused = Options.Policy.Check(Parser.Head);
                     if (refused.IsError)
                     {
                         Reject(refused);
@@ -191,19 +200,19 @@ internal sealed partial class HttpConnection
                     // Responses to pipelined requests leave together, but no more than a response buffer's worth waits
                     // for the next one: a client that pipelines without reading must stall on a full socket, not make
                     // the server run every request of a read and buffer all their responses (600 per 16 KiB read).
-                    if (_output.Length >= _options.ResponseBufferBytes) await FlushAsync().ConfigureAwait(false);
+                    if (PendingOutput >= Options.ResponseBufferBytes) await FlushAsync().ConfigureAwait(false);
                     EnterIdle();
                     continue;
                 }
                 if (status == HttpParseStatus.Error)
                 {
-                    Reject(_parser.Error);
+                    Reject(Parser.Error);
                     linger = true;
                     break;
                 }
                 throw new InvalidOperationException($"Unexpected parser event {status} between requests.");
             }
-            if (_output.Length > 0 && !_aborted) await FlushAsync().ConfigureAwait(false);
+            if (PendingOutput > 0 && !_aborted) await FlushAsync().ConfigureAwait(false);
             if (linger && !_aborted) await LingerAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is ObjectDisposedException or SystemCallException or OperationCanceledException || _aborted)
@@ -227,17 +236,17 @@ internal sealed partial class HttpConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ProcessRequestAsync()
     {
-        var head = _parser.Head;
+        var head = Parser.Head;
         _requests++;
         ServerMetrics.Requests.Add(1);
         _messageComplete = false;
-        _bodyLength = 0;
-        _bodyWaitTicks = 0;
+        BodyLength = 0;
+        BodyWaitTicks = 0;
         _handlerDone = false;
         // 100-continue: sent when the handler first waits for body bytes the client has not sent (see ReadBodyAsync).
         _continuePending = head.ExpectsContinue && head.HasBody && _inputStart == _inputEnd;
-        _request.Begin();
-        _response.Begin(head);
+        Request.Begin();
+        Response.Begin(head);
         Mark(HttpMarks.RequestReceived);
         SetPhase(ConnectionPhase.Handler, TimeSpan.Zero);
 
@@ -245,7 +254,7 @@ internal sealed partial class HttpConnection
         ValueTask handling;
         try
         {
-            handling = _server.Handler(_request, _response);
+            handling = _server.Handler(Request, Response);
         }
         catch (Exception e)
         {
@@ -253,7 +262,7 @@ internal sealed partial class HttpConnection
         }
         if (!handling.IsCompletedSuccessfully)
         {
-            if (!handling.IsCompleted && (_messageComplete || !head.HasBody) && _inputStart == _inputEnd && _bodyLength == 0)
+            if (!handling.IsCompleted && (_messageComplete || !head.HasBody) && _inputStart == _inputEnd && BodyLength == 0)
                 _watcher = WatchForDisconnectAsync();
             try
             {
@@ -265,14 +274,14 @@ internal sealed partial class HttpConnection
             }
         }
         _handlerDone = true;
-        _request.End();
+        Request.End();
 
         if (failure is null && _aborted) return false;
         if (failure is null)
         {
             try
             {
-                _response.Validate();
+                Response.Validate();
             }
             catch (InvalidOperationException e)
             {
@@ -282,7 +291,7 @@ internal sealed partial class HttpConnection
         if (failure is not null)
         {
             if (_aborted || _peerClosed) return false;
-            if (failure is HttpParseException bad && !_response.HasStarted)
+            if (failure is HttpParseException bad && !Response.HasStarted)
             {
                 // The body itself was malformed or too large: the parser's status, then close (no smuggling).
                 Reject(bad.Error);
@@ -290,19 +299,19 @@ internal sealed partial class HttpConnection
             }
             ServerMetrics.HandlerErrors.Add(1);
             ServerLog.HandlerFailed(_server.Logger, failure, Remote);
-            if (_response.HasStarted)
+            if (Response.HasStarted)
             {
                 Abort("the handler failed after its response had started");
                 return false;
             }
-            _response.Discard();
+            Response.Discard();
             WriteErrorResponse(500);
             return false;
         }
 
         // Whether the rest of the request body can be read past; otherwise the connection must close after the response.
         bool canContinue = !_peerClosed && !_server.IsStopping && !_continuePending && BodyDrainable(head);
-        bool keepAlive = _response.Complete(canContinue);
+        bool keepAlive = Response.Complete(canContinue);
         if (!keepAlive) return false;
         return await DrainBodyAsync().ConfigureAwait(false);
     }
@@ -312,17 +321,17 @@ internal sealed partial class HttpConnection
         if (_messageComplete || !head.HasBody) return true;
         if (DrainBuffered()) return true;
         if (head.Framing == HttpBodyFraming.ContentLength)
-            return head.ContentLength - _parser.BodyBytesReceived + _bodyLength <= _options.MaxDrainBytes;
+            return head.ContentLength - Parser.BodyBytesReceived + BodyLength <= Options.MaxDrainBytes;
         return false; // chunked: unknown remainder; reading it could take any time
     }
 
     /// <summary>Discards the body bytes already received, without reading the socket; true once the message is complete.</summary>
     private bool DrainBuffered()
     {
-        _bodyLength = 0;
+        BodyLength = 0;
         while (!_messageComplete)
         {
-            var status = _parser.Parse(_input.AsSpan(_inputStart, _inputEnd - _inputStart), out int consumed, out _);
+            var status = Parser.Parse(_input.AsSpan(_inputStart, _inputEnd - _inputStart), out int consumed, out _);
             _inputStart += consumed;
             if (status == HttpParseStatus.MessageComplete) _messageComplete = true;
             else if (status != HttpParseStatus.Body) return false; // needs more bytes, or the body is malformed: close after the response
@@ -334,7 +343,7 @@ internal sealed partial class HttpConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> DrainBodyAsync()
     {
-        _bodyLength = 0;
+        BodyLength = 0;
         while (!_messageComplete)
         {
             int n = await ReadBodyCoreAsync(Memory<byte>.Empty, discard: true).ConfigureAwait(false);
@@ -347,17 +356,17 @@ internal sealed partial class HttpConnection
     internal ValueTask<int> ReadBodyAsync(Memory<byte> destination)
     {
         if (_handlerDone) throw new InvalidOperationException("The request body can only be read while its handler runs.");
-        if (_bodyLength > 0 && !destination.IsEmpty) return new ValueTask<int>(TakeBody(destination.Span));
+        if (BodyLength > 0 && !destination.IsEmpty) return new ValueTask<int>(TakeBody(destination.Span));
         if (_messageComplete) return new ValueTask<int>(0);
         return ReadBodyCoreAsync(destination, discard: false);
     }
 
     private int TakeBody(Span<byte> destination)
     {
-        int n = Math.Min(destination.Length, _bodyLength);
-        _input.AsSpan(_bodyStart, n).CopyTo(destination);
-        _bodyStart += n;
-        _bodyLength -= n;
+        int n = Math.Min(destination.Length, BodyLength);
+        _input.AsSpan(BodyStart, n).CopyTo(destination);
+        BodyStart += n;
+        BodyLength -= n;
         return n;
     }
 
@@ -366,23 +375,23 @@ internal sealed partial class HttpConnection
     {
         while (true)
         {
-            if (_bodyLength > 0)
+            if (BodyLength > 0)
             {
                 if (discard)
                 {
-                    _bodyLength = 0;
+                    BodyLength = 0;
                     continue;
                 }
                 if (!destination.IsEmpty) return TakeBody(destination.Span);
                 return 0;
             }
             if (_messageComplete) return 0;
-            var status = _parser.Parse(_input.AsSpan(_inputStart, _inputEnd - _inputStart), out int consumed, out var body);
+            var status = Parser.Parse(_input.AsSpan(_inputStart, _inputEnd - _inputStart), out int consumed, out var body);
             switch (status)
             {
                 case HttpParseStatus.Body:
-                    _bodyStart = _inputStart + consumed - body.Length;
-                    _bodyLength = body.Length;
+                    BodyStart = _inputStart + consumed - body.Length;
+                    BodyLength = body.Length;
                     _inputStart += consumed;
                     continue;
                 case HttpParseStatus.MessageComplete:
@@ -400,10 +409,10 @@ internal sealed partial class HttpConnection
                 case HttpParseStatus.Error:
                     if (discard)
                     {
-                        Reject(_parser.Error);
+                        Reject(Parser.Error);
                         return -1;
                     }
-                    throw new HttpParseException(_parser.Error);
+                    throw new HttpParseException(Parser.Error);
                 default:
                     throw new InvalidOperationException($"Unexpected parser event {status} inside a request body.");
             }
@@ -418,15 +427,15 @@ internal sealed partial class HttpConnection
         {
             // The client waits for this before it sends the body (RFC 9110 10.1.1): only now is the body wanted.
             _continuePending = false;
-            HttpHeadWriter.WriteStatusLine(_output, HttpProtocolVersion.Http11, 100, HttpReasonPhrases.Get(100));
-            HttpHeadWriter.WriteEndOfHead(_output);
+            HttpHeadWriter.WriteStatusLine(Output, HttpProtocolVersion.Http11, 100, HttpReasonPhrases.Get(100));
+            HttpHeadWriter.WriteEndOfHead(Output);
         }
-        if (_output.Length > 0) await FlushAsync().ConfigureAwait(false);
+        if (PendingOutput > 0) await FlushAsync().ConfigureAwait(false);
         var previous = Phase;
         // The wait's start is read before the phase is announced: a test hook (or anything else) acting on the phase
         // change must find the clock reading it belongs to.
-        _bodyWaitStart = _server.Now;
-        _bodyWaiting = true;
+        BodyWaitStart = _server.Now;
+        BodyWaiting = true;
         SetPhase(ConnectionPhase.Body, 0L);
         int n;
         try
@@ -442,8 +451,8 @@ internal sealed partial class HttpConnection
         }
         finally
         {
-            _bodyWaitTicks += _server.Now - _bodyWaitStart;
-            _bodyWaiting = false;
+            BodyWaitTicks += _server.Now - BodyWaitStart;
+            BodyWaiting = false;
             if (Phase == ConnectionPhase.Body) SetPhase(previous, 0L);
         }
         if (n == 0)
@@ -464,7 +473,7 @@ internal sealed partial class HttpConnection
         if (_input is null)
         {
             await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false); // wait for data without holding a buffer
-            _input = ArrayPool<byte>.Shared.Rent(_options.ReadBufferBytes);
+            _input = ArrayPool<byte>.Shared.Rent(Options.ReadBufferBytes);
         }
         RentRequestState();
         _inputStart = _inputEnd = 0;
@@ -477,10 +486,7 @@ internal sealed partial class HttpConnection
     private void RentRequestState()
     {
         if (_state is not null) return;
-        var state = _state = _server.RentRequestState(this);
-        _parser = state.Parser;
-        _request = state.Request;
-        _response = state.Response;
+        _state = _server.RentRequestState(this);
     }
 
     /// <summary>Gives the parser, request and response back to the loop's pool; only between requests (parser idle).</summary>
@@ -488,11 +494,8 @@ internal sealed partial class HttpConnection
     {
         if (_state is not { } state) return;
         _state = null;
-        _parser.ReleaseBuffers();
+        state.Parser.ReleaseBuffers();
         _server.ReturnRequestState(state);
-        _parser = null!;
-        _request = null!;
-        _response = null!;
     }
 
     private void ReleaseInput()
@@ -515,7 +518,7 @@ internal sealed partial class HttpConnection
         {
             await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
             if (_handlerDone || _aborted) return; // the main loop reads it
-            _input ??= ArrayPool<byte>.Shared.Rent(_options.ReadBufferBytes);
+            _input ??= ArrayPool<byte>.Shared.Rent(Options.ReadBufferBytes);
             int n = await _stream.ReadAsync(_input).ConfigureAwait(false);
             _inputStart = 0;
             _inputEnd = n;
@@ -536,12 +539,13 @@ internal sealed partial class HttpConnection
     /// <summary>Sends everything in the output buffer in one write; waits while the client is slow (backpressure).</summary>
     internal ValueTask FlushAsync()
     {
-        if (_output.Length == 0) return ValueTask.CompletedTask;
-        var pending = _stream.WriteAsync(_output.WrittenMemory);
+        if (PendingOutput == 0) return ValueTask.CompletedTask;
+        var output = Output;
+        var pending = _stream.WriteAsync(output.WrittenMemory);
         if (pending.IsCompletedSuccessfully)
         {
-            ServerMetrics.BytesWritten.Add(_output.Length);
-            _output.Clear();
+            ServerMetrics.BytesWritten.Add(output.Length);
+            output.Clear();
             Mark(HttpMarks.ResponseSent);
             return ValueTask.CompletedTask;
         }
@@ -560,7 +564,7 @@ internal sealed partial class HttpConnection
     {
         var previous = Phase;
         var previousDeadline = Deadline;
-        SetPhase(ConnectionPhase.Write, _options.ResponseWriteTimeout);
+        SetPhase(ConnectionPhase.Write, Options.ResponseWriteTimeout);
         try
         {
             await pending.ConfigureAwait(false);
@@ -573,8 +577,8 @@ internal sealed partial class HttpConnection
             Abort("the connection failed while a response was written");
             throw;
         }
-        ServerMetrics.BytesWritten.Add(_output.Length);
-        _output.Clear();
+        ServerMetrics.BytesWritten.Add(Output.Length);
+        Output.Clear();
         Mark(HttpMarks.ResponseSent);
         if (Phase == ConnectionPhase.Write)
         {
@@ -594,10 +598,10 @@ internal sealed partial class HttpConnection
     /// <summary>A bodiless error response that closes the connection.</summary>
     internal void WriteErrorResponse(int status)
     {
-        HttpHeadWriter.WriteStatusLine(_output, HttpProtocolVersion.Http11, status, HttpReasonPhrases.Get(status));
-        _output.Write(_server.Date.Line);
-        _server.WriteServerHeader(_output);
-        _output.Write("Content-Length: 0\r\nConnection: close\r\n\r\n"u8);
+        HttpHeadWriter.WriteStatusLine(Output, HttpProtocolVersion.Http11, status, HttpReasonPhrases.Get(status));
+        Output.Write(_server.Date.Line);
+        _server.WriteServerHeader(Output);
+        Output.Write("Content-Length: 0\r\nConnection: close\r\n\r\n"u8);
     }
 
     /// <summary>
@@ -607,7 +611,7 @@ internal sealed partial class HttpConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask LingerAsync()
     {
-        SetPhase(ConnectionPhase.Linger, _options.LingerTimeout);
+        SetPhase(ConnectionPhase.Linger, Options.LingerTimeout);
         ReleaseInput();
         _stream.ShutdownWrite();
         byte[] scratch = ArrayPool<byte>.Shared.Rent(4096);
@@ -660,11 +664,11 @@ internal sealed partial class HttpConnection
     /// <summary>Called by the heartbeat: acts on an expired deadline (or a body arriving too slowly).</summary>
     internal void CheckDeadline(long now)
     {
-        if (Phase == ConnectionPhase.Body && _options.MinRequestBodyDataRate > 0 && _bodyWaiting)
+        if (Phase == ConnectionPhase.Body && Options.MinRequestBodyDataRate > 0 && BodyWaiting)
         {
-            long waited = _bodyWaitTicks + (now - _bodyWaitStart);
+            long waited = BodyWaitTicks + (now - BodyWaitStart);
             double seconds = (double)waited / _server.Loop.Time.TimestampFrequency;
-            if (seconds > _options.MinRequestBodyDataRateGracePeriod.TotalSeconds && _parser.BodyBytesReceived < _options.MinRequestBodyDataRate * seconds)
+            if (seconds > Options.MinRequestBodyDataRateGracePeriod.TotalSeconds && Parser.BodyBytesReceived < Options.MinRequestBodyDataRate * seconds)
             {
                 TimeOut("request body arrives slower than the minimum data rate");
             }
@@ -676,8 +680,8 @@ internal sealed partial class HttpConnection
             case ConnectionPhase.Head:
                 // Nothing is being written in these phases: the 408 goes straight out before the close.
                 WriteErrorResponse(408);
-                var pending = _stream.WriteAsync(_output.WrittenMemory);
-                _output.Clear();
+                var pending = _stream.WriteAsync(Output.WrittenMemory);
+                Output.Clear();
                 if (!pending.IsCompleted) _ = pending.AsTask();
                 TimeOut("request head timeout");
                 break;
@@ -712,11 +716,11 @@ internal sealed partial class HttpConnection
     {
         Phase = phase;
         Deadline = deadline;
-        _options.PhaseObserver?.Invoke(phase);
+        Options.PhaseObserver?.Invoke(phase);
     }
 
     /// <summary>Sets the keep-alive deadline once a response is out and the connection waits for the next request.</summary>
-    internal void EnterIdle() => SetPhase(ConnectionPhase.Idle, _options.KeepAliveTimeout);
+    internal void EnterIdle() => SetPhase(ConnectionPhase.Idle, Options.KeepAliveTimeout);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask CloseAsync()
@@ -731,15 +735,15 @@ internal sealed partial class HttpConnection
             }
             SetPhase(ConnectionPhase.Closed, 0L);
             ReleaseInput();
-            _output.Release();
             if (_state is not null)
             {
-                _response.Discard();
-                if (_parser.IsIdle) ReturnRequestState();
+                Response.Discard();
+                Output.Release();
+                if (Parser.IsIdle) ReturnRequestState();
                 else
                 {
                     // Closed inside a request: this state is not reused.
-                    _parser.Dispose();
+                    Parser.Dispose();
                     _state.Detach();
                     _state = null;
                 }

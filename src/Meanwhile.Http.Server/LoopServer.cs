@@ -108,7 +108,7 @@ internal sealed class LoopServer
             SocketStream stream;
             try
             {
-                stream = await listener.AcceptAsync();
+                stream = await listener.AcceptAsync(); // not ConfigureAwait(false): the portable reactor completes it off the loop
             }
             catch (ObjectDisposedException)
             {

@@ -21,16 +21,31 @@ internal sealed class RequestState
 
     public ServerResponse Response { get; }
 
+    /// <summary>The connection's responses until they are flushed; empty, with no array, once the state goes back.</summary>
+    public PooledByteBuffer Output { get; } = new(4096);
+
+    // The connection's progress through the request body (fields, so the connection can take refs to them): body bytes
+    // delimited in its read buffer but not taken yet, and the minimum-data-rate clock.
+    public int BodyStart;
+    public int BodyLength;
+    public long BodyWaitTicks;
+    public long BodyWaitStart;
+    public bool BodyWaiting;
+
     /// <summary>Binds the request and response to the connection that rented this state.</summary>
     public void Attach(HttpConnection connection)
     {
         Request.Attach(connection);
         Response.Attach(connection);
+        BodyStart = BodyLength = 0;
+        BodyWaitTicks = BodyWaitStart = 0;
+        BodyWaiting = false;
     }
 
     /// <summary>Unbinds it, so a pooled state keeps no connection alive.</summary>
     public void Detach()
     {
+        Output.Release();
         Request.Attach(null);
         Response.Attach(null);
     }
