@@ -6,7 +6,8 @@
 // GET /_stats  -> "<bytes allocated by the process> <gen0 GCs> <gen1 GCs> <gen2 GCs>": the benchmark reads it before
 //                 and after a wrk run; the difference divided by the requests is the allocation per request. The
 //                 endpoint itself allocates nothing (formatted into a stack buffer).
-// GET /_heap   -> "<live managed heap bytes> <GC committed bytes>" after two full compacting collections: what
+// GET /_heap   -> "<live managed heap bytes> <GC committed bytes> <bytes allocated so far> <gen0 GCs so far>" (the last
+//                 two read before the collections) after two full compacting collections: what
 //                 bench/server/idle.sh reads before and after opening its idle connections (diagnosis; it allocates).
 //                 /_heap?aggressive makes the last one GCCollectionMode.Aggressive (all free memory decommitted).
 // --alloc-ticks    prints the runtime's AllocationTick events (type name and size, about one per 100 KB allocated) to
@@ -58,6 +59,8 @@ var router = new Router()
     {
         // ?aggressive: the last collection is GCCollectionMode.Aggressive, which also gives every free page back.
         bool aggressive = request.Query.SequenceEqual("aggressive"u8);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        int gen0 = GC.CollectionCount(0);
         for (int i = 0; i < 2; i++)
         {
             GC.Collect(2, aggressive && i == 1 ? GCCollectionMode.Aggressive : GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -67,6 +70,8 @@ var router = new Router()
         int n = 0;
         Append(text, ref n, GC.GetTotalMemory(forceFullCollection: false));
         Append(text, ref n, GC.GetGCMemoryInfo(GCKind.Any).TotalCommittedBytes);
+        Append(text, ref n, allocated);
+        Append(text, ref n, gen0);
         text[n - 1] = (byte)'\n';
         response.AddHeader("Content-Type"u8, "text/plain"u8);
         response.Write(text[..n]);
