@@ -7,13 +7,16 @@ namespace Meanwhile.Benchmarks;
 /// <summary>
 /// Memory per idle open TCP connection (issue 3: goal at most 1 KiB with 10,000 open). The server accepts N
 /// connections from a client in another process, each held by a task that awaits a zero-byte read (the idle
-/// pattern: no buffer held), then reports the growth of RSS (VmRSS) and of the managed heap, each after a full
-/// blocking GC, divided by N. Before the baseline the server accepts and closes a few connections from itself, so
-/// that the JIT and first-use costs of the accept path fall outside the delta.
+/// pattern: no buffer held), then reports the growth of RSS (VmRSS, as it stands: no forced collection, which would
+/// itself commit fresh regions) and of the live managed heap (after full blocking collections), divided by N. Before
+/// the baseline the server runs the same path on connections of its own in several rounds a second apart: the
+/// runtime recompiles hot methods only after counting calls past a delay, and the JIT's code and scratch memory (MBs)
+/// would otherwise land in the delta (docs/benchmarks.md, HTTP server, idle memory).
 /// </summary>
 internal static class IdleConnectionsBenchmark
 {
-    private const int WarmupConnections = 64;
+    private const int WarmupConnections = 1000;
+    private const int WarmupRounds = 3;
 
     /// <summary>
     /// idle-server --impl meanwhile|socket [--count N] [--hold task|read|stream] [--port-file F] [--json].
@@ -66,16 +69,31 @@ internal static class IdleConnectionsBenchmark
     /// <summary>VmRSS, live managed heap, and memory the GC has committed (live objects plus its free space and budget).</summary>
     private readonly record struct Sample(long Rss, long Heap, long Committed);
 
-    private static Sample Take()
+    /// <summary>The live heap after full, blocking, compacting collections (twice, with finalizers in between), and what the GC has committed.</summary>
+    private static (long Heap, long Committed) TakeHeap()
     {
-        // Full, blocking, compacting collections (twice, with finalizers in between) so that garbage is not counted.
         for (int i = 0; i < 2; i++)
         {
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             GC.WaitForPendingFinalizers();
         }
-        long heap = GC.GetTotalMemory(forceFullCollection: true);
-        return new Sample(Measure.RssBytes(), heap, GC.GetGCMemoryInfo(GCKind.Any).TotalCommittedBytes);
+        return (GC.GetTotalMemory(forceFullCollection: true), GC.GetGCMemoryInfo(GCKind.Any).TotalCommittedBytes);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="warmUp"/> between a first heap reading and the RSS baseline, then <paramref name="fill"/>
+    /// between the baseline and the RSS reading, then reads the heap again. RSS is never read after a forced
+    /// collection: compacting commits fresh regions, which would count as connections' memory.
+    /// </summary>
+    private static async Task<(Sample Before, Sample After)> MeasureAround(Func<Task> warmUp, Func<Task> fill)
+    {
+        var heapBefore = TakeHeap();
+        await warmUp();
+        long rssBefore = Measure.RssBytes();
+        await fill();
+        long rssAfter = Measure.RssBytes();
+        var heapAfter = TakeHeap();
+        return (new Sample(rssBefore, heapBefore.Heap, heapBefore.Committed), new Sample(rssAfter, heapAfter.Heap, heapAfter.Committed));
     }
 
     private static async Task<(Sample, Sample, string)> MeanwhileServer(int count, string hold, string? portFile)
@@ -83,45 +101,52 @@ internal static class IdleConnectionsBenchmark
         var loop = EventLoop.Current;
         await using var listener = StreamListener.ListenTcp(new IPEndPoint(IPAddress.Loopback, 0));
         var held = new List<SocketStream>(count);
-
-        // Warm-up: the whole path (connect, accept, spawn, a zero-byte read that waits, EOF, close), from this loop.
-        for (int i = 0; i < WarmupConnections; i++)
-        {
-            var client = await SocketStream.ConnectAsync(new IPEndPoint(IPAddress.Loopback, listener.Port));
-            var server = await listener.AcceptAsync();
-            var waiter = loop.Spawn(() => WaitIdle(server));
-            await loop.Yield();
-            await client.DisposeAsync();
-            await waiter;
-            await server.DisposeAsync();
-            // The zero-byte read with no task around it, for --hold read.
-            client = await SocketStream.ConnectAsync(new IPEndPoint(IPAddress.Loopback, listener.Port));
-            server = await listener.AcceptAsync();
-            var read = server.ReadAsync(Memory<byte>.Empty);
-            await client.DisposeAsync();
-            await read;
-            await server.DisposeAsync();
-        }
-        Sample before;
         // The harness's own lists (8 B per connection each) are allocated before the baseline.
         var tasks = new List<LoopTask>(hold == "task" ? count : 0);
         var reads = new List<ValueTask<int>>(hold == "read" ? count : 0);
-        before = Take();
-        EchoBenchmark.AnnouncePort(portFile, listener.Port, $"meanwhile idle-connection server ({loop.ReactorName}, hold {hold})");
-        for (int i = 0; i < count; i++)
-        {
-            var connection = await listener.AcceptAsync();
-            held.Add(connection);
-            if (hold == "task") tasks.Add(loop.Spawn(() => WaitIdle(connection)));
-            else if (hold == "read") reads.Add(connection.ReadAsync(Memory<byte>.Empty));
-        }
-        // Let every task reach its wait, then measure.
-        await loop.Delay(TimeSpan.FromMilliseconds(500));
-        var after = Take();
+
+        var (before, after) = await MeasureAround(WarmUp, Fill);
         int waiting = hold == "task" ? tasks.Count(t => !t.IsCompleted) : hold == "read" ? reads.Count(r => !r.IsCompleted) : count;
         if (waiting != count) throw new InvalidOperationException($"only {waiting} of {count} connections were still waiting");
         foreach (var connection in held) await connection.DisposeAsync();
         return (before, after, loop.ReactorName);
+
+        // The whole path (connect, accept, spawn, a zero-byte read that waits, EOF, close), from this loop.
+        async Task WarmUp()
+        {
+            for (int i = 0; i < WarmupConnections * WarmupRounds; i++)
+            {
+                if (i > 0 && i % WarmupConnections == 0) await loop.Delay(TimeSpan.FromSeconds(1)); // let tiering catch up
+                var client = await SocketStream.ConnectAsync(new IPEndPoint(IPAddress.Loopback, listener.Port));
+                var server = await listener.AcceptAsync();
+                var waiter = loop.Spawn(() => WaitIdle(server));
+                await loop.Yield();
+                await client.DisposeAsync();
+                await waiter;
+                await server.DisposeAsync();
+                // The zero-byte read with no task around it, for --hold read.
+                client = await SocketStream.ConnectAsync(new IPEndPoint(IPAddress.Loopback, listener.Port));
+                server = await listener.AcceptAsync();
+                var read = server.ReadAsync(Memory<byte>.Empty);
+                await client.DisposeAsync();
+                await read;
+                await server.DisposeAsync();
+            }
+            await loop.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        async Task Fill()
+        {
+            EchoBenchmark.AnnouncePort(portFile, listener.Port, $"meanwhile idle-connection server ({loop.ReactorName}, hold {hold})");
+            for (int i = 0; i < count; i++)
+            {
+                var connection = await listener.AcceptAsync();
+                held.Add(connection);
+                if (hold == "task") tasks.Add(loop.Spawn(() => WaitIdle(connection)));
+                else if (hold == "read") reads.Add(connection.ReadAsync(Memory<byte>.Empty));
+            }
+            await loop.Delay(TimeSpan.FromMilliseconds(500)); // every task reaches its wait
+        }
     }
 
     /// <summary>The idle-connection pattern: wait for data with no buffer (a zero-byte read).</summary>
@@ -139,34 +164,43 @@ internal static class IdleConnectionsBenchmark
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(511);
         int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-
-        for (int i = 0; i < WarmupConnections; i++)
-        {
-            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            await client.ConnectAsync(IPAddress.Loopback, port);
-            var server = await listener.AcceptAsync();
-            var waiter = SocketWaitIdle(server);
-            client.Shutdown(SocketShutdown.Both);
-            await waiter;
-            server.Dispose();
-        }
         var held = new List<Socket>(count);
         var tasks = new List<Task>(count);
-        var before = Take();
-        EchoBenchmark.AnnouncePort(portFile, port, ".NET Socket idle-connection server");
-        for (int i = 0; i < count; i++)
-        {
-            var connection = await listener.AcceptAsync();
-            connection.NoDelay = true;
-            held.Add(connection);
-            tasks.Add(SocketWaitIdle(connection));
-        }
-        await Task.Delay(500);
-        var after = Take();
+
+        var (before, after) = await MeasureAround(WarmUp, Fill);
         int waiting = tasks.Count(t => !t.IsCompleted);
         if (waiting != count) throw new InvalidOperationException($"only {waiting} of {count} connections were still waiting");
         foreach (var connection in held) connection.Dispose();
         return (before, after);
+
+        async Task WarmUp()
+        {
+            for (int i = 0; i < WarmupConnections * WarmupRounds; i++)
+            {
+                if (i > 0 && i % WarmupConnections == 0) await Task.Delay(TimeSpan.FromSeconds(1)); // let tiering catch up
+                using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                var server = await listener.AcceptAsync();
+                var waiter = SocketWaitIdle(server);
+                client.Shutdown(SocketShutdown.Both);
+                await waiter;
+                server.Dispose();
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        async Task Fill()
+        {
+            EchoBenchmark.AnnouncePort(portFile, port, ".NET Socket idle-connection server");
+            for (int i = 0; i < count; i++)
+            {
+                var connection = await listener.AcceptAsync();
+                connection.NoDelay = true;
+                held.Add(connection);
+                tasks.Add(SocketWaitIdle(connection));
+            }
+            await Task.Delay(500);
+        }
     }
 
     private static async Task SocketWaitIdle(Socket connection)
