@@ -16,22 +16,26 @@ internal class TimerEntry : LoopWait
 
     public TimerEntry(EventLoop loop) : base(loop) { }
 
-    public override WaitReason Reason => new(WaitKind.Timer, Deadline);
+    public override WaitReason Reason
+    {
+        get
+        {
+            if (List is null && IsPending && Loop.IsLoopThread) Loop.StampDelays(); // armed, its deadline not yet set
+            return new(WaitKind.Timer, Deadline);
+        }
+    }
 
     /// <summary>Starts a delay: the returned task completes once the clock has moved <paramref name="delay"/> on.</summary>
     public ValueTask StartDelay(TimeSpan delay, CancellationToken token)
     {
-        if (Begin(token)) Loop.ArmTimer(this, delay);
+        if (Begin(token)) Loop.ArmDelay(this, delay);
         return AsValueTask();
     }
 
     /// <summary>The timer is due: the loop calls this in deadline order.</summary>
     internal virtual void Fire() => CompleteSuccess();
 
-    protected override void OnCanceling()
-    {
-        if (List is not null) Loop.Timers.Remove(this);
-    }
+    protected override void OnCanceling() => Loop.DisarmTimer(this);
 }
 
 /// <summary>A <see cref="EventLoop.CallLater"/> timer: runs a callback from the ready queue when due.</summary>
