@@ -143,7 +143,7 @@ public sealed partial class EventLoop
     internal void DisarmTimer(TimerEntry timer)
     {
         StampDelays(); // the timer may still wait for its deadline
-        if (timer.List is not null) Timers.Remove(timer);
+        if (timer.IsInQueue) Timers.Remove(timer);
     }
 
     private void AddTimer(TimerEntry timer, long ticks, long now)

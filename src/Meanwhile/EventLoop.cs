@@ -48,7 +48,7 @@ public sealed partial class EventLoop : IDisposable
     private bool _stopRequested;
     private volatile bool _disposed;
 
-    internal readonly TimerQueue Timers = new();
+    internal readonly TimerQueue Timers;
 
     /// <summary>How many delays at most wait for a shared clock reading (see <see cref="ArmDelay"/>): a bound on their lateness.</summary>
     private const int DelayStampBatch = 16;
@@ -71,6 +71,7 @@ public sealed partial class EventLoop : IDisposable
         _time = options.TimeProvider ?? TimeProvider.System;
         _virtualClock = _time as VirtualClock;
         _stampsDelaysInBatches = ReferenceEquals(_time, TimeProvider.System);
+        Timers = new TimerQueue(this);
         long frequency = _time.TimestampFrequency;
         _clockTicksPerTimeSpanTick = frequency % TimeSpan.TicksPerSecond == 0 ? frequency / TimeSpan.TicksPerSecond : 0;
         _onError = options.OnError;

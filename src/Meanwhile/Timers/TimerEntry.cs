@@ -10,9 +10,10 @@ namespace Meanwhile.Timers;
 internal class TimerEntry : LoopWait
 {
     internal long Deadline;     // in the loop clock's timestamp ticks
-    internal TimerQueue.TimerList? List;
-    internal TimerEntry? Previous;
+    internal TimerEntry? Previous; // the neighbours in its TimerQueue list: both null unless in the queue
     internal TimerEntry? Next;
+
+    internal bool IsInQueue => Next is not null;
 
     public TimerEntry(EventLoop loop) : base(loop) { }
 
@@ -20,7 +21,7 @@ internal class TimerEntry : LoopWait
     {
         get
         {
-            if (List is null && IsPending && Loop.IsLoopThread) Loop.StampDelays(); // armed, its deadline not yet set
+            if (!IsInQueue && IsPending && Loop.IsLoopThread) Loop.StampDelays(); // started but its deadline not yet set
             return new(WaitKind.Timer, Deadline);
         }
     }
@@ -58,7 +59,7 @@ internal sealed class CallbackTimer : TimerEntry
     {
         if (_callback is null) return;
         _callback = null;
-        if (List is not null) Loop.Timers.Remove(this);
+        if (IsInQueue) Loop.Timers.Remove(this);
     }
 
     public override void Execute()
