@@ -94,6 +94,30 @@ public class TimerTests
     }
 
     [Fact]
+    public void A_delay_resumes_on_the_loop_however_it_is_awaited()
+    {
+        // An async method's await, AsTask and a hand-written awaiter each give the wait a different continuation.
+        var log = new List<string>();
+        Loops.RunVirtual(async (loop, _) =>
+        {
+            await loop.Delay(TimeSpan.FromSeconds(1));
+            log.Add($"await {loop.IsLoopThread}");
+            await loop.Delay(TimeSpan.FromSeconds(1)).AsTask();
+            log.Add($"AsTask {loop.IsLoopThread}");
+            var resumed = new TaskCompletionSource();
+            var awaiter = loop.Delay(TimeSpan.FromSeconds(1)).GetAwaiter();
+            awaiter.OnCompleted(() =>
+            {
+                awaiter.GetResult();
+                log.Add($"OnCompleted {loop.IsLoopThread}");
+                resumed.SetResult();
+            });
+            await resumed.Task;
+        });
+        Assert.Equal(["await True", "AsTask True", "OnCompleted True"], log);
+    }
+
+    [Fact]
     public void Timers_with_equal_deadlines_fire_in_creation_order()
     {
         var order = new List<int>();
