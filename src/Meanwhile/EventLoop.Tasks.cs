@@ -71,6 +71,11 @@ public sealed partial class EventLoop
     /// <param name="delay">How long; zero yields to the other tasks.</param>
     /// <param name="cancellationToken">Ends the wait early with <see cref="OperationCanceledException"/>; so does cancelling the calling task.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative.</exception>
+    /// <remarks>
+    /// The delay never ends before <paramref name="delay"/> has passed since the call. It counts from a clock reading
+    /// taken at the call or a little after it: delays armed together in one turn of a task share one reading, taken
+    /// after up to 16 of them or when the turn ends, whichever comes first.
+    /// </remarks>
     public ValueTask Delay(TimeSpan delay, CancellationToken cancellationToken = default)
     {
         CheckThread();
@@ -97,10 +102,52 @@ public sealed partial class EventLoop
     }
 
     /// <summary>Sets the timer's deadline <paramref name="delay"/> from now and puts it in the timer queue.</summary>
-    internal void ArmTimer(TimerEntry timer, TimeSpan delay)
+    internal void ArmTimer(TimerEntry timer, TimeSpan delay) => AddTimer(timer, ToClockTicks(delay), _time.GetTimestamp());
+
+    /// <summary>
+    /// Arms a delay, its deadline counted from a clock reading taken now or a little later: on the system clock,
+    /// delays armed in one task turn share the reading taken when the turn ends (or when <see cref="DelayStampBatch"/>
+    /// of them wait). Reading the system clock costs about as much as the rest of arming a delay, and a reading taken
+    /// after the call can only make the delay end late, never early. The lateness is the rest of the arming turn, which
+    /// for the usual <c>await loop.Delay(…)</c> is the await itself.
+    /// </summary>
+    internal void ArmDelay(TimerEntry timer, TimeSpan delay)
     {
         long ticks = ToClockTicks(delay);
+        // A virtual or test clock is read at once: it can be moved on within the turn, and reading it costs nothing.
+        if (!_stampsDelaysInBatches)
+        {
+            AddTimer(timer, ticks, _time.GetTimestamp());
+            return;
+        }
+        _unstampedDelays[_unstampedDelayCount++] = new UnstampedDelay(timer, ticks);
+        if (_unstampedDelayCount == DelayStampBatch) StampDelays();
+    }
+
+    /// <summary>Gives the delays armed since the last clock reading their deadlines (a no-op if there are none).</summary>
+    internal void StampDelays()
+    {
+        int count = _unstampedDelayCount;
+        if (count == 0) return;
+        _unstampedDelayCount = 0;
         long now = _time.GetTimestamp();
+        for (int i = 0; i < count; i++)
+        {
+            ref var delay = ref _unstampedDelays[i];
+            AddTimer(delay.Timer, delay.Ticks, now);
+            delay = default; // let the timer go once it fires
+        }
+    }
+
+    /// <summary>Takes an armed timer out of the timer queue (cancellation).</summary>
+    internal void DisarmTimer(TimerEntry timer)
+    {
+        StampDelays(); // the timer may still wait for its deadline
+        if (timer.IsInQueue) Timers.Remove(timer);
+    }
+
+    private void AddTimer(TimerEntry timer, long ticks, long now)
+    {
         timer.Deadline = ticks > long.MaxValue - now ? long.MaxValue : now + ticks;
         Timers.Add(timer, ticks);
     }

@@ -48,7 +48,16 @@ public sealed partial class EventLoop : IDisposable
     private bool _stopRequested;
     private volatile bool _disposed;
 
-    internal readonly TimerQueue Timers = new();
+    internal readonly TimerQueue Timers;
+
+    /// <summary>How many delays at most wait for a shared clock reading (see <see cref="ArmDelay"/>): a bound on their lateness.</summary>
+    private const int DelayStampBatch = 16;
+    private readonly UnstampedDelay[] _unstampedDelays = new UnstampedDelay[DelayStampBatch];
+    private int _unstampedDelayCount;
+    private readonly bool _stampsDelaysInBatches; // on the system clock only
+
+    /// <summary>A delay armed for <see cref="Ticks"/> clock ticks, its deadline not yet set.</summary>
+    private readonly record struct UnstampedDelay(TimerEntry Timer, long Ticks);
 
     /// <summary>Waits on the outside world (I/O, workers) now pending: while any is, a virtual clock does not jump.</summary>
     internal int ExternalWaits;
@@ -61,6 +70,8 @@ public sealed partial class EventLoop : IDisposable
         _ownerThreadId = Environment.CurrentManagedThreadId;
         _time = options.TimeProvider ?? TimeProvider.System;
         _virtualClock = _time as VirtualClock;
+        _stampsDelaysInBatches = ReferenceEquals(_time, TimeProvider.System);
+        Timers = new TimerQueue(this);
         long frequency = _time.TimestampFrequency;
         _clockTicksPerTimeSpanTick = frequency % TimeSpan.TicksPerSecond == 0 ? frequency / TimeSpan.TicksPerSecond : 0;
         _onError = options.OnError;
@@ -228,6 +239,7 @@ public sealed partial class EventLoop : IDisposable
                 ReportError(e, "a callback on the loop threw", owner);
             }
             if (owner is not null) AfterTaskTurn(owner);
+            if (_unstampedDelayCount != 0) StampDelays(); // a delay's clock starts no later than the end of the turn that armed it
         }
         SynchronizationContext.SetSynchronizationContext(_rootContext);
     }
@@ -265,6 +277,7 @@ public sealed partial class EventLoop : IDisposable
 
     private void FireDueTimers()
     {
+        StampDelays(); // delays armed outside a task turn (before the loop ran)
         if (Timers.Count == 0) return;
         long now = _time.GetTimestamp();
         while (Timers.PopDue(now) is { } timer) timer.Fire();
@@ -273,6 +286,7 @@ public sealed partial class EventLoop : IDisposable
     private int ComputePollTimeout()
     {
         if (_ready.Count > 0 || !_posted.IsEmpty) return 0;
+        StampDelays();
         long? next = Timers.Count > 0 ? Timers.NextDeadline : null;
         if (_virtualClock is not null)
         {

@@ -31,7 +31,7 @@ public class TimerTests
     [Fact]
     public void Delays_armed_in_one_long_turn_never_fire_early_and_keep_their_order()
     {
-        // Delays of several durations armed in one turn that goes on running: each counts from its own call.
+        // Delays of several durations armed in one turn that goes on running: none may count from before its own call.
         var woke = new List<(int Id, TimeSpan Delay, TimeSpan Elapsed)>();
         Loops.Run(async loop =>
         {
@@ -56,6 +56,65 @@ public class TimerTests
         });
         Assert.All(woke, w => Assert.True(w.Elapsed >= w.Delay, $"delay {w.Id} of {w.Delay} woke after {w.Elapsed}"));
         Assert.Equal([5, 1, 3, 2, 0, 4], woke.Select(w => w.Id)); // by delay, then arming order
+    }
+
+    [Fact]
+    public void Delays_cancelled_in_the_turn_that_armed_them_leave_the_queue_and_the_others_fire()
+    {
+        // More delays than share one clock reading, half of them cancelled before the turn ends (real clock).
+        const int count = 40;
+        var woke = new List<(int Id, TimeSpan Elapsed)>();
+        int cancelled = 0;
+        Loops.Run(async loop =>
+        {
+            var waits = new List<Task>();
+            var sources = new List<CancellationTokenSource>();
+            for (int i = 0; i < count; i++)
+            {
+                var source = new CancellationTokenSource();
+                sources.Add(source);
+                var armedAt = Stopwatch.StartNew();
+                waits.Add(Wake(loop.Delay(TimeSpan.FromMilliseconds(count - i), source.Token), i, armedAt));
+            }
+            for (int i = 0; i < count; i += 2) sources[i].Cancel();
+            Assert.Equal(count / 2, loop.Timers.Count);
+            await loop.WhenAll(waits);
+            Assert.Equal(0, loop.Timers.Count);
+
+            async Task Wake(ValueTask delay, int id, Stopwatch armedAt)
+            {
+                try { await delay; }
+                catch (OperationCanceledException) { cancelled++; return; }
+                woke.Add((id, armedAt.Elapsed));
+            }
+        });
+        Assert.Equal(count / 2, cancelled);
+        Assert.All(woke, w => Assert.True(w.Elapsed >= TimeSpan.FromMilliseconds(count - w.Id), $"delay {w.Id} woke after {w.Elapsed}"));
+        Assert.Equal(Enumerable.Range(0, count).Where(i => i % 2 == 1), woke.Select(w => w.Id).Order());
+    }
+
+    [Fact]
+    public void A_delay_resumes_on_the_loop_however_it_is_awaited()
+    {
+        // An async method's await, AsTask and a hand-written awaiter each give the wait a different continuation.
+        var log = new List<string>();
+        Loops.RunVirtual(async (loop, _) =>
+        {
+            await loop.Delay(TimeSpan.FromSeconds(1));
+            log.Add($"await {loop.IsLoopThread}");
+            await loop.Delay(TimeSpan.FromSeconds(1)).AsTask();
+            log.Add($"AsTask {loop.IsLoopThread}");
+            var resumed = new TaskCompletionSource();
+            var awaiter = loop.Delay(TimeSpan.FromSeconds(1)).GetAwaiter();
+            awaiter.OnCompleted(() =>
+            {
+                awaiter.GetResult();
+                log.Add($"OnCompleted {loop.IsLoopThread}");
+                resumed.SetResult();
+            });
+            await resumed.Task;
+        });
+        Assert.Equal(["await True", "AsTask True", "OnCompleted True"], log);
     }
 
     [Fact]

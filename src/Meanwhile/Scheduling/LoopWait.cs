@@ -17,10 +17,20 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
 {
     private enum WaitStatus : byte { Idle, Pending, Succeeded, Canceled, Faulted }
 
+    /// <summary>Which continuation is registered: none, <see cref="s_asyncMethodContinuation"/>, or one in the side object.</summary>
+    private enum ContinuationKind : byte { None, AsyncMethod, Other }
+
+    /// <summary>
+    /// The delegate the runtime passes to every await of a <see cref="ValueTask"/> in an async method (one static
+    /// delegate; the method's box is the state). Known here, it needs no field in each wait: 8 bytes less per pending
+    /// wait. Any other continuation (<c>AsTask</c>, a hand-written awaiter) goes to the side object.
+    /// </summary>
+    private static readonly Action<object?>? s_asyncMethodContinuation = AsyncMethodContinuationProbe.Find();
+
     protected readonly EventLoop Loop;
-    private Action<object?>? _continuation;
     private object? _continuationState;
     private Rare? _rare;
+    private ContinuationKind _continuationKind;
     private WaitStatus _status;
     private short _version;
     private bool _queued;
@@ -33,6 +43,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     /// </summary>
     private sealed class Rare
     {
+        public Action<object?>? Continuation; // when not the async-method one
         public ExecutionContext? ExecutionContext;
         public Exception? Error;
         public CancellationToken Token;
@@ -56,10 +67,11 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     {
         _version++;
         _status = WaitStatus.Pending;
-        _continuation = null;
+        _continuationKind = ContinuationKind.None;
         _continuationState = null;
         if (_rare is not null)
         {
+            _rare.Continuation = null;
             _rare.Error = null;
             _rare.ExecutionContext = null;
             _rare.Token = default;
@@ -155,7 +167,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
             _rare.Registration = default;
         }
         if (_externalCounted) { _externalCounted = false; Loop.ExternalWaits--; }
-        if (_continuation is not null) Schedule();
+        if (_continuationKind != ContinuationKind.None) Schedule();
     }
 
     private void Schedule()
@@ -169,12 +181,14 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     public virtual void Execute()
     {
         _queued = false;
-        var continuation = _continuation;
-        if (continuation is null) return;
+        var kind = _continuationKind;
+        if (kind == ContinuationKind.None) return;
+        var continuation = kind == ContinuationKind.AsyncMethod ? s_asyncMethodContinuation! : _rare!.Continuation!;
         var state = _continuationState;
         var context = _rare?.ExecutionContext;
-        _continuation = null;
+        _continuationKind = ContinuationKind.None;
         _continuationState = null;
+        if (kind == ContinuationKind.Other) _rare!.Continuation = null;
         if (context is not null) _rare!.ExecutionContext = null;
         if (context is null) continuation(state);
         else ExecutionContext.Run(context, static s => { var (c, st) = ((Action<object?>, object?))s!; c(st); }, (continuation, state));
@@ -195,11 +209,16 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
     {
         ValidateToken(token);
-        if (_continuation is not null)
+        if (_continuationKind != ContinuationKind.None)
             throw new InvalidOperationException("A loop wait can be awaited only once.");
         if (!Loop.IsLoopThread)
             throw new InvalidOperationException("A loop wait was awaited from a thread that is not the loop's; await it from loop code.");
-        _continuation = continuation;
+        if (ReferenceEquals(continuation, s_asyncMethodContinuation)) _continuationKind = ContinuationKind.AsyncMethod;
+        else
+        {
+            RareState.Continuation = continuation;
+            _continuationKind = ContinuationKind.Other;
+        }
         _continuationState = state;
         Loop.NoteLoopAwait(Owner);
         // The scheduling context is ignored on purpose: loop waits always resume on the loop.
@@ -235,5 +254,27 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     {
         if (token != _version)
             throw new InvalidOperationException("This ValueTask was already awaited; a loop wait can be awaited once.");
+    }
+
+    /// <summary>Learns the async-method continuation by letting an async method await a source that never completes.</summary>
+    private sealed class AsyncMethodContinuationProbe : IValueTaskSource
+    {
+        private Action<object?>? _continuation;
+
+        public static Action<object?>? Find()
+        {
+            var probe = new AsyncMethodContinuationProbe();
+            _ = AwaitForever(probe); // the suspended method is garbage once this returns
+            return probe._continuation;
+
+            static async Task AwaitForever(IValueTaskSource source) => await new ValueTask(source, 0);
+        }
+
+        public ValueTaskSourceStatus GetStatus(short token) => ValueTaskSourceStatus.Pending;
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _continuation = continuation;
+
+        public void GetResult(short token) { }
     }
 }

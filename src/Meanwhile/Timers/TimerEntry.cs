@@ -10,28 +10,33 @@ namespace Meanwhile.Timers;
 internal class TimerEntry : LoopWait
 {
     internal long Deadline;     // in the loop clock's timestamp ticks
-    internal TimerQueue.TimerList? List;
-    internal TimerEntry? Previous;
+    internal TimerEntry? Previous; // the neighbours in its TimerQueue list: both null unless in the queue
     internal TimerEntry? Next;
+
+    internal bool IsInQueue => Next is not null;
 
     public TimerEntry(EventLoop loop) : base(loop) { }
 
-    public override WaitReason Reason => new(WaitKind.Timer, Deadline);
+    public override WaitReason Reason
+    {
+        get
+        {
+            if (!IsInQueue && IsPending && Loop.IsLoopThread) Loop.StampDelays(); // started but its deadline not yet set
+            return new(WaitKind.Timer, Deadline);
+        }
+    }
 
     /// <summary>Starts a delay: the returned task completes once the clock has moved <paramref name="delay"/> on.</summary>
     public ValueTask StartDelay(TimeSpan delay, CancellationToken token)
     {
-        if (Begin(token)) Loop.ArmTimer(this, delay);
+        if (Begin(token)) Loop.ArmDelay(this, delay);
         return AsValueTask();
     }
 
     /// <summary>The timer is due: the loop calls this in deadline order.</summary>
     internal virtual void Fire() => CompleteSuccess();
 
-    protected override void OnCanceling()
-    {
-        if (List is not null) Loop.Timers.Remove(this);
-    }
+    protected override void OnCanceling() => Loop.DisarmTimer(this);
 }
 
 /// <summary>A <see cref="EventLoop.CallLater"/> timer: runs a callback from the ready queue when due.</summary>
@@ -54,7 +59,7 @@ internal sealed class CallbackTimer : TimerEntry
     {
         if (_callback is null) return;
         _callback = null;
-        if (List is not null) Loop.Timers.Remove(this);
+        if (IsInQueue) Loop.Timers.Remove(this);
     }
 
     public override void Execute()

@@ -8,7 +8,7 @@ namespace Meanwhile.Timers;
 /// sifting a heap of a million scattered timers.
 /// </summary>
 /// <remarks>Timers fire in (deadline, arming) order across all lists.</remarks>
-internal sealed class TimerQueue
+internal sealed class TimerQueue(EventLoop loop)
 {
     private readonly Dictionary<long, TimerList> _lists = new();
     private TimerList? _lastUsed; // the list of the last arming: a loop arms the same duration again and again
@@ -20,7 +20,7 @@ internal sealed class TimerQueue
     public int Count => _count;
 
     /// <summary>The earliest deadline; only valid when <see cref="Count"/> is not zero.</summary>
-    public long NextDeadline => _heap[0].Head!.Deadline;
+    public long NextDeadline => _heap[0].First.Deadline;
 
     /// <summary>Arms <paramref name="entry"/> (its deadline already set), armed for <paramref name="duration"/> clock ticks.</summary>
     public void Add(TimerEntry entry, long duration)
@@ -30,12 +30,12 @@ internal sealed class TimerQueue
         {
             if (!_lists.TryGetValue(duration, out list))
             {
-                list = new TimerList(duration);
+                list = new TimerList(duration, loop);
                 _lists.Add(duration, list);
             }
             _lastUsed = list;
         }
-        bool wasEmpty = list.Head is null;
+        bool wasEmpty = list.IsEmpty;
         list.Insert(entry);
         _count++;
         if (wasEmpty) HeapPush(list);
@@ -44,12 +44,16 @@ internal sealed class TimerQueue
     /// <summary>Disarms <paramref name="entry"/> (it must be armed).</summary>
     public void Remove(TimerEntry entry)
     {
-        var list = entry.List!;
-        bool wasHead = list.Head == entry;
-        list.Unlink(entry);
+        var previous = entry.Previous!;
+        var next = entry.Next!;
+        previous.Next = next;
+        next.Previous = previous;
+        entry.Previous = entry.Next = null;
         _count--;
-        if (!wasHead) return;
-        if (list.Head is null)
+        // Only the first timer of a list orders the heap: the list matters only if the entry was one.
+        if (previous is not TimerList.End end) return;
+        var list = end.List;
+        if (list.IsEmpty)
         {
             HeapRemoveAt(list.HeapIndex);
             _lists.Remove(list.Duration);
@@ -62,7 +66,7 @@ internal sealed class TimerQueue
     public TimerEntry? PopDue(long now)
     {
         if (_heapCount == 0) return null;
-        var first = _heap[0].Head!;
+        var first = _heap[0].First;
         if (first.Deadline > now) return null;
         Remove(first);
         return first;
@@ -70,7 +74,7 @@ internal sealed class TimerQueue
 
     private static bool Before(TimerList a, TimerList b)
     {
-        long x = a.Head!.Deadline, y = b.Head!.Deadline;
+        long x = a.First.Deadline, y = b.First.Deadline;
         // Equal deadlines: the one armed first goes first. Arming time is deadline minus duration, and the clock never
         // goes back, so an earlier arming time means armed earlier; equal arming times with equal deadlines mean equal
         // durations, that is the same list, where order is arming order anyway. No sequence number per timer needed.
@@ -142,32 +146,51 @@ internal sealed class TimerQueue
         list.HeapIndex = index;
     }
 
-    /// <summary>The armed timers of one duration, in deadline order (a doubly linked list through the entries).</summary>
-    internal sealed class TimerList(long duration)
+    /// <summary>
+    /// The armed timers of one duration, in deadline order: a circular doubly linked list through the entries and an
+    /// end node, so that a timer leaves its list without knowing which list it is in (no list field in every timer).
+    /// </summary>
+    internal sealed class TimerList
     {
-        public readonly long Duration = duration;
-        public TimerEntry? Head;
-        public TimerEntry? Tail;
+        public readonly long Duration;
+        private readonly End _end;
         public int HeapIndex = -1;
+
+        public TimerList(long duration, EventLoop loop)
+        {
+            Duration = duration;
+            _end = new End(loop, this);
+            _end.Previous = _end.Next = _end;
+        }
+
+        public bool IsEmpty => _end.Next == _end;
+
+        /// <summary>The timer due first; only valid when the list is not empty.</summary>
+        public TimerEntry First => _end.Next!;
 
         public void Insert(TimerEntry entry)
         {
-            entry.List = this;
-            // Normally the newest timer is due last; walk back only if the clock's timestamps did not grow.
-            var after = Tail;
-            while (after is not null && after.Deadline > entry.Deadline) after = after.Previous;
+            // Normally the newest timer is due last; walk back only if the clock's timestamps did not grow. The end
+            // node's deadline is the smallest there is, so the walk stops there at the latest.
+            var after = _end.Previous!;
+            while (after.Deadline > entry.Deadline) after = after.Previous!;
+            var before = after.Next!;
             entry.Previous = after;
-            entry.Next = after is null ? Head : after.Next;
-            if (entry.Next is null) Tail = entry; else entry.Next.Previous = entry;
-            if (after is null) Head = entry; else after.Next = entry;
+            entry.Next = before;
+            before.Previous = entry;
+            after.Next = entry;
         }
 
-        public void Unlink(TimerEntry entry)
+        /// <summary>The node that closes the circle: its next is the first timer, its previous the last.</summary>
+        internal sealed class End : TimerEntry
         {
-            if (entry.Previous is null) Head = entry.Next; else entry.Previous.Next = entry.Next;
-            if (entry.Next is null) Tail = entry.Previous; else entry.Next.Previous = entry.Previous;
-            entry.Previous = entry.Next = null;
-            entry.List = null;
+            public readonly TimerList List;
+
+            public End(EventLoop loop, TimerList list) : base(loop)
+            {
+                List = list;
+                Deadline = long.MinValue;
+            }
         }
     }
 }
