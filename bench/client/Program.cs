@@ -45,7 +45,8 @@ switch (mode)
 static void Load(Uri uri, string client, int connections, TimeSpan duration)
 {
     var run = client == "system" ? RunSystem(uri, connections, duration, null) : RunMeanwhile(uri, connections, duration, null);
-    Console.WriteLine($"req/s {run.Requests / run.Seconds:0} alloc/req {(double)run.Allocated / run.Requests:0} requests {run.Requests} warmup_s {run.WarmUpSeconds:0.0}");
+    // cpu_busy: the process's CPU time over the wall time; near 1 when the generator's core is what limits it.
+    Console.WriteLine($"req/s {run.Requests / run.Seconds:0} alloc/req {(double)run.Allocated / run.Requests:0} requests {run.Requests} warmup_s {run.WarmUpSeconds:0.0} cpu_busy {(run.UserSeconds + run.SystemSeconds) / run.Seconds:0.00}");
 }
 
 // CPU per request is what a load generator costs, whatever else runs on the machine: a fixed number of requests once
