@@ -151,18 +151,23 @@ internal sealed class HttpConnection
 
     /// <summary>
     /// The fast path's first step, for a request without a body on a connection it has to itself (taken idle from
-    /// the pool): takes both turns (a request pipelined later queues behind it) and writes the head, usually at once.
-    /// Then <see cref="HeadSent"/>, and <see cref="TryReadFinalHead"/> / <see cref="ReceiveAsync"/> until the head is in;
+    /// the pool): takes both turns (a request pipelined later queues behind it); <see cref="WriteExclusive"/> writes the
+    /// head. Then <see cref="HeadSent"/>, and <see cref="TryReadFinalHead"/> / <see cref="ReceiveAsync"/> until the head is in;
     /// on any failure, <see cref="Failed"/>. The caller awaits in its own state machine: no async layer here.
     /// </summary>
-    public ValueTask BeginExclusive(PooledByteBuffer head)
+    public void BeginExclusive()
     {
         ThrowIfBroken();
         if (!writeTurn.TryEnter() || !readTurn.TryEnter())
         {
             throw new InvalidOperationException("An idle connection had a turn taken."); // cannot happen: idle means no exchange
         }
+    }
 
+    /// <summary>Writes the head of the request that <see cref="BeginExclusive"/> gave this connection, usually at once.</summary>
+    public ValueTask WriteExclusive(PooledByteBuffer head)
+    {
+        ThrowIfBroken(); // the exchange ended (and closed the connection) before its head went out
         return tls is null ? socket.WriteAsync(head.WrittenMemory) : stream.WriteAsync(head.WrittenMemory);
     }
 
@@ -229,7 +234,7 @@ internal sealed class HttpConnection
         return ReadStreamAsync(buffer);
     }
 
-    // A plain connection reads (and BeginExclusive writes) its socket itself: the Stream adapter in between would only
+    // A plain connection reads (and WriteExclusive writes) its socket itself: the Stream adapter in between would only
     // check the thread again.
     private ValueTask<int> ReadStreamAsync(Memory<byte> into) => tls is null ? socket.ReadAsync(into) : stream.ReadAsync(into);
 
