@@ -9,9 +9,10 @@ namespace Meanwhile.Http.Client;
 /// can carry another exchange. Loop thread only.
 /// </summary>
 /// <remarks>
-/// Plain and TLS connections share this code: both are a <see cref="Stream"/>, the socket's own adapter or an
-/// <see cref="SslStream"/> over it. The read buffer is rented when a response is read and returned when the connection goes idle; with many
-/// connections open a zero-byte read waits for data first, so 10,000 waiting requests hold no buffers.
+/// Plain and TLS connections share this code: a plain one reads and writes its socket, a TLS one the
+/// <see cref="SslStream"/> over the socket's <see cref="Stream"/> adapter. The read buffer is rented when a response is
+/// read and returned when the connection goes idle; a zero-byte read waits for data first (on a plain connection
+/// always, through TLS with many connections open), so 10,000 waiting requests hold no buffers.
 /// </remarks>
 internal sealed class HttpConnection
 {
