@@ -1,6 +1,6 @@
 // Load generator for the client benchmarks (bench/client/run.sh drives it):
-//   load <url> <client: meanwhile|system> <connections> <seconds>   keep-alive GETs, prints "req/s <n> alloc/req <bytes>"
-//   cost <url> <client: meanwhile|system> <connections> <requests>  a fixed number of keep-alive GETs after a warm-up, prints
+//   load <url> <client: meanwhile|system> <connections> <seconds>   keep-alive GETs once warm (see Warmth), prints "req/s <n> alloc/req <bytes>"
+//   cost <url> <client: meanwhile|system> <connections> <requests>  a fixed number of keep-alive GETs once warm, prints
 //                                                                    CPU time (user, system) and bytes allocated per request
 //   many <url> <count> [rounds] [trace]                              <count> concurrent GETs on one loop, prints elapsed and peak memory;
 //                                                                    each round with a new client (new connections) in the same process: the
@@ -44,90 +44,36 @@ switch (mode)
 
 static void Load(Uri uri, string client, int connections, TimeSpan duration)
 {
-    // Warm up for a second (JIT, tiering, pools), then measure.
-    var warm = Measure(uri, client, connections, TimeSpan.FromSeconds(1));
-    var (requests, seconds, allocated) = Measure(uri, client, connections, duration);
-    _ = warm;
-    Console.WriteLine($"req/s {requests / seconds:0} alloc/req {(double)allocated / requests:0} requests {requests}");
+    var run = client == "system" ? RunSystem(uri, connections, duration, null) : RunMeanwhile(uri, connections, duration, null);
+    // cpu_busy: the process's CPU time over the wall time; near 1 when the generator's core is what limits it.
+    Console.WriteLine($"req/s {run.Requests / run.Seconds:0} alloc/req {(double)run.Allocated / run.Requests:0} requests {run.Requests} warmup_s {run.WarmUpSeconds:0.0} cpu_busy {(run.UserSeconds + run.SystemSeconds) / run.Seconds:0.00}");
 }
 
-// CPU per request is what a load generator costs, whatever else runs on the machine: a fixed number of requests, the
-// process's user and system time (getrusage) and the allocations around them, after a warm-up of the same size.
+// CPU per request is what a load generator costs, whatever else runs on the machine: a fixed number of requests once
+// warm, the process's user and system time (getrusage) and the allocations over them.
 static void Cost(Uri uri, string client, int connections, long requests)
 {
-    var warm = client == "system" ? CountSystem(uri, connections, requests) : CountMeanwhile(uri, connections, requests);
-    _ = warm;
-    var (before, allocatedBefore) = (Usage.Now(), GC.GetTotalAllocatedBytes(precise: true));
-    var clock = Stopwatch.StartNew();
-    long loopAllocated = client == "system" ? CountSystem(uri, connections, requests) : CountMeanwhile(uri, connections, requests);
-    double seconds = clock.Elapsed.TotalSeconds;
-    var (after, allocatedAfter) = (Usage.Now(), GC.GetTotalAllocatedBytes(precise: true));
+    var run = client == "system" ? RunSystem(uri, connections, null, requests) : RunMeanwhile(uri, connections, null, requests);
     Console.WriteLine(
-        $"user_us/req {(after.User - before.User) * 1e6 / requests:0.00} sys_us/req {(after.System - before.System) * 1e6 / requests:0.00} " +
-        $"alloc/req {(double)(allocatedAfter - allocatedBefore) / requests:0} loop_alloc/req {(double)loopAllocated / requests:0} req/s {requests / seconds:0} requests {requests}");
+        $"user_us/req {run.UserSeconds * 1e6 / run.Requests:0.00} sys_us/req {run.SystemSeconds * 1e6 / run.Requests:0.00} " +
+        $"alloc/req {(double)run.Allocated / run.Requests:0} loop_alloc/req {(double)run.LoopAllocated / run.Requests:0} req/s {run.Requests / run.Seconds:0} requests {run.Requests} warmup_s {run.WarmUpSeconds:0.0}");
 }
 
-// Sends exactly `requests` requests over `connections` connections; returns the bytes allocated on the loop thread.
-static long CountMeanwhile(Uri uri, int connections, long requests)
+// Keep-alive GETs over `connections` connections, without pause, on one client; measured from the moment the JIT is
+// done (see Warmth) for `duration`, or for `requests` requests.
+static Window RunMeanwhile(Uri uri, int connections, TimeSpan? duration, long? requests)
 {
     return EventLoop.Run(async () =>
     {
         await using var client = new LoopHttpClient(new LoopHttpClientOptions { MaxConnectionsPerOrigin = connections, AutomaticDecompression = false, UserAgent = null });
         var request = new LoopHttpRequest("GET", uri);
+        var loop = EventLoop.Current;
         var buffer = new byte[4096];
-        long left = requests;
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        async Task Worker()
-        {
-            while (left-- > 0)
-            {
-                using var response = await client.SendAsync(request);
-                while (await response.Content.ReadAsync(buffer) > 0)
-                {
-                }
-            }
-        }
-
-        await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => Worker()));
-        return GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-    });
-}
-
-static long CountSystem(Uri uri, int connections, long requests)
-{
-    using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections, UseProxy = false, UseCookies = false });
-    long left = requests;
-    async Task Worker()
-    {
-        var local = new byte[4096];
-        while (Interlocked.Decrement(ref left) >= 0)
-        {
-            using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead);
-            using var body = await response.Content.ReadAsStreamAsync();
-            while (await body.ReadAsync(local) > 0)
-            {
-            }
-        }
-    }
-
-    Task.WaitAll(Enumerable.Range(0, connections).Select(_ => Task.Run(Worker)).ToArray());
-    return 0;
-}
-
-static (long Requests, double Seconds, long Allocated) Measure(Uri uri, string client, int connections, TimeSpan duration) =>
-    client == "system" ? MeasureSystem(uri, connections, duration) : MeasureMeanwhile(uri, connections, duration);
-
-static (long, double, long) MeasureMeanwhile(Uri uri, int connections, TimeSpan duration)
-{
-    return EventLoop.Run(async () =>
-    {
-        await using var client = new LoopHttpClient(new LoopHttpClientOptions { MaxConnectionsPerOrigin = connections, AutomaticDecompression = false, UserAgent = null });
-        var request = new LoopHttpRequest("GET", uri);
-        var buffer = new byte[4096];
+        var warmth = new Warmth();
         long count = 0;
+        long stopAt = long.MaxValue;
         bool stop = false;
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        var clock = Stopwatch.StartNew();
+        Snapshot? start = null;
         async Task Worker()
         {
             while (!stop)
@@ -137,28 +83,49 @@ static (long, double, long) MeasureMeanwhile(Uri uri, int connections, TimeSpan 
                 {
                 }
 
-                count++;
+                if (++count >= stopAt)
+                {
+                    stop = true;
+                }
             }
         }
 
-        var timer = EventLoop.Current.CallLater(duration, () => stop = true);
+        void Check()
+        {
+            if (!warmth.IsWarm())
+            {
+                loop.CallLater(Warmth.CheckEvery, Check);
+                return;
+            }
+
+            start = Snapshot.Take(count, warmth);
+            if (requests is long n)
+            {
+                stopAt = count + n;
+            }
+            else
+            {
+                loop.CallLater(duration!.Value, () => stop = true);
+            }
+        }
+
+        loop.CallLater(Warmth.CheckEvery, Check);
         await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => Worker()));
-        double seconds = clock.Elapsed.TotalSeconds;
-        return (count, seconds, GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
+        return Snapshot.Take(count, warmth) - start!.Value;
     });
 }
 
-static (long, double, long) MeasureSystem(Uri uri, int connections, TimeSpan duration)
+static Window RunSystem(Uri uri, int connections, TimeSpan? duration, long? requests)
 {
     using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections, UseProxy = false, UseCookies = false });
+    var warmth = new Warmth();
     long count = 0;
-    var stopAt = Stopwatch.StartNew();
-    long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-    var buffer = new byte[4096];
+    long stopAt = long.MaxValue;
+    bool stop = false;
     async Task Worker()
     {
         var local = new byte[4096];
-        while (stopAt.Elapsed < duration)
+        while (!Volatile.Read(ref stop))
         {
             using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead);
             using var body = await response.Content.ReadAsStreamAsync();
@@ -166,13 +133,32 @@ static (long, double, long) MeasureSystem(Uri uri, int connections, TimeSpan dur
             {
             }
 
-            Interlocked.Increment(ref count);
+            if (Interlocked.Increment(ref count) >= Volatile.Read(ref stopAt))
+            {
+                Volatile.Write(ref stop, true);
+            }
         }
     }
 
-    Task.WaitAll(Enumerable.Range(0, connections).Select(_ => Task.Run(Worker)).ToArray());
-    double seconds = stopAt.Elapsed.TotalSeconds;
-    return (count, seconds, GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore);
+    var workers = Task.WhenAll(Enumerable.Range(0, connections).Select(_ => Task.Run(Worker)).ToArray());
+    while (!warmth.IsWarm())
+    {
+        Thread.Sleep(Warmth.CheckEvery); // the bench's own pacing, on a thread that does no requests
+    }
+
+    var start = Snapshot.Take(Interlocked.Read(ref count), warmth);
+    if (requests is long n)
+    {
+        Volatile.Write(ref stopAt, start.Requests + n);
+    }
+    else
+    {
+        Thread.Sleep(duration!.Value);
+        Volatile.Write(ref stop, true);
+    }
+
+    workers.Wait();
+    return Snapshot.Take(Interlocked.Read(ref count), warmth) - start;
 }
 
 static int Many(Uri uri, int count, bool trace)
@@ -255,6 +241,55 @@ static int Many(Uri uri, int count, bool trace)
         string At(double q) => $"{times[(int)Math.Min(times.Count - 1, q * times.Count)].TotalSeconds:0.000}";
         Console.WriteLine($"  {what,-24} n {times.Count,6}  first {At(0)}  p10 {At(0.1)}  p50 {At(0.5)}  p90 {At(0.9)}  last {At(1)} s");
     }
+}
+
+/// <summary>
+/// Whether the JIT is done: a load generator runs for minutes, so what it costs is its steady state, and a run is
+/// measured once the JIT has compiled nothing for two seconds. Pinned to one core (taskset), the runtime sees one
+/// processor and waits ten times longer before it counts calls for tier-up (TC_CallCountingDelayMs x
+/// TC_DelaySingleProcMultiplier = 1 s, restarted by every new tier-0 method, and again for the instrumented tier): the
+/// fixed warm-ups this replaced (one second; 300,000 requests) left the client running tier-0 code well into the
+/// measurement, at up to twice its steady user time per request.
+/// </summary>
+internal sealed class Warmth
+{
+    public static readonly TimeSpan CheckEvery = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan QuietFor = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan AtMost = TimeSpan.FromSeconds(60);
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private long compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+    private TimeSpan lastCompile;
+
+    public double Seconds => clock.Elapsed.TotalSeconds;
+
+    public bool IsWarm()
+    {
+        long now = System.Runtime.JitInfo.GetCompiledMethodCount();
+        if (now != compiled)
+        {
+            compiled = now;
+            lastCompile = clock.Elapsed;
+        }
+
+        return clock.Elapsed - lastCompile >= QuietFor || clock.Elapsed >= AtMost;
+    }
+}
+
+/// <summary>What a run measured between two snapshots.</summary>
+internal readonly record struct Window(long Requests, double Seconds, double UserSeconds, double SystemSeconds, long Allocated, long LoopAllocated, double WarmUpSeconds);
+
+/// <summary>Requests done, time, CPU time and allocations at one moment of a run.</summary>
+internal readonly record struct Snapshot(long Requests, double At, double User, double System, long Allocated, long LoopAllocated)
+{
+    public static Snapshot Take(long requests, Warmth warmth)
+    {
+        var (user, system) = Usage.Now();
+        return new(requests, warmth.Seconds, user, system, GC.GetTotalAllocatedBytes(precise: true), GC.GetAllocatedBytesForCurrentThread());
+    }
+
+    public static Window operator -(Snapshot end, Snapshot start) =>
+        new(end.Requests - start.Requests, end.At - start.At, end.User - start.User, end.System - start.System,
+            end.Allocated - start.Allocated, end.LoopAllocated - start.LoopAllocated, start.At);
 }
 
 /// <summary>The process's CPU time so far, from getrusage(RUSAGE_SELF).</summary>

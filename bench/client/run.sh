@@ -56,7 +56,7 @@ printf "  %-32s %8s req/s\n" "wrk" "$w"
 printf "  %-32s %8s req/s  %.2f x wrk  %s B allocated/request\n" "Meanwhile LoopHttpClient" "$m" "$(echo "$m / $w" | bc -l)" "$a"
 printf "  %-32s %8s req/s  %.2f x wrk\n" "System.Net.Http.HttpClient" "$s" "$(echo "$s / $w" | bc -l)"
 # CPU per request does not depend on what else runs on the machine the way req/s does (cost mode: 300,000 requests
-# after a warm-up of as many, process CPU time from getrusage).
+# once the JIT is done (the bench warms up until it has compiled nothing for 2 s), process CPU time from getrusage).
 for c in meanwhile system; do
   u=$(awk '{print $2}' "$work/cost-$c" | median); k=$(awk '{print $4}' "$work/cost-$c" | median); b=$(awk '{print $6}' "$work/cost-$c" | median)
   printf "  %-32s %6s us user + %6s us system CPU per request, %s B allocated per request\n" "cost, $c" "$u" "$k" "$b"

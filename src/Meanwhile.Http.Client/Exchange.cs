@@ -50,6 +50,8 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
     private HttpConnection? fastConnection;
     private bool fastReused;
     private bool fastHeadSent;
+    private OriginPool? queuedPool;
+    private byte[]? queuedTarget;
     private ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter pendingRead;
 
     // The value-task source's state (ManualResetValueTaskSourceCore would post every completion to the loop's
@@ -258,11 +260,41 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
         Connection = connection;
         fastReused = connection.Completed > 0 || connection.InFlight > 1;
         fastHeadSent = false;
+        try
+        {
+            connection.BeginExclusive();
+        }
+        catch (Exception e)
+        {
+            FailFast(e);
+            return;
+        }
+
+        // The head is written out when it is sent: sixty-four heads waiting for the same turn would each hold a
+        // buffer, more than the shared array pool keeps.
+        queuedPool = pool;
+        queuedTarget = target;
+        // The read that follows the write must belong to the caller's task, as if it had started at once: the loop
+        // knows the task by this context (its introspection shows the wait; cancelling the task ends it).
+        QueuedContext = SynchronizationContext.Current;
+        client.QueueSend(this);
+    }
+
+    /// <summary>The caller's context when <see cref="StartFast"/> queued the request: the client sends it under that context.</summary>
+    public SynchronizationContext? QueuedContext { get; private set; }
+
+    /// <summary>Writes and sends the head of the request <see cref="StartFast"/> queued (the client sends those of a turn together), then reads.</summary>
+    public void SendQueuedHead()
+    {
+        var (pool, target) = (queuedPool!, queuedTarget!);
+        queuedPool = null;
+        queuedTarget = null;
+        QueuedContext = null;
         var head = client.RentWriter();
         try
         {
             client.WriteHead(head, request, pool, target);
-            var write = connection.BeginExclusive(head);
+            var write = fastConnection!.WriteExclusive(head);
             if (!write.IsCompletedSuccessfully)
             {
                 // The kernel's send buffer is full (rare for a head): finish the write in an async method.

@@ -9,9 +9,10 @@ namespace Meanwhile.Http.Client;
 /// can carry another exchange. Loop thread only.
 /// </summary>
 /// <remarks>
-/// Plain and TLS connections share this code: both are a <see cref="Stream"/>, the socket's own adapter or an
-/// <see cref="SslStream"/> over it. The read buffer is rented when a response is read and returned when the connection goes idle; with many
-/// connections open a zero-byte read waits for data first, so 10,000 waiting requests hold no buffers.
+/// Plain and TLS connections share this code: a plain one reads and writes its socket, a TLS one the
+/// <see cref="SslStream"/> over the socket's <see cref="Stream"/> adapter. The read buffer is rented when a response is
+/// read and returned when the connection goes idle; a zero-byte read waits for data first (on a plain connection
+/// always, through TLS with many connections open), so 10,000 waiting requests hold no buffers.
 /// </remarks>
 internal sealed class HttpConnection
 {
@@ -20,6 +21,7 @@ internal sealed class HttpConnection
 
     private readonly OriginPool pool;
     private readonly SocketStream socket;
+    private readonly SslStream? tls;
     private readonly Stream stream;
     private readonly HttpResponseParser parser;
     private readonly int bufferSize;
@@ -36,11 +38,12 @@ internal sealed class HttpConnection
     private bool mustClose;
     private bool waitedWithoutBuffer;
 
-    private HttpConnection(OriginPool pool, SocketStream socket, Stream stream, LoopHttpClientOptions options)
+    private HttpConnection(OriginPool pool, SocketStream socket, SslStream? tls, LoopHttpClientOptions options)
     {
         this.pool = pool;
         this.socket = socket;
-        this.stream = stream;
+        this.tls = tls;
+        stream = tls ?? socket.AsStream();
         parser = new HttpResponseParser(options.ParserLimits);
         bufferSize = options.ReceiveBufferSize;
     }
@@ -62,7 +65,7 @@ internal sealed class HttpConnection
 
     /// <summary>A plain-HTTP connection over <paramref name="socket"/>.</summary>
     public static HttpConnection Plain(OriginPool pool, SocketStream socket, LoopHttpClientOptions options) =>
-        new(pool, socket, socket.AsStream(), options);
+        new(pool, socket, null, options);
 
     /// <summary>Starts TLS on <paramref name="socket"/> for <paramref name="pool"/>'s origin (closing the socket if the handshake fails).</summary>
     public static async Task<HttpConnection> StartTlsAsync(OriginPool pool, SocketStream socket, LoopHttpClientOptions options, CancellationToken token)
@@ -149,19 +152,24 @@ internal sealed class HttpConnection
 
     /// <summary>
     /// The fast path's first step, for a request without a body on a connection it has to itself (taken idle from
-    /// the pool): takes both turns (a request pipelined later queues behind it) and writes the head, usually at once.
-    /// Then <see cref="HeadSent"/>, and <see cref="TryReadFinalHead"/> / <see cref="ReceiveAsync"/> until the head is in;
+    /// the pool): takes both turns (a request pipelined later queues behind it); <see cref="WriteExclusive"/> writes the
+    /// head. Then <see cref="HeadSent"/>, and <see cref="TryReadFinalHead"/> / <see cref="ReceiveAsync"/> until the head is in;
     /// on any failure, <see cref="Failed"/>. The caller awaits in its own state machine: no async layer here.
     /// </summary>
-    public ValueTask BeginExclusive(PooledByteBuffer head)
+    public void BeginExclusive()
     {
         ThrowIfBroken();
         if (!writeTurn.TryEnter() || !readTurn.TryEnter())
         {
             throw new InvalidOperationException("An idle connection had a turn taken."); // cannot happen: idle means no exchange
         }
+    }
 
-        return stream.WriteAsync(head.WrittenMemory);
+    /// <summary>Writes the head of the request that <see cref="BeginExclusive"/> gave this connection, usually at once.</summary>
+    public ValueTask WriteExclusive(PooledByteBuffer head)
+    {
+        ThrowIfBroken(); // the exchange ended (and closed the connection) before its head went out
+        return tls is null ? socket.WriteAsync(head.WrittenMemory) : stream.WriteAsync(head.WrittenMemory);
     }
 
     /// <summary>The fast path failed with <paramref name="error"/>: as <see cref="Failed"/>, and gives the write turn back if the head was not sent.</summary>
@@ -210,20 +218,26 @@ internal sealed class HttpConnection
         start = end = 0;
         if (buffer is null)
         {
-            // With many connections open, wait without a buffer so exchanges waiting for their answers hold no
-            // memory. With few, skip that wait: measured here, the extra zero-byte read cut keep-alive throughput
-            // against nginx to a third (the loop sat idle between the readiness and the real read).
-            if (pool.OpenCount > ZeroByteReadThreshold && !waitedWithoutBuffer)
+            // Wait for data without a buffer, so exchanges waiting for their answers hold no memory; then rent and
+            // read, and the read finds the data at once. On a plain socket this is also the cheaper wait: the
+            // loop's readiness wait is itself the value task, where a read that has to wait runs an async method
+            // (one recv either way: the socket knows its last read emptied it, so the wait needs no peek). Through
+            // TLS only with many connections open: SslStream's zero-byte read is a layer of its own.
+            if ((tls is null || pool.OpenCount > ZeroByteReadThreshold) && !waitedWithoutBuffer)
             {
                 waitedWithoutBuffer = true;
-                return stream.ReadAsync(Memory<byte>.Empty);
+                return ReadStreamAsync(Memory<byte>.Empty);
             }
 
             buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
         }
 
-        return stream.ReadAsync(buffer);
+        return ReadStreamAsync(buffer);
     }
+
+    // A plain connection reads (and WriteExclusive writes) its socket itself: the Stream adapter in between would only
+    // check the thread again.
+    private ValueTask<int> ReadStreamAsync(Memory<byte> into) => tls is null ? socket.ReadAsync(into) : stream.ReadAsync(into);
 
     /// <summary>Takes the result of <see cref="ReceiveAsync"/>; sets <see cref="endOfInput"/> at the end of the stream.</summary>
     public void Received(int n)
@@ -392,7 +406,7 @@ internal sealed class HttpConnection
 
     private async Task CloseAsync()
     {
-        if (stream is SslStream tls)
+        if (tls is not null)
         {
             await tls.DisposeAsync();
         }

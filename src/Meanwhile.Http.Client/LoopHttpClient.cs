@@ -26,6 +26,10 @@ public sealed class LoopHttpClient : IAsyncDisposable
     private readonly Stack<PooledByteBuffer> writers = new();
     private readonly Stack<Exchange> exchanges = new();
     private readonly List<Task> closing = [];
+    private readonly Queue<Exchange> sends = new();
+    private readonly Action sendQueued;
+    private bool sendScheduled;
+    private int exchangesOut; // calls of SendAsync whose response is not disposed yet
     private Uri? lastUri;
     private OriginPool? lastPool;
     private byte[] lastTarget = [];
@@ -39,6 +43,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
         Loop = EventLoop.Current;
         Options = options ?? LoopHttpClientOptions.Default;
         Timeouts = new ClientTimeouts(Loop, Options);
+        sendQueued = SendQueued;
     }
 
     /// <summary>The loop this client runs on.</summary>
@@ -86,6 +91,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
         }
 
         var exchange = exchanges.TryPop(out var reused) ? reused : new Exchange(this);
+        exchangesOut++;
         exchange.Start(Timeouts.Request, cancellationToken);
         return exchange.Send(request);
     }
@@ -93,7 +99,11 @@ public sealed class LoopHttpClient : IAsyncDisposable
     /// <summary>The timeouts of <see cref="Options"/>, as queues of exchanges (null where no timeout is set).</summary>
     internal ClientTimeouts Timeouts { get; }
 
-    internal void ReturnExchange(Exchange exchange) => exchanges.Push(exchange);
+    internal void ReturnExchange(Exchange exchange)
+    {
+        exchangesOut--;
+        exchanges.Push(exchange);
+    }
     /// <summary>Sends a GET request.</summary>
     /// <param name="uri">An absolute http or https URI.</param>
     /// <param name="cancellationToken">Abandons the request.</param>
@@ -268,6 +278,53 @@ public sealed class LoopHttpClient : IAsyncDisposable
         finally
         {
             ReturnWriter(head);
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="exchange"/>'s request now when it is the only one, else at the loop's next turn with every
+    /// other request of this turn: the answers a poll brought are all read before the next requests go out, as wrk
+    /// does. Sent one by one, each request woke the server for itself; sent together, the server takes them in one
+    /// wake-up (against nginx on the other core, 64 connections: a third of its epoll_waits per request). Alone, the
+    /// extra turn would only add latency.
+    /// </summary>
+    internal void QueueSend(Exchange exchange)
+    {
+        if (exchangesOut <= 1 && !sendScheduled)
+        {
+            exchange.SendQueuedHead();
+            return;
+        }
+
+        sends.Enqueue(exchange);
+        if (!sendScheduled)
+        {
+            sendScheduled = true;
+            Loop.CallSoon(sendQueued);
+        }
+    }
+
+    private void SendQueued()
+    {
+        var context = SynchronizationContext.Current;
+        try
+        {
+            // A caller resumed by a failure here may queue another request: it goes out in this round too.
+            while (sends.TryDequeue(out var exchange))
+            {
+                SynchronizationContext.SetSynchronizationContext(exchange.QueuedContext);
+                exchange.SendQueuedHead();
+            }
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(context);
+            sendScheduled = false;
+            if (sends.Count > 0)
+            {
+                sendScheduled = true;
+                Loop.CallSoon(sendQueued);
+            }
         }
     }
 

@@ -93,6 +93,32 @@ public sealed class KeptAliveTests(NodeFixture node) : IClassFixture<NodeFixture
     }, new LoopHttpClientOptions { RequestTimeout = TimeSpan.FromSeconds(3) });
 
     [Fact]
+    public void Cancelling_the_task_that_waits_for_a_request_sent_with_others_ends_it() => Loops.WithClient(async client =>
+    {
+        // With another request out, a kept-alive request goes out at the loop's next turn, with the others of its
+        // turn; its read must still be the waiting task's own wait, which cancelling the task ends.
+        await Task.WhenAll(client.GetStringAsync(node.Uri("/a")), client.GetStringAsync(node.Uri("/b")));
+        var loop = EventLoop.Current;
+        using var stopOther = new CancellationTokenSource();
+        var other = client.GetAsync(node.Uri("/delay?ms=20000"), stopOther.Token).AsTask();
+        var sending = new TaskCompletionSource();
+        var clock = Stopwatch.StartNew();
+        var waiting = loop.Spawn(async () =>
+        {
+            var pending = client.GetAsync(node.Uri("/delay?ms=20000"));
+            sending.SetResult();
+            using var response = await pending;
+        });
+        await sending.Task;
+        waiting.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+        stopOther.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => other);
+        Assert.Equal("node GET /c", await client.GetStringAsync(node.Uri("/c")));
+    });
+
+    [Fact]
     public void Requests_can_be_combined_as_tasks() => Loops.WithClient(async client =>
     {
         // More requests than connections: each frees its connection for the next as soon as it has its body.
