@@ -51,7 +51,7 @@ def exchange(s, request):
     while b"Hello, World!" not in data:
         chunk = s.recv(4096)
         if not chunk:
-            raise RuntimeError("server closed a warm-up connection")
+            raise RuntimeError("server closed a connection")
         data += chunk
 
 
@@ -115,13 +115,7 @@ def main():
     half = rss(a.pid)
     for i in range(a.count):
         s = socket.create_connection(("127.0.0.1", a.port))
-        s.sendall(request)
-        data = b""
-        while b"Hello, World!" not in data:
-            chunk = s.recv(4096)
-            if not chunk:
-                raise RuntimeError("server closed a connection")
-            data += chunk
+        exchange(s, request)
         held.append(s)
         if i + 1 == a.count // 2:
             time.sleep(a.settle_seconds)
