@@ -78,9 +78,13 @@ public sealed partial class EventLoop
     /// </remarks>
     public ValueTask Delay(TimeSpan delay, CancellationToken cancellationToken = default)
     {
-        CheckThread();
+        var owner = CheckThreadGetTask();
         ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
-        return new TimerEntry(this).StartDelay(delay, cancellationToken);
+        // The usual delay shares a timer with its neighbours; one with a token, one the recorder traces, or one whose
+        // task is already cancelled (it ends at once) gets its own.
+        if (cancellationToken.CanBeCanceled || Recorder.IsEnabled || owner is { IsCancellationRequested: true })
+            return new TimerEntry(this).StartDelay(delay, owner, cancellationToken);
+        return ArmBatchedDelay(ToClockTicks(delay), owner);
     }
 
     /// <summary>Same as <see cref="Delay"/>, named as in the seed chapter and asyncio.</summary>
@@ -102,7 +106,11 @@ public sealed partial class EventLoop
     }
 
     /// <summary>Sets the timer's deadline <paramref name="delay"/> from now and puts it in the timer queue.</summary>
-    internal void ArmTimer(TimerEntry timer, TimeSpan delay) => AddTimer(timer, ToClockTicks(delay), _time.GetTimestamp());
+    internal void ArmTimer(TimerEntry timer, TimeSpan delay)
+    {
+        _openBatch = null; // later delays must not join a batch armed before this timer: they would fire ahead of it
+        AddTimer(timer, ToClockTicks(delay), _time.GetTimestamp());
+    }
 
     /// <summary>
     /// Arms a delay, its deadline counted from a clock reading taken now or a little later: on the system clock,
@@ -114,6 +122,7 @@ public sealed partial class EventLoop
     internal void ArmDelay(TimerEntry timer, TimeSpan delay)
     {
         long ticks = ToClockTicks(delay);
+        _openBatch = null; // see ArmTimer
         // A virtual or test clock is read at once: it can be moved on within the turn, and reading it costs nothing.
         if (!_stampsDelaysInBatches)
         {
@@ -121,7 +130,56 @@ public sealed partial class EventLoop
             return;
         }
         _unstampedDelays[_unstampedDelayCount++] = new UnstampedDelay(timer, ticks);
-        if (_unstampedDelayCount == DelayStampBatch) StampDelays();
+        if (++_delaysSinceReading == DelayStampBatch) StampDelays();
+    }
+
+    /// <summary>
+    /// Arms a plain delay of <paramref name="ticks"/> in a <see cref="DelayBatch"/>: the batch armed last if nothing else
+    /// was armed since (so that arming order stays firing order) and the delay's deadline is close enough to the batch's,
+    /// else a new one. On the system clock that is the batch still waiting for this turn's clock reading, or one already
+    /// in the timer queue whose first deadline is at most <see cref="_delayBatchWindow"/> earlier than this delay's; the
+    /// batch's deadline then moves to this delay's, so a delay can end up to a millisecond late but never early (tokio
+    /// and libuv round timers to the millisecond likewise). On another clock, a batch of exactly the same deadline.
+    /// </summary>
+    private ValueTask ArmBatchedDelay(long ticks, LoopTask? owner)
+    {
+        var batch = _openBatch;
+        bool sameDuration = batch is not null && batch.Ticks == ticks && !batch.IsFull;
+        if (_stampsDelaysInBatches)
+        {
+            if (sameDuration && _openBatchUnstamped)
+            {
+                var joined = batch!.Add(owner);
+                if (++_delaysSinceReading == DelayStampBatch) StampDelays();
+                return joined;
+            }
+            if (!sameDuration || !batch!.IsInQueue)
+            {
+                batch = _openBatch = new DelayBatch(this, ticks);
+                _openBatchUnstamped = true;
+                _unstampedDelays[_unstampedDelayCount++] = new UnstampedDelay(batch, ticks);
+                var first = batch.Add(owner);
+                if (++_delaysSinceReading == DelayStampBatch) StampDelays();
+                return first;
+            }
+            // A pending batch from an earlier turn: worth a clock reading, taken now for this delay alone.
+            long at = _time.GetTimestamp();
+            long deadline = DeadlineAfter(at, ticks);
+            if (deadline - batch.FirstDeadline <= _delayBatchWindow) Timers.Postpone(batch, deadline);
+            else
+            {
+                batch = _openBatch = new DelayBatch(this, ticks);
+                AddTimer(batch, ticks, at);
+            }
+            return batch.Add(owner);
+        }
+        long now = _time.GetTimestamp();
+        if (!sameDuration || !batch!.IsInQueue || batch.Deadline != DeadlineAfter(now, ticks))
+        {
+            batch = _openBatch = new DelayBatch(this, ticks);
+            AddTimer(batch, ticks, now);
+        }
+        return batch.Add(owner);
     }
 
     /// <summary>Gives the delays armed since the last clock reading their deadlines (a no-op if there are none).</summary>
@@ -130,11 +188,13 @@ public sealed partial class EventLoop
         int count = _unstampedDelayCount;
         if (count == 0) return;
         _unstampedDelayCount = 0;
+        _delaysSinceReading = 0;
+        _openBatchUnstamped = false;
         long now = _time.GetTimestamp();
         for (int i = 0; i < count; i++)
         {
             ref var delay = ref _unstampedDelays[i];
-            AddTimer(delay.Timer, delay.Ticks, now);
+            if (delay.Timer is not DelayBatch { IsSpent: true }) AddTimer(delay.Timer, delay.Ticks, now); // spent: its slots were all cancelled
             delay = default; // let the timer go once it fires
         }
     }
@@ -148,9 +208,12 @@ public sealed partial class EventLoop
 
     private void AddTimer(TimerEntry timer, long ticks, long now)
     {
-        timer.Deadline = ticks > long.MaxValue - now ? long.MaxValue : now + ticks;
+        timer.Deadline = DeadlineAfter(now, ticks);
+        if (timer is DelayBatch batch) batch.FirstDeadline = timer.Deadline;
         Timers.Add(timer, ticks);
     }
+
+    private static long DeadlineAfter(long now, long ticks) => ticks > long.MaxValue - now ? long.MaxValue : now + ticks;
 
     /// <summary>A delay in the loop clock's ticks, rounded up so that a timer can never fire before its delay has passed.</summary>
     private long ToClockTicks(TimeSpan delay)

@@ -54,6 +54,10 @@ public sealed partial class EventLoop : IDisposable
     private const int DelayStampBatch = 16;
     private readonly UnstampedDelay[] _unstampedDelays = new UnstampedDelay[DelayStampBatch];
     private int _unstampedDelayCount;
+    private int _delaysSinceReading; // delays armed since the clock was last read for them, batched ones included
+    private DelayBatch? _openBatch;  // the batch the next plain delay may join (see ArmBatchedDelay)
+    private bool _openBatchUnstamped; // it waits for the turn's clock reading (else it is in the timer queue, or done)
+    private readonly long _delayBatchWindow; // how much later than a batch's first deadline a delay may join it: 1 ms on the system clock
     private readonly bool _stampsDelaysInBatches; // on the system clock only
 
     /// <summary>A delay armed for <see cref="Ticks"/> clock ticks, its deadline not yet set.</summary>
@@ -74,6 +78,7 @@ public sealed partial class EventLoop : IDisposable
         Timers = new TimerQueue(this);
         long frequency = _time.TimestampFrequency;
         _clockTicksPerTimeSpanTick = frequency % TimeSpan.TicksPerSecond == 0 ? frequency / TimeSpan.TicksPerSecond : 0;
+        _delayBatchWindow = _stampsDelaysInBatches ? frequency / 1000 : 0;
         _onError = options.OnError;
         _root = new RootScope(this);
         _rootContext = new LoopSynchronizationContext(this, null);
@@ -260,9 +265,12 @@ public sealed partial class EventLoop : IDisposable
     /// Notes that <paramref name="task"/>'s code registered an await that the loop will resume under that task (its own
     /// yield, a loop wait it started, a join): <see cref="LoopTask.AfterTurn"/> then needs no runtime continuation.
     /// </summary>
-    internal void NoteLoopAwait(LoopTask? task)
+    internal void NoteLoopAwait(LoopTask? task) => NoteLoopAwait(task, SynchronizationContext.Current);
+
+    /// <summary><see cref="NoteLoopAwait(LoopTask?)"/> when the caller has already read the current context.</summary>
+    internal void NoteLoopAwait(LoopTask? task, SynchronizationContext? current)
     {
-        if (task is not null && ReferenceEquals(SynchronizationContext.Current, task.Context)) _loopAwaiter = task;
+        if (task is not null && ReferenceEquals(current, task.Context)) _loopAwaiter = task;
     }
 
     /// <summary>Whether the last await registered in this turn of <paramref name="task"/> is one the loop resumes.</summary>
@@ -379,6 +387,19 @@ public sealed partial class EventLoop : IDisposable
             throw new InvalidOperationException(
                 $"This EventLoop belongs to thread {_ownerThreadId} but was called from thread {Environment.CurrentManagedThreadId}. " +
                 "Loop methods are for the loop's own thread; from other threads use Post.");
+    }
+
+    /// <summary>
+    /// <see cref="CheckThread"/>, then the running task (<see cref="LoopTask.CurrentOn"/>), with one thread-local read on
+    /// the hot path: the loop installs one of its contexts before it runs any code on its thread and never on another,
+    /// so finding one of ours current already says we are on the loop thread.
+    /// </summary>
+    internal LoopTask? CheckThreadGetTask()
+    {
+        if (SynchronizationContext.Current is LoopSynchronizationContext context && ReferenceEquals(context.Loop, this) && !_disposed)
+            return context.Task;
+        CheckThread();
+        return null; // on the loop thread, under a context that is not ours: no task is known to be running
     }
 
     /// <summary>Reports an error nobody else can handle to the loop's handler.</summary>

@@ -27,6 +27,9 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     /// </summary>
     private static readonly Action<object?>? s_asyncMethodContinuation = AsyncMethodContinuationProbe.Find();
 
+    /// <summary>The runtime's async-method continuation, if the probe found it (for waits that keep their own continuations).</summary>
+    protected static Action<object?>? AsyncMethodContinuation => s_asyncMethodContinuation;
+
     protected readonly EventLoop Loop;
     private object? _continuationState;
     private Rare? _rare;
@@ -63,7 +66,10 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     public bool IsPending => _status == WaitStatus.Pending;
 
     /// <summary>Starts a new wait; returns false (and the wait is already cancelled) if the owner or token is cancelled.</summary>
-    protected bool Begin(CancellationToken token)
+    protected bool Begin(CancellationToken token) => Begin(token, LoopTask.CurrentOn(Loop));
+
+    /// <summary><see cref="Begin(CancellationToken)"/> for a caller that knows the running task, <paramref name="owner"/>.</summary>
+    protected bool Begin(CancellationToken token, LoopTask? owner)
     {
         _version++;
         _status = WaitStatus.Pending;
@@ -77,7 +83,6 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
             _rare.Token = default;
         }
         if (token.CanBeCanceled) RareState.Token = token;
-        var owner = LoopTask.CurrentOn(Loop);
         Owner = owner;
         if (token.IsCancellationRequested)
         {
@@ -129,7 +134,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     }
 
     /// <summary>Ends the wait as cancelled because its owner was cancelled.</summary>
-    public void CancelFromOwner(LoopTask owner)
+    public virtual void CancelFromOwner(LoopTask owner)
     {
         if (_status == WaitStatus.Pending) Cancel(owner.Token);
     }
@@ -211,7 +216,10 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
         ValidateToken(token);
         if (_continuationKind != ContinuationKind.None)
             throw new InvalidOperationException("A loop wait can be awaited only once.");
-        if (!Loop.IsLoopThread)
+        // One thread-local read for both the thread check and NoteLoopAwait: one of the loop's contexts is only ever
+        // current on the loop thread (see EventLoop.CheckThreadGetTask).
+        var current = SynchronizationContext.Current;
+        if (!(current is LoopSynchronizationContext loopContext && ReferenceEquals(loopContext.Loop, Loop)) && !Loop.IsLoopThread)
             throw new InvalidOperationException("A loop wait was awaited from a thread that is not the loop's; await it from loop code.");
         if (ReferenceEquals(continuation, s_asyncMethodContinuation)) _continuationKind = ContinuationKind.AsyncMethod;
         else
@@ -220,7 +228,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
             _continuationKind = ContinuationKind.Other;
         }
         _continuationState = state;
-        Loop.NoteLoopAwait(Owner);
+        Loop.NoteLoopAwait(Owner, current);
         // The scheduling context is ignored on purpose: loop waits always resume on the loop.
         if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 && ExecutionContext.Capture() is { } context)
             RareState.ExecutionContext = context;

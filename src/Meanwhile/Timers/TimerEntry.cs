@@ -26,10 +26,10 @@ internal class TimerEntry : LoopWait
         }
     }
 
-    /// <summary>Starts a delay: the returned task completes once the clock has moved <paramref name="delay"/> on.</summary>
-    public ValueTask StartDelay(TimeSpan delay, CancellationToken token)
+    /// <summary>Starts a delay for <paramref name="owner"/> (the running task): the returned task completes once the clock has moved <paramref name="delay"/> on.</summary>
+    public ValueTask StartDelay(TimeSpan delay, LoopTask? owner, CancellationToken token)
     {
-        if (Begin(token)) Loop.ArmDelay(this, delay);
+        if (Begin(token, owner)) Loop.ArmDelay(this, delay);
         return AsValueTask();
     }
 

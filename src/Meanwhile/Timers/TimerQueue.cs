@@ -62,6 +62,17 @@ internal sealed class TimerQueue(EventLoop loop)
         else SiftDown(list.HeapIndex); // its first deadline moved later
     }
 
+    /// <summary>
+    /// Moves <paramref name="entry"/>'s deadline later, to <paramref name="deadline"/>. The entry must be the last of its
+    /// list (nothing of its duration armed since), so the list stays in deadline order.
+    /// </summary>
+    public void Postpone(TimerEntry entry, long deadline)
+    {
+        System.Diagnostics.Debug.Assert(entry.Next is TimerList.End && deadline >= entry.Deadline);
+        entry.Deadline = deadline;
+        if (entry.Previous is TimerList.End end) SiftDown(end.List.HeapIndex); // it heads its list: the list's key moved
+    }
+
     /// <summary>Removes and returns the earliest timer if it is due at <paramref name="now"/>.</summary>
     public TimerEntry? PopDue(long now)
     {
