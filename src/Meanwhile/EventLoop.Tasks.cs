@@ -34,20 +34,17 @@ public sealed partial class EventLoop
 
     private LoopTask SpawnChecked(Delegate work, string? name)
     {
-        CheckThread();
+        var parent = (CancelScope?)CheckThreadGetTask() ?? _root;
         ArgumentNullException.ThrowIfNull(work);
-        return Schedule(new LoopTask(this, CurrentScope, work, name));
+        return Schedule(new LoopTask(this, parent, work, name));
     }
 
     private LoopTask<T> SpawnChecked<T>(Delegate work, string? name)
     {
-        CheckThread();
+        var parent = (CancelScope?)CheckThreadGetTask() ?? _root;
         ArgumentNullException.ThrowIfNull(work);
-        return Schedule(new LoopTask<T>(this, CurrentScope, work, name));
+        return Schedule(new LoopTask<T>(this, parent, work, name));
     }
-
-    /// <summary>The scope a new task joins: the current task, or the loop's root outside any task.</summary>
-    private CancelScope CurrentScope => (CancelScope?)LoopTask.CurrentOn(this) ?? _root;
 
     /// <summary>Counts a new task as live and queues its start.</summary>
     internal TTask Schedule<TTask>(TTask task) where TTask : LoopTask
@@ -61,9 +58,8 @@ public sealed partial class EventLoop
     /// <summary>Gives the other ready tasks a turn: the caller resumes on the loop's next turn.</summary>
     public ValueTask Yield()
     {
-        CheckThread();
         // Inside a task the task itself is the awaitable source: yielding allocates nothing.
-        if (LoopTask.CurrentOn(this) is { } task && task.TryYield(out var yield)) return yield;
+        if (CheckThreadGetTask() is { } task && task.TryYield(out var yield)) return yield;
         return new ValueTask(new YieldSource(this), 0);
     }
 
