@@ -113,17 +113,20 @@ def main(path):
 
     print("\n== goals (issue 2)")
     rate = med(spawn["meanwhile"], "rate")
-    m1 = find("sleeps", "meanwhile", "spawn", 1_000_000)
-    wall, peak = med(m1, "wall_s"), med(m1, "peak_rss_mb")
     idle_cpu = med(idle["meanwhile"], "cpu_ms_per_s")
 
     def verdict(ok):
         return "unmeasured" if ok is None else ("MET" if ok else "MISSED")
 
-    print(f"  spawn >= 5 M tasks/s:                 {fmt(rate, 'rate'):>12}  {verdict(None if rate is None else rate >= 5e6)}")
-    print(f"  1,000,000 sleeps under 1.2 s wall:    {fmt(wall, 's'):>12}  {verdict(None if wall is None else wall < 1.2)}")
-    print(f"  1,000,000 sleeps under 300 MB peak:   {fmt(peak, 'mb'):>12}  {verdict(None if peak is None else peak < 300)}")
-    print(f"  idle loop under 20 ms CPU per second: {fmt(idle_cpu, 'ms/s'):>12}  {verdict(None if idle_cpu is None else idle_cpu < 20)}")
+    print(f"  spawn >= 5 M tasks/s:                        {fmt(rate, 'rate'):>12}  {verdict(None if rate is None else rate >= 5e6)}")
+    # The goal's sleeper is an ordinary async method (the loop's tasks are ordinary C# async methods); one spawned
+    # LoopTask per sleep (a task with its own cancellation scope, like asyncio.create_task) is shown against it too.
+    for mode, label in (("direct", "async methods"), ("spawn", "spawned tasks")):
+        m1 = find("sleeps", "meanwhile", mode, 1_000_000)
+        wall, peak = med(m1, "wall_s"), med(m1, "peak_rss_mb")
+        print(f"  1,000,000 sleeps under 1.2 s ({label}):  {fmt(wall, 's'):>10}  {verdict(None if wall is None else wall < 1.2)}")
+        print(f"  1,000,000 sleeps under 300 MB ({label}): {fmt(peak, 'mb'):>10}  {verdict(None if peak is None else peak < 300)}")
+    print(f"  idle loop under 20 ms CPU per second:        {fmt(idle_cpu, 'ms/s'):>12}  {verdict(None if idle_cpu is None else idle_cpu < 20)}")
 
 
 if __name__ == "__main__":
