@@ -106,7 +106,10 @@ public sealed partial class EventLoop
     /// <summary>Sets the timer's deadline <paramref name="delay"/> from now and puts it in the timer queue.</summary>
     internal void ArmTimer(TimerEntry timer, TimeSpan delay)
     {
-        _openBatch = null; // later delays must not join a batch armed before this timer: they would fire ahead of it
+        // Delays armed earlier in this turn take their clock reading first, and later ones must not join a batch armed
+        // before this timer: either way they would fire after it (or ahead of it) although armed before (or after).
+        StampDelays();
+        _openBatch = null;
         AddTimer(timer, ToClockTicks(delay), _time.GetTimestamp());
     }
 

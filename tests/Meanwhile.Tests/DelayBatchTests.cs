@@ -72,6 +72,76 @@ public class DelayBatchTests
         Assert.Equal(expected, woke.Select(w => w.Who));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Mixed_timers_over_many_turns_never_fire_early_and_an_earlier_timer_no_longer_than_a_later_one_fires_first(int seed)
+    {
+        // Plain delays (batched), delays with a token (some cancelled) and callbacks, of 0, 5, 10 or 15 ms, armed over
+        // 40 turns. Whatever the turns' timing, a timer armed earlier with a delay no longer than a later one's fires
+        // first: the same length shares a list in arming order, and 5 ms apart outweighs a batch's 1 ms of lateness.
+        var random = new Random(seed);
+        var armed = new List<(int Id, long ArmedAt, TimeSpan Delay)>();
+        var fired = new List<(int Id, long FiredAt)>();
+        var cancelledIds = new HashSet<int>();
+        Loops.Run(async loop =>
+        {
+            var waits = new List<Task>();
+            var sources = new List<(int Id, CancellationTokenSource Source)>();
+            for (int turn = 0; turn < 40; turn++)
+            {
+                for (int i = random.Next(0, 12); i > 0; i--)
+                {
+                    int id = armed.Count;
+                    var delay = TimeSpan.FromMilliseconds(5 * random.Next(0, 4));
+                    armed.Add((id, Stopwatch.GetTimestamp(), delay));
+                    switch (random.Next(0, 4))
+                    {
+                        case 0:
+                            var source = new CancellationTokenSource();
+                            sources.Add((id, source));
+                            waits.Add(Wake(loop.Delay(delay, source.Token), id));
+                            break;
+                        case 1:
+                            loop.CallLater(delay, () => fired.Add((id, Stopwatch.GetTimestamp())));
+                            break;
+                        default:
+                            waits.Add(Wake(loop.Delay(delay), id));
+                            break;
+                    }
+                }
+                foreach (var (id, source) in sources.Where(_ => random.Next(0, 10) == 0).ToList())
+                {
+                    if (cancelledIds.Add(id)) source.Cancel();
+                }
+                await loop.Yield();
+            }
+            await loop.WhenAll(waits);
+            await loop.Delay(TimeSpan.FromMilliseconds(20)); // the callbacks
+
+            async Task Wake(ValueTask delay, int id)
+            {
+                try { await delay; }
+                catch (OperationCanceledException) { return; }
+                fired.Add((id, Stopwatch.GetTimestamp()));
+            }
+        });
+        var firedIds = fired.Select(f => f.Id).ToList();
+        Assert.Equal(armed.Select(a => a.Id).Where(id => !cancelledIds.Contains(id)).Order(), firedIds.Where(id => !cancelledIds.Contains(id)).Order());
+        var position = firedIds.Select((id, index) => (id, index)).ToDictionary(p => p.id, p => p.index);
+        foreach (var (id, firedAt) in fired)
+        {
+            var (_, armedAt, delay) = armed[id];
+            Assert.True(Stopwatch.GetElapsedTime(armedAt, firedAt) >= delay, $"timer {id} of {delay} fired after {Stopwatch.GetElapsedTime(armedAt, firedAt)}");
+        }
+        foreach (var a in armed.Where(a => position.ContainsKey(a.Id)))
+        {
+            foreach (var b in armed.Where(b => b.Id > a.Id && b.Delay >= a.Delay && position.ContainsKey(b.Id)))
+                Assert.True(position[a.Id] < position[b.Id], $"timer {a.Id} ({a.Delay}) fired after timer {b.Id} ({b.Delay}), armed later");
+        }
+    }
+
     [Fact]
     public void Cancelling_a_task_ends_its_batched_delay_only_and_a_batch_with_no_delay_left_leaves_the_queue()
     {
