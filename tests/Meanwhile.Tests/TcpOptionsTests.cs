@@ -93,6 +93,10 @@ public class TcpOptionsTests
         var timeout = TimeSpan.FromMilliseconds(300);
         Loops.Run(async loop =>
         {
+            // A first connection elsewhere, so the attempts below time the connect, not the socket stack's cold start
+            // (on the portable reactor .NET's socket engine and its completion threads start with the first one).
+            await using (var warm = StreamListener.ListenTcp(AnyLoopbackPort))
+            await using (await SocketStream.ConnectAsync("127.0.0.1", warm.Port)) { }
             await using var listener = StreamListener.ListenTcp(AnyLoopbackPort, new ListenOptions { Backlog = 1 });
             var options = new SocketStreamOptions { ConnectTimeout = timeout };
             var held = new List<SocketStream>();
