@@ -9,7 +9,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Meanwhile;
-using Meanwhile.Diagnostics;
 using Meanwhile.Http;
 using Meanwhile.Http.Client;
 

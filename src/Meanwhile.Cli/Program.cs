@@ -3,7 +3,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using Meanwhile.Cli;
-using Meanwhile.Cli.Commands;
 
 var root = new RootCommand("""
     Meanwhile: asynchronous I/O for .NET, on an event loop with its own epoll reactor.

@@ -1,4 +1,3 @@
-using Meanwhile.Timers;
 
 namespace Meanwhile.Http.Client;
 

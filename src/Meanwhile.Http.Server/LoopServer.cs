@@ -1,4 +1,3 @@
-using Meanwhile.Timers;
 using Microsoft.Extensions.Logging;
 
 namespace Meanwhile.Http.Server;

@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using Meanwhile.Errors;
 
 namespace Meanwhile.Http.Server;
 

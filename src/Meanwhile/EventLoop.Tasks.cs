@@ -1,7 +1,3 @@
-using Meanwhile.Diagnostics;
-using Meanwhile.Scheduling;
-using Meanwhile.Tasks;
-using Meanwhile.Timers;
 
 namespace Meanwhile;
 

@@ -1,4 +1,3 @@
-using Meanwhile.Tasks;
 
 namespace Meanwhile;
 

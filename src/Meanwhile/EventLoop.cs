@@ -1,8 +1,4 @@
 using System.Collections.Concurrent;
-using Meanwhile.Diagnostics;
-using Meanwhile.Reactors;
-using Meanwhile.Scheduling;
-using Meanwhile.Timers;
 
 namespace Meanwhile;
 
@@ -32,7 +28,7 @@ public sealed partial class EventLoop : IDisposable
     private readonly int _ownerThreadId;
     private readonly ReadyQueue _ready = new();
     private readonly ConcurrentQueue<ReadyItem> _posted = new();
-    private readonly Reactors.Reactor _reactor;
+    private readonly Reactor _reactor;
     private readonly TimeProvider _time;
     private readonly VirtualClock? _virtualClock;
     private readonly long _clockTicksPerTimeSpanTick; // 0 unless the clock's frequency is a multiple of TimeSpan's
@@ -84,7 +80,7 @@ public sealed partial class EventLoop : IDisposable
         _rootContext = new LoopSynchronizationContext(this, null);
         Scheduler = new LoopTaskScheduler(this);
         Recorder = new LoopEventRecorder(this);
-        _reactor = Reactors.Reactor.Create(this, options.Reactor);
+        _reactor = Reactor.Create(this, options.Reactor);
         if (_virtualClock is not null) _virtualClock.Advanced += OnVirtualClockAdvanced;
     }
 
@@ -114,7 +110,7 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>Whether the calling thread is the loop's thread.</summary>
     public bool IsLoopThread => Environment.CurrentManagedThreadId == _ownerThreadId;
 
-    internal Reactors.Reactor Reactor => _reactor;
+    internal Reactor Reactor => _reactor;
 
     internal CancelScope RootScope => _root;
 

@@ -1,4 +1,3 @@
-using Meanwhile.Cli.Bench;
 
 namespace Meanwhile.Cli.Tests;
 

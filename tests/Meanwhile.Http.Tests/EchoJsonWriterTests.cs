@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using Meanwhile.Http.Tests.Support;
 
 namespace Meanwhile.Http.Tests;
 

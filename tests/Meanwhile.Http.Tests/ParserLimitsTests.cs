@@ -1,4 +1,3 @@
-using Meanwhile.Http.Tests.Support;
 
 namespace Meanwhile.Http.Tests;
 

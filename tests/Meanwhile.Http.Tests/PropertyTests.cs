@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using CsCheck;
-using Meanwhile.Http.Tests.Support;
 
 namespace Meanwhile.Http.Tests;
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using Meanwhile.Http.Tests.Support;
 
 namespace Meanwhile.Http.Tests;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Meanwhile.Diagnostics;
 
 namespace Meanwhile.Tests;
 

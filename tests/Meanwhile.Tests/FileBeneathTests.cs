@@ -26,7 +26,7 @@ public sealed class FileBeneathTests : IDisposable
 
     public void Dispose()
     {
-        Meanwhile.Reactors.Linux.LinuxPaths.WithoutOpenat2 = false;
+        LinuxPaths.WithoutOpenat2 = false;
         Directory.Delete(_base, recursive: true);
     }
 
@@ -60,7 +60,7 @@ public sealed class FileBeneathTests : IDisposable
     [MemberData(nameof(Inside))]
     public void FilesInsideOpen(string relative, bool withoutOpenat2)
     {
-        Meanwhile.Reactors.Linux.LinuxPaths.WithoutOpenat2 = withoutOpenat2;
+        LinuxPaths.WithoutOpenat2 = withoutOpenat2;
         Loops.Run(async _ =>
         {
             await using var file = await DataStream.OpenFileBeneathAsync(_root, relative);
@@ -74,7 +74,7 @@ public sealed class FileBeneathTests : IDisposable
     [MemberData(nameof(Outside))]
     public void NothingOutsideOpens(string relative, bool withoutOpenat2)
     {
-        Meanwhile.Reactors.Linux.LinuxPaths.WithoutOpenat2 = withoutOpenat2;
+        LinuxPaths.WithoutOpenat2 = withoutOpenat2;
         Loops.Run(async _ =>
         {
             var error = await Assert.ThrowsAsync<PathOutsideDirectoryException>(() => DataStream.OpenFileBeneathAsync(_root, relative));
@@ -85,7 +85,7 @@ public sealed class FileBeneathTests : IDisposable
     [Fact]
     public void MissingFilesDirectoriesAndFifosAreTypedErrors()
     {
-        Meanwhile.Reactors.Linux.LinuxPaths.WithoutOpenat2 = false;
+        LinuxPaths.WithoutOpenat2 = false;
         Assert.Equal(0, Mkfifo(Path.Combine(_root, "fifo"), 0x180));
         Loops.Run(async _ =>
         {

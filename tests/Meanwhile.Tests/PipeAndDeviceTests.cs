@@ -175,12 +175,12 @@ public sealed class PipeAndDeviceTests : IDisposable
         Loops.Run(async loop =>
         {
             await using var reader = await DataStream.OpenAsync(fifo);
-            Assert.IsAssignableFrom<Reactors.Linux.DescriptorTransport>(reader.Transport);
+            Assert.IsAssignableFrom<DescriptorTransport>(reader.Transport);
             var (pipeReader, pipeWriter) = DataStream.CreatePipe();
-            await using (pipeReader) await using (pipeWriter) Assert.IsAssignableFrom<Reactors.Linux.DescriptorTransport>(pipeWriter.Transport);
+            await using (pipeReader) await using (pipeWriter) Assert.IsAssignableFrom<DescriptorTransport>(pipeWriter.Transport);
             // Whether /dev/urandom polls depends on the kernel version; either lane must read it (tested above).
             await using var sink = await DataStream.OpenAsync("/dev/null", FileAccess.Write);
-            Assert.IsType<Reactors.Linux.WorkerDescriptorTransport>(sink.Transport); // epoll_ctl said EPERM
+            Assert.IsType<WorkerDescriptorTransport>(sink.Transport); // epoll_ctl said EPERM
         });
     }
 }

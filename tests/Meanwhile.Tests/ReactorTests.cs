@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Meanwhile.Reactors.Linux;
 
 namespace Meanwhile.Tests;
 
@@ -55,12 +54,12 @@ public class ReactorTests
                         nint n = Read(readEnd, buffer);
                         if (n > 0) { received.AddRange(buffer.AsSpan(0, (int)n).ToArray()); continue; }
                         if (n == 0) return received.ToArray(); // end of stream
-                        Assert.Equal(Errors.Errno.EAGAIN, LinuxNative.LastErrno);
+                        Assert.Equal(Errno.EAGAIN, LinuxNative.LastErrno);
                         await readable.WaitReadableAsync(); // edge-triggered: only after EAGAIN
                     }
                 }, "pipe reader");
                 await loop.Yield();
-                Assert.Equal(Diagnostics.WaitKind.Readable, reader.WaitingOn.Kind);
+                Assert.Equal(WaitKind.Readable, reader.WaitingOn.Kind);
                 Assert.Equal(readEnd, reader.WaitingOn.Detail);
 
                 _ = Task.Run(async () =>

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Runtime.InteropServices;
-using Meanwhile.Reactors.Linux;
 
 namespace Meanwhile.Tests;
 

@@ -262,7 +262,7 @@ public class TimerTests
         var fired = new List<long>();
         Loops.RunVirtual(async (loop, clock) =>
         {
-            var handles = new List<Timers.TimerHandle>();
+            var handles = new List<TimerHandle>();
             var random = new Random(7);
             for (int i = 0; i < 20_000; i++)
             {

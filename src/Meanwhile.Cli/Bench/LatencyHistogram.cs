@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace Meanwhile.Cli.Bench;
+namespace Meanwhile.Cli;
 
 /// <summary>
 /// Latencies in a log-bucketed histogram, HdrHistogram-style: values below 128 ns have a bucket each; above, each

@@ -2,12 +2,10 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Meanwhile.Cli.Bench;
 using Meanwhile.Http.Client;
-using Meanwhile.Timers;
 using Spectre.Console;
 
-namespace Meanwhile.Cli.Commands;
+namespace Meanwhile.Cli;
 
 /// <summary><c>meanwhile bench</c>: an HTTP load generator like wrk, on one event loop.</summary>
 internal static class BenchCommand

@@ -1,9 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using Meanwhile.Cli.Demo;
 using Spectre.Console;
 
-namespace Meanwhile.Cli.Commands;
+namespace Meanwhile.Cli;
 
 /// <summary><c>meanwhile demo</c>: the seed chapter's point, shown by a real run.</summary>
 internal static class DemoCommand

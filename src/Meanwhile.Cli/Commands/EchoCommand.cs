@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Meanwhile.Http.Server;
 
-namespace Meanwhile.Cli.Commands;
+namespace Meanwhile.Cli;
 
 /// <summary><c>meanwhile echo</c>: the echo server (each request answered with a JSON description of itself).</summary>
 internal static class EchoCommand

@@ -5,7 +5,7 @@ using System.Text.Json;
 using Meanwhile.Http.Client;
 using Spectre.Console;
 
-namespace Meanwhile.Cli.Commands;
+namespace Meanwhile.Cli;
 
 /// <summary><c>meanwhile fetch</c>: concurrent downloads on one loop, with live progress and a summary.</summary>
 internal static class FetchCommand

@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace Meanwhile.Cli.Commands;
+namespace Meanwhile.Cli;
 
 /// <summary><c>meanwhile serve [DIR]</c>: a static file server.</summary>
 internal static class ServeCommand

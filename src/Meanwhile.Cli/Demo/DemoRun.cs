@@ -2,11 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Meanwhile.Diagnostics;
 using Meanwhile.Http.Client;
 using Meanwhile.Http.Server;
 
-namespace Meanwhile.Cli.Demo;
+namespace Meanwhile.Cli;
 
 /// <summary>What the demo asks for: how many pages, how long each takes the server, how many at once.</summary>
 internal sealed record DemoSettings(int Pages, TimeSpan Wait, int Concurrency);

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Meanwhile.Http;
 
-namespace Meanwhile.Cli.Demo;
+namespace Meanwhile.Cli;
 
 /// <summary>
 /// Draws a recorded run as the seed chapter's diagram: the browser on the left, the web server on the right, arrows

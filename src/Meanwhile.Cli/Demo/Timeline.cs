@@ -1,8 +1,7 @@
 using System.Globalization;
-using Meanwhile.Diagnostics;
 using Meanwhile.Http;
 
-namespace Meanwhile.Cli.Demo;
+namespace Meanwhile.Cli;
 
 /// <summary>Which side of the exchange a step belongs to.</summary>
 internal enum Side { Browser, Server }

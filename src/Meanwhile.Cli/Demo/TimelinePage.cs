@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace Meanwhile.Cli.Demo;
+namespace Meanwhile.Cli;
 
 /// <summary>
 /// The concurrent run as one self-contained HTML page (inline CSS and SVG, nothing fetched): one lane per request,

@@ -1,4 +1,4 @@
-namespace Meanwhile.Diagnostics;
+namespace Meanwhile;
 
 /// <summary>The kinds of event a <see cref="LoopEventRecorder"/> records.</summary>
 public enum LoopEventKind

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Meanwhile.Diagnostics;
+namespace Meanwhile;
 
 /// <summary>
 /// Records the loop's task and I/O events with timestamps, for diagrams and timelines. Off by default;

@@ -1,4 +1,4 @@
-namespace Meanwhile.Diagnostics;
+namespace Meanwhile;
 
 /// <summary>What a suspended task waits for.</summary>
 public enum WaitKind

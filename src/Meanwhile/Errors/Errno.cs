@@ -1,4 +1,4 @@
-namespace Meanwhile.Errors;
+namespace Meanwhile;
 
 /// <summary>Linux errno values the library handles by name, and their symbolic names for messages.</summary>
 internal static class Errno

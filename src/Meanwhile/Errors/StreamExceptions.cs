@@ -1,4 +1,3 @@
-using Meanwhile.Errors;
 
 namespace Meanwhile;
 

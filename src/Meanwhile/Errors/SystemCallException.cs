@@ -17,7 +17,7 @@ public class SystemCallException : IOException
     {
         Call = call;
         ErrorNumber = errno;
-        ErrorName = Errors.Errno.Name(errno);
+        ErrorName = Errno.Name(errno);
         Subject = subject;
     }
 
@@ -34,5 +34,5 @@ public class SystemCallException : IOException
     public string? Subject { get; }
 
     private static string FormatMessage(string call, int errno, string? subject) =>
-        $"{call} failed{(subject is null ? "" : $" for {subject}")}: {Errors.Errno.Name(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})";
+        $"{call} failed{(subject is null ? "" : $" for {subject}")}: {Errno.Name(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})";
 }

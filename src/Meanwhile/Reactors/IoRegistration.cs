@@ -1,5 +1,3 @@
-using Meanwhile.Diagnostics;
-using Meanwhile.Scheduling;
 
 namespace Meanwhile;
 

@@ -1,4 +1,4 @@
-namespace Meanwhile.Reactors;
+namespace Meanwhile;
 
 /// <summary>
 /// The seam between the loop and the operating system; the only code that knows the OS lives behind it
@@ -41,13 +41,13 @@ internal abstract class Reactor : IDisposable
     public abstract ValueTask<SocketStream> ConnectAsync(EventLoop loop, System.Net.EndPoint endpoint, SocketStreamOptions options, CancellationToken cancellationToken);
 
     /// <summary>Binds and listens on <paramref name="endpoint"/> (loop thread).</summary>
-    public abstract Streams.ListenerTransport Listen(EventLoop loop, System.Net.EndPoint endpoint, ListenOptions options);
+    public abstract ListenerTransport Listen(EventLoop loop, System.Net.EndPoint endpoint, ListenOptions options);
 
     /// <summary>Starts a child process whose piped standard streams are streams of this reactor (loop thread).</summary>
-    public abstract Streams.ProcessTransport StartProcess(EventLoop loop, Streams.ProcessStartRequest request);
+    public abstract ProcessTransport StartProcess(EventLoop loop, ProcessStartRequest request);
 
     /// <summary>Opens an unbound UDP socket of <paramref name="family"/> (loop thread).</summary>
-    public abstract Streams.DatagramTransport OpenDatagram(EventLoop loop, System.Net.Sockets.AddressFamily family);
+    public abstract DatagramTransport OpenDatagram(EventLoop loop, System.Net.Sockets.AddressFamily family);
 
     /// <summary>Makes the reactor asked for; <see cref="ReactorKind.Default"/> honours <c>MEANWHILE_REACTOR</c>.</summary>
     public static Reactor Create(EventLoop loop, ReactorKind kind)
@@ -66,8 +66,8 @@ internal abstract class Reactor : IDisposable
         {
             if (!OperatingSystem.IsLinux())
                 throw new PlatformNotSupportedException("The epoll reactor needs Linux; use ReactorKind.Portable.");
-            return new Linux.EpollReactor(loop);
+            return new EpollReactor(loop);
         }
-        return new Portable.PortableReactor();
+        return new PortableReactor();
     }
 }

@@ -1,4 +1,4 @@
-namespace Meanwhile.Scheduling;
+namespace Meanwhile;
 
 /// <summary>
 /// Wraps a continuation so that it runs in an execution context captured when it was registered. These are methods of

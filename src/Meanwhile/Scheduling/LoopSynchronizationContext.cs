@@ -1,4 +1,4 @@
-namespace Meanwhile.Scheduling;
+namespace Meanwhile;
 
 /// <summary>
 /// The loop's synchronization context. There is one for the loop itself and one per running task: the loop installs

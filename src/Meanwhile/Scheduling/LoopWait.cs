@@ -1,7 +1,6 @@
 using System.Threading.Tasks.Sources;
-using Meanwhile.Diagnostics;
 
-namespace Meanwhile.Scheduling;
+namespace Meanwhile;
 
 /// <summary>
 /// Base of every wait the loop itself completes (a timer, a descriptor becoming readable or writable):

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Meanwhile.Scheduling;
+namespace Meanwhile;
 
 /// <summary>Something the loop runs from its ready queue without allocating a delegate for it.</summary>
 internal interface ILoopWorkItem

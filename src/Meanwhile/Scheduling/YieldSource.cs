@@ -1,6 +1,6 @@
 using System.Threading.Tasks.Sources;
 
-namespace Meanwhile.Scheduling;
+namespace Meanwhile;
 
 /// <summary>
 /// A yield outside any task (a loop callback), or a second yield of a task that has one pending: a one-shot source

@@ -1,4 +1,3 @@
-using Meanwhile.Streams;
 
 namespace Meanwhile;
 

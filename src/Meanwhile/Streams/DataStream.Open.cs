@@ -1,4 +1,3 @@
-using Meanwhile.Reactors.Linux;
 
 namespace Meanwhile;
 

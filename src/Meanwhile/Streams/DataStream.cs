@@ -1,6 +1,5 @@
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using Meanwhile.Streams;
 
 namespace Meanwhile;
 

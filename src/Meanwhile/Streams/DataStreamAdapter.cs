@@ -1,4 +1,4 @@
-namespace Meanwhile.Streams;
+namespace Meanwhile;
 
 /// <summary>
 /// <see cref="Stream"/> over a <see cref="DataStream"/>, for SslStream, StreamReader, CopyToAsync and Pipelines.

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Meanwhile.Streams;
+namespace Meanwhile;
 
 /// <summary>
 /// The OS-specific half of a <see cref="DatagramSocket"/>: a non-blocking SOCK_DGRAM descriptor on epoll, a .NET

@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Text;
-using Meanwhile.Errors;
-using Meanwhile.Reactors.Linux;
-using static Meanwhile.Reactors.Linux.LinuxNative;
+using static Meanwhile.LinuxNative;
 
 namespace Meanwhile;
 

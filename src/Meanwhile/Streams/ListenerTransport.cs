@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Meanwhile.Streams;
+namespace Meanwhile;
 
 /// <summary>The OS-specific half of a <see cref="StreamListener"/>.</summary>
 internal abstract class ListenerTransport

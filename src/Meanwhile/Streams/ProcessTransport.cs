@@ -1,4 +1,4 @@
-namespace Meanwhile.Streams;
+namespace Meanwhile;
 
 /// <summary>How a child process ended: its exit code, and the signal that killed it, if one did.</summary>
 /// <param name="ExitCode">The code it passed to exit(), or 128 + the signal number when a signal killed it (as shells report it).</param>

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Meanwhile.Streams;
 
 namespace Meanwhile;
 
@@ -116,7 +115,7 @@ public sealed class SocketStream : DataStream
         }
         catch (TimeoutException e)
         {
-            throw new ConnectionTimedOutException("connect", Errors.Errno.ETIMEDOUT, $"{target} (no answer within {timeout.TotalSeconds:0.###} s: {e.Message})");
+            throw new ConnectionTimedOutException("connect", Errno.ETIMEDOUT, $"{target} (no answer within {timeout.TotalSeconds:0.###} s: {e.Message})");
         }
     }
 }

@@ -1,5 +1,3 @@
-using Meanwhile.Reactors.Linux;
-using Meanwhile.Reactors.Portable;
 
 namespace Meanwhile;
 

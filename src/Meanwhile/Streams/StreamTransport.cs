@@ -1,4 +1,4 @@
-namespace Meanwhile.Streams;
+namespace Meanwhile;
 
 /// <summary>
 /// What a <see cref="DataStream"/> needs from the reactor side: the OS-specific half of a stream (a non-blocking

@@ -1,8 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Threading.Tasks.Sources;
-using Meanwhile.Diagnostics;
-using Meanwhile.Scheduling;
 
 namespace Meanwhile;
 

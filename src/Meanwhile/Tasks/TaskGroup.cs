@@ -1,4 +1,3 @@
-using Meanwhile.Diagnostics;
 
 namespace Meanwhile;
 

@@ -1,8 +1,5 @@
-using Meanwhile.Diagnostics;
-using Meanwhile.Scheduling;
-using Meanwhile.Timers;
 
-namespace Meanwhile.Tasks;
+namespace Meanwhile;
 
 /// <summary>One wait on several tasks (asyncio.wait): counts completions on the loop and ends on the mode's condition, a timeout or cancellation.</summary>
 internal sealed class WaitOperation : ITaskWait

@@ -1,7 +1,5 @@
-using Meanwhile.Diagnostics;
-using Meanwhile.Scheduling;
 
-namespace Meanwhile.Tasks;
+namespace Meanwhile;
 
 /// <summary>
 /// One piece of blocking work sent to a worker thread (libuv's "request"): runs on the thread pool, and

@@ -1,9 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
-using Meanwhile.Diagnostics;
-using Meanwhile.Scheduling;
 
-namespace Meanwhile.Timers;
+namespace Meanwhile;
 
 /// <summary>
 /// Up to <see cref="Capacity"/> plain delays (no token) of one duration, armed one after the other and due within a

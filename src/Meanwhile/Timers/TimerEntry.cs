@@ -1,7 +1,5 @@
-using Meanwhile.Diagnostics;
-using Meanwhile.Scheduling;
 
-namespace Meanwhile.Timers;
+namespace Meanwhile;
 
 /// <summary>
 /// One loop timer, a node of the loop's <see cref="TimerQueue"/> until it fires or is cancelled. This class is a delay a

@@ -1,4 +1,4 @@
-namespace Meanwhile.Timers;
+namespace Meanwhile;
 
 /// <summary>
 /// The loop's timers, grouped by duration as Node.js does: timers of one duration are due in the order they were

@@ -1,6 +1,5 @@
-using Meanwhile.Http.Tests.Support;
 
-namespace Meanwhile.Http.Tests.Conformance;
+namespace Meanwhile.Http.Tests;
 
 /// <summary>
 /// The echo-mode conformance corpus, checked at the parser level: each case's bytes go through a request

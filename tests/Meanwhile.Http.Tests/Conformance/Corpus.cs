@@ -1,4 +1,4 @@
-namespace Meanwhile.Http.Tests.Conformance;
+namespace Meanwhile.Http.Tests;
 
 /// <summary>
 /// Finds and loads the shared HTTP/1.1 conformance corpus: <c>shared/conformance</c> beside the repository

@@ -1,4 +1,4 @@
-namespace Meanwhile.Http.Tests.Conformance;
+namespace Meanwhile.Http.Tests;
 
 /// <summary>A theory skipped, with the reason, when the corpus is not on this machine (rather than passing vacuously).</summary>
 [AttributeUsage(AttributeTargets.Method)]

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Meanwhile.Http.Tests.Conformance;
+namespace Meanwhile.Http.Tests;
 
 /// <summary>A request the corpus expects the server to echo.</summary>
 internal sealed record ExpectedRequest(string Method, string Target, string Version, IReadOnlyList<(string Name, string Value)> Headers, byte[] Body);

@@ -1,4 +1,4 @@
-namespace Meanwhile.Http.Tests.Support;
+namespace Meanwhile.Http.Tests;
 
 /// <summary>
 /// Feeds a connection's bytes to a parser the way a server or client loop would: piece by piece, keeping

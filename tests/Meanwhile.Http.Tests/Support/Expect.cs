@@ -1,4 +1,4 @@
-namespace Meanwhile.Http.Tests.Support;
+namespace Meanwhile.Http.Tests;
 
 /// <summary>Assertions shared by the rule tests.</summary>
 internal static class Expect

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Meanwhile.Http.Tests.Support;
+namespace Meanwhile.Http.Tests;
 
 /// <summary>One character per byte, as HTTP heads (and the echo contract) treat text.</summary>
 internal static class Latin1

@@ -1,4 +1,4 @@
-namespace Meanwhile.Http.Tests.Support;
+namespace Meanwhile.Http.Tests;
 
 /// <summary>A snapshot of one parsed message, copied out of the parser so it survives the next message.</summary>
 /// <param name="StartLine">[method, target, version] for a request; [version, status, reason] for a response.</param>

@@ -1,4 +1,4 @@
-namespace Meanwhile.Http.Tests.Support;
+namespace Meanwhile.Http.Tests;
 
 /// <summary>
 /// Parses a message whole, byte by byte, and split in two at every offset, and checks every way gives the

@@ -1,4 +1,4 @@
-namespace Meanwhile.Http.Tests.Support;
+namespace Meanwhile.Http.Tests;
 
 /// <summary>How feeding a connection's bytes to a parser ended.</summary>
 internal enum Ending

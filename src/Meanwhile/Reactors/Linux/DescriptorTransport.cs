@@ -1,9 +1,7 @@
 using System.Runtime.CompilerServices;
-using Meanwhile.Errors;
-using Meanwhile.Streams;
-using static Meanwhile.Reactors.Linux.LinuxNative;
+using static Meanwhile.LinuxNative;
 
-namespace Meanwhile.Reactors.Linux;
+namespace Meanwhile;
 
 /// <summary>What kind of descriptor a transport drives: it decides the system calls used.</summary>
 internal enum DescriptorKind

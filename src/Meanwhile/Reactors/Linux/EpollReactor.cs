@@ -1,7 +1,6 @@
-using Meanwhile.Errors;
-using static Meanwhile.Reactors.Linux.LinuxNative;
+using static Meanwhile.LinuxNative;
 
-namespace Meanwhile.Reactors.Linux;
+namespace Meanwhile;
 
 /// <summary>
 /// The Linux reactor: one epoll instance, edge-triggered registrations, and an eventfd that other threads
@@ -116,13 +115,13 @@ internal sealed unsafe class EpollReactor : Reactor
     public override ValueTask<SocketStream> ConnectAsync(EventLoop loop, System.Net.EndPoint endpoint, SocketStreamOptions options, CancellationToken cancellationToken) =>
         LinuxSockets.ConnectAsync(loop, endpoint, options, cancellationToken);
 
-    public override Streams.ListenerTransport Listen(EventLoop loop, System.Net.EndPoint endpoint, ListenOptions options) =>
+    public override ListenerTransport Listen(EventLoop loop, System.Net.EndPoint endpoint, ListenOptions options) =>
         LinuxSockets.Listen(loop, endpoint, options);
 
-    public override Streams.ProcessTransport StartProcess(EventLoop loop, Streams.ProcessStartRequest request) =>
+    public override ProcessTransport StartProcess(EventLoop loop, ProcessStartRequest request) =>
         SpawnedProcess.Start(loop, request);
 
-    public override Streams.DatagramTransport OpenDatagram(EventLoop loop, System.Net.Sockets.AddressFamily family) =>
+    public override DatagramTransport OpenDatagram(EventLoop loop, System.Net.Sockets.AddressFamily family) =>
         LinuxDatagramTransport.Open(loop, family);
 
     public override IoRegistration Register(int descriptor) => Register(descriptor, _loop);

@@ -1,11 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using Meanwhile.Errors;
-using Meanwhile.Streams;
-using static Meanwhile.Reactors.Linux.LinuxNative;
+using static Meanwhile.LinuxNative;
 
-namespace Meanwhile.Reactors.Linux;
+namespace Meanwhile;
 
 /// <summary>
 /// A UDP socket on the epoll path: a non-blocking SOCK_DGRAM descriptor. Like <see cref="DescriptorTransport"/>,

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Meanwhile.Reactors.Linux;
+namespace Meanwhile;
 
 /// <summary>File, FIFO and device system calls: positioned I/O for worker threads, statx, poll.</summary>
 internal static unsafe partial class LinuxNative

@@ -1,4 +1,4 @@
-namespace Meanwhile.Reactors.Linux;
+namespace Meanwhile;
 
 /// <summary>Constants for datagram sockets and TCP option checks (the calls themselves are in LinuxNative.cs).</summary>
 internal static partial class LinuxNative

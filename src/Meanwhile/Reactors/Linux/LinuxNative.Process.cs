@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Meanwhile.Reactors.Linux;
+namespace Meanwhile;
 
 /// <summary>Process system calls: posix_spawn and its attributes, pidfd, waitid, kill.</summary>
 internal static unsafe partial class LinuxNative

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Meanwhile.Reactors.Linux;
+namespace Meanwhile;
 
 /// <summary>The Linux system calls the reactor uses, through source-generated P/Invoke.</summary>
 internal static unsafe partial class LinuxNative

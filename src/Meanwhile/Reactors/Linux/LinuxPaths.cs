@@ -1,8 +1,6 @@
-using Meanwhile.Errors;
-using Meanwhile.Streams;
-using static Meanwhile.Reactors.Linux.LinuxNative;
+using static Meanwhile.LinuxNative;
 
-namespace Meanwhile.Reactors.Linux;
+namespace Meanwhile;
 
 /// <summary>
 /// Opening paths, pipes and standard streams on Linux, and choosing each descriptor's lane: pollable ones (pipes,

@@ -1,11 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Net;
 using System.Net.Sockets;
-using Meanwhile.Errors;
-using Meanwhile.Streams;
-using static Meanwhile.Reactors.Linux.LinuxNative;
+using static Meanwhile.LinuxNative;
 
-namespace Meanwhile.Reactors.Linux;
+namespace Meanwhile;
 
 /// <summary>A connected stream socket on the epoll path: a <see cref="DescriptorTransport"/> that knows its endpoints.</summary>
 internal sealed class LinuxSocketTransport : DescriptorTransport, ISocketTransport

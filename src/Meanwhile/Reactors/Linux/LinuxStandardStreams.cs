@@ -1,8 +1,6 @@
-using Meanwhile.Errors;
-using Meanwhile.Streams;
-using static Meanwhile.Reactors.Linux.LinuxNative;
+using static Meanwhile.LinuxNative;
 
-namespace Meanwhile.Reactors.Linux;
+namespace Meanwhile;
 
 /// <summary>
 /// Standard streams on the epoll path, and their O_NONBLOCK policy.

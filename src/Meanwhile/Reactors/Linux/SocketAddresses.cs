@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using static Meanwhile.Reactors.Linux.LinuxNative;
+using static Meanwhile.LinuxNative;
 
-namespace Meanwhile.Reactors.Linux;
+namespace Meanwhile;
 
 /// <summary>sockaddr in and out: .NET's <see cref="SocketAddress"/> already holds the native Linux layout.</summary>
 internal static unsafe class SocketAddresses

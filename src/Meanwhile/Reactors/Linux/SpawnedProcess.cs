@@ -1,10 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Meanwhile.Errors;
-using Meanwhile.Streams;
-using static Meanwhile.Reactors.Linux.LinuxNative;
+using static Meanwhile.LinuxNative;
 
-namespace Meanwhile.Reactors.Linux;
+namespace Meanwhile;
 
 /// <summary>
 /// A child process on the epoll reactor: started with posix_spawnp, its pipes non-blocking descriptors on the

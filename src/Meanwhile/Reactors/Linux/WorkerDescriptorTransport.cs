@@ -1,9 +1,7 @@
-using Meanwhile.Errors;
-using Meanwhile.Streams;
 using Microsoft.Win32.SafeHandles;
-using static Meanwhile.Reactors.Linux.LinuxNative;
+using static Meanwhile.LinuxNative;
 
-namespace Meanwhile.Reactors.Linux;
+namespace Meanwhile;
 
 /// <summary>
 /// A stream over a blocking descriptor whose system calls run on worker threads (libuv's file "requests"):

@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using Meanwhile.Streams;
 
-namespace Meanwhile.Reactors.Portable;
+namespace Meanwhile;
 
 /// <summary>
 /// A UDP socket for the portable reactor: a .NET <see cref="Socket"/> and its async datagram calls, with the

@@ -1,9 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using Meanwhile.Errors;
-using Meanwhile.Streams;
 
-namespace Meanwhile.Reactors.Portable;
+namespace Meanwhile;
 
 /// <summary>
 /// A child process on the portable reactor: System.Diagnostics.Process with redirected streams. Its pipes become
@@ -111,10 +109,10 @@ internal sealed class PortableProcess : ProcessTransport
         else if (OperatingSystem.IsLinux())
         {
             // .NET can only send SIGKILL; other signals need kill(2) (Linux numbering, as ProcessSignal's).
-            if (Linux.LinuxNative.kill(Id, (int)signal) < 0)
+            if (LinuxNative.kill(Id, (int)signal) < 0)
             {
-                int errno = Linux.LinuxNative.LastErrno;
-                if (errno == Linux.LinuxNative.ESRCH) return;
+                int errno = LinuxNative.LastErrno;
+                if (errno == LinuxNative.ESRCH) return;
                 throw SystemErrors.From("kill", errno, _subject);
             }
         }

@@ -1,4 +1,4 @@
-namespace Meanwhile.Reactors.Portable;
+namespace Meanwhile;
 
 /// <summary>
 /// The reactor for platforms without epoll (and for tests on Linux, with <c>MEANWHILE_REACTOR=portable</c>):
@@ -24,13 +24,13 @@ internal sealed class PortableReactor : Reactor
     public override ValueTask<SocketStream> ConnectAsync(EventLoop loop, System.Net.EndPoint endpoint, SocketStreamOptions options, CancellationToken cancellationToken) =>
         PortableSockets.ConnectAsync(loop, endpoint, options, cancellationToken);
 
-    public override Streams.ListenerTransport Listen(EventLoop loop, System.Net.EndPoint endpoint, ListenOptions options) =>
+    public override ListenerTransport Listen(EventLoop loop, System.Net.EndPoint endpoint, ListenOptions options) =>
         PortableSockets.Listen(loop, endpoint, options);
 
-    public override Streams.ProcessTransport StartProcess(EventLoop loop, Streams.ProcessStartRequest request) =>
+    public override ProcessTransport StartProcess(EventLoop loop, ProcessStartRequest request) =>
         PortableProcess.Start(loop, request);
 
-    public override Streams.DatagramTransport OpenDatagram(EventLoop loop, System.Net.Sockets.AddressFamily family) =>
+    public override DatagramTransport OpenDatagram(EventLoop loop, System.Net.Sockets.AddressFamily family) =>
         new PortableDatagramTransport(loop, family);
 
     public override void Dispose()

@@ -1,10 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using Meanwhile.Diagnostics;
-using Meanwhile.Streams;
 
-namespace Meanwhile.Reactors.Portable;
+namespace Meanwhile;
 
 /// <summary>
 /// A stream over a .NET <see cref="Socket"/> for the portable reactor. The socket engine completes operations on

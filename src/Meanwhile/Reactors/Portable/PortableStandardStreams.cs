@@ -1,6 +1,5 @@
-using Meanwhile.Streams;
 
-namespace Meanwhile.Reactors.Portable;
+namespace Meanwhile;
 
 /// <summary>
 /// A standard stream on the portable reactor: .NET's console stream (Console.OpenStandardInput and friends, which

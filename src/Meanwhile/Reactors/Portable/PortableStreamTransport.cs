@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
-using Meanwhile.Streams;
 
-namespace Meanwhile.Reactors.Portable;
+namespace Meanwhile;
 
 /// <summary>
 /// A stream over a .NET <see cref="Stream"/> for the portable reactor (a child process's pipe). Its async operations
