@@ -10,12 +10,12 @@ namespace Meanwhile.Benchmarks;
 /// </summary>
 internal static class SleepsBenchmark
 {
-    private static readonly TimeSpan s_sleep = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SleepTime = TimeSpan.FromSeconds(1);
     private static EventLoop s_loop = null!;
     private static TimeSpan s_delay;
     private static long s_firstWake;
     private static long s_lastWake;
-    private static readonly Func<Task> s_sleeper = Sleeper;
+    private static readonly Func<Task> SleeperMethod = Sleeper;
 
     /// <summary>One sleeper: sleep, then note the time it woke up.</summary>
     private static async Task Sleeper()
@@ -56,7 +56,7 @@ internal static class SleepsBenchmark
                 GC.WaitForPendingFinalizers();
                 GC.Collect();
             }
-            s_delay = s_sleep;
+            s_delay = SleepTime;
             s_firstWake = s_lastWake = 0;
             c0 = GC.CollectionCount(0); c1 = GC.CollectionCount(1); c2 = GC.CollectionCount(2);
             long allocated = GC.GetAllocatedBytesForCurrentThread();
@@ -111,30 +111,30 @@ internal static class SleepsBenchmark
         switch (mode)
         {
             case "spawn":
-            {
-                var tasks = new LoopTask[count];
-                for (int i = 0; i < count; i++) tasks[i] = loop.Spawn(s_sleeper);
-                await loop.Yield(); // the spawned tasks start (and arm their timers) on this turn, before we resume
-                armed?.Invoke();
-                for (int i = 0; i < count; i++) await tasks[i];
-                break;
-            }
+                {
+                    var tasks = new LoopTask[count];
+                    for (int i = 0; i < count; i++) tasks[i] = loop.Spawn(SleeperMethod);
+                    await loop.Yield(); // the spawned tasks start (and arm their timers) on this turn, before we resume
+                    armed?.Invoke();
+                    for (int i = 0; i < count; i++) await tasks[i];
+                    break;
+                }
             case "direct":
-            {
-                var tasks = new Task[count];
-                for (int i = 0; i < count; i++) tasks[i] = Sleeper();
-                armed?.Invoke();
-                await loop.WhenAll(tasks); // like asyncio.gather and Promise.all
-                break;
-            }
+                {
+                    var tasks = new Task[count];
+                    for (int i = 0; i < count; i++) tasks[i] = Sleeper();
+                    armed?.Invoke();
+                    await loop.WhenAll(tasks); // like asyncio.gather and Promise.all
+                    break;
+                }
             default:
-            {
-                var delays = new ValueTask[count];
-                for (int i = 0; i < count; i++) delays[i] = loop.Delay(s_delay);
-                armed?.Invoke();
-                for (int i = 0; i < count; i++) await delays[i];
-                break;
-            }
+                {
+                    var delays = new ValueTask[count];
+                    for (int i = 0; i < count; i++) delays[i] = loop.Delay(s_delay);
+                    armed?.Invoke();
+                    for (int i = 0; i < count; i++) await delays[i];
+                    break;
+                }
         }
     }
 }

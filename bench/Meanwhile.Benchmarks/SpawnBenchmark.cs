@@ -11,7 +11,7 @@ namespace Meanwhile.Benchmarks;
 internal static class SpawnBenchmark
 {
     private static EventLoop s_loop = null!;
-    private static readonly Func<Task> s_work = YieldOnce;
+    private static readonly Func<Task> Work = YieldOnce;
 
     /// <summary>The task body: give the others a turn once, then finish.</summary>
     private static async Task YieldOnce() => await s_loop.Yield();
@@ -92,7 +92,7 @@ internal static class SpawnBenchmark
         for (long left = total; left > 0;)
         {
             int n = (int)Math.Min(left, buffer.Length);
-            for (int i = 0; i < n; i++) buffer[i] = loop.Spawn(s_work);
+            for (int i = 0; i < n; i++) buffer[i] = loop.Spawn(Work);
             for (int i = 0; i < n; i++)
             {
                 await buffer[i];

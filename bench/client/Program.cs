@@ -22,20 +22,20 @@ switch (mode)
         Cost(new Uri(args[1]), args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture), long.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture));
         return 0;
     case "many" when args.Length is >= 3 and <= 5:
-    {
-        int rounds = args.Length >= 4 && args[3] != "trace" ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1;
-        bool trace = args[^1] == "trace";
-        int status = 0;
-        for (int round = 1; round <= rounds; round++)
         {
-            Console.Write(rounds > 1 ? $"round {round} ({(round == 1 ? "cold" : "warm")}): " : "");
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            status |= Many(new Uri(args[1]), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), trace);
-        }
+            int rounds = args.Length >= 4 && args[3] != "trace" ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1;
+            bool trace = args[^1] == "trace";
+            int status = 0;
+            for (int round = 1; round <= rounds; round++)
+            {
+                Console.Write(rounds > 1 ? $"round {round} ({(round == 1 ? "cold" : "warm")}): " : "");
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                status |= Many(new Uri(args[1]), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), trace);
+            }
 
-        return status;
-    }
+            return status;
+        }
     default:
         Console.Error.WriteLine("usage: load <url> meanwhile|system <connections> <seconds> | cost <url> meanwhile|system <connections> <requests> | many <url> <count> [rounds] [trace]");
         return 2;
@@ -255,22 +255,22 @@ internal sealed class Warmth
     public static readonly TimeSpan CheckEvery = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan QuietFor = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan AtMost = TimeSpan.FromSeconds(60);
-    private readonly Stopwatch clock = Stopwatch.StartNew();
-    private long compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
-    private TimeSpan lastCompile;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private long _compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+    private TimeSpan _lastCompile;
 
-    public double Seconds => clock.Elapsed.TotalSeconds;
+    public double Seconds => _clock.Elapsed.TotalSeconds;
 
     public bool IsWarm()
     {
         long now = System.Runtime.JitInfo.GetCompiledMethodCount();
-        if (now != compiled)
+        if (now != _compiled)
         {
-            compiled = now;
-            lastCompile = clock.Elapsed;
+            _compiled = now;
+            _lastCompile = _clock.Elapsed;
         }
 
-        return clock.Elapsed - lastCompile >= QuietFor || clock.Elapsed >= AtMost;
+        return _clock.Elapsed - _lastCompile >= QuietFor || _clock.Elapsed >= AtMost;
     }
 }
 

@@ -18,21 +18,21 @@ namespace Meanwhile.Http.Client;
 /// </remarks>
 internal sealed class DeadlineQueue
 {
-    private readonly EventLoop loop;
-    private readonly long ticks;
-    private readonly Action onTimer;
-    private DeadlineEntry? head;
-    private DeadlineEntry? tail;
-    private TimerHandle timer;
-    private long timerDue = long.MaxValue; // when the armed timer fires (MaxValue: none armed)
+    private readonly EventLoop _loop;
+    private readonly long _ticks;
+    private readonly Action _onTimer;
+    private DeadlineEntry? _head;
+    private DeadlineEntry? _tail;
+    private TimerHandle _timer;
+    private long _timerDue = long.MaxValue; // when the armed timer fires (MaxValue: none armed)
 
     public DeadlineQueue(EventLoop loop, TimeSpan timeout)
     {
-        this.loop = loop;
+        this._loop = loop;
         Timeout = timeout;
         // Rounded up: an exchange never expires early.
-        ticks = (long)Math.Ceiling(timeout.Ticks * (double)loop.Time.TimestampFrequency / TimeSpan.TicksPerSecond);
-        onTimer = OnTimer;
+        _ticks = (long)Math.Ceiling(timeout.Ticks * (double)loop.Time.TimestampFrequency / TimeSpan.TicksPerSecond);
+        _onTimer = OnTimer;
     }
 
     public TimeSpan Timeout { get; }
@@ -40,21 +40,21 @@ internal sealed class DeadlineQueue
     /// <summary>Starts <paramref name="entry"/>'s countdown now.</summary>
     public void Add(DeadlineEntry entry)
     {
-        entry.Deadline = loop.Time.GetTimestamp() + ticks;
+        entry.Deadline = _loop.Time.GetTimestamp() + _ticks;
         entry.Queue = this;
-        entry.Previous = tail;
+        entry.Previous = _tail;
         entry.Next = null;
-        if (tail is null)
+        if (_tail is null)
         {
-            head = entry;
+            _head = entry;
         }
         else
         {
-            tail.Next = entry;
+            _tail.Next = entry;
         }
 
-        tail = entry;
-        if (timerDue == long.MaxValue)
+        _tail = entry;
+        if (_timerDue == long.MaxValue)
         {
             Arm(entry.Deadline);
         }
@@ -70,7 +70,7 @@ internal sealed class DeadlineQueue
 
         if (entry.Previous is null)
         {
-            head = entry.Next;
+            _head = entry.Next;
         }
         else
         {
@@ -79,7 +79,7 @@ internal sealed class DeadlineQueue
 
         if (entry.Next is null)
         {
-            tail = entry.Previous;
+            _tail = entry.Previous;
         }
         else
         {
@@ -92,23 +92,23 @@ internal sealed class DeadlineQueue
 
     private void Arm(long deadline)
     {
-        long now = loop.Time.GetTimestamp();
+        long now = _loop.Time.GetTimestamp();
         long wait = Math.Max(0, deadline - now);
-        timerDue = deadline;
-        timer = loop.CallLater(TimeSpan.FromTicks((long)Math.Ceiling(wait * (double)TimeSpan.TicksPerSecond / loop.Time.TimestampFrequency)), onTimer);
+        _timerDue = deadline;
+        _timer = _loop.CallLater(TimeSpan.FromTicks((long)Math.Ceiling(wait * (double)TimeSpan.TicksPerSecond / _loop.Time.TimestampFrequency)), _onTimer);
     }
 
     private void OnTimer()
     {
-        timerDue = long.MaxValue;
-        long now = loop.Time.GetTimestamp();
-        while (head is { } entry && entry.Deadline <= now)
+        _timerDue = long.MaxValue;
+        long now = _loop.Time.GetTimestamp();
+        while (_head is { } entry && entry.Deadline <= now)
         {
             Remove(entry);
             entry.Expire();
         }
 
-        if (head is { } next)
+        if (_head is { } next)
         {
             Arm(next.Deadline);
         }
@@ -117,8 +117,8 @@ internal sealed class DeadlineQueue
     /// <summary>Stops the timer (the client is disposed).</summary>
     public void Stop()
     {
-        timer.Cancel();
-        timerDue = long.MaxValue;
+        _timer.Cancel();
+        _timerDue = long.MaxValue;
     }
 }
 

@@ -32,48 +32,48 @@ namespace Meanwhile.Http.Client;
 /// </remarks>
 internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
 {
-    private readonly LoopHttpClient client;
-    private readonly DeadlineEntry whole;
-    private readonly DeadlineEntry phase;
-    private CancellationTokenSource? slow;
-    private CancellationTokenRegistration callerRegistration;
-    private CancellationToken callerToken;
-    private int generation;
+    private readonly LoopHttpClient _client;
+    private readonly DeadlineEntry _whole;
+    private readonly DeadlineEntry _phase;
+    private CancellationTokenSource? _slow;
+    private CancellationTokenRegistration _callerRegistration;
+    private CancellationToken _callerToken;
+    private int _generation;
 
     // The fast path's state.
-    private readonly Action onReceived;
-    private readonly Action onConnected;
-    private TaskAwaiter<HttpConnection> connecting;
-    private OriginPool? connectPool;
-    private byte[]? connectTarget;
-    private LoopHttpRequest request = null!;
-    private HttpConnection? fastConnection;
-    private bool fastReused;
-    private bool fastHeadSent;
-    private OriginPool? queuedPool;
-    private byte[]? queuedTarget;
-    private ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter pendingRead;
+    private readonly Action _onReceived;
+    private readonly Action _onConnected;
+    private TaskAwaiter<HttpConnection> _connecting;
+    private OriginPool? _connectPool;
+    private byte[]? _connectTarget;
+    private LoopHttpRequest _request = null!;
+    private HttpConnection? _fastConnection;
+    private bool _fastReused;
+    private bool _fastHeadSent;
+    private OriginPool? _queuedPool;
+    private byte[]? _queuedTarget;
+    private ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter _pendingRead;
 
     // The value-task source's state (ManualResetValueTaskSourceCore would post every completion to the loop's
     // context with a new tuple; running the continuation inline when the context is already the right one is both
     // cheaper and what the runtime does for a Task).
-    private short version;
-    private bool completed;
-    private bool finishOnResult;
-    private LoopHttpResponse? result;
-    private ExceptionDispatchInfo? error;
-    private Action<object?>? continuation;
-    private object? continuationState;
-    private object? capturedContext;
-    private ExecutionContext? capturedExecution;
+    private short _version;
+    private bool _completed;
+    private bool _finishOnResult;
+    private LoopHttpResponse? _result;
+    private ExceptionDispatchInfo? _error;
+    private Action<object?>? _continuation;
+    private object? _continuationState;
+    private object? _capturedContext;
+    private ExecutionContext? _capturedExecution;
 
     public Exchange(LoopHttpClient client)
     {
-        this.client = client;
-        whole = new DeadlineEntry(this) { Kind = LoopHttpErrorKind.RequestTimeout };
-        phase = new DeadlineEntry(this);
-        onReceived = OnReceived;
-        onConnected = OnConnected;
+        this._client = client;
+        _whole = new DeadlineEntry(this) { Kind = LoopHttpErrorKind.RequestTimeout };
+        _phase = new DeadlineEntry(this);
+        _onReceived = OnReceived;
+        _onConnected = OnConnected;
     }
 
     /// <summary>Which timeout ended the exchange, if one did.</summary>
@@ -93,27 +93,27 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
     {
         get
         {
-            if (slow is null)
+            if (_slow is null)
             {
-                slow = new CancellationTokenSource();
+                _slow = new CancellationTokenSource();
                 if (Ended)
                 {
-                    slow.Cancel();
+                    _slow.Cancel();
                 }
             }
 
-            return slow.Token;
+            return _slow.Token;
         }
     }
 
     /// <summary>Starts the exchange: the whole-request timeout runs from now, and <paramref name="token"/> can end it.</summary>
     public void Start(DeadlineQueue? requestTimeout, CancellationToken token)
     {
-        requestTimeout?.Add(whole);
-        callerToken = token;
+        requestTimeout?.Add(_whole);
+        _callerToken = token;
         if (token.CanBeCanceled)
         {
-            callerRegistration = Link(token);
+            _callerRegistration = Link(token);
         }
     }
 
@@ -125,11 +125,11 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
             return default;
         }
 
-        int current = generation;
+        int current = _generation;
         return token.UnsafeRegister(static (state, token) =>
         {
             var (self, generation) = ((Exchange, int))state!;
-            if (self.client.Loop.IsLoopThread)
+            if (self._client.Loop.IsLoopThread)
             {
                 self.Cancel(generation, token);
             }
@@ -137,7 +137,7 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
             {
                 try
                 {
-                    self.client.Loop.Post(static s => { var (self, generation, token) = ((Exchange, int, CancellationToken))s!; self.Cancel(generation, token); }, (self, generation, token));
+                    self._client.Loop.Post(static s => { var (self, generation, token) = ((Exchange, int, CancellationToken))s!; self.Cancel(generation, token); }, (self, generation, token));
                 }
                 catch (ObjectDisposedException)
                 {
@@ -153,13 +153,13 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
         EndPhase();
         if (queue is not null)
         {
-            phase.Kind = kind;
-            queue.Add(phase);
+            _phase.Kind = kind;
+            queue.Add(_phase);
         }
     }
 
     /// <summary>Stops the current phase's countdown.</summary>
-    public void EndPhase() => phase.Queue?.Remove(phase);
+    public void EndPhase() => _phase.Queue?.Remove(_phase);
 
     /// <summary>A timeout passed.</summary>
     public void Expire(LoopHttpErrorKind kind)
@@ -188,9 +188,9 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
 
         if (Canceled)
         {
-            return error is OperationCanceledException canceled && canceled.CancellationToken == callerToken
+            return error is OperationCanceledException canceled && canceled.CancellationToken == _callerToken
                 ? error
-                : new OperationCanceledException("The request was cancelled.", error, callerToken);
+                : new OperationCanceledException("The request was cancelled.", error, _callerToken);
         }
 
         return Failures.Translate(error, uri);
@@ -199,8 +199,8 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
     /// <summary>Sends <paramref name="first"/>: the fast path when it applies, the general path otherwise.</summary>
     public ValueTask<LoopHttpResponse> Send(LoopHttpRequest first)
     {
-        request = first;
-        var pool = client.PoolFor(first.Uri, out byte[] target);
+        _request = first;
+        var pool = _client.PoolFor(first.Uri, out byte[] target);
         if (first.Body is null && !first.ExpectContinue && pool.TryTakeIdle() is { } connection)
         {
             StartFast(connection, pool, target);
@@ -214,32 +214,32 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
             _ = RunGeneralAsync(first, 0, null);
         }
 
-        return new ValueTask<LoopHttpResponse>(this, version);
+        return new ValueTask<LoopHttpResponse>(this, _version);
     }
 
     /// <summary>The fast path on a new connection: open it (one async method), then carry on as on a kept-alive one.</summary>
     private void StartConnect(OriginPool pool, byte[] target)
     {
-        connectPool = pool;
-        connectTarget = target;
-        connecting = client.OpenAsync(pool, this).GetAwaiter();
-        if (connecting.IsCompleted)
+        _connectPool = pool;
+        _connectTarget = target;
+        _connecting = _client.OpenAsync(pool, this).GetAwaiter();
+        if (_connecting.IsCompleted)
         {
             OnConnected();
         }
         else
         {
-            connecting.UnsafeOnCompleted(onConnected);
+            _connecting.UnsafeOnCompleted(_onConnected);
         }
     }
 
     private void OnConnected()
     {
-        var opening = connecting;
-        connecting = default;
-        var (pool, target) = (connectPool!, connectTarget!);
-        connectPool = null;
-        connectTarget = null;
+        var opening = _connecting;
+        _connecting = default;
+        var (pool, target) = (_connectPool!, _connectTarget!);
+        _connectPool = null;
+        _connectTarget = null;
         HttpConnection connection;
         try
         {
@@ -247,7 +247,7 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
         }
         catch (Exception e)
         {
-            Fail(e, request.Uri);
+            Fail(e, _request.Uri);
             return;
         }
 
@@ -256,10 +256,10 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
 
     private void StartFast(HttpConnection connection, OriginPool pool, byte[] target)
     {
-        fastConnection = connection;
+        _fastConnection = connection;
         Connection = connection;
-        fastReused = connection.Completed > 0 || connection.InFlight > 1;
-        fastHeadSent = false;
+        _fastReused = connection.Completed > 0 || connection.InFlight > 1;
+        _fastHeadSent = false;
         try
         {
             connection.BeginExclusive();
@@ -272,12 +272,12 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
 
         // The head is written out when it is sent: sixty-four heads waiting for the same turn would each hold a
         // buffer, more than the shared array pool keeps.
-        queuedPool = pool;
-        queuedTarget = target;
+        _queuedPool = pool;
+        _queuedTarget = target;
         // The read that follows the write must belong to the caller's task, as if it had started at once: the loop
         // knows the task by this context (its introspection shows the wait; cancelling the task ends it).
         QueuedContext = SynchronizationContext.Current;
-        client.QueueSend(this);
+        _client.QueueSend(this);
     }
 
     /// <summary>The caller's context when <see cref="StartFast"/> queued the request: the client sends it under that context.</summary>
@@ -286,15 +286,15 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
     /// <summary>Writes and sends the head of the request <see cref="StartFast"/> queued (the client sends those of a turn together), then reads.</summary>
     public void SendQueuedHead()
     {
-        var (pool, target) = (queuedPool!, queuedTarget!);
-        queuedPool = null;
-        queuedTarget = null;
+        var (pool, target) = (_queuedPool!, _queuedTarget!);
+        _queuedPool = null;
+        _queuedTarget = null;
         QueuedContext = null;
-        var head = client.RentWriter();
+        var head = _client.RentWriter();
         try
         {
-            client.WriteHead(head, request, pool, target);
-            var write = fastConnection!.WriteExclusive(head);
+            _client.WriteHead(head, _request, pool, target);
+            var write = _fastConnection!.WriteExclusive(head);
             if (!write.IsCompletedSuccessfully)
             {
                 // The kernel's send buffer is full (rare for a head): finish the write in an async method.
@@ -303,11 +303,11 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
             }
 
             write.GetAwaiter().GetResult();
-            client.ReturnWriter(head);
+            _client.ReturnWriter(head);
         }
         catch (Exception e)
         {
-            client.ReturnWriter(head);
+            _client.ReturnWriter(head);
             FailFast(e);
             return;
         }
@@ -328,7 +328,7 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
         }
         finally
         {
-            client.ReturnWriter(head);
+            _client.ReturnWriter(head);
         }
 
         HeadSent();
@@ -336,20 +336,20 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
 
     private void HeadSent()
     {
-        fastConnection!.HeadSent(request.Method);
-        fastHeadSent = true;
-        StartPhase(client.Timeouts.ResponseHeaders, LoopHttpErrorKind.ResponseHeadersTimeout);
+        _fastConnection!.HeadSent(_request.Method);
+        _fastHeadSent = true;
+        StartPhase(_client.Timeouts.ResponseHeaders, LoopHttpErrorKind.ResponseHeadersTimeout);
         ContinueFast();
     }
 
     /// <summary>Parses what came; reads more until the response head is in. Completing is the last thing it does.</summary>
     private void ContinueFast()
     {
-        var connection = fastConnection!;
+        var connection = _fastConnection!;
         LoopHttpResponse response;
         try
         {
-            while (!connection.TryReadFinalHead(request.Uri))
+            while (!connection.TryReadFinalHead(_request.Uri))
             {
                 var read = connection.ReceiveAsync();
                 if (!read.IsCompleted)
@@ -357,8 +357,8 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
                     // Without the context: the read completes on the loop (its own continuation runs from the ready
                     // queue), and carrying on right there saves a post — and the object a post would allocate.
                     // OnReceived checks the thread, in case a transport ever completes elsewhere.
-                    pendingRead = read.ConfigureAwait(false).GetAwaiter();
-                    pendingRead.UnsafeOnCompleted(onReceived);
+                    _pendingRead = read.ConfigureAwait(false).GetAwaiter();
+                    _pendingRead.UnsafeOnCompleted(_onReceived);
                     return;
                 }
 
@@ -366,7 +366,7 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
             }
 
             EndPhase();
-            response = new LoopHttpResponse(connection, request.Uri, request.Method, this, client.Options.AutomaticDecompression, 0);
+            response = new LoopHttpResponse(connection, _request.Uri, _request.Method, this, _client.Options.AutomaticDecompression, 0);
         }
         catch (Exception e)
         {
@@ -374,10 +374,10 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
             return;
         }
 
-        fastConnection = null;
-        if (client.Options.MaxRedirects > 0 && response.StatusCode is >= 300 and < 400)
+        _fastConnection = null;
+        if (_client.Options.MaxRedirects > 0 && response.StatusCode is >= 300 and < 400)
         {
-            _ = RunGeneralAsync(request, 0, response);
+            _ = RunGeneralAsync(_request, 0, response);
             return;
         }
 
@@ -386,17 +386,17 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
 
     private void OnReceived()
     {
-        if (!client.Loop.IsLoopThread)
+        if (!_client.Loop.IsLoopThread)
         {
-            client.Loop.Post(static s => ((Exchange)s!).OnReceived(), this);
+            _client.Loop.Post(static s => ((Exchange)s!).OnReceived(), this);
             return;
         }
 
-        var read = pendingRead;
-        pendingRead = default;
+        var read = _pendingRead;
+        _pendingRead = default;
         try
         {
-            fastConnection!.Received(read.GetResult());
+            _fastConnection!.Received(read.GetResult());
         }
         catch (Exception e)
         {
@@ -409,18 +409,18 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
 
     private void FailFast(Exception e)
     {
-        var connection = fastConnection!;
-        fastConnection = null;
+        var connection = _fastConnection!;
+        _fastConnection = null;
         Connection = null;
-        var failure = connection.FailedExclusive(e, fastHeadSent, fastReused, this);
-        if (failure is StaleConnectionException && request.IsIdempotent)
+        var failure = connection.FailedExclusive(e, _fastHeadSent, _fastReused, this);
+        if (failure is StaleConnectionException && _request.IsIdempotent)
         {
             // The server closed the kept-alive connection as we used it: the general path sends again.
-            _ = RunGeneralAsync(request, 0, null);
+            _ = RunGeneralAsync(_request, 0, null);
             return;
         }
 
-        Fail(failure, request.Uri);
+        Fail(failure, _request.Uri);
     }
 
     /// <summary>
@@ -434,8 +434,8 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
         {
             for (; ; redirects++)
             {
-                response ??= await client.SendOnceAsync(current, this, redirects);
-                var next = client.Options.MaxRedirects > 0 && response.StatusCode is >= 300 and < 400 ? Redirects.Next(current, response) : null;
+                response ??= await _client.SendOnceAsync(current, this, redirects);
+                var next = _client.Options.MaxRedirects > 0 && response.StatusCode is >= 300 and < 400 ? Redirects.Next(current, response) : null;
                 if (next is null)
                 {
                     break;
@@ -443,9 +443,9 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
 
                 response.ReleaseForRedirect();
                 response = null;
-                if (redirects == client.Options.MaxRedirects)
+                if (redirects == _client.Options.MaxRedirects)
                 {
-                    throw new LoopHttpException(LoopHttpErrorKind.TooManyRedirects, request.Uri, $"more than {client.Options.MaxRedirects} redirects (the last one to {next.Uri})");
+                    throw new LoopHttpException(LoopHttpErrorKind.TooManyRedirects, _request.Uri, $"more than {_client.Options.MaxRedirects} redirects (the last one to {next.Uri})");
                 }
 
                 current = next;
@@ -463,24 +463,24 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
     private void Fail(Exception e, Uri uri)
     {
         var translated = Translate(e, uri);
-        finishOnResult = true; // the exchange is over once the caller has seen the error
+        _finishOnResult = true; // the exchange is over once the caller has seen the error
         Complete(null, ReferenceEquals(translated, e) ? ExceptionDispatchInfo.Capture(e) : ExceptionDispatchInfo.Capture(translated));
     }
 
     /// <summary>Completes the value task; may run the caller's continuation inline, so nothing may touch this exchange afterwards.</summary>
     private void Complete(LoopHttpResponse? response, ExceptionDispatchInfo? failure)
     {
-        result = response;
-        error = failure;
-        completed = true;
-        var next = continuation;
+        _result = response;
+        _error = failure;
+        _completed = true;
+        var next = _continuation;
         if (next is null)
         {
             return; // not awaited yet: OnCompleted will see it is done
         }
 
-        continuation = null;
-        Invoke(next, continuationState, capturedContext, capturedExecution);
+        _continuation = null;
+        Invoke(next, _continuationState, _capturedContext, _capturedExecution);
     }
 
     private static void Invoke(Action<object?> next, object? state, object? context, ExecutionContext? execution)
@@ -514,28 +514,28 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
     ValueTaskSourceStatus IValueTaskSource<LoopHttpResponse>.GetStatus(short token)
     {
         CheckVersion(token);
-        return !completed ? ValueTaskSourceStatus.Pending
-            : error is null ? ValueTaskSourceStatus.Succeeded
-            : error.SourceException is OperationCanceledException ? ValueTaskSourceStatus.Canceled
+        return !_completed ? ValueTaskSourceStatus.Pending
+            : _error is null ? ValueTaskSourceStatus.Succeeded
+            : _error.SourceException is OperationCanceledException ? ValueTaskSourceStatus.Canceled
             : ValueTaskSourceStatus.Faulted;
     }
 
     LoopHttpResponse IValueTaskSource<LoopHttpResponse>.GetResult(short token)
     {
         CheckVersion(token);
-        if (!completed)
+        if (!_completed)
         {
             throw new InvalidOperationException("The request has not completed yet; await it.");
         }
 
-        var response = result;
-        var failure = error;
-        result = null;
-        error = null;
-        version++; // a second GetResult is an error, as for any ValueTask
-        if (finishOnResult)
+        var response = _result;
+        var failure = _error;
+        _result = null;
+        _error = null;
+        _version++; // a second GetResult is an error, as for any ValueTask
+        if (_finishOnResult)
         {
-            finishOnResult = false;
+            _finishOnResult = false;
             Finish();
         }
 
@@ -560,21 +560,21 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
         }
 
         var execution = (flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 ? ExecutionContext.Capture() : null;
-        if (completed)
+        if (_completed)
         {
             Invoke(next, state, context, execution);
             return;
         }
 
-        continuation = next;
-        continuationState = state;
-        capturedContext = context;
-        capturedExecution = execution;
+        _continuation = next;
+        _continuationState = state;
+        _capturedContext = context;
+        _capturedExecution = execution;
     }
 
     private void CheckVersion(short token)
     {
-        if (token != version)
+        if (token != _version)
         {
             throw new InvalidOperationException("This ValueTask was already awaited (or its result taken); a ValueTask is awaited once.");
         }
@@ -583,46 +583,46 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
     /// <summary>The exchange is over (its response disposed, or it failed and the caller saw it): stops its countdowns and makes it reusable.</summary>
     public void Finish()
     {
-        whole.Queue?.Remove(whole);
+        _whole.Queue?.Remove(_whole);
         EndPhase();
-        callerRegistration.Dispose();
-        callerRegistration = default;
-        callerToken = default;
+        _callerRegistration.Dispose();
+        _callerRegistration = default;
+        _callerToken = default;
         Connection = null;
-        if (slow is not null)
+        if (_slow is not null)
         {
-            slow.Dispose();
-            slow = null;
+            _slow.Dispose();
+            _slow = null;
         }
 
-        generation++;
+        _generation++;
         Fired = null;
         Canceled = false;
-        request = null!;
-        completed = false;
-        continuationState = null;
-        capturedContext = null;
-        capturedExecution = null;
-        client.ReturnExchange(this);
+        _request = null!;
+        _completed = false;
+        _continuationState = null;
+        _capturedContext = null;
+        _capturedExecution = null;
+        _client.ReturnExchange(this);
     }
 
     private void Cancel(int expectedGeneration, CancellationToken token)
     {
-        if (expectedGeneration != generation || Ended)
+        if (expectedGeneration != _generation || Ended)
         {
             return;
         }
 
         Canceled = true;
-        callerToken = token;
+        _callerToken = token;
         End();
     }
 
     private void End()
     {
-        whole.Queue?.Remove(whole);
+        _whole.Queue?.Remove(_whole);
         EndPhase();
-        slow?.Cancel();
+        _slow?.Cancel();
         Connection?.Abort();
     }
 }

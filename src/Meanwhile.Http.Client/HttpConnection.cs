@@ -19,33 +19,33 @@ internal sealed class HttpConnection
     /// <summary>Above this many open connections to an origin, a connection waits for data before renting its read buffer.</summary>
     private const int ZeroByteReadThreshold = 256;
 
-    private readonly OriginPool pool;
-    private readonly SocketStream socket;
-    private readonly SslStream? tls;
-    private readonly Stream stream;
-    private readonly HttpResponseParser parser;
-    private readonly int bufferSize;
-    private readonly Turnstile writeTurn = new();
-    private readonly Turnstile readTurn = new();
-    private byte[]? buffer;
-    private int start;
-    private int end;
-    private int pendingOffset;
-    private int pendingLength;
-    private bool endOfInput;
-    private bool receivedAny;
-    private bool bodyComplete;
-    private bool mustClose;
-    private bool waitedWithoutBuffer;
+    private readonly OriginPool _pool;
+    private readonly SocketStream _socket;
+    private readonly SslStream? _tls;
+    private readonly Stream _stream;
+    private readonly HttpResponseParser _parser;
+    private readonly int _bufferSize;
+    private readonly Turnstile _writeTurn = new();
+    private readonly Turnstile _readTurn = new();
+    private byte[]? _buffer;
+    private int _start;
+    private int _end;
+    private int _pendingOffset;
+    private int _pendingLength;
+    private bool _endOfInput;
+    private bool _receivedAny;
+    private bool _bodyComplete;
+    private bool _mustClose;
+    private bool _waitedWithoutBuffer;
 
     private HttpConnection(OriginPool pool, SocketStream socket, SslStream? tls, LoopHttpClientOptions options)
     {
-        this.pool = pool;
-        this.socket = socket;
-        this.tls = tls;
-        stream = tls ?? socket.AsStream();
-        parser = new HttpResponseParser(options.ParserLimits);
-        bufferSize = options.ReceiveBufferSize;
+        this._pool = pool;
+        this._socket = socket;
+        this._tls = tls;
+        _stream = tls ?? socket.AsStream();
+        _parser = new HttpResponseParser(options.ParserLimits);
+        _bufferSize = options.ReceiveBufferSize;
     }
 
     /// <summary>Requests sent on this connection whose responses were not released yet.</summary>
@@ -58,10 +58,10 @@ internal sealed class HttpConnection
     public bool IsBroken { get; private set; }
 
     /// <summary>The head of the response being read; valid until that response is released.</summary>
-    public HttpResponseHead Head => parser.Head;
+    public HttpResponseHead Head => _parser.Head;
 
     /// <summary>True once the current response's body has been read to its end.</summary>
-    public bool BodyComplete => bodyComplete;
+    public bool BodyComplete => _bodyComplete;
 
     /// <summary>A plain-HTTP connection over <paramref name="socket"/>.</summary>
     public static HttpConnection Plain(OriginPool pool, SocketStream socket, LoopHttpClientOptions options) =>
@@ -105,14 +105,14 @@ internal sealed class HttpConnection
         bool holdingRead = false;
         try
         {
-            await writeTurn.EnterAsync(exchange);
+            await _writeTurn.EnterAsync(exchange);
             Task readTurnTask;
             try
             {
                 ThrowIfBroken();
 
                 // Taking the read turn before the write turn is released keeps responses in the order of requests.
-                readTurnTask = readTurn.EnterAsync(exchange);
+                readTurnTask = _readTurn.EnterAsync(exchange);
                 if (request.ExpectContinue && request.Body is not null)
                 {
                     // Only reached with exclusive use of the connection (the pool never pipelines a request with a body).
@@ -122,25 +122,25 @@ internal sealed class HttpConnection
                     return;
                 }
 
-                await stream.WriteAsync(head.WrittenMemory);
+                await _stream.WriteAsync(head.WrittenMemory);
                 if (request.Body is { } body && !bodyInHead)
                 {
-                    await RequestBodyWriter.WriteAsync(stream, body, head, exchange.SlowToken);
+                    await RequestBodyWriter.WriteAsync(_stream, body, head, exchange.SlowToken);
                 }
 
-                LoopHttpClient.Mark(pool.Client.Loop, HttpMarks.RequestSent);
+                LoopHttpClient.Mark(_pool.Client.Loop, HttpMarks.RequestSent);
             }
             finally
             {
-                writeTurn.Exit();
+                _writeTurn.Exit();
             }
 
             await readTurnTask;
             holdingRead = true;
-            receivedAny = false;
+            _receivedAny = false;
             ThrowIfBroken();
-            parser.SetRequestMethod(MethodBytes.Of(request.Method));
-            exchange.StartPhase(pool.Client.Timeouts.ResponseHeaders, LoopHttpErrorKind.ResponseHeadersTimeout);
+            _parser.SetRequestMethod(MethodBytes.Of(request.Method));
+            exchange.StartPhase(_pool.Client.Timeouts.ResponseHeaders, LoopHttpErrorKind.ResponseHeadersTimeout);
             await ReadFinalHeadAsync(stopAtContinue: false, request.Uri);
             exchange.EndPhase();
         }
@@ -159,7 +159,7 @@ internal sealed class HttpConnection
     public void BeginExclusive()
     {
         ThrowIfBroken();
-        if (!writeTurn.TryEnter() || !readTurn.TryEnter())
+        if (!_writeTurn.TryEnter() || !_readTurn.TryEnter())
         {
             throw new InvalidOperationException("An idle connection had a turn taken."); // cannot happen: idle means no exchange
         }
@@ -169,7 +169,7 @@ internal sealed class HttpConnection
     public ValueTask WriteExclusive(PooledByteBuffer head)
     {
         ThrowIfBroken(); // the exchange ended (and closed the connection) before its head went out
-        return tls is null ? socket.WriteAsync(head.WrittenMemory) : stream.WriteAsync(head.WrittenMemory);
+        return _tls is null ? _socket.WriteAsync(head.WrittenMemory) : _stream.WriteAsync(head.WrittenMemory);
     }
 
     /// <summary>The fast path failed with <paramref name="error"/>: as <see cref="Failed"/>, and gives the write turn back if the head was not sent.</summary>
@@ -177,7 +177,7 @@ internal sealed class HttpConnection
     {
         if (!headSent)
         {
-            writeTurn.Exit();
+            _writeTurn.Exit();
         }
 
         return Failed(error, holdingRead: true, reused, exchange);
@@ -186,14 +186,14 @@ internal sealed class HttpConnection
     /// <summary>The head of <see cref="BeginExclusive"/> is with the kernel: the response to <paramref name="method"/> is next.</summary>
     public void HeadSent(string method)
     {
-        writeTurn.Exit();
-        LoopHttpClient.Mark(pool.Client.Loop, HttpMarks.RequestSent);
-        receivedAny = false;
-        parser.SetRequestMethod(MethodBytes.Of(method));
-        bodyComplete = false;
-        if (start < end)
+        _writeTurn.Exit();
+        LoopHttpClient.Mark(_pool.Client.Loop, HttpMarks.RequestSent);
+        _receivedAny = false;
+        _parser.SetRequestMethod(MethodBytes.Of(method));
+        _bodyComplete = false;
+        if (_start < _end)
         {
-            receivedAny = true;
+            _receivedAny = true;
         }
     }
 
@@ -210,52 +210,52 @@ internal sealed class HttpConnection
     /// </summary>
     public ValueTask<int> ReceiveAsync()
     {
-        if (endOfInput)
+        if (_endOfInput)
         {
             return new ValueTask<int>(0);
         }
 
-        start = end = 0;
-        if (buffer is null)
+        _start = _end = 0;
+        if (_buffer is null)
         {
             // Wait for data without a buffer, so exchanges waiting for their answers hold no memory; then rent and
             // read, and the read finds the data at once. On a plain socket this is also the cheaper wait: the
             // loop's readiness wait is itself the value task, where a read that has to wait runs an async method
             // (one recv either way: the socket knows its last read emptied it, so the wait needs no peek). Through
             // TLS only with many connections open: SslStream's zero-byte read is a layer of its own.
-            if ((tls is null || pool.OpenCount > ZeroByteReadThreshold) && !waitedWithoutBuffer)
+            if ((_tls is null || _pool.OpenCount > ZeroByteReadThreshold) && !_waitedWithoutBuffer)
             {
-                waitedWithoutBuffer = true;
+                _waitedWithoutBuffer = true;
                 return ReadStreamAsync(Memory<byte>.Empty);
             }
 
-            buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+            _buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
         }
 
-        return ReadStreamAsync(buffer);
+        return ReadStreamAsync(_buffer);
     }
 
     // A plain connection reads (and WriteExclusive writes) its socket itself: the Stream adapter in between would only
     // check the thread again.
-    private ValueTask<int> ReadStreamAsync(Memory<byte> into) => tls is null ? socket.ReadAsync(into) : stream.ReadAsync(into);
+    private ValueTask<int> ReadStreamAsync(Memory<byte> into) => _tls is null ? _socket.ReadAsync(into) : _stream.ReadAsync(into);
 
-    /// <summary>Takes the result of <see cref="ReceiveAsync"/>; sets <see cref="endOfInput"/> at the end of the stream.</summary>
+    /// <summary>Takes the result of <see cref="ReceiveAsync"/>; sets <see cref="_endOfInput"/> at the end of the stream.</summary>
     public void Received(int n)
     {
-        if (buffer is null)
+        if (_buffer is null)
         {
             return; // the zero-byte wait for data ended: the next ReceiveAsync rents the buffer and reads
         }
 
-        waitedWithoutBuffer = false;
+        _waitedWithoutBuffer = false;
         if (n == 0)
         {
-            endOfInput = true;
+            _endOfInput = true;
             return;
         }
 
-        receivedAny = true;
-        end = n;
+        _receivedAny = true;
+        _end = n;
     }
 
     /// <summary>
@@ -269,10 +269,10 @@ internal sealed class HttpConnection
         if (holdingRead)
         {
             // Let the requests pipelined behind this one see the connection is gone.
-            readTurn.Exit();
+            _readTurn.Exit();
         }
 
-        if (!(holdingRead && receivedAny) && reused && !exchange.Ended
+        if (!(holdingRead && _receivedAny) && reused && !exchange.Ended
             && error is not (OperationCanceledException or ArgumentException or LoopHttpException { Kind: LoopHttpErrorKind.MalformedResponse }))
         {
             return new StaleConnectionException(error);
@@ -308,17 +308,17 @@ internal sealed class HttpConnection
     {
         while (true)
         {
-            if (pendingLength > 0)
+            if (_pendingLength > 0)
             {
-                int n = Math.Min(pendingLength, destination.Length);
-                buffer.AsSpan(pendingOffset, n).CopyTo(destination.Span);
-                pendingOffset += n;
-                pendingLength -= n;
+                int n = Math.Min(_pendingLength, destination.Length);
+                _buffer.AsSpan(_pendingOffset, n).CopyTo(destination.Span);
+                _pendingOffset += n;
+                _pendingLength -= n;
                 read = n;
                 return true;
             }
 
-            if (bodyComplete || destination.IsEmpty)
+            if (_bodyComplete || destination.IsEmpty)
             {
                 read = 0;
                 return true;
@@ -337,16 +337,16 @@ internal sealed class HttpConnection
     {
         try
         {
-            while (!bodyComplete)
+            while (!_bodyComplete)
             {
-                pendingLength = 0;
+                _pendingLength = 0;
                 if (!StepBody(uri))
                 {
                     return false;
                 }
             }
 
-            pendingLength = 0;
+            _pendingLength = 0;
             return true;
         }
         catch (LoopHttpException)
@@ -358,14 +358,14 @@ internal sealed class HttpConnection
     /// <summary>The caller is done with the current response: reuse the connection when the exchange ended cleanly, else close it.</summary>
     public void Release(bool complete)
     {
-        bool reusable = complete && !IsBroken && !endOfInput && !mustClose && parser.Head.KeepAlive;
+        bool reusable = complete && !IsBroken && !_endOfInput && !_mustClose && _parser.Head.KeepAlive;
         if (complete)
         {
             Completed++;
         }
 
         // Bytes after a response nobody asked for are not a response to trust.
-        if (reusable && InFlight == 1 && start < end)
+        if (reusable && InFlight == 1 && _start < _end)
         {
             reusable = false;
         }
@@ -375,15 +375,15 @@ internal sealed class HttpConnection
             Abort();
         }
 
-        bodyComplete = false;
-        readTurn.Exit();
+        _bodyComplete = false;
+        _readTurn.Exit();
         InFlight--;
-        if (!IsBroken && InFlight == 0 && start == end)
+        if (!IsBroken && InFlight == 0 && _start == _end)
         {
             ReleaseBuffers();
         }
 
-        pool.Returned(this);
+        _pool.Returned(this);
     }
 
     /// <summary>Closes the connection now; requests in flight on it fail.</summary>
@@ -395,52 +395,52 @@ internal sealed class HttpConnection
         }
 
         IsBroken = true;
-        pool.Closed(this);
+        _pool.Closed(this);
 
         // A read may still be pending into the buffer (the portable reactor, SslStream): leave it to the GC rather
         // than hand it back to the pool while something could write into it.
-        buffer = null;
-        start = end = pendingLength = 0;
-        pool.Client.TrackClose(CloseAsync());
+        _buffer = null;
+        _start = _end = _pendingLength = 0;
+        _pool.Client.TrackClose(CloseAsync());
     }
 
     private async Task CloseAsync()
     {
-        if (tls is not null)
+        if (_tls is not null)
         {
-            await tls.DisposeAsync();
+            await _tls.DisposeAsync();
         }
 
-        await socket.DisposeAsync();
+        await _socket.DisposeAsync();
     }
 
     private async Task SendExpectingContinueAsync(LoopHttpRequest request, PooledByteBuffer head, Exchange exchange, LoopHttpClientOptions options)
     {
         CancellationToken token = exchange.SlowToken;
-        await stream.WriteAsync(head.WrittenMemory);
-        receivedAny = false;
-        parser.SetRequestMethod(MethodBytes.Of(request.Method));
+        await _stream.WriteAsync(head.WrittenMemory);
+        _receivedAny = false;
+        _parser.SetRequestMethod(MethodBytes.Of(request.Method));
 
         // Read and write at once: the server may answer 100 (send the body), a final status (do not), or nothing
         // within the timeout (send the body anyway, RFC 9110 10.1.1).
         Task<bool> interim = ReadFinalHeadAsync(stopAtContinue: true, request.Uri);
         using (var waitLonger = CancellationTokenSource.CreateLinkedTokenSource(token))
         {
-            var patience = pool.Client.Loop.Delay(options.ExpectContinueTimeout, waitLonger.Token).AsTask();
+            var patience = _pool.Client.Loop.Delay(options.ExpectContinueTimeout, waitLonger.Token).AsTask();
             bool sendBody = await Task.WhenAny(interim, patience) != interim || await interim;
             waitLonger.Cancel();
             if (sendBody)
             {
-                await RequestBodyWriter.WriteAsync(stream, request.Body!, head, token);
+                await RequestBodyWriter.WriteAsync(_stream, request.Body!, head, token);
             }
             else
             {
                 // The body announced by Content-Length was never sent: the connection cannot carry another request.
-                mustClose = true;
+                _mustClose = true;
             }
         }
 
-        exchange.StartPhase(pool.Client.Timeouts.ResponseHeaders, LoopHttpErrorKind.ResponseHeadersTimeout);
+        exchange.StartPhase(_pool.Client.Timeouts.ResponseHeaders, LoopHttpErrorKind.ResponseHeadersTimeout);
         if (await interim)
         {
             await ReadFinalHeadAsync(stopAtContinue: false, request.Uri);
@@ -453,10 +453,10 @@ internal sealed class HttpConnection
     /// <returns>True when it stopped at 100 Continue; false at a final head.</returns>
     private async Task<bool> ReadFinalHeadAsync(bool stopAtContinue, Uri uri)
     {
-        bodyComplete = false;
-        if (start < end)
+        _bodyComplete = false;
+        if (_start < _end)
         {
-            receivedAny = true;
+            _receivedAny = true;
         }
 
         while (true)
@@ -486,16 +486,16 @@ internal sealed class HttpConnection
     {
         while (true)
         {
-            var status = parser.Parse(buffer.AsSpan(start, end - start), out int consumed, out _);
-            start += consumed;
+            var status = _parser.Parse(_buffer.AsSpan(_start, _end - _start), out int consumed, out _);
+            _start += consumed;
             switch (status)
             {
                 case HttpParseStatus.NeedMoreData:
-                    if (endOfInput)
+                    if (_endOfInput)
                     {
-                        if (parser.EndOfInput() == HttpParseStatus.Error)
+                        if (_parser.EndOfInput() == HttpParseStatus.Error)
                         {
-                            throw new LoopHttpException(LoopHttpErrorKind.IncompleteResponse, uri, $"the connection closed before the response head was complete ({parser.Error.Reason})");
+                            throw new LoopHttpException(LoopHttpErrorKind.IncompleteResponse, uri, $"the connection closed before the response head was complete ({_parser.Error.Reason})");
                         }
 
                         throw new LoopHttpException(LoopHttpErrorKind.IncompleteResponse, uri, "the connection closed before any response");
@@ -503,17 +503,17 @@ internal sealed class HttpConnection
 
                     return HeadStep.NeedMore;
 
-                case HttpParseStatus.HeadComplete when parser.Head.IsInterim:
-                    if (parser.Head.StatusCode == 101)
+                case HttpParseStatus.HeadComplete when _parser.Head.IsInterim:
+                    if (_parser.Head.StatusCode == 101)
                     {
                         throw new LoopHttpException(uri, new HttpParseError(HttpParseErrorKind.InvalidStatusLine, "101 Switching Protocols without an Upgrade request"));
                     }
 
-                    if (stopAtContinue && parser.Head.StatusCode == 100)
+                    if (stopAtContinue && _parser.Head.StatusCode == 100)
                     {
                         // Consume the interim message's (empty) end so the next read starts at the final response.
-                        parser.Parse(buffer.AsSpan(start, end - start), out consumed, out _);
-                        start += consumed;
+                        _parser.Parse(_buffer.AsSpan(_start, _end - _start), out consumed, out _);
+                        _start += consumed;
                         return HeadStep.Continue;
                     }
 
@@ -522,19 +522,19 @@ internal sealed class HttpConnection
                 case HttpParseStatus.HeadComplete:
                     // A response without a body (HEAD, 204, 304, Content-Length: 0) is complete now; say so, so a
                     // caller who never reads the body still leaves a reusable connection.
-                    if (parser.Head.Framing == HttpBodyFraming.None || (parser.Head.Framing == HttpBodyFraming.ContentLength && parser.Head.ContentLength == 0))
+                    if (_parser.Head.Framing == HttpBodyFraming.None || (_parser.Head.Framing == HttpBodyFraming.ContentLength && _parser.Head.ContentLength == 0))
                     {
                         StepBody(uri);
                     }
 
-                    LoopHttpClient.Mark(pool.Client.Loop, HttpMarks.ResponseReceived);
+                    LoopHttpClient.Mark(_pool.Client.Loop, HttpMarks.ResponseReceived);
                     return HeadStep.Final;
 
                 case HttpParseStatus.MessageComplete:
                     break; // the end of a 1xx message
 
                 default:
-                    throw new LoopHttpException(uri, parser.Error);
+                    throw new LoopHttpException(uri, _parser.Error);
             }
         }
     }
@@ -542,50 +542,50 @@ internal sealed class HttpConnection
     /// <summary>Advances the parser over buffered bytes: true when it made progress (a body piece is pending, or the body ended).</summary>
     private bool StepBody(Uri uri)
     {
-        var status = parser.Parse(buffer.AsSpan(start, end - start), out int consumed, out ReadOnlySpan<byte> body);
-        start += consumed;
+        var status = _parser.Parse(_buffer.AsSpan(_start, _end - _start), out int consumed, out ReadOnlySpan<byte> body);
+        _start += consumed;
         switch (status)
         {
             case HttpParseStatus.Body:
                 // The piece is a slice of our buffer ending where the parser stopped.
-                pendingOffset = start - body.Length;
-                pendingLength = body.Length;
+                _pendingOffset = _start - body.Length;
+                _pendingLength = body.Length;
                 return true;
 
             case HttpParseStatus.MessageComplete:
-                bodyComplete = true;
+                _bodyComplete = true;
                 return true;
 
-            case HttpParseStatus.NeedMoreData when endOfInput:
-                switch (parser.EndOfInput())
+            case HttpParseStatus.NeedMoreData when _endOfInput:
+                switch (_parser.EndOfInput())
                 {
                     case HttpParseStatus.MessageComplete:
-                        bodyComplete = true;
+                        _bodyComplete = true;
                         return true;
                     default:
                         throw new LoopHttpException(LoopHttpErrorKind.IncompleteResponse, uri,
-                            $"the connection closed after {parser.BodyBytesReceived} body bytes, before the response was complete ({parser.Error.Reason})");
+                            $"the connection closed after {_parser.BodyBytesReceived} body bytes, before the response was complete ({_parser.Error.Reason})");
                 }
 
             case HttpParseStatus.NeedMoreData:
                 return false;
 
             default:
-                throw new LoopHttpException(uri, parser.Error);
+                throw new LoopHttpException(uri, _parser.Error);
         }
     }
 
     private void ReleaseBuffers()
     {
-        if (buffer is not null)
+        if (_buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            buffer = null;
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null;
         }
 
-        start = end = 0;
-        pendingLength = 0;
-        parser.ReleaseBuffers();
+        _start = _end = 0;
+        _pendingLength = 0;
+        _parser.ReleaseBuffers();
     }
 
     private void ThrowIfBroken()

@@ -22,18 +22,18 @@ namespace Meanwhile.Http.Client;
 /// </remarks>
 public sealed class LoopHttpClient : IAsyncDisposable
 {
-    private readonly Dictionary<string, OriginPool> pools = new(StringComparer.Ordinal);
-    private readonly Stack<PooledByteBuffer> writers = new();
-    private readonly Stack<Exchange> exchanges = new();
-    private readonly List<Task> closing = [];
-    private readonly Queue<Exchange> sends = new();
-    private readonly Action sendQueued;
-    private bool sendScheduled;
-    private int exchangesOut; // calls of SendAsync whose response is not disposed yet
-    private Uri? lastUri;
-    private OriginPool? lastPool;
-    private byte[] lastTarget = [];
-    private bool disposed;
+    private readonly Dictionary<string, OriginPool> _pools = new(StringComparer.Ordinal);
+    private readonly Stack<PooledByteBuffer> _writers = new();
+    private readonly Stack<Exchange> _exchanges = new();
+    private readonly List<Task> _closing = [];
+    private readonly Queue<Exchange> _sends = new();
+    private readonly Action _sendQueued;
+    private bool _sendScheduled;
+    private int _exchangesOut; // calls of SendAsync whose response is not disposed yet
+    private Uri? _lastUri;
+    private OriginPool? _lastPool;
+    private byte[] _lastTarget = [];
+    private bool _disposed;
 
     /// <summary>Creates a client on the current loop.</summary>
     /// <param name="options">How to connect, pool, time out and redirect; null for <see cref="LoopHttpClientOptions.Default"/>.</param>
@@ -43,7 +43,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
         Loop = EventLoop.Current;
         Options = options ?? LoopHttpClientOptions.Default;
         Timeouts = new ClientTimeouts(Loop, Options);
-        sendQueued = SendQueued;
+        _sendQueued = SendQueued;
     }
 
     /// <summary>The loop this client runs on.</summary>
@@ -58,7 +58,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
     public int OpenConnections(Uri uri)
     {
         ArgumentNullException.ThrowIfNull(uri);
-        return pools.TryGetValue(OriginKey(uri), out var pool) ? pool.OpenCount : 0;
+        return _pools.TryGetValue(OriginKey(uri), out var pool) ? pool.OpenCount : 0;
     }
 
     /// <summary>
@@ -84,14 +84,14 @@ public sealed class LoopHttpClient : IAsyncDisposable
             throw new InvalidOperationException("A LoopHttpClient is used from the thread of the loop it was created on.");
         }
 
-        ObjectDisposedException.ThrowIf(disposed, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<LoopHttpResponse>(cancellationToken);
         }
 
-        var exchange = exchanges.TryPop(out var reused) ? reused : new Exchange(this);
-        exchangesOut++;
+        var exchange = _exchanges.TryPop(out var reused) ? reused : new Exchange(this);
+        _exchangesOut++;
         exchange.Start(Timeouts.Request, cancellationToken);
         return exchange.Send(request);
     }
@@ -101,8 +101,8 @@ public sealed class LoopHttpClient : IAsyncDisposable
 
     internal void ReturnExchange(Exchange exchange)
     {
-        exchangesOut--;
-        exchanges.Push(exchange);
+        _exchangesOut--;
+        _exchanges.Push(exchange);
     }
     /// <summary>Sends a GET request.</summary>
     /// <param name="uri">An absolute http or https URI.</param>
@@ -216,19 +216,19 @@ public sealed class LoopHttpClient : IAsyncDisposable
     /// <returns>Completes when the sockets are closed.</returns>
     public async ValueTask DisposeAsync()
     {
-        if (disposed)
+        if (_disposed)
         {
             return;
         }
 
-        disposed = true;
-        foreach (var pool in pools.Values)
+        _disposed = true;
+        foreach (var pool in _pools.Values)
         {
             pool.CloseIdle();
         }
 
-        await Task.WhenAll(closing);
-        closing.Clear();
+        await Task.WhenAll(_closing);
+        _closing.Clear();
     }
 
     /// <summary>Keeps a connection's close so <see cref="DisposeAsync"/> can wait for it.</summary>
@@ -239,12 +239,12 @@ public sealed class LoopHttpClient : IAsyncDisposable
             return;
         }
 
-        if (closing.Count >= 64)
+        if (_closing.Count >= 64)
         {
-            closing.RemoveAll(static t => t.IsCompleted);
+            _closing.RemoveAll(static t => t.IsCompleted);
         }
 
-        closing.Add(close);
+        _closing.Add(close);
     }
 
     /// <summary>The general path of one request (no redirect): a connection from the pool or a new one, pipelining, bodies, 100-continue, retries on stale connections.</summary>
@@ -290,17 +290,17 @@ public sealed class LoopHttpClient : IAsyncDisposable
     /// </summary>
     internal void QueueSend(Exchange exchange)
     {
-        if (exchangesOut <= 1 && !sendScheduled)
+        if (_exchangesOut <= 1 && !_sendScheduled)
         {
             exchange.SendQueuedHead();
             return;
         }
 
-        sends.Enqueue(exchange);
-        if (!sendScheduled)
+        _sends.Enqueue(exchange);
+        if (!_sendScheduled)
         {
-            sendScheduled = true;
-            Loop.CallSoon(sendQueued);
+            _sendScheduled = true;
+            Loop.CallSoon(_sendQueued);
         }
     }
 
@@ -310,7 +310,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
         try
         {
             // A caller resumed by a failure here may queue another request: it goes out in this round too.
-            while (sends.TryDequeue(out var exchange))
+            while (_sends.TryDequeue(out var exchange))
             {
                 SynchronizationContext.SetSynchronizationContext(exchange.QueuedContext);
                 exchange.SendQueuedHead();
@@ -319,21 +319,21 @@ public sealed class LoopHttpClient : IAsyncDisposable
         finally
         {
             SynchronizationContext.SetSynchronizationContext(context);
-            sendScheduled = false;
-            if (sends.Count > 0)
+            _sendScheduled = false;
+            if (_sends.Count > 0)
             {
-                sendScheduled = true;
-                Loop.CallSoon(sendQueued);
+                _sendScheduled = true;
+                Loop.CallSoon(_sendQueued);
             }
         }
     }
 
-    internal PooledByteBuffer RentWriter() => writers.TryPop(out var pooled) ? pooled : new PooledByteBuffer(1024);
+    internal PooledByteBuffer RentWriter() => _writers.TryPop(out var pooled) ? pooled : new PooledByteBuffer(1024);
 
     internal void ReturnWriter(PooledByteBuffer writer)
     {
         writer.Release();
-        writers.Push(writer);
+        _writers.Push(writer);
     }
 
     /// <summary>Opens a connection (and its TLS session for https) to <paramref name="pool"/>'s origin, in the slot the caller was given.</summary>
@@ -373,22 +373,22 @@ public sealed class LoopHttpClient : IAsyncDisposable
     /// <summary>The pool for <paramref name="uri"/>'s origin and its request-target bytes; the last one is remembered, as clients tend to repeat a URI.</summary>
     internal OriginPool PoolFor(Uri uri, out byte[] target)
     {
-        if (!ReferenceEquals(uri, lastUri))
+        if (!ReferenceEquals(uri, _lastUri))
         {
             string key = OriginKey(uri);
-            if (!pools.TryGetValue(key, out var pool))
+            if (!_pools.TryGetValue(key, out var pool))
             {
                 pool = new OriginPool(this, uri);
-                pools.Add(key, pool);
+                _pools.Add(key, pool);
             }
 
-            lastPool = pool;
-            lastTarget = System.Text.Encoding.ASCII.GetBytes(uri.GetComponents(UriComponents.PathAndQuery, UriFormat.UriEscaped));
-            lastUri = uri;
+            _lastPool = pool;
+            _lastTarget = System.Text.Encoding.ASCII.GetBytes(uri.GetComponents(UriComponents.PathAndQuery, UriFormat.UriEscaped));
+            _lastUri = uri;
         }
 
-        target = lastTarget;
-        return lastPool!;
+        target = _lastTarget;
+        return _lastPool!;
     }
 
     private static string OriginKey(Uri uri) => $"{uri.Scheme}://{uri.IdnHost}:{uri.Port}";

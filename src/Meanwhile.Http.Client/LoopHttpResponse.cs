@@ -14,18 +14,18 @@ namespace Meanwhile.Http.Client;
 /// </remarks>
 public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
 {
-    private readonly HttpConnection connection;
-    private readonly Exchange exchange;
-    private readonly bool decode;
-    private Stream? content;
-    private bool released;
-    private bool ownsExchange = true;
+    private readonly HttpConnection _connection;
+    private readonly Exchange _exchange;
+    private readonly bool _decode;
+    private Stream? _content;
+    private bool _released;
+    private bool _ownsExchange = true;
 
     internal LoopHttpResponse(HttpConnection connection, Uri uri, string method, Exchange exchange, bool decode, int redirects)
     {
-        this.connection = connection;
-        this.exchange = exchange;
-        this.decode = decode;
+        this._connection = connection;
+        this._exchange = exchange;
+        this._decode = decode;
         RequestUri = uri;
         Method = method;
         RedirectCount = redirects;
@@ -52,8 +52,8 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
     {
         get
         {
-            ObjectDisposedException.ThrowIf(released, this);
-            return connection.Head;
+            ObjectDisposedException.ThrowIf(_released, this);
+            return _connection.Head;
         }
     }
 
@@ -71,19 +71,19 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
     {
         get
         {
-            ObjectDisposedException.ThrowIf(released, this);
-            if (content is null)
+            ObjectDisposedException.ThrowIf(_released, this);
+            if (_content is null)
             {
                 Stream raw = new ResponseBodyStream(this);
-                content = raw;
-                if (decode && Head.Fields.TryGetValue("Content-Encoding"u8, out var codings) && ContentDecoding.TryDecode(raw, codings) is { } decoded && decoded != raw)
+                _content = raw;
+                if (_decode && Head.Fields.TryGetValue("Content-Encoding"u8, out var codings) && ContentDecoding.TryDecode(raw, codings) is { } decoded && decoded != raw)
                 {
-                    content = decoded;
+                    _content = decoded;
                     IsDecoded = true;
                 }
             }
 
-            return content;
+            return _content;
         }
     }
 
@@ -169,37 +169,37 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
     /// <summary>Same as <see cref="DisposeAsync"/>; nothing here blocks.</summary>
     public void Dispose()
     {
-        if (released)
+        if (_released)
         {
             return;
         }
 
-        bool complete = connection.BodyComplete || connection.TryCompleteFromBuffer(RequestUri);
-        released = true;
-        content?.Dispose();
-        if (exchange.Connection == connection)
+        bool complete = _connection.BodyComplete || _connection.TryCompleteFromBuffer(RequestUri);
+        _released = true;
+        _content?.Dispose();
+        if (_exchange.Connection == _connection)
         {
-            exchange.Connection = null; // from now on the connection may serve another exchange: this one must not close it
+            _exchange.Connection = null; // from now on the connection may serve another exchange: this one must not close it
         }
 
-        connection.Release(complete);
-        if (ownsExchange)
+        _connection.Release(complete);
+        if (_ownsExchange)
         {
-            exchange.Finish();
+            _exchange.Finish();
         }
     }
 
     /// <summary>Releases the connection but keeps the exchange (its timeouts, the caller's token): a redirect carries it on to the next request.</summary>
     internal void ReleaseForRedirect()
     {
-        ownsExchange = false;
+        _ownsExchange = false;
         Dispose();
     }
 
     /// <summary>Reads the body as the connection delivers it (de-chunked, not decoded): at once when the bytes are buffered.</summary>
     internal ValueTask<int> ReadRawBodyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        if (released)
+        if (_released)
         {
             return ValueTask.FromException<int>(new ObjectDisposedException(nameof(LoopHttpResponse)));
         }
@@ -211,14 +211,14 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
 
         try
         {
-            if (!exchange.Ended && connection.TryReadBuffered(buffer, RequestUri, out int read))
+            if (!_exchange.Ended && _connection.TryReadBuffered(buffer, RequestUri, out int read))
             {
                 return new ValueTask<int>(read);
             }
         }
         catch (Exception e)
         {
-            return ValueTask.FromException<int>(exchange.Translate(e, RequestUri));
+            return ValueTask.FromException<int>(_exchange.Translate(e, RequestUri));
         }
 
         return ReadRawBodySlowAsync(buffer, cancellationToken);
@@ -229,17 +229,17 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
     {
         // The read's own token ends the whole exchange, as the caller's token of SendAsync does: the connection is
         // closed, since a response abandoned midway cannot be resumed.
-        var link = exchange.Link(cancellationToken);
+        var link = _exchange.Link(cancellationToken);
         try
         {
-            if (exchange.Ended)
+            if (_exchange.Ended)
             {
                 throw new OperationCanceledException();
             }
 
-            return await connection.ReadBodyAsync(buffer, RequestUri);
+            return await _connection.ReadBodyAsync(buffer, RequestUri);
         }
-        catch (Exception e) when (exchange.Translate(e, RequestUri) is var translated && translated != e)
+        catch (Exception e) when (_exchange.Translate(e, RequestUri) is var translated && translated != e)
         {
             throw translated;
         }

@@ -6,12 +6,12 @@ namespace Meanwhile.Http.Client;
 /// </summary>
 internal sealed class OriginPool
 {
-    private readonly Stack<HttpConnection> idle = new();
-    private readonly List<HttpConnection> open = [];
-    private readonly Queue<Waiter> waiters = new();
-    private readonly int maxConnections;
-    private readonly int maxPipelineDepth;
-    private int slots; // open connections plus connections being opened
+    private readonly Stack<HttpConnection> _idle = new();
+    private readonly List<HttpConnection> _open = [];
+    private readonly Queue<Waiter> _waiters = new();
+    private readonly int _maxConnections;
+    private readonly int _maxPipelineDepth;
+    private int _slots; // open connections plus connections being opened
 
     public OriginPool(LoopHttpClient client, Uri uri)
     {
@@ -22,8 +22,8 @@ internal sealed class OriginPool
         Port = uri.Port;
         Address = System.Net.IPAddress.TryParse(Host, out var literal) ? new System.Net.IPEndPoint(literal, Port) : null;
         HostHeader = System.Text.Encoding.ASCII.GetBytes(uri.IsDefaultPort ? uri.IdnHost : $"{uri.IdnHost}:{uri.Port}");
-        maxConnections = client.Options.MaxConnectionsPerOrigin;
-        maxPipelineDepth = client.Options.MaxPipelineDepth;
+        _maxConnections = client.Options.MaxConnectionsPerOrigin;
+        _maxPipelineDepth = client.Options.MaxPipelineDepth;
     }
 
     public LoopHttpClient Client { get; }
@@ -45,7 +45,7 @@ internal sealed class OriginPool
     public byte[] HostHeader { get; }
 
     /// <summary>Connections open (or opening) now.</summary>
-    public int OpenCount => slots;
+    public int OpenCount => _slots;
 
     /// <summary>
     /// A connection to use (its <see cref="HttpConnection.InFlight"/> already counts the caller), or null when the
@@ -53,16 +53,16 @@ internal sealed class OriginPool
     /// </summary>
     public ValueTask<HttpConnection?> AcquireAsync(bool pipelinable, Exchange exchange)
     {
-        if (waiters.Count == 0)
+        if (_waiters.Count == 0)
         {
             if (TryTake(pipelinable, out var connection))
             {
                 return new(connection);
             }
 
-            if (slots < maxConnections)
+            if (_slots < _maxConnections)
             {
-                slots++;
+                _slots++;
                 return new((HttpConnection?)null);
             }
         }
@@ -74,16 +74,16 @@ internal sealed class OriginPool
             token.UnsafeRegister(static state => ((TaskCompletionSource<HttpConnection?>)state!).TrySetCanceled(), waiter.Turn);
         }
 
-        waiters.Enqueue(waiter);
+        _waiters.Enqueue(waiter);
         return new(waiter.Turn.Task);
     }
 
     /// <summary>An idle connection for a request that will use it alone (the fast path), or null; never waits, never opens one.</summary>
     public HttpConnection? TryTakeIdle()
     {
-        if (waiters.Count == 0)
+        if (_waiters.Count == 0)
         {
-            while (idle.TryPop(out var connection))
+            while (_idle.TryPop(out var connection))
             {
                 if (!connection.IsBroken)
                 {
@@ -99,9 +99,9 @@ internal sealed class OriginPool
     /// <summary>A slot for a new connection when one is free and nobody waits (the caller opens it, then <see cref="Connected"/> or <see cref="ConnectFailed"/>).</summary>
     public bool TryTakeSlot()
     {
-        if (waiters.Count == 0 && slots < maxConnections)
+        if (_waiters.Count == 0 && _slots < _maxConnections)
         {
-            slots++;
+            _slots++;
             return true;
         }
 
@@ -111,12 +111,12 @@ internal sealed class OriginPool
     public void Connected(HttpConnection connection)
     {
         connection.InFlight = 1;
-        open.Add(connection);
+        _open.Add(connection);
     }
 
     public void ConnectFailed()
     {
-        slots--;
+        _slots--;
         ServeWaiters();
     }
 
@@ -125,7 +125,7 @@ internal sealed class OriginPool
     {
         if (!connection.IsBroken && connection.InFlight == 0)
         {
-            idle.Push(connection);
+            _idle.Push(connection);
         }
 
         ServeWaiters();
@@ -134,9 +134,9 @@ internal sealed class OriginPool
     /// <summary><paramref name="connection"/> was closed: its slot is free.</summary>
     public void Closed(HttpConnection connection)
     {
-        if (open.Remove(connection))
+        if (_open.Remove(connection))
         {
-            slots--;
+            _slots--;
         }
 
         ServeWaiters();
@@ -145,7 +145,7 @@ internal sealed class OriginPool
     /// <summary>Closes every idle connection (busy ones close when their responses are released).</summary>
     public void CloseIdle()
     {
-        while (idle.TryPop(out var connection))
+        while (_idle.TryPop(out var connection))
         {
             connection.Abort();
         }
@@ -153,7 +153,7 @@ internal sealed class OriginPool
 
     private bool TryTake(bool pipelinable, out HttpConnection connection)
     {
-        while (idle.TryPop(out connection!))
+        while (_idle.TryPop(out connection!))
         {
             if (!connection.IsBroken)
             {
@@ -163,12 +163,12 @@ internal sealed class OriginPool
         }
 
         // Pipeline only once every allowed connection is open: separate connections do not wait on each other.
-        if (pipelinable && maxPipelineDepth > 1 && slots >= maxConnections)
+        if (pipelinable && _maxPipelineDepth > 1 && _slots >= _maxConnections)
         {
             HttpConnection? best = null;
-            foreach (var candidate in open)
+            foreach (var candidate in _open)
             {
-                if (!candidate.IsBroken && candidate.InFlight < maxPipelineDepth && (best is null || candidate.InFlight < best.InFlight))
+                if (!candidate.IsBroken && candidate.InFlight < _maxPipelineDepth && (best is null || candidate.InFlight < best.InFlight))
                 {
                     best = candidate;
                 }
@@ -188,36 +188,36 @@ internal sealed class OriginPool
 
     private void ServeWaiters()
     {
-        while (waiters.TryPeek(out var waiter))
+        while (_waiters.TryPeek(out var waiter))
         {
             if (waiter.Turn.Task.IsCompleted)
             {
-                waiters.Dequeue(); // cancelled
+                _waiters.Dequeue(); // cancelled
                 continue;
             }
 
             if (TryTake(waiter.Pipelinable, out var connection))
             {
-                waiters.Dequeue();
+                _waiters.Dequeue();
                 if (!waiter.Turn.TrySetResult(connection))
                 {
                     connection.InFlight--;
                     if (connection.InFlight == 0)
                     {
-                        idle.Push(connection);
+                        _idle.Push(connection);
                     }
                 }
 
                 continue;
             }
 
-            if (slots < maxConnections)
+            if (_slots < _maxConnections)
             {
-                waiters.Dequeue();
-                slots++;
+                _waiters.Dequeue();
+                _slots++;
                 if (!waiter.Turn.TrySetResult(null))
                 {
-                    slots--;
+                    _slots--;
                 }
 
                 continue;

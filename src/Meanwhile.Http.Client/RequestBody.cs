@@ -6,14 +6,14 @@ namespace Meanwhile.Http.Client;
 /// </summary>
 public sealed class RequestBody
 {
-    private readonly long streamStart;
+    private readonly long _streamStart;
 
     private RequestBody(ReadOnlyMemory<byte> bytes, Stream? stream, long? length)
     {
         Bytes = bytes;
         Stream = stream;
         Length = length;
-        streamStart = stream is { CanSeek: true } ? stream.Position : -1;
+        _streamStart = stream is { CanSeek: true } ? stream.Position : -1;
     }
 
     /// <summary>The bytes, when the body is in memory.</summary>
@@ -26,7 +26,7 @@ public sealed class RequestBody
     public long? Length { get; }
 
     /// <summary>True when the body can be sent again (a 307/308 redirect, a retry on a stale connection).</summary>
-    public bool IsReplayable => Stream is null || streamStart >= 0;
+    public bool IsReplayable => Stream is null || _streamStart >= 0;
 
     /// <summary>A body of bytes in memory.</summary>
     /// <param name="bytes">The content.</param>
@@ -56,9 +56,9 @@ public sealed class RequestBody
     /// <summary>Rewinds a seekable stream body to where it started, before sending it again.</summary>
     internal void Rewind()
     {
-        if (Stream is not null && streamStart >= 0)
+        if (Stream is not null && _streamStart >= 0)
         {
-            Stream.Position = streamStart;
+            Stream.Position = _streamStart;
         }
     }
 }

@@ -10,17 +10,17 @@ namespace Meanwhile.Http.Client;
 /// </remarks>
 internal sealed class Turnstile
 {
-    private Queue<TaskCompletionSource>? waiting; // only pipelining waits: created on first use
-    private bool busy;
+    private Queue<TaskCompletionSource>? _waiting; // only pipelining waits: created on first use
+    private bool _busy;
 
     /// <summary>Takes the next place in line; the returned task completes when it is this caller's turn.</summary>
     /// <remarks>The place is taken synchronously, before the caller awaits: that is what keeps the order.</remarks>
     /// <param name="exchange">Whose turn it is; only a caller that has to wait asks it for a token (which ends the wait when the exchange ends).</param>
     public Task EnterAsync(Exchange exchange)
     {
-        if (!busy)
+        if (!_busy)
         {
-            busy = true;
+            _busy = true;
             return Task.CompletedTask;
         }
 
@@ -31,26 +31,26 @@ internal sealed class Turnstile
             cancellationToken.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetCanceled(), turn);
         }
 
-        (waiting ??= new()).Enqueue(turn);
+        (_waiting ??= new()).Enqueue(turn);
         return turn.Task;
     }
 
     /// <summary>Takes the turn if nobody has it; false (and nothing taken) otherwise.</summary>
     public bool TryEnter()
     {
-        if (busy)
+        if (_busy)
         {
             return false;
         }
 
-        busy = true;
+        _busy = true;
         return true;
     }
 
     /// <summary>Ends the current turn and hands it to the next waiter still waiting.</summary>
     public void Exit()
     {
-        while (waiting is not null && waiting.TryDequeue(out var next))
+        while (_waiting is not null && _waiting.TryDequeue(out var next))
         {
             if (next.TrySetResult())
             {
@@ -58,6 +58,6 @@ internal sealed class Turnstile
             }
         }
 
-        busy = false;
+        _busy = false;
     }
 }

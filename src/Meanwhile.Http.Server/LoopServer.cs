@@ -17,7 +17,7 @@ internal sealed class LoopServer
     private readonly Stack<RequestState> _requestStates = new();
     private TaskCompletionSource? _drained;
     private TimerHandle? _heartbeat;
-    private byte[] _serverHeader = [];
+    private readonly byte[] _serverHeader = [];
 
     public LoopServer(EventLoop loop, RequestHandler handler, HttpServerOptions options)
     {

@@ -19,8 +19,8 @@ internal sealed class HeadStore
     private const int InitialBytes = 1024;
     private const int InitialFields = 16;
 
-    private byte[] bytes = [];
-    private FieldEntry[] fields = [];
+    private byte[] _bytes = [];
+    private FieldEntry[] _fields = [];
 
     /// <summary>Bytes stored so far.</summary>
     internal int Length { get; private set; }
@@ -32,13 +32,13 @@ internal sealed class HeadStore
     internal int TrailerCount { get; private set; }
 
     /// <summary>The stored bytes at <paramref name="segment"/>.</summary>
-    internal ReadOnlySpan<byte> this[Segment segment] => bytes.AsSpan(segment.Start, segment.Length);
+    internal ReadOnlySpan<byte> this[Segment segment] => _bytes.AsSpan(segment.Start, segment.Length);
 
     /// <summary>The stored bytes from <paramref name="start"/>, <paramref name="length"/> long.</summary>
-    internal ReadOnlySpan<byte> Slice(int start, int length) => bytes.AsSpan(start, length);
+    internal ReadOnlySpan<byte> Slice(int start, int length) => _bytes.AsSpan(start, length);
 
     /// <summary>The field entry at <paramref name="index"/> (headers first, then trailers).</summary>
-    internal ref readonly FieldEntry Field(int index) => ref fields[index];
+    internal ref readonly FieldEntry Field(int index) => ref _fields[index];
 
     /// <summary>Copies <paramref name="data"/> to the end of the store.</summary>
     internal void Append(ReadOnlySpan<byte> data)
@@ -49,12 +49,12 @@ internal sealed class HeadStore
         }
 
         int needed = Length + data.Length;
-        if (needed > bytes.Length)
+        if (needed > _bytes.Length)
         {
             Grow(needed);
         }
 
-        data.CopyTo(bytes.AsSpan(Length));
+        data.CopyTo(_bytes.AsSpan(Length));
         Length = needed;
     }
 
@@ -87,16 +87,16 @@ internal sealed class HeadStore
     internal void Release()
     {
         Clear();
-        byte[] old = bytes;
-        bytes = [];
+        byte[] old = _bytes;
+        _bytes = [];
         if (old.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(old);
         }
 
         // Pooled too: a keep-alive connection releases its head storage at every idle wait.
-        FieldEntry[] oldFields = fields;
-        fields = [];
+        FieldEntry[] oldFields = _fields;
+        _fields = [];
         if (oldFields.Length > 0)
         {
             ArrayPool<FieldEntry>.Shared.Return(oldFields);
@@ -105,27 +105,27 @@ internal sealed class HeadStore
 
     private void AddEntry(int index, FieldEntry entry)
     {
-        if (index == fields.Length)
+        if (index == _fields.Length)
         {
-            FieldEntry[] larger = ArrayPool<FieldEntry>.Shared.Rent(Math.Max(InitialFields, fields.Length * 2));
-            fields.AsSpan(0, index).CopyTo(larger);
-            FieldEntry[] old = fields;
-            fields = larger;
+            FieldEntry[] larger = ArrayPool<FieldEntry>.Shared.Rent(Math.Max(InitialFields, _fields.Length * 2));
+            _fields.AsSpan(0, index).CopyTo(larger);
+            FieldEntry[] old = _fields;
+            _fields = larger;
             if (old.Length > 0)
             {
                 ArrayPool<FieldEntry>.Shared.Return(old);
             }
         }
 
-        fields[index] = entry;
+        _fields[index] = entry;
     }
 
     private void Grow(int needed)
     {
-        byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(InitialBytes, bytes.Length * 2)));
-        bytes.AsSpan(0, Length).CopyTo(larger);
-        byte[] old = bytes;
-        bytes = larger;
+        byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(InitialBytes, _bytes.Length * 2)));
+        _bytes.AsSpan(0, Length).CopyTo(larger);
+        byte[] old = _bytes;
+        _bytes = larger;
         if (old.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(old);

@@ -4,13 +4,13 @@ namespace Meanwhile.Http;
 /// <remarks>A view over the parser's storage: valid until the parser starts the next message.</remarks>
 public readonly struct HttpFieldList
 {
-    private readonly HeadStore? store;
-    private readonly int first;
+    private readonly HeadStore? _store;
+    private readonly int _first;
 
     internal HttpFieldList(HeadStore store, int first, int count)
     {
-        this.store = store;
-        this.first = first;
+        this._store = store;
+        this._first = first;
         Count = count;
     }
 
@@ -25,8 +25,8 @@ public readonly struct HttpFieldList
         {
             ArgumentOutOfRangeException.ThrowIfNegative(index);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-            ref readonly FieldEntry entry = ref store!.Field(first + index);
-            return new HttpField(store[entry.Name], store[entry.Value]);
+            ref readonly FieldEntry entry = ref _store!.Field(_first + index);
+            return new HttpField(_store[entry.Name], _store[entry.Value]);
         }
     }
 
@@ -38,10 +38,10 @@ public readonly struct HttpFieldList
     {
         for (int i = 0; i < Count; i++)
         {
-            ref readonly FieldEntry entry = ref store!.Field(first + i);
-            if (System.Text.Ascii.EqualsIgnoreCase(store[entry.Name], name))
+            ref readonly FieldEntry entry = ref _store!.Field(_first + i);
+            if (System.Text.Ascii.EqualsIgnoreCase(_store[entry.Name], name))
             {
-                value = store[entry.Value];
+                value = _store[entry.Value];
                 return true;
             }
         }
@@ -57,20 +57,20 @@ public readonly struct HttpFieldList
     /// <summary>Walks a <see cref="HttpFieldList"/> in arrival order.</summary>
     public ref struct Enumerator
     {
-        private readonly HttpFieldList list;
-        private int index;
+        private readonly HttpFieldList _list;
+        private int _index;
 
         internal Enumerator(HttpFieldList list)
         {
-            this.list = list;
-            index = -1;
+            this._list = list;
+            _index = -1;
         }
 
         /// <summary>The current field line.</summary>
-        public readonly HttpField Current => list[index];
+        public readonly HttpField Current => _list[_index];
 
         /// <summary>Moves to the next field line.</summary>
         /// <returns>False after the last one.</returns>
-        public bool MoveNext() => ++index < list.Count;
+        public bool MoveNext() => ++_index < _list.Count;
     }
 }

@@ -5,12 +5,12 @@ namespace Meanwhile.Http;
 /// <content>The chunk-size lines of a chunked body; chunk data itself is handed out without copying.</content>
 public abstract partial class HttpMessageParser
 {
-    private long bodyRemaining;
+    private long _bodyRemaining;
 
     // A chunk-size line is parsed straight from the caller's input when it arrives whole; only a line split
     // across reads is copied here, so the common case copies nothing.
-    private byte[]? chunkLine;
-    private int chunkLineLength;
+    private byte[]? _chunkLine;
+    private int _chunkLineLength;
 
     private HttpParseStatus ParseChunkSizeLine(ReadOnlySpan<byte> input, ref int pos)
     {
@@ -20,14 +20,14 @@ public abstract partial class HttpMessageParser
             return HttpParseStatus.NeedMoreData;
         }
 
-        LineScanner.Outcome outcome = LineScanner.Scan(rest, ref crPending, out int count);
+        LineScanner.Outcome outcome = LineScanner.Scan(rest, ref _crPending, out int count);
         if (outcome is LineScanner.Outcome.BareCR or LineScanner.Outcome.BareLF)
         {
             return Fail(HttpParseErrorKind.InvalidChunkedBody, "chunk-size line not ended by CRLF");
         }
 
-        int total = chunkLineLength + count;
-        int content = outcome == LineScanner.Outcome.LineEnd ? total - 2 : (crPending ? total - 1 : total);
+        int total = _chunkLineLength + count;
+        int content = outcome == LineScanner.Outcome.LineEnd ? total - 2 : (_crPending ? total - 1 : total);
         if (content > Limits.MaxChunkLineBytes)
         {
             return Fail(HttpParseErrorKind.InvalidChunkedBody, "chunk-size line too long");
@@ -41,15 +41,15 @@ public abstract partial class HttpMessageParser
         }
 
         ReadOnlySpan<byte> line;
-        if (chunkLineLength == 0)
+        if (_chunkLineLength == 0)
         {
             line = rest[..(count - 2)];
         }
         else
         {
             AppendChunkLine(rest[..count]);
-            line = chunkLine.AsSpan(0, chunkLineLength - 2);
-            chunkLineLength = 0;
+            line = _chunkLine.AsSpan(0, _chunkLineLength - 2);
+            _chunkLineLength = 0;
         }
 
         pos += count;
@@ -61,9 +61,9 @@ public abstract partial class HttpMessageParser
 
         if (size == 0)
         {
-            state = State.Trailers;
-            lineStart = store.Length;
-            sectionBytes = 0;
+            _state = State.Trailers;
+            _lineStart = _store.Length;
+            _sectionBytes = 0;
             return Continue;
         }
 
@@ -72,37 +72,37 @@ public abstract partial class HttpMessageParser
             return Fail(HttpParseErrorKind.BodyTooLarge, "chunked body larger than the limit");
         }
 
-        bodyRemaining = size;
-        state = State.ChunkData;
+        _bodyRemaining = size;
+        _state = State.ChunkData;
         return Continue;
     }
 
     private void AppendChunkLine(ReadOnlySpan<byte> data)
     {
-        int needed = chunkLineLength + data.Length;
-        if (chunkLine is null || chunkLine.Length < needed)
+        int needed = _chunkLineLength + data.Length;
+        if (_chunkLine is null || _chunkLine.Length < needed)
         {
             byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, 64));
-            if (chunkLine is not null)
+            if (_chunkLine is not null)
             {
-                chunkLine.AsSpan(0, chunkLineLength).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(chunkLine);
+                _chunkLine.AsSpan(0, _chunkLineLength).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_chunkLine);
             }
 
-            chunkLine = larger;
+            _chunkLine = larger;
         }
 
-        data.CopyTo(chunkLine.AsSpan(chunkLineLength));
-        chunkLineLength = needed;
+        data.CopyTo(_chunkLine.AsSpan(_chunkLineLength));
+        _chunkLineLength = needed;
     }
 
     private void ReleaseChunkLine()
     {
-        chunkLineLength = 0;
-        if (chunkLine is not null)
+        _chunkLineLength = 0;
+        if (_chunkLine is not null)
         {
-            ArrayPool<byte>.Shared.Return(chunkLine);
-            chunkLine = null;
+            ArrayPool<byte>.Shared.Return(_chunkLine);
+            _chunkLine = null;
         }
     }
 }

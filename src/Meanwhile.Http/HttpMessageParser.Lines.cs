@@ -6,10 +6,10 @@ public abstract partial class HttpMessageParser
     // Returned by internal steps that changed state and want the main loop to go on.
     private const HttpParseStatus Continue = (HttpParseStatus)255;
 
-    private bool crPending;
-    private int lineStart;
-    private int sectionBytes;
-    private int skippedBytes;
+    private bool _crPending;
+    private int _lineStart;
+    private int _sectionBytes;
+    private int _skippedBytes;
 
     private HttpParseStatus ParseLines(ReadOnlySpan<byte> input, ref int pos)
     {
@@ -21,27 +21,27 @@ public abstract partial class HttpMessageParser
                 return HttpParseStatus.NeedMoreData;
             }
 
-            int lineLength = store.Length - lineStart;
+            int lineLength = _store.Length - _lineStart;
 
             // A field line starting with SP/HTAB is obs-fold (or, first of all, whitespace before the first field):
             // refused at once (RFC 9112 5.2, 2.2) rather than when its line ends, so nothing after it is read.
-            if (state != State.StartLine && lineLength == 0 && !crPending && HttpChars.IsWhitespace(rest[0]))
+            if (_state != State.StartLine && lineLength == 0 && !_crPending && HttpChars.IsWhitespace(rest[0]))
             {
                 return Fail(
                     HttpParseErrorKind.InvalidField,
-                    state == State.Fields && store.HeaderCount == 0 ? "whitespace before the first header field" : "obs-fold (line folding) in a field line");
+                    _state == State.Fields && _store.HeaderCount == 0 ? "whitespace before the first header field" : "obs-fold (line folding) in a field line");
             }
 
-            LineScanner.Outcome outcome = LineScanner.Scan(rest, ref crPending, out int count);
+            LineScanner.Outcome outcome = LineScanner.Scan(rest, ref _crPending, out int count);
             bool bare = outcome is LineScanner.Outcome.BareCR or LineScanner.Outcome.BareLF;
 
             // The limits are judged before a bad line ending, on the bytes that came before it (a CR counted as a
             // pending CR would be): read in smaller pieces, those bytes would have hit the limit before the bad byte
             // arrived, and the answer must not depend on how the bytes were split.
             int newLength = lineLength + count;
-            if (state == State.StartLine)
+            if (_state == State.StartLine)
             {
-                int content = outcome == LineScanner.Outcome.LineEnd ? newLength - 2 : (crPending ? newLength - 1 : newLength);
+                int content = outcome == LineScanner.Outcome.LineEnd ? newLength - 2 : (_crPending ? newLength - 1 : newLength);
                 if (content > Limits.MaxStartLineBytes)
                 {
                     return Fail(HttpParseErrorKind.StartLineTooLong, IsRequest ? "request line too long" : "status line too long");
@@ -49,31 +49,31 @@ public abstract partial class HttpMessageParser
             }
             else
             {
-                sectionBytes += outcome == LineScanner.Outcome.BareCR && !crPending ? count + 1 : count;
-                if (sectionBytes > Limits.MaxHeaderSectionBytes)
+                _sectionBytes += outcome == LineScanner.Outcome.BareCR && !_crPending ? count + 1 : count;
+                if (_sectionBytes > Limits.MaxHeaderSectionBytes)
                 {
-                    return Fail(HttpParseErrorKind.HeaderSectionTooLarge, state == State.Fields ? "header section too large" : "trailer section too large");
+                    return Fail(HttpParseErrorKind.HeaderSectionTooLarge, _state == State.Fields ? "header section too large" : "trailer section too large");
                 }
             }
 
             if (bare)
             {
                 return Fail(
-                    state == State.StartLine ? StartLineErrorKind : HttpParseErrorKind.InvalidField,
+                    _state == State.StartLine ? StartLineErrorKind : HttpParseErrorKind.InvalidField,
                     outcome == LineScanner.Outcome.BareCR ? "bare CR (CR not followed by LF)" : "bare LF (line not ended by CRLF)");
             }
 
-            store.Append(rest[..count]);
+            _store.Append(rest[..count]);
             pos += count;
             if (outcome == LineScanner.Outcome.Partial)
             {
                 return HttpParseStatus.NeedMoreData;
             }
 
-            int offset = lineStart;
-            ReadOnlySpan<byte> line = store.Slice(offset, newLength - 2);
-            lineStart = store.Length;
-            HttpParseStatus status = state switch
+            int offset = _lineStart;
+            ReadOnlySpan<byte> line = _store.Slice(offset, newLength - 2);
+            _lineStart = _store.Length;
+            HttpParseStatus status = _state switch
             {
                 State.StartLine => OnStartLine(line, offset),
                 State.Fields => line.IsEmpty ? OnHeadEnd() : OnFieldLine(line, offset, trailer: false),
@@ -93,14 +93,14 @@ public abstract partial class HttpMessageParser
         {
             // RFC 9112 2.2: ignore empty lines before a start line (a client's stray CRLF after a body);
             // bounded so a stream of CRLFs cannot keep a connection busy for ever.
-            skippedBytes += 2;
-            if (skippedBytes > Limits.MaxStartLineBytes)
+            _skippedBytes += 2;
+            if (_skippedBytes > Limits.MaxStartLineBytes)
             {
                 return Fail(StartLineErrorKind, "too many empty lines before the start line");
             }
 
-            store.Truncate(0);
-            lineStart = 0;
+            _store.Truncate(0);
+            _lineStart = 0;
             return Continue;
         }
 
@@ -110,8 +110,8 @@ public abstract partial class HttpMessageParser
             return Fail(lineError);
         }
 
-        state = State.Fields;
-        sectionBytes = 0;
+        _state = State.Fields;
+        _sectionBytes = 0;
         return Continue;
     }
 
@@ -151,7 +151,7 @@ public abstract partial class HttpMessageParser
         valueStart = valueStart < 0 ? rawValue.Length : valueStart;
         ReadOnlySpan<byte> value = rawValue.Slice(valueStart, valueLength);
 
-        if ((trailer ? store.TrailerCount : store.HeaderCount) >= Limits.MaxFieldCount)
+        if ((trailer ? _store.TrailerCount : _store.HeaderCount) >= Limits.MaxFieldCount)
         {
             return Fail(HttpParseErrorKind.TooManyFields, trailer ? "too many trailer fields" : "too many header fields");
         }
@@ -160,43 +160,43 @@ public abstract partial class HttpMessageParser
         if (trailer)
         {
             // Trailer fields never change framing or routing (RFC 9110 6.5.1), so they are stored but not interpreted.
-            store.AddTrailer(entry);
+            _store.AddTrailer(entry);
             return Continue;
         }
 
-        HttpParseError fieldError = FieldSemantics.Observe(ref head.Facts, name, value, IsRequest);
+        HttpParseError fieldError = FieldSemantics.Observe(ref _head.Facts, name, value, IsRequest);
         if (fieldError.IsError)
         {
             return Fail(fieldError);
         }
 
-        store.AddHeader(entry);
+        _store.AddHeader(entry);
         return Continue;
     }
 
     private HttpParseStatus OnHeadEnd()
     {
-        head.HeadLength = store.Length;
+        _head.HeadLength = _store.Length;
         HttpParseError headError = CompleteHead();
         if (headError.IsError)
         {
             return Fail(headError);
         }
 
-        switch (head.Framing)
+        switch (_head.Framing)
         {
             case HttpBodyFraming.ContentLength:
-                bodyRemaining = head.ContentLength;
-                state = State.FixedBody;
+                _bodyRemaining = _head.ContentLength;
+                _state = State.FixedBody;
                 break;
             case HttpBodyFraming.Chunked:
-                state = State.ChunkSizeLine;
+                _state = State.ChunkSizeLine;
                 break;
             case HttpBodyFraming.UntilClose:
-                state = State.UntilClose;
+                _state = State.UntilClose;
                 break;
             default:
-                state = State.NoBody;
+                _state = State.NoBody;
                 break;
         }
 
@@ -205,7 +205,7 @@ public abstract partial class HttpMessageParser
 
     private HttpParseStatus OnTrailersEnd()
     {
-        state = State.MessageDone;
+        _state = State.MessageDone;
         return HttpParseStatus.MessageComplete;
     }
 }

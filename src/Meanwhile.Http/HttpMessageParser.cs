@@ -19,17 +19,17 @@ namespace Meanwhile.Http;
 /// </remarks>
 public abstract partial class HttpMessageParser : IDisposable
 {
-    private readonly HeadStore store;
-    private readonly HttpMessageHead head;
-    private State state;
-    private HttpParseError error;
+    private readonly HeadStore _store;
+    private readonly HttpMessageHead _head;
+    private State _state;
+    private HttpParseError _error;
 
     private protected HttpMessageParser(HttpParserLimits limits, HttpMessageHead head)
     {
         ArgumentNullException.ThrowIfNull(limits);
         Limits = limits;
-        this.head = head;
-        store = head.Store;
+        this._head = head;
+        _store = head.Store;
     }
 
     /// <summary>Where the parser is in a message.</summary>
@@ -53,13 +53,13 @@ public abstract partial class HttpMessageParser : IDisposable
     public HttpParserLimits Limits { get; }
 
     /// <summary>Why parsing stopped, once a call returned <see cref="HttpParseStatus.Error"/>; <c>default</c> before.</summary>
-    public HttpParseError Error => error;
+    public HttpParseError Error => _error;
 
     /// <summary>Body content bytes delivered so far for the current message (after de-chunking).</summary>
     public long BodyBytesReceived { get; private set; }
 
     /// <summary>True between messages: nothing of a next message has been received (empty lines aside).</summary>
-    public bool IsIdle => state == State.MessageDone || (state == State.StartLine && store.Length == 0 && !crPending);
+    public bool IsIdle => _state == State.MessageDone || (_state == State.StartLine && _store.Length == 0 && !_crPending);
 
     /// <summary>Parses as much of <paramref name="input"/> as the next event needs.</summary>
     /// <param name="input">Bytes received on the connection, starting where the previous call stopped.</param>
@@ -69,7 +69,7 @@ public abstract partial class HttpMessageParser : IDisposable
     public HttpParseStatus Parse(ReadOnlySpan<byte> input, out int consumed, out ReadOnlySpan<byte> body)
     {
         body = default;
-        if (state == State.MessageDone)
+        if (_state == State.MessageDone)
         {
             BeginMessage();
         }
@@ -78,7 +78,7 @@ public abstract partial class HttpMessageParser : IDisposable
         while (true)
         {
             HttpParseStatus status;
-            switch (state)
+            switch (_state)
             {
                 case State.StartLine:
                 case State.Fields:
@@ -87,23 +87,23 @@ public abstract partial class HttpMessageParser : IDisposable
                     break;
 
                 case State.NoBody:
-                    state = State.MessageDone;
+                    _state = State.MessageDone;
                     status = HttpParseStatus.MessageComplete;
                     break;
 
                 case State.FixedBody:
                 case State.ChunkData:
                 case State.UntilClose:
-                    if (state != State.UntilClose && bodyRemaining == 0)
+                    if (_state != State.UntilClose && _bodyRemaining == 0)
                     {
-                        if (state == State.FixedBody)
+                        if (_state == State.FixedBody)
                         {
-                            state = State.MessageDone;
+                            _state = State.MessageDone;
                             status = HttpParseStatus.MessageComplete;
                             break;
                         }
 
-                        state = State.ChunkDataCR;
+                        _state = State.ChunkDataCR;
                         continue;
                     }
 
@@ -133,14 +133,14 @@ public abstract partial class HttpMessageParser : IDisposable
                         break;
                     }
 
-                    if (input[pos] != (state == State.ChunkDataCR ? HttpChars.CR : HttpChars.LF))
+                    if (input[pos] != (_state == State.ChunkDataCR ? HttpChars.CR : HttpChars.LF))
                     {
                         status = Fail(HttpParseErrorKind.InvalidChunkedBody, "chunk data not followed by CRLF");
                         break;
                     }
 
                     pos++;
-                    state = state == State.ChunkDataCR ? State.ChunkDataLF : State.ChunkSizeLine;
+                    _state = _state == State.ChunkDataCR ? State.ChunkDataLF : State.ChunkSizeLine;
                     continue;
 
                 default:
@@ -161,18 +161,18 @@ public abstract partial class HttpMessageParser : IDisposable
     /// </returns>
     public HttpParseStatus EndOfInput()
     {
-        switch (state)
+        switch (_state)
         {
             case State.Failed:
                 return HttpParseStatus.Error;
             case State.MessageDone:
                 return HttpParseStatus.EndOfStream;
-            case State.StartLine when store.Length == 0 && !crPending:
+            case State.StartLine when _store.Length == 0 && !_crPending:
                 return HttpParseStatus.EndOfStream;
             case State.NoBody:
             case State.UntilClose:
-            case State.FixedBody when bodyRemaining == 0:
-                state = State.MessageDone;
+            case State.FixedBody when _bodyRemaining == 0:
+                _state = State.MessageDone;
                 return HttpParseStatus.MessageComplete;
             case State.StartLine:
             case State.Fields:
@@ -186,7 +186,7 @@ public abstract partial class HttpMessageParser : IDisposable
     public void Reset()
     {
         BeginMessage();
-        error = default;
+        _error = default;
     }
 
     /// <summary>Returns the head buffers to the shared pool when the connection is idle, so idle connections hold no parser memory.</summary>
@@ -199,7 +199,7 @@ public abstract partial class HttpMessageParser : IDisposable
         }
 
         BeginMessage();
-        store.Release();
+        _store.Release();
         ReleaseChunkLine();
         return true;
     }
@@ -207,10 +207,10 @@ public abstract partial class HttpMessageParser : IDisposable
     /// <summary>Returns pooled buffers; the parser must not be used afterwards.</summary>
     public void Dispose()
     {
-        store.Release();
+        _store.Release();
         ReleaseChunkLine();
-        state = State.Failed;
-        error = new HttpParseError(HttpParseErrorKind.IncompleteMessage, "parser disposed");
+        _state = State.Failed;
+        _error = new HttpParseError(HttpParseErrorKind.IncompleteMessage, "parser disposed");
         GC.SuppressFinalize(this);
     }
 
@@ -228,37 +228,37 @@ public abstract partial class HttpMessageParser : IDisposable
 
     private void BeginMessage()
     {
-        store.Clear();
-        head.Reset();
-        state = State.StartLine;
-        crPending = false;
-        lineStart = 0;
-        sectionBytes = 0;
-        skippedBytes = 0;
-        bodyRemaining = 0;
-        chunkLineLength = 0;
+        _store.Clear();
+        _head.Reset();
+        _state = State.StartLine;
+        _crPending = false;
+        _lineStart = 0;
+        _sectionBytes = 0;
+        _skippedBytes = 0;
+        _bodyRemaining = 0;
+        _chunkLineLength = 0;
         BodyBytesReceived = 0;
     }
 
     private HttpParseStatus Fail(HttpParseErrorKind kind, string reason)
     {
-        error = new HttpParseError(kind, reason);
-        state = State.Failed;
+        _error = new HttpParseError(kind, reason);
+        _state = State.Failed;
         return HttpParseStatus.Error;
     }
 
     private HttpParseStatus Fail(HttpParseError parseError)
     {
-        error = parseError;
-        state = State.Failed;
+        _error = parseError;
+        _state = State.Failed;
         return HttpParseStatus.Error;
     }
 
     private HttpParseStatus TakeBody(ReadOnlySpan<byte> input, scoped ref int pos, out ReadOnlySpan<byte> body)
     {
         int available = input.Length - pos;
-        int take = state == State.UntilClose ? available : (int)Math.Min(available, bodyRemaining);
-        if (state == State.UntilClose && take > Limits.MaxBodyBytes - BodyBytesReceived)
+        int take = _state == State.UntilClose ? available : (int)Math.Min(available, _bodyRemaining);
+        if (_state == State.UntilClose && take > Limits.MaxBodyBytes - BodyBytesReceived)
         {
             body = default;
             return Fail(HttpParseErrorKind.BodyTooLarge, "body larger than the limit");
@@ -266,9 +266,9 @@ public abstract partial class HttpMessageParser : IDisposable
 
         body = input.Slice(pos, take);
         pos += take;
-        if (state != State.UntilClose)
+        if (_state != State.UntilClose)
         {
-            bodyRemaining -= take;
+            _bodyRemaining -= take;
         }
 
         BodyBytesReceived += take;

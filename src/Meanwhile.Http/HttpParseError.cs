@@ -10,17 +10,17 @@ public readonly struct HttpParseError : IEquatable<HttpParseError>
     public HttpParseError(HttpParseErrorKind kind, string reason)
     {
         Kind = kind;
-        reasonText = reason;
+        _reasonText = reason;
     }
 
     // default(HttpParseError) has no reason; the property turns that into an empty string.
-    private readonly string? reasonText;
+    private readonly string? _reasonText;
 
     /// <summary>What was wrong; <see cref="HttpParseErrorKind.None"/> when there is no error.</summary>
     public HttpParseErrorKind Kind { get; }
 
     /// <summary>A short human description of the problem.</summary>
-    public string Reason => reasonText ?? string.Empty;
+    public string Reason => _reasonText ?? string.Empty;
 
     /// <summary>True when this value describes an actual error.</summary>
     public bool IsError => Kind != HttpParseErrorKind.None;

@@ -8,8 +8,8 @@ namespace Meanwhile.Http;
 /// </remarks>
 public sealed class HttpResponseParser : HttpMessageParser
 {
-    private bool requestWasHead;
-    private bool requestWasConnect;
+    private bool _requestWasHead;
+    private bool _requestWasConnect;
 
     /// <summary>Creates a parser for one connection.</summary>
     /// <param name="limits">Limits to enforce; <see cref="HttpParserLimits.Responses"/> when null.</param>
@@ -35,8 +35,8 @@ public sealed class HttpResponseParser : HttpMessageParser
     /// <param name="method">The request method, e.g. <c>"HEAD"u8</c>.</param>
     public void SetRequestMethod(ReadOnlySpan<byte> method)
     {
-        requestWasHead = method.SequenceEqual("HEAD"u8);
-        requestWasConnect = method.SequenceEqual("CONNECT"u8);
+        _requestWasHead = method.SequenceEqual("HEAD"u8);
+        _requestWasConnect = method.SequenceEqual("CONNECT"u8);
     }
 
     private protected override HttpParseError ParseStartLine(ReadOnlySpan<byte> line, int offset) => StatusLine.Parse(line, offset, Head);
@@ -46,7 +46,7 @@ public sealed class HttpResponseParser : HttpMessageParser
         int status = Head.StatusCode;
 
         // RFC 9112 6.3 items 1 and 2: these responses end with their head, whatever their fields say.
-        if (Head.IsInterim || status == 204 || status == 304 || requestWasHead || (requestWasConnect && status is >= 200 and < 300))
+        if (Head.IsInterim || status == 204 || status == 304 || _requestWasHead || (_requestWasConnect && status is >= 200 and < 300))
         {
             Head.Framing = HttpBodyFraming.None;
             return default;

@@ -23,7 +23,7 @@ namespace Meanwhile;
 /// </remarks>
 public sealed partial class EventLoop : IDisposable
 {
-    [ThreadStatic] private static EventLoop? t_running;
+    [ThreadStatic] private static EventLoop? s_running;
 
     private readonly int _ownerThreadId;
     private readonly ReadyQueue _ready = new();
@@ -86,11 +86,11 @@ public sealed partial class EventLoop : IDisposable
 
     /// <summary>The loop running on the calling thread.</summary>
     /// <exception cref="InvalidOperationException">No loop runs on this thread.</exception>
-    public static EventLoop Current => t_running ?? throw new InvalidOperationException(
+    public static EventLoop Current => s_running ?? throw new InvalidOperationException(
         "No Meanwhile event loop is running on this thread. Start one with EventLoop.Run(...), or reach a loop from another thread with its Post method.");
 
     /// <summary>The loop running on the calling thread, or null.</summary>
-    public static EventLoop? CurrentOrNull => t_running;
+    public static EventLoop? CurrentOrNull => s_running;
 
     /// <summary>Where the loop reads time (a <see cref="VirtualClock"/> in tests).</summary>
     public TimeProvider Time => _time;
@@ -164,7 +164,7 @@ public sealed partial class EventLoop : IDisposable
     {
         CheckThread();
         ArgumentNullException.ThrowIfNull(main);
-        if (t_running is not null)
+        if (s_running is not null)
             throw new InvalidOperationException("An event loop is already running on this thread; a thread runs one loop at a time. Await the work inside the running loop instead.");
         if (_root.IsCancellationRequested) _root = new RootScope(this); // a previous run was stopped
         _stopRequested = false;
@@ -173,7 +173,7 @@ public sealed partial class EventLoop : IDisposable
     private void RunMain(LoopTask main)
     {
         var previousContext = SynchronizationContext.Current;
-        t_running = this;
+        s_running = this;
         _running = true;
         SynchronizationContext.SetSynchronizationContext(_rootContext);
         try
@@ -191,7 +191,7 @@ public sealed partial class EventLoop : IDisposable
         {
             SynchronizationContext.SetSynchronizationContext(previousContext);
             _running = false;
-            t_running = null;
+            s_running = null;
         }
     }
 

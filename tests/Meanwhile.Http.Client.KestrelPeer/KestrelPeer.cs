@@ -12,11 +12,11 @@ namespace Meanwhile.Http.Client.KestrelPeer;
 /// <summary>A minimal ASP.NET Core app on Kestrel, bound to 127.0.0.1 on a free port.</summary>
 public sealed class KestrelPeer : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private readonly WebApplication _app;
 
     private KestrelPeer(WebApplication app, int port)
     {
-        this.app = app;
+        this._app = app;
         Port = port;
     }
 
@@ -60,7 +60,7 @@ public sealed class KestrelPeer : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync();
-        await app.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
     }
 }

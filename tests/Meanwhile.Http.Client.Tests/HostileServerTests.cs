@@ -9,28 +9,28 @@ namespace Meanwhile.Http.Client.Tests;
 /// <summary>A fake server on raw .NET sockets (thread pool, not the loop under test) that runs a script per connection.</summary>
 internal sealed class FakeServer : IDisposable
 {
-    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource stop = new();
-    private int accepted;
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private int _accepted;
 
     public FakeServer(Func<Socket, int, Task> script)
     {
-        listener.Start();
+        _listener.Start();
         _ = Task.Run(async () =>
         {
-            while (!stop.IsCancellationRequested)
+            while (!_stop.IsCancellationRequested)
             {
                 Socket socket;
                 try
                 {
-                    socket = await listener.AcceptSocketAsync(stop.Token);
+                    socket = await _listener.AcceptSocketAsync(_stop.Token);
                 }
                 catch (Exception)
                 {
                     return;
                 }
 
-                int index = Interlocked.Increment(ref accepted);
+                int index = Interlocked.Increment(ref _accepted);
                 _ = Task.Run(async () =>
                 {
                     try
@@ -50,14 +50,14 @@ internal sealed class FakeServer : IDisposable
         });
     }
 
-    public int Accepted => Volatile.Read(ref accepted);
+    public int Accepted => Volatile.Read(ref _accepted);
 
-    public Uri Uri(string path = "/") => new($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}{path}");
+    public Uri Uri(string path = "/") => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}{path}");
 
     public void Dispose()
     {
-        stop.Cancel();
-        listener.Stop();
+        _stop.Cancel();
+        _listener.Stop();
     }
 
     /// <summary>Reads one request head (up to the empty line) and returns it.</summary>

@@ -10,38 +10,38 @@ namespace Meanwhile.Http.Client.Tests;
 /// </summary>
 public sealed class NginxFixture : IDisposable
 {
-    private readonly TempDir dir = new();
-    private readonly PeerProcess process;
+    private readonly TempDir _dir = new();
+    private readonly PeerProcess _process;
 
     public NginxFixture()
     {
         Port = FreePort.Get();
         TlsPort = FreePort.Get();
-        Directory.CreateDirectory(dir["html"]);
-        Directory.CreateDirectory(dir["html/sub"]);
-        Directory.CreateDirectory(dir["logs"]);
-        File.WriteAllText(dir["html/hello.txt"], "Hello, World!");
-        File.WriteAllText(dir["html/sub/index.html"], "<p>index</p>");
+        Directory.CreateDirectory(_dir["html"]);
+        Directory.CreateDirectory(_dir["html/sub"]);
+        Directory.CreateDirectory(_dir["logs"]);
+        File.WriteAllText(_dir["html/hello.txt"], "Hello, World!");
+        File.WriteAllText(_dir["html/sub/index.html"], "<p>index</p>");
         BigText = string.Concat(Enumerable.Range(0, 20_000).Select(i => $"line {i} of a compressible text\n"));
-        File.WriteAllText(dir["html/big.txt"], BigText);
+        File.WriteAllText(_dir["html/big.txt"], BigText);
         BigBinary = new byte[3_000_000];
         new Random(5).NextBytes(BigBinary);
-        File.WriteAllBytes(dir["html/big.bin"], BigBinary);
+        File.WriteAllBytes(_dir["html/big.bin"], BigBinary);
 
         MakeCertificates();
-        File.WriteAllText(dir["nginx.conf"], $$"""
+        File.WriteAllText(_dir["nginx.conf"], $$"""
             daemon off;
             worker_processes 1;
             error_log stderr notice;
-            pid {{dir["nginx.pid"]}};
+            pid {{_dir["nginx.pid"]}};
             events { worker_connections 1024; }
             http {
               access_log off;
-              client_body_temp_path {{dir["tmp"]}};
-              proxy_temp_path {{dir["tmp"]}};
-              fastcgi_temp_path {{dir["tmp"]}};
-              uwsgi_temp_path {{dir["tmp"]}};
-              scgi_temp_path {{dir["tmp"]}};
+              client_body_temp_path {{_dir["tmp"]}};
+              proxy_temp_path {{_dir["tmp"]}};
+              fastcgi_temp_path {{_dir["tmp"]}};
+              uwsgi_temp_path {{_dir["tmp"]}};
+              scgi_temp_path {{_dir["tmp"]}};
               types { text/plain txt; text/html html; application/octet-stream bin; }
               keepalive_requests 1000;
               gzip on; gzip_min_length 0; gzip_types text/plain;
@@ -49,9 +49,9 @@ public sealed class NginxFixture : IDisposable
                 listen 127.0.0.1:{{Port}};
                 listen 127.0.0.1:{{TlsPort}} ssl;
                 server_name localhost;
-                ssl_certificate {{dir["server.crt"]}};
-                ssl_certificate_key {{dir["server.key"]}};
-                root {{dir["html"]}};
+                ssl_certificate {{_dir["server.crt"]}};
+                ssl_certificate_key {{_dir["server.key"]}};
+                root {{_dir["html"]}};
                 add_header X-Connection $connection always;
                 add_header X-Connection-Requests $connection_requests always;
                 location = /moved { return 301 /hello.txt; }
@@ -63,8 +63,8 @@ public sealed class NginxFixture : IDisposable
               }
             }
             """);
-        Directory.CreateDirectory(dir["tmp"]);
-        (process, _) = PeerProcess.Start("nginx", ["-p", dir.Path, "-c", dir["nginx.conf"], "-e", "stderr"], line => line.Contains("start worker process", StringComparison.Ordinal));
+        Directory.CreateDirectory(_dir["tmp"]);
+        (_process, _) = PeerProcess.Start("nginx", ["-p", _dir.Path, "-c", _dir["nginx.conf"], "-e", "stderr"], line => line.Contains("start worker process", StringComparison.Ordinal));
     }
 
     public int Port { get; }
@@ -84,15 +84,15 @@ public sealed class NginxFixture : IDisposable
 
     public void Dispose()
     {
-        process.Dispose();
-        dir.Dispose();
+        _process.Dispose();
+        _dir.Dispose();
     }
 
     private void MakeCertificates()
     {
         void OpenSsl(params string[] args)
         {
-            var info = new ProcessStartInfo("openssl") { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = dir.Path };
+            var info = new ProcessStartInfo("openssl") { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = _dir.Path };
             foreach (var arg in args)
             {
                 info.ArgumentList.Add(arg);
@@ -110,8 +110,8 @@ public sealed class NginxFixture : IDisposable
         OpenSsl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=Meanwhile Test CA",
             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
         OpenSsl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost");
-        File.WriteAllText(dir["server.ext"], "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
+        File.WriteAllText(_dir["server.ext"], "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
         OpenSsl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "server.ext");
-        Ca = X509CertificateLoader.LoadCertificateFromFile(dir["ca.crt"]);
+        Ca = X509CertificateLoader.LoadCertificateFromFile(_dir["ca.crt"]);
     }
 }

@@ -6,11 +6,11 @@ namespace Meanwhile.Http.Client.Tests;
 /// <summary>Node's http module: chunked responses and close-delimited bodies.</summary>
 public sealed class NodeFixture : IDisposable
 {
-    private readonly PeerProcess process;
+    private readonly PeerProcess _process;
 
     public NodeFixture()
     {
-        (process, string line) = PeerProcess.Start("node", [Path.Combine(AppContext.BaseDirectory, "peers", "node-peer.js")], l => l.StartsWith("listening ", StringComparison.Ordinal));
+        (_process, string line) = PeerProcess.Start("node", [Path.Combine(AppContext.BaseDirectory, "peers", "node-peer.js")], l => l.StartsWith("listening ", StringComparison.Ordinal));
         Port = int.Parse(line["listening ".Length..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
@@ -18,7 +18,7 @@ public sealed class NodeFixture : IDisposable
 
     public Uri Uri(string path) => new($"http://127.0.0.1:{Port}{path}");
 
-    public void Dispose() => process.Dispose();
+    public void Dispose() => _process.Dispose();
 }
 
 public sealed class NodeTests(NodeFixture node) : IClassFixture<NodeFixture>
@@ -114,13 +114,13 @@ public sealed class PythonTests
 /// <summary>Kestrel, in-process on the thread pool.</summary>
 public sealed class KestrelTests : IAsyncLifetime
 {
-    private KestrelPeer.KestrelPeer kestrel = null!;
+    private KestrelPeer.KestrelPeer _kestrel = null!;
 
-    public async Task InitializeAsync() => kestrel = await KestrelPeer.KestrelPeer.StartAsync();
+    public async Task InitializeAsync() => _kestrel = await KestrelPeer.KestrelPeer.StartAsync();
 
-    public async Task DisposeAsync() => await kestrel.DisposeAsync();
+    public async Task DisposeAsync() => await _kestrel.DisposeAsync();
 
-    private Uri Uri(string path) => new($"http://127.0.0.1:{kestrel.Port}{path}");
+    private Uri Uri(string path) => new($"http://127.0.0.1:{_kestrel.Port}{path}");
 
     [Fact]
     public void Gets_and_follows_a_redirect() => Loops.WithClient(async client =>

@@ -24,7 +24,8 @@ internal static class Loops
             {
                 failure = ExceptionDispatchInfo.Capture(e);
             }
-        }) { IsBackground = true, Name = "test loop" };
+        })
+        { IsBackground = true, Name = "test loop" };
         thread.Start();
         if (!thread.Join(HangLimit))
         {
@@ -64,18 +65,18 @@ internal static class Loops
 /// <summary>A peer server run as a child process; it is killed (with its children) on dispose.</summary>
 internal sealed class PeerProcess : IDisposable
 {
-    private readonly Process process;
-    private readonly List<string> output = [];
+    private readonly Process _process;
+    private readonly List<string> _output = [];
 
-    private PeerProcess(Process process) => this.process = process;
+    private PeerProcess(Process process) => this._process = process;
 
     public string Output
     {
         get
         {
-            lock (output)
+            lock (_output)
             {
-                return string.Join('\n', output);
+                return string.Join('\n', _output);
             }
         }
     }
@@ -100,9 +101,9 @@ internal sealed class PeerProcess : IDisposable
                 return;
             }
 
-            lock (peer.output)
+            lock (peer._output)
             {
-                peer.output.Add(e.Data);
+                peer._output.Add(e.Data);
             }
 
             if (ready(e.Data))
@@ -130,15 +131,15 @@ internal sealed class PeerProcess : IDisposable
     {
         try
         {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(10_000);
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
         }
         catch (InvalidOperationException)
         {
             // already gone
         }
 
-        process.Dispose();
+        _process.Dispose();
     }
 }
 

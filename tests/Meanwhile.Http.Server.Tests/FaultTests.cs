@@ -74,7 +74,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AFileTruncatedWhileItIsSentEndsTheConnectionShortNeverPadded()
+    public async Task A_file_truncated_while_it_is_sent_ends_the_connection_short_never_padded()
     {
         using var site = new StaticSite();
         var data = new byte[32 * Mb];
@@ -106,7 +106,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AFileDeletedWhileItIsSentArrivesWhole()
+    public async Task A_file_deleted_while_it_is_sent_arrives_whole()
     {
         using var site = new StaticSite();
         var data = new byte[16 * Mb];
@@ -129,7 +129,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AFileThatComesAndGoesGetsItsContentOr404NeverAWrongAnswer()
+    public async Task A_file_that_comes_and_goes_gets_its_content_or_404_never_a_wrong_answer()
     {
         // A file renamed in and out of the root, and a directory renamed in under its name, as fast as a thread can:
         // requests race every step of the server's check (stat) and use (open). Each answer must be one of the states
@@ -196,7 +196,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task ASocketFileUnderTheRootIsRefusedNotACrash()
+    public async Task A_socket_file_under_the_root_is_refused_not_a_crash()
     {
         // Something a stat calls "not a directory" that cannot be opened for reading (open(2) says ENXIO).
         using var site = new StaticSite();
@@ -215,7 +215,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AGracefulShutdownUnderLoadCutsNoResponse()
+    public async Task A_graceful_shutdown_under_load_cuts_no_response()
     {
         const int clients = 32;
         const int gated = 4;

@@ -22,7 +22,7 @@ public sealed class HostileClientTests(ITestOutputHelper output)
     public static TheoryData<string> HeadShapes => ["one endless field", "endless fields"];
 
     [Fact]
-    public async Task AWaveOfHeadTimeoutsClosesEveryConnection()
+    public async Task A_wave_of_head_timeouts_closes_every_connection()
     {
         // More connections expire in one heartbeat than it times out per loop turn (64): the rest must follow in the
         // next turns, each with its 408. The clock is virtual and moves once, so one heartbeat has to do it all.
@@ -67,7 +67,7 @@ public sealed class HostileClientTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(HeadShapes))]
-    public async Task AnEndlessHeadGets431AndACloseOnceTheLimitIsPassed(string shape)
+    public async Task An_endless_head_gets_431_and_a_close_once_the_limit_is_passed(string shape)
     {
         int handled = 0;
         var limits = new HttpParserLimits { MaxHeaderSectionBytes = 32 * Kb, MaxFieldCount = 10_000 };
@@ -101,7 +101,7 @@ public sealed class HostileClientTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AnEndlessChunkedBodyMeetsBackpressureThen413()
+    public async Task An_endless_chunked_body_meets_backpressure_then_413()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var failed = new TaskCompletionSource<(long Read, Exception Error)>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -160,7 +160,7 @@ public sealed class HostileClientTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task APipelinedFloodThatNeverReadsIsBoundedThenDropped()
+    public async Task A_pipelined_flood_that_never_reads_is_bounded_then_dropped()
     {
         const int responseBytes = 64 * Kb;
         var body = new byte[responseBytes];
@@ -201,7 +201,7 @@ public sealed class HostileClientTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task HalfARequestThenAHalfCloseIsClosedAndReleased()
+    public async Task Half_a_request_then_a_half_close_is_closed_and_released()
     {
         await using var server = await TestServer.StartAsync(Handlers.Hello);
         using var client = Peer.Connect(server.Port);
@@ -215,7 +215,7 @@ public sealed class HostileClientTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task HalfABodyThenAHalfCloseEndsTheBodyReadAndFiresTheToken()
+    public async Task Half_a_body_then_a_half_close_ends_the_body_read_and_fires_the_token()
     {
         var outcome = new TaskCompletionSource<(Exception Error, bool Aborted)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var firstBytes = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -233,7 +233,7 @@ public sealed class HostileClientTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task HalfARequestThenAResetIsReleased()
+    public async Task Half_a_request_then_a_reset_is_released()
     {
         int handled = 0;
         await using var server = await TestServer.StartAsync((request, response) =>
@@ -251,7 +251,7 @@ public sealed class HostileClientTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AResetWhileTheHandlerReadsTheBodyThrowsATypedErrorAndFiresTheToken()
+    public async Task A_reset_while_the_handler_reads_the_body_throws_a_typed_error_and_fires_the_token()
     {
         var outcome = new TaskCompletionSource<(Exception Error, bool Aborted)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var firstBytes = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -270,7 +270,7 @@ public sealed class HostileClientTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AResetDuringAStreamedResponseFiresTheTokenAndReleasesTheConnection()
+    public async Task A_reset_during_a_streamed_response_fires_the_token_and_releases_the_connection()
     {
         var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var ended = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -306,7 +306,7 @@ public sealed class HostileClientTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AResetSeenOnlyByAResponseWriteStillFiresTheToken()
+    public async Task A_reset_seen_only_by_a_response_write_still_fires_the_token()
     {
         // The request's body is left unread, so nothing watches the socket for the client leaving: the failed write is
         // the only sign. A handler that catches it and goes on waiting must still be cancelled.
@@ -345,7 +345,7 @@ public sealed class HostileClientTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AResetDuringAStaticFileFiresTheTokenAndReleasesTheConnection()
+    public async Task A_reset_during_a_static_file_fires_the_token_and_releases_the_connection()
     {
         using var site = new StaticSite();
         site.Write("large.bin", new byte[64 * Mb]);

@@ -11,7 +11,7 @@ namespace Meanwhile.Http.Server.Tests;
 public class IdleStateTests
 {
     [Fact]
-    public async Task IdleConnectionsLendTheirRequestStateAndNothingLeaksBetweenThem()
+    public async Task Idle_connections_lend_their_request_state_and_nothing_leaks_between_them()
     {
         var seen = new List<int>();
         var router = new Router().MapGet("/users/{id}", (request, response) =>

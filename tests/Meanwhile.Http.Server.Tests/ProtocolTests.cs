@@ -7,7 +7,7 @@ namespace Meanwhile.Http.Server.Tests;
 public sealed class ProtocolTests
 {
     [Fact]
-    public async Task PipelinedRequestsAreAnsweredInOrderInOneWrite()
+    public async Task Pipelined_requests_are_answered_in_order_in_one_write()
     {
         await using var server = await TestServer.StartAsync(EchoHandler.HandleAsync);
         using var client = new RawClient(server.Port);
@@ -23,7 +23,7 @@ public sealed class ProtocolTests
     }
 
     [Fact]
-    public async Task OneReadOfPipelinedRequestsGivesOneWrite()
+    public async Task One_read_of_pipelined_requests_gives_one_write()
     {
         // Pipelined requests that arrive in one read leave in one write: the client sees them in one segment.
         await using var server = await TestServer.StartAsync(Handlers.Hello);
@@ -50,7 +50,7 @@ public sealed class ProtocolTests
     [InlineData("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501)]
     [InlineData("GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505)]
     [InlineData("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 501)]
-    public async Task RejectedMessagesGetTheirStatusAndAClose(string request, int status)
+    public async Task Rejected_messages_get_their_status_and_a_close(string request, int status)
     {
         await using var server = await TestServer.StartAsync(EchoHandler.HandleAsync);
         using var client = new RawClient(server.Port);
@@ -64,7 +64,7 @@ public sealed class ProtocolTests
     }
 
     [Fact]
-    public async Task LimitsGive414And431And413()
+    public async Task Limits_give_414_and_431_and_413()
     {
         var limits = new HttpParserLimits { MaxStartLineBytes = 100, MaxHeaderSectionBytes = 200, MaxBodyBytes = 10 };
         await using var server = await TestServer.StartAsync(EchoHandler.HandleAsync, new HttpServerOptions { Limits = limits });
@@ -85,7 +85,7 @@ public sealed class ProtocolTests
     }
 
     [Fact]
-    public async Task AHeadCutShortIsClosedSilently()
+    public async Task A_head_cut_short_is_closed_silently()
     {
         await using var server = await TestServer.StartAsync(EchoHandler.HandleAsync);
         using var client = new RawClient(server.Port);
@@ -95,7 +95,7 @@ public sealed class ProtocolTests
     }
 
     [Fact]
-    public async Task Http10ClosesUnlessKeepAliveIsAsked()
+    public async Task Http10_closes_unless_keep_alive_is_asked()
     {
         await using var server = await TestServer.StartAsync(Handlers.Hello);
         using (var client = new RawClient(server.Port))
@@ -115,7 +115,7 @@ public sealed class ProtocolTests
     }
 
     [Fact]
-    public async Task AHandlerThatThrowsGives500AndAClose()
+    public async Task A_handler_that_throws_gives_500_and_a_close()
     {
         await using var server = await TestServer.StartAsync(async (request, response) =>
         {
@@ -138,7 +138,7 @@ public sealed class ProtocolTests
     }
 
     [Fact]
-    public async Task AClientThatLeavesCancelsItsHandler()
+    public async Task A_client_that_leaves_cancels_its_handler()
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -163,7 +163,7 @@ public sealed class ProtocolTests
     }
 
     [Fact]
-    public async Task GracefulShutdownFinishesRequestsInFlight()
+    public async Task Graceful_shutdown_finishes_requests_in_flight()
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -191,7 +191,7 @@ public sealed class ProtocolTests
     }
 
     [Fact]
-    public async Task LargeStreamedBodyArrivesWhole()
+    public async Task Large_streamed_body_arrives_whole()
     {
         // 8 MiB through WriteAsync with a 64 KiB response buffer: sent chunked as it is produced, and the handler
         // waits for the socket whenever the client has not read (backpressure), so memory stays bounded.
@@ -209,7 +209,7 @@ public sealed class ProtocolTests
     }
 
     [Fact]
-    public async Task UnreadBodiesAreDrainedAndTheConnectionKept()
+    public async Task Unread_bodies_are_drained_and_the_connection_kept()
     {
         await using var server = await TestServer.StartAsync(Handlers.Hello);
         using var client = new RawClient(server.Port);

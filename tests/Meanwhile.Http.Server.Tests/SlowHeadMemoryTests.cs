@@ -13,7 +13,7 @@ public sealed class ProcessAllocationMeasuring;
 public sealed class SlowHeadMemoryTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task ClientsTricklingAHeadHoldNoReadBuffer()
+    public async Task Clients_trickling_a_head_hold_no_read_buffer()
     {
         // Slowloris holds thousands of connections in the middle of a head. The parser keeps what arrived in its own
         // store (sized to the head), so the 16 KiB read buffer goes back to the pool after each read: renting it again

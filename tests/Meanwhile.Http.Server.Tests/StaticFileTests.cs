@@ -271,7 +271,7 @@ public sealed class StaticFileTests : IDisposable
     }
 
     [Fact]
-    public async Task AClientThatStopsReadingIsDisconnectedAfterTheSendTimeout()
+    public async Task A_client_that_stops_reading_is_disconnected_after_the_send_timeout()
     {
         _site.Write("stall.bin", new byte[64 * 1024 * 1024]);
         var files = Files(new StaticFileOptions { SendChunkTimeout = TimeSpan.FromMilliseconds(300) });
@@ -311,7 +311,7 @@ public sealed class StaticFileTests : IDisposable
     }
 
     [Fact]
-    public void MediaTypeTableLookups()
+    public void Media_type_table_lookups()
     {
         Assert.Equal("text/html; charset=utf-8", MimeTypes.GetContentType("a/b/index.HTML"));
         Assert.Equal("font/woff2", MimeTypes.GetContentType("f.woff2"));
@@ -320,7 +320,7 @@ public sealed class StaticFileTests : IDisposable
     }
 
     [Fact]
-    public void RootMustBeADirectory()
+    public void Root_must_be_a_directory()
     {
         Assert.Throws<DirectoryNotFoundException>(() => new StaticFiles(Path.Combine(_site.Base, "nope")));
         Assert.Throws<DirectoryNotFoundException>(() => new StaticFiles(Path.Combine(_site.Base, "secret.txt")));
@@ -343,7 +343,7 @@ public sealed class StaticFileTests : IDisposable
     [InlineData("bytes=a-b", 10, "Whole", 0, 0)]
     [InlineData("bytes=+1-2", 10, "Whole", 0, 0)]
     [InlineData("bytes=99999999999999999999999-", 10, "Unsatisfiable", 0, 0)]
-    public void RangeParsing(string value, long length, string expected, long first, long last)
+    public void Range_parsing(string value, long length, string expected, long first, long last)
     {
         var verdict = Enum.Parse<RangeVerdict>(expected);
         var actual = HttpValidators.ParseRange(Encoding.ASCII.GetBytes(value), length, out long f, out long l);
@@ -386,7 +386,7 @@ public sealed class StaticFileTests : IDisposable
     }
 
     [Fact]
-    public void LongPathsDecodeThroughThePool()
+    public void Long_paths_decode_through_the_pool()
     {
         var paths = new StaticPath(_site.Root, followOutside: false, serveHidden: false);
         string raw = "/" + string.Join("/", Enumerable.Repeat("segment%20", 100));

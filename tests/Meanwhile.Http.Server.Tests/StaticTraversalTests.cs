@@ -68,7 +68,7 @@ public sealed class StaticTraversalTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Attacks))]
-    public async Task RefusedWithoutRevealingAnything(string requestLine)
+    public async Task Refused_without_revealing_anything(string requestLine)
     {
         var files = new StaticFiles(_site.Root, new StaticFileOptions { DirectoryListing = true });
         await using var server = await CountingServer.StartAsync(files.HandleAsync);
@@ -80,7 +80,7 @@ public sealed class StaticTraversalTests : IDisposable
     }
 
     [Fact]
-    public async Task SymlinksOutOfTheRootGet403AndInsideItWork()
+    public async Task Symlinks_out_of_the_root_get_403_and_inside_it_work()
     {
         var files = new StaticFiles(_site.Root);
         await using var server = await CountingServer.StartAsync(files.HandleAsync);
@@ -98,7 +98,7 @@ public sealed class StaticTraversalTests : IDisposable
     }
 
     [Fact]
-    public async Task DoubleEncodingIsDecodedOnce()
+    public async Task Double_encoding_is_decoded_once()
     {
         var files = new StaticFiles(_site.Root);
         await using var server = await CountingServer.StartAsync(files.HandleAsync);
@@ -108,7 +108,7 @@ public sealed class StaticTraversalTests : IDisposable
     }
 
     [Fact]
-    public async Task FollowingLinksOutOfTheRootIsAnOption()
+    public async Task Following_links_out_of_the_root_is_an_option()
     {
         var files = new StaticFiles(_site.Root, new StaticFileOptions { FollowSymlinksOutsideRoot = true });
         await using var server = await CountingServer.StartAsync(files.HandleAsync);
@@ -120,7 +120,7 @@ public sealed class StaticTraversalTests : IDisposable
     }
 
     [Fact]
-    public async Task ARootReachedThroughALinkIsResolvedOnce()
+    public async Task A_root_reached_through_a_link_is_resolved_once()
     {
         string linkedRoot = Path.Combine(_site.Base, "www-link");
         Directory.CreateSymbolicLink(linkedRoot, _site.Root);
@@ -132,7 +132,7 @@ public sealed class StaticTraversalTests : IDisposable
     }
 
     [Fact]
-    public async Task ADirectorySwappedForALinkMidRequestLeaksNothing()
+    public async Task A_directory_swapped_for_a_link_mid_request_leaks_nothing()
     {
         // A local user flips "race" between a real directory and a link out of the root (an atomic rename exchange)
         // while requests arrive: a path checked while "race" was a directory may be opened after it became the link.

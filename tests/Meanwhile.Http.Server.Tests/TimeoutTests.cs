@@ -47,7 +47,7 @@ public sealed class TimeoutTests
     }
 
     [Fact]
-    public async Task APartialHeadGets408AfterTheHeadTimeout()
+    public async Task A_partial_head_gets_408_after_the_head_timeout()
     {
         await using var h = await Harness.StartAsync(EchoHandler.HandleAsync);
         using var client = new RawClient(h.Server.Port);
@@ -66,7 +66,7 @@ public sealed class TimeoutTests
     }
 
     [Fact]
-    public async Task AnIdleKeepAliveConnectionIsClosedSilently()
+    public async Task An_idle_keep_alive_connection_is_closed_silently()
     {
         await using var h = await Harness.StartAsync(EchoHandler.HandleAsync);
         using var client = new RawClient(h.Server.Port);
@@ -82,7 +82,7 @@ public sealed class TimeoutTests
     }
 
     [Fact]
-    public async Task ASlowBodyIsCutOffBelowTheMinimumRate()
+    public async Task A_slow_body_is_cut_off_below_the_minimum_rate()
     {
         await using var h = await Harness.StartAsync(EchoHandler.HandleAsync);
         using var client = new RawClient(h.Server.Port);
@@ -93,7 +93,7 @@ public sealed class TimeoutTests
     }
 
     [Fact]
-    public async Task AConnectionThatSendsNothingIsClosedAfterTheHeadTimeout()
+    public async Task A_connection_that_sends_nothing_is_closed_after_the_head_timeout()
     {
         await using var h = await Harness.StartAsync(EchoHandler.HandleAsync);
         using var client = new RawClient(h.Server.Port);

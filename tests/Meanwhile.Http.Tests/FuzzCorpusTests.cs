@@ -35,11 +35,11 @@ public sealed class FuzzCorpusTests
 
     [Theory]
     [MemberData(nameof(Inputs))]
-    public void InputPassesEveryOracle(string target, string file) =>
+    public void Input_passes_every_oracle(string target, string file) =>
         FuzzTargets.Run(target, File.ReadAllBytes(Path.Combine(FuzzDirectory, file)));
 
     [Fact]
-    public void EveryTargetHasSeeds()
+    public void Every_target_has_seeds()
     {
         foreach (string target in FuzzTargets.Names)
         {
@@ -48,7 +48,7 @@ public sealed class FuzzCorpusTests
     }
 
     [Fact]
-    public void DescriptionsCarryWhatTheOraclesCompare()
+    public void Descriptions_carry_what_the_oracles_compare()
     {
         // The split oracle compares these texts, so they must show every part of a message that could differ.
         byte[] request = "POST /a HTTP/1.1\r\nHost: x\r\nX-A:  b \r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT: 1\r\n\r\nGET /b HTTP/1.1\r\n"u8.ToArray();

@@ -6,7 +6,7 @@ namespace Meanwhile.Http.Tests;
 public sealed class PooledByteBufferTests
 {
     [Fact]
-    public void SmallArraysGoBackToThePoolLargeOnesToTheGc()
+    public void Small_arrays_go_back_to_the_pool_large_ones_to_the_GC()
     {
         // The same thread renting the same size right after a return gets the array back from the pool's
         // thread-local slot: that is how to see whether an array was pooled.
@@ -17,7 +17,7 @@ public sealed class PooledByteBufferTests
     }
 
     [Fact]
-    public void ContentSurvivesGrowingPastThePooledSize()
+    public void Content_survives_growing_past_the_pooled_size()
     {
         var buffer = new PooledByteBuffer(16);
         var data = new byte[3 * 1024 * 1024 + 5];

@@ -58,7 +58,7 @@ public sealed class FileBeneathTests : IDisposable
     // withoutOpenat2: the fallback for kernels before 5.6, which checks the path of the opened descriptor instead.
     [Theory]
     [MemberData(nameof(Inside))]
-    public void FilesInsideOpen(string relative, bool withoutOpenat2)
+    public void Files_inside_open(string relative, bool withoutOpenat2)
     {
         LinuxPaths.WithoutOpenat2 = withoutOpenat2;
         Loops.Run(async _ =>
@@ -72,7 +72,7 @@ public sealed class FileBeneathTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Outside))]
-    public void NothingOutsideOpens(string relative, bool withoutOpenat2)
+    public void Nothing_outside_opens(string relative, bool withoutOpenat2)
     {
         LinuxPaths.WithoutOpenat2 = withoutOpenat2;
         Loops.Run(async _ =>
@@ -83,7 +83,7 @@ public sealed class FileBeneathTests : IDisposable
     }
 
     [Fact]
-    public void MissingFilesDirectoriesAndFifosAreTypedErrors()
+    public void Missing_files_directories_and_fifos_are_typed_errors()
     {
         LinuxPaths.WithoutOpenat2 = false;
         Assert.Equal(0, Mkfifo(Path.Combine(_root, "fifo"), 0x180));

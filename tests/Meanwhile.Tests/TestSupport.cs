@@ -36,7 +36,8 @@ internal static class Loops
             {
                 failure = ExceptionDispatchInfo.Capture(e);
             }
-        }) { IsBackground = true, Name = "test loop" };
+        })
+        { IsBackground = true, Name = "test loop" };
         thread.Start();
         if (!thread.Join(HangLimit)) throw new TimeoutException($"The loop did not finish within {HangLimit}.");
         failure?.Throw();

@@ -16,7 +16,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
 {
     private enum WaitStatus : byte { Idle, Pending, Succeeded, Canceled, Faulted }
 
-    /// <summary>Which continuation is registered: none, <see cref="s_asyncMethodContinuation"/>, or one in the side object.</summary>
+    /// <summary>Which continuation is registered: none, <see cref="AsyncMethodContinuation"/>, or one in the side object.</summary>
     private enum ContinuationKind : byte { None, AsyncMethod, Other }
 
     /// <summary>
@@ -24,10 +24,8 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     /// delegate; the method's box is the state). Known here, it needs no field in each wait: 8 bytes less per pending
     /// wait. Any other continuation (<c>AsTask</c>, a hand-written awaiter) goes to the side object.
     /// </summary>
-    private static readonly Action<object?>? s_asyncMethodContinuation = AsyncMethodContinuationProbe.Find();
-
-    /// <summary>The runtime's async-method continuation, if the probe found it (for waits that keep their own continuations).</summary>
-    protected static Action<object?>? AsyncMethodContinuation => s_asyncMethodContinuation;
+    /// <remarks>Also read by waits that keep their own continuations. Null if the probe did not find it.</remarks>
+    protected static readonly Action<object?>? AsyncMethodContinuation = AsyncMethodContinuationProbe.Find();
 
     protected readonly EventLoop Loop;
     private object? _continuationState;
@@ -187,7 +185,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
         _queued = false;
         var kind = _continuationKind;
         if (kind == ContinuationKind.None) return;
-        var continuation = kind == ContinuationKind.AsyncMethod ? s_asyncMethodContinuation! : _rare!.Continuation!;
+        var continuation = kind == ContinuationKind.AsyncMethod ? AsyncMethodContinuation! : _rare!.Continuation!;
         var state = _continuationState;
         var context = _rare?.ExecutionContext;
         _continuationKind = ContinuationKind.None;
@@ -220,7 +218,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
         var current = SynchronizationContext.Current;
         if (!(current is LoopSynchronizationContext loopContext && ReferenceEquals(loopContext.Loop, Loop)) && !Loop.IsLoopThread)
             throw new InvalidOperationException("A loop wait was awaited from a thread that is not the loop's; await it from loop code.");
-        if (ReferenceEquals(continuation, s_asyncMethodContinuation)) _continuationKind = ContinuationKind.AsyncMethod;
+        if (ReferenceEquals(continuation, AsyncMethodContinuation)) _continuationKind = ContinuationKind.AsyncMethod;
         else
         {
             RareState.Continuation = continuation;

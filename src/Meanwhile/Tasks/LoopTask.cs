@@ -44,7 +44,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     // Tells a task that its async method finished, when it finished outside the loop's view (see AfterTurn). It is one
     // shared delegate: the runtime invokes it either inline under the task's own synchronization context or posts it
     // to that context, so the current context tells which task finished — no delegate per task.
-    private static readonly Action s_onInnerCompleted = static () =>
+    private static readonly Action OnInnerCompleted = static () =>
     {
         var task = ((LoopSynchronizationContext)SynchronizationContext.Current!).Task!;
         if (task._status == LoopTaskStatus.Running) task.CompleteFrom(task.Inner);
@@ -53,7 +53,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     private object? _workOrInner; // the work delegate until the task starts, then the Task it returned
     private LoopTaskStatus _status;
     private bool _observed;
-    private bool _hooked; // s_onInnerCompleted is registered on the inner task
+    private bool _hooked; // OnInnerCompleted is registered on the inner task
     private bool _inGroup; // spawned by a TaskGroup, which is then its parent until it finishes
     private YieldState _yield;
     private short _yieldVersion;
@@ -252,7 +252,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
             _hooked = true;
             // Registered under the task's context (current here): run inline if the method finishes under it,
             // posted to it otherwise. A context-free continuation would go to the thread pool.
-            inner.GetAwaiter().UnsafeOnCompleted(s_onInnerCompleted);
+            inner.GetAwaiter().UnsafeOnCompleted(OnInnerCompleted);
         }
     }
 
