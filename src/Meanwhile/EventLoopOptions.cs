@@ -1,16 +1,5 @@
 namespace Meanwhile;
 
-/// <summary>Which reactor a loop waits on for I/O.</summary>
-public enum ReactorKind
-{
-    /// <summary>epoll on Linux, the portable reactor elsewhere; the <c>MEANWHILE_REACTOR</c> environment variable (<c>epoll</c> or <c>portable</c>) overrides it.</summary>
-    Default,
-    /// <summary>The loop's own epoll reactor (Linux only).</summary>
-    Epoll,
-    /// <summary>The portable reactor, built on .NET's own async socket APIs; runs everywhere .NET does.</summary>
-    Portable,
-}
-
 /// <summary>How an <see cref="EventLoop"/> is set up.</summary>
 public sealed class EventLoopOptions
 {
@@ -29,16 +18,4 @@ public sealed class EventLoopOptions
     /// Default: the error is written to standard error.
     /// </summary>
     public Action<LoopError>? OnError { get; init; }
-}
-
-/// <summary>An error reported to <see cref="EventLoopOptions.OnError"/>.</summary>
-/// <param name="Exception">What was thrown.</param>
-/// <param name="Message">Where it came from, in words.</param>
-/// <param name="TaskId">The task it concerns, or 0.</param>
-/// <param name="TaskName">That task's name, if it has one.</param>
-public sealed record LoopError(Exception Exception, string Message, int TaskId, string? TaskName)
-{
-    /// <inheritdoc />
-    public override string ToString() =>
-        TaskId == 0 ? $"{Message}: {Exception}" : $"{Message} (task #{TaskId}{(TaskName is null ? "" : $" '{TaskName}'")}): {Exception}";
 }

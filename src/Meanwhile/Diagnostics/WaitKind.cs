@@ -1,0 +1,22 @@
+namespace Meanwhile;
+
+/// <summary>What a suspended task waits for.</summary>
+public enum WaitKind
+{
+    /// <summary>Nothing the loop knows of: running, ready to run, or awaiting an operation the loop does not track.</summary>
+    None,
+    /// <summary>A loop timer (a delay or a timeout).</summary>
+    Timer,
+    /// <summary>A file descriptor becoming readable.</summary>
+    Readable,
+    /// <summary>A file descriptor becoming writable.</summary>
+    Writable,
+    /// <summary>Another loop task.</summary>
+    Task,
+    /// <summary>Several tasks (a when-all, when-any or wait).</summary>
+    Tasks,
+    /// <summary>Work offloaded to a worker thread.</summary>
+    Worker,
+    /// <summary>A socket operation of the portable reactor.</summary>
+    Socket,
+}
