@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Runs the HTTP/1.1 conformance corpus (../shared/conformance) against the echo server, on 1 loop and on 2.
-# Exits non-zero if a case fails or the server does not come up. Usage: bench/conformance.sh [loops...]
+# Runs the HTTP/1.1 conformance corpus (tests/conformance) against the echo server, on 1 loop and on 2.
+# Exits non-zero if a case fails, the server does not come up or the corpus is missing. Usage: bench/conformance.sh [loops...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-corpus=../shared/conformance
-if [ ! -f "$corpus/run_http1.py" ]; then
-  echo "no conformance corpus at $corpus; nothing to run" >&2
-  exit 0
+corpus=tests/conformance
+if [ ! -f "$corpus/run_http1.py" ] || [ ! -f "$corpus/http1-llhttp.jsonl" ]; then
+  echo "the conformance corpus is missing from $corpus (it is part of the repository)" >&2
+  exit 1
 fi
 dotnet build examples/EchoServer -c Release -v quiet -nologo >/dev/null
 server=examples/EchoServer/bin/Release/net10.0/EchoServer

@@ -5,7 +5,7 @@
 #
 # Installs afl++ (Debian) and the sharpfuzz instrumenter (a .NET tool) when missing, publishes the harness,
 # instruments Meanwhile.Http.dll (the code under test; the harness itself stays uninstrumented), seeds from
-# fuzz/corpus/TARGET, fuzz/regressions/TARGET and, for requests, the conformance corpus in ../shared when present,
+# fuzz/corpus/TARGET, fuzz/regressions/TARGET and, for requests, the conformance corpus in tests/conformance,
 # and mutates with the HTTP tokens of fuzz/http.dict.
 # Findings land in $FUZZ_WORK/TARGET/out/default/{crashes,hangs}; replay one with an uninstrumented build (the
 # instrumented one only runs under afl-fuzz):
@@ -40,7 +40,7 @@ seeds="$work/$target/seeds"
 rm -rf "$seeds" && mkdir -p "$seeds"
 cp "$root/fuzz/corpus/$target/"* "$seeds/"
 if [ -d "$root/fuzz/regressions/$target" ]; then cp "$root/fuzz/regressions/$target/"* "$seeds/" 2>/dev/null || true; fi
-conformance="$root/../shared/conformance/http1-llhttp.jsonl"
+conformance="$root/tests/conformance/http1-llhttp.jsonl"
 if [ "$target" = request ] && [ -f "$conformance" ]; then
   python3 - "$conformance" "$seeds" <<'PY'
 import base64, json, sys

@@ -1,5 +1,5 @@
 // Echo server: every request is answered with 200 and a JSON description of what arrived
-// (../shared/conformance/README.md). Prints "listening on HOST:PORT" once every loop listens.
+// (tests/conformance/README.md). Prints "listening on HOST:PORT" once every loop listens.
 //
 //   dotnet run --project examples/EchoServer -- --port 0 --loops 2
 //   dotnet run --project examples/EchoServer -- --hello     (plain "Hello, World!" instead, for benchmarks)

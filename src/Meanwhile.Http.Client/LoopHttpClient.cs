@@ -285,8 +285,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
     /// Sends <paramref name="exchange"/>'s request now when it is the only one, else at the loop's next turn with every
     /// other request of this turn: the answers a poll brought are all read before the next requests go out, as wrk
     /// does. Sent one by one, each request woke the server for itself; sent together, the server takes them in one
-    /// wake-up (against nginx on the other core, 64 connections: a third of its epoll_waits per request). Alone, the
-    /// extra turn would only add latency.
+    /// wake-up (fewer of its epoll_waits per request). Alone, the extra turn would only add latency.
     /// </summary>
     internal void QueueSend(Exchange exchange)
     {

@@ -5,7 +5,7 @@ namespace Meanwhile.Http.Server;
 /// <summary>
 /// Echo mode: answers every request with 200 and a JSON description of what arrived (method, target, version,
 /// header fields in order, de-chunked body in base64) — the contract of the conformance corpus in
-/// <c>../shared/conformance/README.md</c>; the JSON itself is <see cref="HttpEchoJsonWriter"/>'s.
+/// <c>tests/conformance/README.md</c>; the JSON itself is <see cref="HttpEchoJsonWriter"/>'s.
 /// </summary>
 public static class EchoHandler
 {

@@ -10,12 +10,11 @@ namespace Meanwhile.Http.Server;
 /// epoll woke. <see cref="ServeAsync"/> runs the same server on a loop you already have.
 /// </summary>
 /// <remarks>
-/// An idle keep-alive connection holds about 690 bytes of objects (no buffer, no parser, no output buffer: see
-/// docs/architecture.md), and the process's RSS grows about 840 bytes per idle connection on epoll with the default GC
-/// settings (docs/benchmarks.md). A process whose memory is mostly idle connections and whose handlers allocate can
-/// also run with <c>DOTNET_GCGen0MaxBudget=0x100000</c> and <c>System.GC.RegionSize</c> = 1048576 (1 MiB gen0
-/// budget, 1 MiB regions), at the cost of more gen0 collections. The server sets no GC setting itself: they belong to
-/// the host.
+/// An idle keep-alive connection holds no buffer, no parser and no output buffer, only what waiting needs (see
+/// docs/architecture.md; docs/benchmarks.md has its current memory against nginx's). A process whose memory is
+/// mostly idle connections and whose handlers allocate can also run with <c>DOTNET_GCGen0MaxBudget=0x100000</c> and
+/// <c>System.GC.RegionSize</c> = 1048576 (1 MiB gen0 budget, 1 MiB regions), at the cost of more gen0 collections.
+/// The server sets no GC setting itself: they belong to the host.
 /// </remarks>
 /// <example>
 /// <code>

@@ -210,8 +210,8 @@ internal sealed class LoopServer
 
     /// <summary>
     /// Checks deadlines from <paramref name="from"/> down, and after <see cref="TimeoutsPerTurn"/> time-outs lets the
-    /// loop turn before going on: closing a connection and unwinding its task costs tens of microseconds, so thousands
-    /// expiring at once (a slowloris wave) would otherwise stall every other client for the whole batch.
+    /// loop turn before going on: each time-out aborts a connection (an answer, a close, the end of its task), so
+    /// thousands expiring at once (a slowloris wave) would otherwise stall every other client for the whole batch.
     /// </summary>
     private void Sweep(int from, long now)
     {

@@ -67,8 +67,9 @@ public sealed partial class EventLoop
     /// The delay never ends before <paramref name="delay"/> has passed since the call. It counts from a clock reading
     /// taken at the call or a little after it: delays armed together in one turn of a task share one reading, taken
     /// after up to 16 of them or when the turn ends, whichever comes first. Without a token, delays of one length armed
-    /// one after the other share a timer (16 to a timer, about 24 bytes each while pending); on the system clock such a
-    /// delay may end up to 1 ms later than on a timer of its own, as with tokio's and libuv's millisecond timers.
+    /// one after the other share a timer (16 to a timer, each a slot rather than a timer object); on the system clock
+    /// such a delay may end up to 1 ms later than on a timer of its own, as with tokio's and libuv's millisecond
+    /// timers.
     /// </remarks>
     public ValueTask Delay(TimeSpan delay, CancellationToken cancellationToken = default)
     {
@@ -112,9 +113,9 @@ public sealed partial class EventLoop
     /// <summary>
     /// Arms a delay, its deadline counted from a clock reading taken now or a little later: on the system clock,
     /// delays armed in one task turn share the reading taken when the turn ends (or when <see cref="DelayStampBatch"/>
-    /// of them wait). Reading the system clock costs about as much as the rest of arming a delay, and a reading taken
-    /// after the call can only make the delay end late, never early. The lateness is the rest of the arming turn, which
-    /// for the usual <c>await loop.Delay(…)</c> is the await itself.
+    /// of them wait). Reading the system clock is a sizeable part of arming a delay, and a reading taken after the call
+    /// can only make the delay end late, never early. The lateness is the rest of the arming turn, which for the usual
+    /// <c>await loop.Delay(…)</c> is the await itself.
     /// </summary>
     internal void ArmDelay(TimerEntry timer, TimeSpan delay)
     {

@@ -7,8 +7,9 @@ namespace Meanwhile;
 /// Up to <see cref="Capacity"/> plain delays (no token) of one duration, armed one after the other and due within a
 /// millisecond of each other (see <see cref="EventLoop"/>'s <c>ArmBatchedDelay</c>): they share one timer, due at the
 /// latest of their deadlines. Each delay is a slot, its <see cref="ValueTask"/> token the slot's index: 16 bytes for
-/// the continuation's state and the owning task instead of an 80-byte timer per delay. A million pending sleeps are
-/// 56 MB lighter, and the loop arms and fires a timer per batch rather than per delay.
+/// the continuation's state and the owning task instead of a timer object per delay, so many pending sleeps cost a
+/// fraction of the memory, and the loop arms and fires a timer per batch rather than per delay (docs/benchmarks.md,
+/// Event loop, has what a million cost).
 /// </summary>
 /// <remarks>
 /// A batch is never reused, so a slot's status is enough to refuse a second await. Only the owner's cancellation can

@@ -21,13 +21,13 @@ public sealed class ConformanceCorpusTests
         return ids;
     }
 
-    [CorpusFact]
+    [Fact]
     public void Corpus_has_the_documented_cases()
     {
         Assert.Equal(120, Corpus.Cases.Values.Count(c => !c.Skip));
     }
 
-    [CorpusTheory]
+    [Theory]
     [MemberData(nameof(CaseIds))]
     public void Case_is_handled_as_expected(string id)
     {

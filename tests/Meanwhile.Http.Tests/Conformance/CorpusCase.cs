@@ -5,7 +5,7 @@ namespace Meanwhile.Http.Tests;
 /// <summary>A request the corpus expects the server to echo.</summary>
 internal sealed record ExpectedRequest(string Method, string Target, string Version, IReadOnlyList<(string Name, string Value)> Headers, byte[] Body);
 
-/// <summary>One line of http1-llhttp.jsonl (see shared/conformance/README.md for the format).</summary>
+/// <summary>One line of http1-llhttp.jsonl (see tests/conformance/README.md for the format).</summary>
 internal sealed record CorpusCase(
     string Id,
     string Expect,

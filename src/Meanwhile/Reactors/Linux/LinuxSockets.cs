@@ -151,8 +151,8 @@ internal sealed class LinuxListener : ListenerTransport
         return accepted is not null ? new(accepted) : AcceptSlowAsync(cancellationToken);
     }
 
-    // Pooled: a server whose clients arrive one at a time waits in every accept, and would otherwise leave a
-    // 128-byte box behind per connection.
+    // Pooled: a server whose clients arrive one at a time waits in every accept, and would otherwise leave an async
+    // state-machine box behind per connection.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<SocketStream> AcceptSlowAsync(CancellationToken cancellationToken)
     {
