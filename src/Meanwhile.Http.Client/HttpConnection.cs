@@ -128,7 +128,7 @@ internal sealed class HttpConnection
                     await RequestBodyWriter.WriteAsync(_stream, body, head, exchange.SlowToken);
                 }
 
-                LoopHttpClient.Mark(_pool.Client.Loop, HttpMarks.RequestSent);
+                LoopHttpClient.Mark(_pool.Client.Loop, ClientMarks.RequestSent);
             }
             finally
             {
@@ -187,7 +187,7 @@ internal sealed class HttpConnection
     public void HeadSent(string method)
     {
         _writeTurn.Exit();
-        LoopHttpClient.Mark(_pool.Client.Loop, HttpMarks.RequestSent);
+        LoopHttpClient.Mark(_pool.Client.Loop, ClientMarks.RequestSent);
         _receivedAny = false;
         _parser.SetRequestMethod(MethodBytes.Of(method));
         _bodyComplete = false;
@@ -527,7 +527,7 @@ internal sealed class HttpConnection
                         StepBody(uri);
                     }
 
-                    LoopHttpClient.Mark(_pool.Client.Loop, HttpMarks.ResponseReceived);
+                    LoopHttpClient.Mark(_pool.Client.Loop, ClientMarks.ResponseReceived);
                     return HeadStep.Final;
 
                 case HttpParseStatus.MessageComplete:

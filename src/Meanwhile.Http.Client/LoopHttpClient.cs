@@ -341,11 +341,11 @@ public sealed class LoopHttpClient : IAsyncDisposable
         exchange.StartPhase(Timeouts.Connect, LoopHttpErrorKind.ConnectTimeout);
         try
         {
-            Mark(Loop, HttpMarks.Connect);
+            Mark(Loop, ClientMarks.Connect);
             var token = exchange.SlowToken;
             var socket = await (pool.Address is { } address ? SocketStream.ConnectAsync(address, null, token) : SocketStream.ConnectAsync(pool.Host, pool.Port, null, token));
             var connection = pool.IsHttps ? await HttpConnection.StartTlsAsync(pool, socket, Options, token) : HttpConnection.Plain(pool, socket, Options);
-            Mark(Loop, HttpMarks.Connected);
+            Mark(Loop, ClientMarks.Connected);
             pool.Connected(connection);
             return connection;
         }
@@ -360,7 +360,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Records a step of the exchange for timelines (<see cref="HttpMarks"/>); one field test when not recording.</summary>
+    /// <summary>Records a step of the exchange for timelines (<see cref="ClientMarks"/>); one field test when not recording.</summary>
     internal static void Mark(EventLoop loop, string label)
     {
         if (loop.Recorder.IsEnabled)

@@ -116,7 +116,7 @@ internal sealed partial class HttpConnection
 
     public async Task RunAsync()
     {
-        Mark(HttpMarks.ConnectionAccepted);
+        Mark(ServerMarks.ConnectionAccepted);
         SetPhase(ConnectionPhase.Idle, Options.RequestHeadTimeout);
         bool linger = false;
         try
@@ -247,7 +247,7 @@ internal sealed partial class HttpConnection
         _continuePending = head.ExpectsContinue && head.HasBody && _inputStart == _inputEnd;
         Request.Begin();
         Response.Begin(head);
-        Mark(HttpMarks.RequestReceived);
+        Mark(ServerMarks.RequestReceived);
         SetPhase(ConnectionPhase.Handler, TimeSpan.Zero);
 
         Exception? failure = null;
@@ -546,13 +546,13 @@ internal sealed partial class HttpConnection
         {
             ServerMetrics.BytesWritten.Add(output.Length);
             output.Clear();
-            Mark(HttpMarks.ResponseSent);
+            Mark(ServerMarks.ResponseSent);
             return ValueTask.CompletedTask;
         }
         return FlushSlowAsync(pending);
     }
 
-    /// <summary>Records a step for timelines (<see cref="HttpMarks"/>), in this connection's task; one field test when not recording.</summary>
+    /// <summary>Records a step for timelines (<see cref="ServerMarks"/>), in this connection's task; one field test when not recording.</summary>
     private void Mark(string label)
     {
         var recorder = _server.Loop.Recorder;
@@ -579,7 +579,7 @@ internal sealed partial class HttpConnection
         }
         ServerMetrics.BytesWritten.Add(Output.Length);
         Output.Clear();
-        Mark(HttpMarks.ResponseSent);
+        Mark(ServerMarks.ResponseSent);
         if (Phase == ConnectionPhase.Write)
         {
             Phase = previous;

@@ -2,7 +2,9 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
-namespace Meanwhile.Http.Tests;
+using Meanwhile.Http.Server;
+
+namespace Meanwhile.Http.Server.Tests;
 
 public sealed class EchoJsonWriterTests
 {
@@ -16,7 +18,7 @@ public sealed class EchoJsonWriterTests
     [Fact]
     public void Escapes_quotes_backslashes_controls_and_obs_text()
     {
-        string json = Echo("GET /with_\"q\"\\x HTTP/1.1\r\nHost: x\r\nT: a\tb\u00e9\u00ff\u0080\r\n\r\n", Latin1.Bytes("body"));
+        string json = Echo("GET /with_\"q\"\\x HTTP/1.1\r\nHost: x\r\nT: a\tb\u00e9\u00ff\u0080\r\n\r\n", Encoding.Latin1.GetBytes("body"));
         Assert.Equal(
             "{\"method\":\"GET\",\"target\":\"/with_\\\"q\\\"\\\\x\",\"version\":\"HTTP/1.1\",\"headers\":[[\"Host\",\"x\"],[\"T\",\"a\\u0009b\\u00e9\\u00ff\\u0080\"]],\"body_base64\":\"Ym9keQ==\"}",
             json);
@@ -32,7 +34,7 @@ public sealed class EchoJsonWriterTests
     {
         byte[] all = Enumerable.Range(0, 256).Select(b => (byte)b).ToArray();
         var output = new ArrayBufferWriter<byte>();
-        HttpEchoJsonWriter.WriteString(output, all);
+        EchoJsonWriter.WriteString(output, all);
         Assert.True(output.WrittenSpan.IndexOfAnyInRange((byte)0x80, (byte)0xFF) < 0, "output is ASCII");
         string decoded = JsonSerializer.Deserialize<string>(output.WrittenSpan)!;
         Assert.Equal(Encoding.Latin1.GetString(all), decoded);
@@ -53,7 +55,7 @@ public sealed class EchoJsonWriterTests
         }
 
         var output = new ArrayBufferWriter<byte>();
-        HttpEchoJsonWriter.Write(parser.Head, [.. body], output);
+        EchoJsonWriter.Write(parser.Head, [.. body], output);
         using JsonDocument document = JsonDocument.Parse(output.WrittenMemory);
         Assert.Equal(2, document.RootElement.GetProperty("headers").GetArrayLength());
         Assert.Equal("YWJj", document.RootElement.GetProperty("body_base64").GetString());
@@ -62,9 +64,9 @@ public sealed class EchoJsonWriterTests
     private static string Echo(string head, byte[] body)
     {
         using var parser = new HttpRequestParser();
-        Assert.Equal(HttpParseStatus.HeadComplete, parser.Parse(Latin1.Bytes(head), out _, out _));
+        Assert.Equal(HttpParseStatus.HeadComplete, parser.Parse(Encoding.Latin1.GetBytes(head), out _, out _));
         var output = new ArrayBufferWriter<byte>();
-        HttpEchoJsonWriter.Write(parser.Head, body, output);
+        EchoJsonWriter.Write(parser.Head, body, output);
         return Encoding.ASCII.GetString(output.WrittenSpan);
     }
 }
