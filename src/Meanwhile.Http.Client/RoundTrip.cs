@@ -105,17 +105,10 @@ internal sealed class RoundTrip : IValueTaskSource
 
     private void OnWriteTurn()
     {
-        try
+        if (TaskSucceeded())
         {
-            _pendingTask.GetResult();
+            WriteTurnHeld();
         }
-        catch (Exception e)
-        {
-            Fail(e);
-            return;
-        }
-
-        WriteTurnHeld();
     }
 
     private void WriteTurnHeld()
@@ -184,17 +177,12 @@ internal sealed class RoundTrip : IValueTaskSource
             return;
         }
 
-        try
+        var write = _pendingWrite;
+        _pendingWrite = default;
+        if (Succeeded(static w => w.GetResult(), write))
         {
-            _pendingWrite.GetResult();
+            HeadWritten();
         }
-        catch (Exception e)
-        {
-            Fail(e);
-            return;
-        }
-
-        HeadWritten();
     }
 
     private void HeadWritten()
@@ -228,17 +216,10 @@ internal sealed class RoundTrip : IValueTaskSource
 
     private void OnBodyWritten()
     {
-        try
+        if (TaskSucceeded())
         {
-            _pendingTask.GetResult();
+            Sent();
         }
-        catch (Exception e)
-        {
-            Fail(e);
-            return;
-        }
-
-        Sent();
     }
 
     private void Sent()
@@ -288,17 +269,12 @@ internal sealed class RoundTrip : IValueTaskSource
 
     private void OnHead()
     {
-        try
+        var head = _pendingHead;
+        _pendingHead = default;
+        if (Succeeded(static h => h.GetResult(), head))
         {
-            _pendingHead.GetResult();
+            Done();
         }
-        catch (Exception e)
-        {
-            Fail(e);
-            return;
-        }
-
-        Done();
     }
 
     /// <summary>
@@ -346,17 +322,10 @@ internal sealed class RoundTrip : IValueTaskSource
 
     private void OnContinueDone()
     {
-        try
+        if (TaskSucceeded())
         {
-            _pendingTask.GetResult();
+            Done();
         }
-        catch (Exception e)
-        {
-            Fail(e);
-            return;
-        }
-
-        Done();
     }
 
     private void Done()
@@ -389,6 +358,24 @@ internal sealed class RoundTrip : IValueTaskSource
         {
             _head = null;
             _context.ReturnWriter(head);
+        }
+    }
+
+    /// <summary>The outcome of the awaited task: true when it succeeded; a failure fails the round trip.</summary>
+    private bool TaskSucceeded() => Succeeded(static t => t.GetResult(), _pendingTask);
+
+    /// <summary>Takes an awaited operation's outcome with <paramref name="getResult"/>: true when it succeeded; a failure fails the round trip.</summary>
+    private bool Succeeded<TAwaiter>(Action<TAwaiter> getResult, TAwaiter awaiter)
+    {
+        try
+        {
+            getResult(awaiter);
+            return true;
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+            return false;
         }
     }
 
