@@ -20,6 +20,9 @@ internal static class Program
                  direct: one plain async method per sleep; timers: the Delay ValueTasks themselves.
           idle   [--seconds S]
                  process CPU time while the loop waits S seconds on one Delay.
+          deadlines [--connections N] [--passes P] [--requests R]
+                 connection deadlines kept by a heartbeat walk (the server before issue 14) against DeadlineQueues:
+                 one heartbeat pass over N idle connections (cold and warm caches), and the deadline work per request.
 
         Streams (issue 3; bench/streams.sh runs them against socat, Python asyncio and Node.js):
           echo-server --impl meanwhile|socket [--port P] [--port-file F] [--buffer B]
@@ -49,6 +52,7 @@ internal static class Program
                 "spawn" => SpawnBenchmark.Run(options),
                 "sleeps" => SleepsBenchmark.Run(options),
                 "idle" => IdleBenchmark.Run(options),
+                "deadlines" => DeadlinesBenchmark.Run(options),
                 "echo-server" => EchoBenchmark.Server(options),
                 "echo-client" => EchoBenchmark.Client(options),
                 "idle-server" => IdleConnectionsBenchmark.Server(options),
