@@ -29,10 +29,16 @@ internal sealed partial class ClientConnection : IValueTaskSource<bool>
     {
         _headUri = uri;
         _stopAtContinue = stopAtContinue;
-        _headRead.Reset();
         try
         {
-            return ReadHeadSteps(out bool continued) ? new ValueTask<bool>(continued) : new ValueTask<bool>(this, _headRead.Version);
+            if (ReadHeadSteps(out bool continued))
+            {
+                return new ValueTask<bool>(continued);
+            }
+
+            // A read waits (its continuation, OnHeadBytes, cannot run before this returns): a new operation of the source.
+            _headRead.Reset();
+            return new ValueTask<bool>(this, _headRead.Version);
         }
         catch (Exception e)
         {

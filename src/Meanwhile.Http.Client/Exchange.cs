@@ -35,7 +35,6 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWa
     private readonly Countdown _phase;
     private readonly RoundTrip _roundTrip;
     private readonly Action _onConnected;
-    private readonly Action _onRoundTrip;
     private LoopValueTaskSourceCore<LoopHttpResponse> _result;
     private bool _finishOnResult;
     private CancellationTokenSource? _waits;
@@ -48,7 +47,6 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWa
     private OriginPool? _fastPool;
     private byte[] _fastTarget = [];
     private TaskAwaiter<ClientConnection> _connecting;
-    private ConfiguredValueTaskAwaitable.ConfiguredValueTaskAwaiter _pendingRoundTrip;
 
     public Exchange(ClientContext context, Origins origins, ExchangePool pool)
     {
@@ -60,7 +58,6 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWa
         _roundTrip = new RoundTrip(this, context, pool);
         _result = new LoopValueTaskSourceCore<LoopHttpResponse>(context.Loop);
         _onConnected = OnConnected;
-        _onRoundTrip = OnRoundTrip;
     }
 
     /// <summary>Which timeout ended the exchange, if one did.</summary>
@@ -234,46 +231,31 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWa
         StartFast(connection, pool, target);
     }
 
-    /// <summary>The fast path: the round trip on a connection taken at once; the caller's value task completes from its continuation.</summary>
+    /// <summary>The fast path: the round trip on a connection taken at once; it calls <see cref="RoundTripEnded"/>.</summary>
     private void StartFast(ClientConnection connection, OriginPool pool, byte[] target)
     {
         Connection = connection;
-        var trip = _roundTrip.RunAsync(connection, _request, pool, target);
-        _pendingRoundTrip = trip.ConfigureAwait(false).GetAwaiter();
-        if (trip.IsCompleted)
-        {
-            OnRoundTrip();
-        }
-        else
-        {
-            _pendingRoundTrip.UnsafeOnCompleted(_onRoundTrip);
-        }
+        _roundTrip.Start(connection, _request, pool, target);
     }
 
-    private void OnRoundTrip()
+    /// <summary>The fast path's round trip is over (<paramref name="failure"/> null: the response head is in); completes the caller's value task.</summary>
+    public void RoundTripEnded(Exception? failure)
     {
-        var trip = _pendingRoundTrip;
-        _pendingRoundTrip = default;
-        var connection = Connection!;
-        LoopHttpResponse response;
-        try
-        {
-            trip.GetResult();
-            response = new LoopHttpResponse(connection, _request.Uri, _request.Method, this, _context.Options.AutomaticDecompression, 0);
-        }
-        catch (StaleConnectionException) when (_request.IsIdempotent)
-        {
-            // The server closed the kept-alive connection as we used it: the general path sends again.
-            Connection = null;
-            _ = RunGeneralAsync(_request, 0);
-            return;
-        }
-        catch (Exception e)
+        if (failure is not null)
         {
             Connection = null;
-            Fail(e, _request.Uri);
+            if (failure is StaleConnectionException && _request.IsIdempotent)
+            {
+                // The server closed the kept-alive connection as we used it: the general path sends again.
+                _ = RunGeneralAsync(_request, 0);
+                return;
+            }
+
+            Fail(failure, _request.Uri);
             return;
         }
+
+        var response = new LoopHttpResponse(Connection!, _request.Uri, _request.Method, this, _context.Options.AutomaticDecompression, 0);
 
         if (_context.Options.MaxRedirects > 0 && response.StatusCode is >= 300 and < 400)
         {

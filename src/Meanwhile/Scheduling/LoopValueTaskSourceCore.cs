@@ -163,6 +163,12 @@ public struct LoopValueTaskSourceCore<TResult>
 
     private readonly void Schedule(Action<object?> continuation, object? state, object? context, ExecutionContext? execution, bool inline)
     {
+        if (context is null && execution is null && inline)
+        {
+            continuation(state); // the common case of a library's own ConfigureAwait(false) await: no type test, no queue
+            return;
+        }
+
         switch (context)
         {
             case LoopSynchronizationContext loopContext:
