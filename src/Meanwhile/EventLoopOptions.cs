@@ -18,4 +18,24 @@ public sealed class EventLoopOptions
     /// Default: the error is written to standard error.
     /// </summary>
     public Action<LoopError>? OnError { get; init; }
+
+    /// <summary>
+    /// How long, once the main task has finished or <see cref="EventLoop.Stop"/> was called, the loop waits for the
+    /// cancelled tasks to unwind. A task still alive then waits on something cancellation cannot reach (a foreign
+    /// <see cref="Task"/> awaited without a token): the loop reports it to <see cref="OnError"/> by name and wait, gives
+    /// it up, and returns; whatever later tries to resume it is dropped and reported. Measured on the loop's clock.
+    /// Default: 5 seconds; <see cref="Timeout.InfiniteTimeSpan"/> waits for as long as it takes.
+    /// </summary>
+    public TimeSpan ShutdownGracePeriod
+    {
+        get => _shutdownGracePeriod;
+        init
+        {
+            if (value < TimeSpan.Zero && value != Timeout.InfiniteTimeSpan)
+                throw new ArgumentOutOfRangeException(nameof(value), value, "The grace period must be zero or more, or Timeout.InfiniteTimeSpan.");
+            _shutdownGracePeriod = value;
+        }
+    }
+
+    private readonly TimeSpan _shutdownGracePeriod = TimeSpan.FromSeconds(5);
 }

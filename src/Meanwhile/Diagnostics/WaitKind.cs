@@ -19,4 +19,11 @@ public enum WaitKind
     Worker,
     /// <summary>A socket operation of the portable reactor.</summary>
     Socket,
+    /// <summary>
+    /// A task or awaitable the loop does not run (a <see cref="Task"/> from another library, a <c>Channel</c> read):
+    /// <see cref="WaitReason.Detail"/> is 1 when the wait goes through <see cref="EventLoop.Cancellable(Task, CancellationToken)"/> and
+    /// ends when the task is cancelled, 0 when the task awaits it directly: then only a token given to that operation
+    /// can end it early.
+    /// </summary>
+    Foreign,
 }

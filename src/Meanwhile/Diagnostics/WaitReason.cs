@@ -19,6 +19,7 @@ public readonly record struct WaitReason(WaitKind Kind, long Detail = 0)
         WaitKind.Tasks => $"{Detail} tasks",
         WaitKind.Worker => "worker thread",
         WaitKind.Socket => "socket operation",
+        WaitKind.Foreign => Detail == 0 ? "a task the loop does not run" : "a task the loop does not run (abandoned if cancelled)",
         _ => Kind.ToString(),
     };
 }
