@@ -101,6 +101,8 @@ public class CancellationReachTests
         Loops.RunVirtual(async (loop, clock) =>
         {
             await Assert.ThrowsAsync<TimeoutException>(() => loop.WithTimeout(Deadline, _ => loop.Delay(TimeSpan.FromSeconds(5)).AsTask()));
+            var queue = new LoopQueue<int>();
+            await Assert.ThrowsAsync<TimeoutException>(() => loop.WithTimeout(Deadline, _ => queue.GetAsync().AsTask()));
         }, errors.Add);
         Assert.Empty(errors);
     }

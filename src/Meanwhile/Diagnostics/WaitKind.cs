@@ -26,4 +26,22 @@ public enum WaitKind
     /// can end it early.
     /// </summary>
     Foreign,
+    /// <summary>An item from a <see cref="LoopQueue{T}"/>.</summary>
+    QueueGet,
+    /// <summary>Room in a bounded <see cref="LoopQueue{T}"/>.</summary>
+    QueuePut,
+    /// <summary>Every item of a <see cref="LoopQueue{T}"/> marked done (<see cref="LoopQueue{T}.JoinAsync"/>).</summary>
+    QueueJoin,
+    /// <summary>A <see cref="LoopLock"/>.</summary>
+    Lock,
+    /// <summary>A permit of a <see cref="LoopSemaphore"/>.</summary>
+    Semaphore,
+    /// <summary>A <see cref="LoopManualResetEvent"/> being set.</summary>
+    Event,
+    /// <summary>A notification of a <see cref="LoopCondition"/>.</summary>
+    Condition,
+    /// <summary>The other parties of a <see cref="LoopBarrier"/>.</summary>
+    Barrier,
+    /// <summary>A new value of a <see cref="LoopWatch{T}"/>.</summary>
+    Watch,
 }
