@@ -4,12 +4,14 @@
 #   bench/loop.sh                 # build Release, run everything REPS times, print medians and ratios
 #   REPS=5 bench/loop.sh          # more repetitions
 #   CPU=0 bench/loop.sh           # pin to another core
+#   BASELINE=main bench/loop.sh   # also run the spawn benchmark of another commit, in the same repetitions
 #
 # Every process is pinned with `taskset -c $CPU` (default 1: on a 2-core machine the other core is left to the
 # OS). Each benchmark runs as a fresh process per repetition (peak RSS belongs to one measurement), and the
 # repetitions are interleaved so that a burst of outside load hits every implementation alike.
 # Environment: REPS (3), CPU (1), ARTIFACTS (/tmp/bench-artifacts: the isolated build output),
-# RESULTS (a file for the raw JSON lines; a temporary file by default).
+# RESULTS (a file for the raw JSON lines; a temporary file by default), BASELINE (a git revision whose spawn rate is
+# measured beside this tree's: a change's cost, before and after, in one run).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,14 +42,27 @@ echo "== build"
 dotnet build "$root/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$artifacts" -nologo -v quiet
 dll="$artifacts/bin/Meanwhile.Benchmarks/release/Meanwhile.Benchmarks.dll"
 [ -f "$dll" ] || { echo "loop.sh: the build did not produce $dll" >&2; exit 1; }
+baseline_dll=""
+if [ -n "${BASELINE:-}" ]; then
+  rev="$(git -C "$root" rev-parse --short "$BASELINE")"
+  src="$(mktemp -d -t meanwhile-baseline.XXXXXX)"
+  git -C "$root" archive "$rev" | tar -x -C "$src"
+  echo "== build baseline $BASELINE ($rev)"
+  dotnet build "$src/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$artifacts-baseline" -nologo -v quiet
+  baseline_dll="$artifacts-baseline/bin/Meanwhile.Benchmarks/release/Meanwhile.Benchmarks.dll"
+  [ -f "$baseline_dll" ] || { echo "loop.sh: the baseline build did not produce $baseline_dll" >&2; exit 1; }
+fi
 
-run() { # run <label> <command...>: one pinned process, its JSON line appended to the results
+run() { # run [--as IMPL] <label> <command...>: one pinned process, its JSON line appended to the results
+  local impl=""
+  if [ "$1" = "--as" ]; then impl="$2"; shift 2; fi
   local label="$1"; shift
   printf "  %-46s" "$label"
   local line
   if ! line="$(taskset -c "$cpu" "$@" --json)"; then
     echo "FAILED" >&2; exit 1
   fi
+  [ -n "$impl" ] && line="$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["impl"]=sys.argv[2]; print(json.dumps(d))' "$line" "$impl")"
   echo "$line" >> "$results"
   python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("  ".join(f"{k}={v:.4g}" if isinstance(v,float) else f"{k}={v}" for k,v in d.items() if k in ("rate","wall_s","peak_rss_mb","alloc_per_task","alloc_per_sleep","cpu_ms_per_s")))' "$line"
 }
@@ -56,6 +71,7 @@ mw=(dotnet "$dll")
 for rep in $(seq 1 "$reps"); do
   echo "== repetition $rep/$reps"
   run "spawn     meanwhile (1,000,000 x 7 runs)" "${mw[@]}" spawn --tasks 1000000 --runs 7
+  [ -n "$baseline_dll" ] && run --as baseline "spawn     baseline  (1,000,000 x 7 runs)" dotnet "$baseline_dll" spawn --tasks 1000000 --runs 7
   [ "$have_node" = 1 ] && run "spawn     node      (1,000,000 x 5 runs)" node "$here/peers/spawn.js" --tasks 1000000 --runs 5
   run "spawn     asyncio   (200,000 x 5 runs)" python3 "$here/peers/spawn.py" --tasks 200000 --runs 5
   run "sleeps    meanwhile 100,000" "${mw[@]}" sleeps --count 100000
