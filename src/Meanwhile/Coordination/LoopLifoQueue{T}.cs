@@ -21,4 +21,16 @@ public sealed class LoopLifoQueue<T> : LoopQueue<T>
     private protected override T Take() => _stack.PopBack();
 
     private protected override void Restore(T item) => _stack.PushBack(item);
+
+    private protected override void StoreMany(ReadOnlySpan<T> items)
+    {
+        foreach (var item in items) Store(item);
+    }
+
+    private protected override int TakeMany(Span<T> into)
+    {
+        int taken = 0;
+        while (taken < into.Length && StoredCount > 0) into[taken++] = Take();
+        return taken;
+    }
 }

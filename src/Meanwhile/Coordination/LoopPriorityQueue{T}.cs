@@ -70,4 +70,16 @@ public sealed class LoopPriorityQueue<T> : LoopQueue<T>
         int c = _comparer.Compare(item, other.Item);
         return c < 0 || (c == 0 && order < other.Order);
     }
+
+    private protected override void StoreMany(ReadOnlySpan<T> items)
+    {
+        foreach (var item in items) Store(item);
+    }
+
+    private protected override int TakeMany(Span<T> into)
+    {
+        int taken = 0;
+        while (taken < into.Length && StoredCount > 0) into[taken++] = Take();
+        return taken;
+    }
 }

@@ -111,8 +111,13 @@ public class LoopQueue<T> : IAsyncEnumerable<T>, IWaiterHost
     {
         LoopAffinity.Enter(ref _loop);
         int put = 0;
-        while (put < items.Length && TryPutCore(items[put])) put++;
-        return put;
+        while (put < items.Length && !_getters.IsEmpty && TryPutCore(items[put])) put++; // to waiting getters first
+        if (_shutDown) throw ShutDownError("put into");
+        int room = Math.Min(items.Length - put, _capacity - StoredCount);
+        if (room <= 0) return put;
+        StoreMany(items.Slice(put, room));
+        _unfinished += room;
+        return put + room;
     }
 
     /// <summary>Takes the next item, waiting while the queue is empty.</summary>
@@ -247,6 +252,12 @@ public class LoopQueue<T> : IAsyncEnumerable<T>, IWaiterHost
     /// <summary>Adds back an item a cancelled getter gave back, where the next <see cref="Take"/> finds it.</summary>
     private protected virtual void Restore(T item) => _ring.PushFront(item);
 
+    /// <summary>Adds items that were put, in order; there is room for them.</summary>
+    private protected virtual void StoreMany(ReadOnlySpan<T> items) => _ring.PushBack(items);
+
+    /// <summary>Removes up to <paramref name="into"/>'s length of items, in the order gets would take them; returns how many.</summary>
+    private protected virtual int TakeMany(Span<T> into) => _ring.PopFront(into);
+
     private bool TryPutCore(T item)
     {
         if (_shutDown) throw ShutDownError("put into");
@@ -271,7 +282,11 @@ public class LoopQueue<T> : IAsyncEnumerable<T>, IWaiterHost
     private int TryGetManyCore(Span<T> buffer)
     {
         int taken = 0;
-        while (taken < buffer.Length && StoredCount > 0) buffer[taken++] = TakeAndAdmit();
+        while (taken < buffer.Length && StoredCount > 0)
+        {
+            taken += TakeMany(buffer[taken..]);
+            AdmitPutters(); // their items come after the ones taken, so the order holds
+        }
         return taken;
     }
 
@@ -287,15 +302,20 @@ public class LoopQueue<T> : IAsyncEnumerable<T>, IWaiterHost
     private T TakeAndAdmit()
     {
         T item = Take();
-        // Room now: the putters that waited longest put their items, in order.
-        while (StoredCount < _capacity && _putters.TakeFirst() is ItemWaiter<T> putter)
+        AdmitPutters();
+        return item;
+    }
+
+    /// <summary>Room now: the putters that waited longest put their items, in order.</summary>
+    private void AdmitPutters()
+    {
+        while (!_putters.IsEmpty && StoredCount < _capacity && _putters.TakeFirst() is ItemWaiter<T> putter)
         {
             Store(putter.Item);
             putter.Item = default!;
             _unfinished++;
             putter.Grant();
         }
-        return item;
     }
 
     private static void Hand(ItemWaiter<T> getter, T item)

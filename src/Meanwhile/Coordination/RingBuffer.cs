@@ -49,6 +49,37 @@ internal struct RingBuffer<T>
         return item;
     }
 
+    /// <summary>Adds <paramref name="items"/> at the back, in order.</summary>
+    public void PushBack(ReadOnlySpan<T> items)
+    {
+        while (_items is null || _count + items.Length > _items.Length) Grow();
+        int tail = (_head + _count) & (_items.Length - 1);
+        int first = Math.Min(items.Length, _items.Length - tail);
+        items[..first].CopyTo(_items.AsSpan(tail));
+        items[first..].CopyTo(_items);
+        _count += items.Length;
+    }
+
+    /// <summary>Moves up to <paramref name="into"/>'s length of items from the front into it; returns how many.</summary>
+    public int PopFront(Span<T> into)
+    {
+        int n = Math.Min(into.Length, _count);
+        if (n == 0) return 0;
+        int first = Math.Min(n, _items!.Length - _head);
+        var front = _items.AsSpan(_head, first);
+        var wrapped = _items.AsSpan(0, n - first);
+        front.CopyTo(into);
+        wrapped.CopyTo(into[first..]);
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+        {
+            front.Clear();
+            wrapped.Clear();
+        }
+        _head = (_head + n) & (_items.Length - 1);
+        _count -= n;
+        return n;
+    }
+
     [MemberNotNull(nameof(_items))]
     private void Grow()
     {
