@@ -24,20 +24,13 @@ internal static class CoordinationBenchmark
         bool json = options.Flag("json");
         options.RejectUnknown();
 
-        var rates = new List<double>();
-        var allocs = new List<double>();
-        EventLoop.Run(async () =>
+        var (rates, allocs) = TimeRuns(loop => (impl, mode) switch
         {
-            var loop = EventLoop.Current;
-            Func<long, Task> pass = (impl, mode) switch
-            {
-                ("meanwhile", "single") => n => QueueSingle(loop, new LoopQueue<int>(capacity), n),
-                ("meanwhile", _) => n => QueueBatch(loop, new LoopQueue<int>(capacity), n, batch),
-                ("channel", "single") => n => ChannelSingle(loop, NewChannel(capacity), n),
-                _ => n => ChannelBatch(loop, NewChannel(capacity), n, batch),
-            };
-            await Repeat(pass, items, runs, warmupSeconds, rates, allocs);
-        });
+            ("meanwhile", "single") => n => QueueSingle(loop, new LoopQueue<int>(capacity), n),
+            ("meanwhile", _) => n => QueueBatch(loop, new LoopQueue<int>(capacity), n, batch),
+            ("channel", "single") => n => ChannelSingle(loop, NewChannel(capacity), n),
+            _ => n => ChannelBatch(loop, NewChannel(capacity), n, batch),
+        }, items, runs, warmupSeconds);
         Report(json, "queue", impl, mode, items, rates, allocs, $"capacity {capacity}, batch {batch}");
         return 0;
     }
@@ -52,19 +45,13 @@ internal static class CoordinationBenchmark
         bool json = options.Flag("json");
         options.RejectUnknown();
 
-        var rates = new List<double>();
-        var allocs = new List<double>();
-        EventLoop.Run(async () =>
-        {
-            var loop = EventLoop.Current;
-            bool holdAcrossYield = hold == "yield";
-            Func<long, Task> contend = impl == "meanwhile"
-                ? n => Contend(loop, n, holdAcrossYield, new LoopLock(), static l => l.AcquireAsync(), static l => l.Release())
-                : n => Contend(loop, n, holdAcrossYield, new SemaphoreSlim(1), static s => new ValueTask(s.WaitAsync()), static s => s.Release());
-            await Repeat(contend, ops, runs, warmupSeconds, rates, allocs);
-        });
+        bool holdAcrossYield = hold == "yield";
+        var (rates, allocs) = TimeRuns(loop => impl == "meanwhile"
+            ? n => Contend(loop, n, holdAcrossYield, new LoopLock(), static l => l.AcquireAsync(), static l => l.Release())
+            : n => Contend(loop, n, holdAcrossYield, new SemaphoreSlim(1), static s => new ValueTask(s.WaitAsync()), static s => s.Release()),
+            ops, runs, warmupSeconds);
         Report(json, "lock", impl, hold, ops, rates, allocs,
-            hold == "yield" ? "two tasks, each holding the lock across a yield" : "two tasks taking turns: each acquisition waits for the other's release");
+            holdAcrossYield ? "two tasks, each holding the lock across a yield" : "two tasks taking turns: each acquisition waits for the other's release");
         return 0;
     }
 
@@ -275,6 +262,15 @@ internal static class CoordinationBenchmark
         await loop.Yield(); // the other task is waiting now
         await TakeTurns(ops - ops / 2);
         await other;
+    }
+
+    /// <summary>On a new loop: warms <paramref name="make"/>'s body up for a while, then times <paramref name="runs"/> runs of <paramref name="n"/> operations.</summary>
+    private static (List<double> Rates, List<double> Allocations) TimeRuns(Func<EventLoop, Func<long, Task>> make, long n, int runs, double warmupSeconds)
+    {
+        var rates = new List<double>();
+        var allocs = new List<double>();
+        EventLoop.Run(() => Repeat(make(EventLoop.Current), n, runs, warmupSeconds, rates, allocs));
+        return (rates, allocs);
     }
 
     private static async Task Repeat(Func<long, Task> body, long n, int runs, double warmupSeconds, List<double> rates, List<double> allocs)

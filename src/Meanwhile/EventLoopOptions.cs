@@ -13,8 +13,10 @@ public sealed class EventLoopOptions
     public ReactorKind Reactor { get; init; }
 
     /// <summary>
-    /// Receives errors nobody else can: a callback that threw, a task that failed while nobody observed it.
-    /// Called on the loop thread (or, for a task collected after its loop finished, on the finalizer thread).
+    /// Receives errors nobody else can: a callback that threw, a task that failed while nobody observed it, a task
+    /// given up at shutdown (<see cref="AbandonedTaskException"/>), a timeout that overran (<see cref="DeadlineOverrunException"/>).
+    /// Called on the loop thread; or, for a task collected after its loop finished, on the finalizer thread; or, for a
+    /// continuation dropped because it reached a task the loop gave up or a disposed loop, on the thread that sent it.
     /// Default: the error is written to standard error.
     /// </summary>
     public Action<LoopError>? OnError { get; init; }

@@ -12,7 +12,7 @@ public sealed class LoopLifoQueue<T> : LoopQueue<T>
     /// <summary>Creates a last-in first-out queue.</summary>
     /// <param name="capacity">How many items it holds before puts wait; null for no limit.</param>
     /// <param name="name">A name for introspection.</param>
-    public LoopLifoQueue(int? capacity = null, string? name = null) : base(capacity, name) { }
+    public LoopLifoQueue(int? capacity = null, string? name = null) : base(capacity, name, ownStorage: true) { }
 
     private protected override int StoredCount => _stack.Count;
 
@@ -21,16 +21,4 @@ public sealed class LoopLifoQueue<T> : LoopQueue<T>
     private protected override T Take() => _stack.PopBack();
 
     private protected override void Restore(T item) => _stack.PushBack(item);
-
-    private protected override void StoreMany(ReadOnlySpan<T> items)
-    {
-        foreach (var item in items) Store(item);
-    }
-
-    private protected override int TakeMany(Span<T> into)
-    {
-        int taken = 0;
-        while (taken < into.Length && StoredCount > 0) into[taken++] = Take();
-        return taken;
-    }
 }

@@ -18,7 +18,7 @@ public sealed class LoopPriorityQueue<T> : LoopQueue<T>
     /// <param name="comparer">How items compare (smallest first); null for <see cref="Comparer{T}.Default"/>.</param>
     /// <param name="capacity">How many items it holds before puts wait; null for no limit.</param>
     /// <param name="name">A name for introspection.</param>
-    public LoopPriorityQueue(IComparer<T>? comparer = null, int? capacity = null, string? name = null) : base(capacity, name) =>
+    public LoopPriorityQueue(IComparer<T>? comparer = null, int? capacity = null, string? name = null) : base(capacity, name, ownStorage: true) =>
         _comparer = comparer ?? Comparer<T>.Default;
 
     private protected override int StoredCount => _count;
@@ -69,17 +69,5 @@ public sealed class LoopPriorityQueue<T> : LoopQueue<T>
     {
         int c = _comparer.Compare(item, other.Item);
         return c < 0 || (c == 0 && order < other.Order);
-    }
-
-    private protected override void StoreMany(ReadOnlySpan<T> items)
-    {
-        foreach (var item in items) Store(item);
-    }
-
-    private protected override int TakeMany(Span<T> into)
-    {
-        int taken = 0;
-        while (taken < into.Length && StoredCount > 0) into[taken++] = Take();
-        return taken;
     }
 }

@@ -34,6 +34,7 @@ public class LoopQueue<T> : IAsyncEnumerable<T>, IWaiterHost
 {
     private readonly int _capacity;
     private readonly string? _name;
+    private readonly bool _ownStorage; // a subclass's storage: batches go an item at a time
     private EventLoop? _loop;
     private RingBuffer<T> _ring; // the first-in first-out storage (subclasses keep theirs)
     private WaiterList _getters;  // only while the queue is empty
@@ -48,11 +49,15 @@ public class LoopQueue<T> : IAsyncEnumerable<T>, IWaiterHost
     /// <param name="capacity">How many items it holds before puts wait; null for no limit.</param>
     /// <param name="name">A name for introspection (<see cref="WaitReason.Name"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is less than 1.</exception>
-    public LoopQueue(int? capacity = null, string? name = null)
+    public LoopQueue(int? capacity = null, string? name = null) : this(capacity, name, ownStorage: false) { }
+
+    /// <summary>For a queue that keeps its items in storage of its own, in another order (it overrides <see cref="Take"/>...).</summary>
+    private protected LoopQueue(int? capacity, string? name, bool ownStorage)
     {
         if (capacity is { } c) ArgumentOutOfRangeException.ThrowIfLessThan(c, 1, nameof(capacity));
         _capacity = capacity ?? int.MaxValue;
         _name = name;
+        _ownStorage = ownStorage;
     }
 
     /// <summary>The name given at creation, if any.</summary>
@@ -253,10 +258,24 @@ public class LoopQueue<T> : IAsyncEnumerable<T>, IWaiterHost
     private protected virtual void Restore(T item) => _ring.PushFront(item);
 
     /// <summary>Adds items that were put, in order; there is room for them.</summary>
-    private protected virtual void StoreMany(ReadOnlySpan<T> items) => _ring.PushBack(items);
+    private void StoreMany(ReadOnlySpan<T> items)
+    {
+        if (!_ownStorage)
+        {
+            _ring.PushBack(items); // one block copy
+            return;
+        }
+        foreach (var item in items) Store(item);
+    }
 
     /// <summary>Removes up to <paramref name="into"/>'s length of items, in the order gets would take them; returns how many.</summary>
-    private protected virtual int TakeMany(Span<T> into) => _ring.PopFront(into);
+    private int TakeMany(Span<T> into)
+    {
+        if (!_ownStorage) return _ring.PopFront(into);
+        int taken = 0;
+        while (taken < into.Length && StoredCount > 0) into[taken++] = Take();
+        return taken;
+    }
 
     private bool TryPutCore(T item)
     {
