@@ -317,6 +317,24 @@ public class QueueTests
     }
 
     [Fact]
+    public void A_put_from_another_thread_completes_only_once_the_full_queue_took_the_item()
+    {
+        Loops.Run(async loop =>
+        {
+            var queue = new LoopQueue<string>(capacity: 1);
+            Assert.True(queue.TryPut("first"));
+            var producer = queue.ThreadSafeProducer;
+            var started = new TaskCompletionSource<Task>();
+            _ = Task.Run(() => started.SetResult(producer.PutAsync("second").AsTask())); // posts the put, then the signal
+            var put = await started.Task; // its continuation comes after the put reached the loop
+            Assert.False(put.IsCompleted); // the queue is full: the producer waits
+            Assert.Equal("first", await queue.GetAsync());
+            await loop.WhenAll(put);
+            Assert.Equal("second", await queue.GetAsync());
+        });
+    }
+
+    [Fact]
     public void A_queue_refuses_calls_from_another_thread()
     {
         Loops.Run(async loop =>
