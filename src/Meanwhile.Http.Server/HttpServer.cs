@@ -178,8 +178,8 @@ public sealed class HttpServer : IAsyncDisposable
     /// <summary>
     /// Serves until SIGINT (Ctrl+C) or SIGTERM, then shuts down gracefully (see <see cref="Stop"/>) and completes once
     /// every loop has finished. The first signal does not end the process: this method's caller decides what follows.
-    /// A second signal during the shutdown is left to the runtime's default action, which ends the process at once
-    /// (exit status 130 for SIGINT, 143 for SIGTERM), as a user pressing Ctrl+C twice expects.
+    /// A second signal during the shutdown ends the process at once, with the status a shell gives a process that
+    /// signal killed (130 for SIGINT, 143 for SIGTERM), as a user pressing Ctrl+C twice expects.
     /// </summary>
     /// <param name="onSignal">Called (on the signal's thread) when a signal starts the shutdown, e.g. to log it.</param>
     public async Task RunUntilSignalAsync(Action<PosixSignal>? onSignal = null)
@@ -187,8 +187,13 @@ public sealed class HttpServer : IAsyncDisposable
         int signals = 0;
         void OnSignal(PosixSignalContext context)
         {
-            if (Interlocked.Increment(ref signals) > 1) return; // not cancelled: the default action ends the process
             context.Cancel = true; // the process exits by itself, once the requests in flight are answered
+            if (Interlocked.Increment(ref signals) > 1)
+            {
+                // Explicit rather than the runtime's default action, which does nothing where SIGINT was ignored
+                // (a job a script started in the background).
+                Environment.Exit(128 + (context.Signal == PosixSignal.SIGINT ? 2 : 15));
+            }
             onSignal?.Invoke(context.Signal);
             Stop();
         }
