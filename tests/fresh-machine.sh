@@ -38,14 +38,20 @@ cp /etc/resolv.conf "$root/etc/resolv.conf"
 rm -rf "$root/src/meanwhile"
 git clone -q "$repo" "$root/src/meanwhile"
 
+# The network settings of this machine's kind, which any machine of it has: its local CA certificates (the registries
+# are reached through them) and NuGet's revocation mode.
+mkdir -p "$root/usr/local/share/ca-certificates"
+cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
+
 run() { # run USER COMMAND: a login-less shell with a PATH of the system's directories only
   chroot --userspec="$1" "$root" /usr/bin/env -i HOME="$([ "$1" = root ] && echo /root || echo /home/$1)" TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
+    ${NUGET_CERT_REVOCATION_MODE:+NUGET_CERT_REVOCATION_MODE=$NUGET_CERT_REVOCATION_MODE} \
     /bin/bash -c "cd /src/meanwhile && $2"
 }
 
 echo "== the machine: Debian minbase, the .NET SDK and what it needs to run (ICU, OpenSSL, CA certificates)"
-run root "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libicu72 libssl3 ca-certificates >/dev/null && ln -sf /usr/share/dotnet/dotnet /usr/bin/dotnet && dotnet --version"
+run root "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libicu72 libssl3 ca-certificates >/dev/null && update-ca-certificates >/dev/null && ln -sf /usr/share/dotnet/dotnet /usr/bin/dotnet && dotnet --version"
 for program in nginx curl wrk socat openssl node python3 chromium; do
   if run root "command -v $program" >/dev/null; then echo "   $program is already there: not a fresh machine" >&2; fi
 done
