@@ -20,7 +20,8 @@ peers=(
 missing_packages() {
   local peer packages=()
   for peer in "${peers[@]}"; do
-    command -v "${peer%%:*}" >/dev/null 2>&1 || packages+=("${peer#*:}")
+    # type -P: a program file, not a shell builtin (bash's kill is one; the tests start /bin/kill).
+    type -P "${peer%%:*}" >/dev/null 2>&1 || packages+=("${peer#*:}")
   done
   [ ${#packages[@]} -eq 0 ] || printf '%s\n' "${packages[@]}" | sort -u | tr '\n' ' ' | sed 's/ $//'
 }

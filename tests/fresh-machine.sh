@@ -52,8 +52,9 @@ run() { # run USER COMMAND: a login-less shell with a PATH of the system's direc
 
 echo "== the machine: Debian minbase, the .NET SDK and what it needs to run (ICU, OpenSSL, CA certificates)"
 run root "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libicu72 libssl3 ca-certificates >/dev/null && update-ca-certificates >/dev/null && ln -sf /usr/share/dotnet/dotnet /usr/bin/dotnet && dotnet --version"
-for program in nginx curl wrk socat openssl node python3 chromium; do
-  if run root "command -v $program" >/dev/null; then echo "   $program is already there: not a fresh machine" >&2; fi
+# (openssl is there already: ca-certificates, which the SDK needs, depends on it.)
+for program in nginx curl wrk socat node python3 chromium kill; do
+  if run root "type -P $program" >/dev/null; then echo "   $program is already there: not a fresh machine" >&2; fi
 done
 id tester >/dev/null 2>&1 || chroot "$root" useradd -m tester 2>/dev/null || true
 
