@@ -30,9 +30,7 @@ public sealed partial class CliErrorsTests
     {
         string[] args = command.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..]; // after "meanwhile"
         using var held = condition.Contains("taken", StringComparison.Ordinal) ? Hold(int.Parse(PortArgument().Match(command).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)) : null;
-        string[] wrapper = condition.Contains("without CAP_NET_BIND_SERVICE", StringComparison.Ordinal) && Environment.IsPrivilegedProcess
-            ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--"]
-            : [];
+        string[] wrapper = condition.Contains("without CAP_NET_BIND_SERVICE", StringComparison.Ordinal) ? ToolProcess.Unprivileged : [];
         using var tool = ToolProcess.StartWith(wrapper, args);
         int code = tool.WaitForExit();
         string first = tool.Stderr.Split('\n')[0].TrimEnd('\r');

@@ -67,6 +67,14 @@ internal sealed class ToolProcess : IDisposable
         return new ToolProcess(command[0], command[1..]);
     }
 
+    /// <summary>
+    /// A wrapper that runs the tool without privileges: as nobody with no capabilities (util-linux's setpriv) when
+    /// the tests run as root, as the user running them otherwise.
+    /// </summary>
+    public static string[] Unprivileged => Environment.IsPrivilegedProcess
+        ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--"]
+        : [];
+
     public static ToolProcess StartAssembly(string assembly, params string[] args) => new("dotnet", [Path.Combine(AppContext.BaseDirectory, assembly), .. args]);
 
     /// <summary>Runs the tool to its end.</summary>
