@@ -51,9 +51,10 @@ public sealed class ListenFailureTests
             Assert.True(lines.Length == 1, $"one line expected, got:\n{tool.Stderr}"); // no stack trace, no second report
             Assert.StartsWith(expectedLine, lines[0], StringComparison.Ordinal);
             Assert.DoesNotContain("listening on", tool.Stdout, StringComparison.Ordinal);
-            // The process ends as soon as it has said why: within a second of that line (start-up time aside).
+            // The process ends as soon as it has said why (tens of milliseconds; the bound leaves room for a loaded
+            // machine's scheduling of this process, which sees both moments).
             var saidWhy = tool.WaitForStderr("cannot listen on");
-            Assert.True(tool.ExitTime - saidWhy < TimeSpan.FromSeconds(1), $"exited {tool.ExitTime - saidWhy} after its error line");
+            Assert.True(tool.ExitTime - saidWhy < TimeSpan.FromSeconds(2), $"exited {tool.ExitTime - saidWhy} after its error line");
         }
     }
 }
