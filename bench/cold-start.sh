@@ -3,7 +3,8 @@
 # as users run them: the native executable (Native AOT, what `dotnet publish` and the tool package give) and the
 # framework-dependent build (`dotnet Meanwhile.Cli.dll`, what `dotnet run` starts), beside curl doing the same.
 # Wall time: hyperfine, 10 runs after 2 warm-ups (the files are in the page cache; the process starts cold), median.
-# Peak RSS: /usr/bin/time over 10 runs, median. nginx on core 0, the measured process on core 1.
+# Peak RSS and CPU time (user + system, which a busy core does not inflate as it does wall time): /usr/bin/time over
+# 10 more runs, medians. nginx on core 0, the measured process on core 1.
 # Needs: nginx, curl, hyperfine, taskset, python3. Usage: bench/cold-start.sh [runs]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -50,7 +51,7 @@ cases=(
 
 median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
-printf '%-32s %12s %12s %12s\n' "command" "wall median" "wall range" "peak RSS"
+printf '%-32s %12s %14s %10s %10s\n' "command" "wall median" "wall range" "cpu" "peak RSS"
 for entry in "${cases[@]}"; do
   name="${entry%%|*}"
   command="${entry#*|}"
@@ -59,7 +60,12 @@ for entry in "${cases[@]}"; do
 import json, sys, statistics
 times = json.load(open(sys.argv[1]))["results"][0]["times"]
 print(f"{statistics.median(times)*1000:.1f} {min(times)*1000:.1f} {max(times)*1000:.1f}")' "$work/h.json")
-  # shellcheck disable=SC2086 # the command is words
-  rss=$(for _ in $(seq "$runs"); do /usr/bin/time -f '%M' -o "$work/rss" taskset -c 1 $command >/dev/null 2>&1; cat "$work/rss"; done | median)
-  printf '%-32s %9s ms %12s %9.1f MB\n' "$name" "$wall" "$low-$high" "$(echo "$rss / 1024" | bc -l)"
+  : >"$work/usage"
+  for _ in $(seq "$runs"); do
+    # shellcheck disable=SC2086 # the command is words
+    /usr/bin/time -f '%M %U %S' -a -o "$work/usage" taskset -c 1 $command >/dev/null 2>&1 || true
+  done
+  rss=$(awk '{print $1}' "$work/usage" | median)
+  cpu=$(awk '{print ($2 + $3) * 1000}' "$work/usage" | median)
+  printf '%-32s %9s ms %11s ms %7.0f ms %7.1f MB\n' "$name" "$wall" "$low-$high" "$cpu" "$(echo "$rss / 1024" | bc -l)"
 done
