@@ -4,14 +4,15 @@
 #   bench/loop.sh                 # build Release, run everything REPS times, print medians and ratios
 #   REPS=5 bench/loop.sh          # more repetitions
 #   CPU=0 bench/loop.sh           # pin to another core
+#   BASELINE=main bench/loop.sh   # also run the spawn benchmark of another commit, in the same repetitions
 #
 # Every process is pinned with `taskset -c $CPU` (default 1: on a 2-core machine the other core is left to the
 # OS). Each benchmark runs as a fresh process per repetition (peak RSS belongs to one measurement), and the
 # repetitions are interleaved so that a burst of outside load hits every implementation alike.
 # Environment: REPS (3), CPU (1), ARTIFACTS (/tmp/bench-artifacts: the isolated build output),
-# RESULTS (a file for the raw JSON lines; a temporary file by default), BASELINE (another checkout, e.g.
-# `git worktree add /tmp/before main`: its benchmarks run the spawn test too, as "meanwhile-before", in the same
-# repetitions), ONLY=spawn (just the spawn rows).
+# RESULTS (a file for the raw JSON lines; a temporary file by default), BASELINE (another checkout's directory, e.g.
+# `git worktree add /tmp/before main`, or a git revision: its spawn rate is measured beside this tree's, as
+# "baseline", in the same repetitions: a change's cost, before and after, in one run), ONLY=spawn (just the spawn rows).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,20 +43,31 @@ echo "== build"
 dotnet build "$root/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$artifacts" -nologo -v quiet
 dll="$artifacts/bin/Meanwhile.Benchmarks/release/Meanwhile.Benchmarks.dll"
 [ -f "$dll" ] || { echo "loop.sh: the build did not produce $dll" >&2; exit 1; }
+baseline_dll=""
 if [ -n "${BASELINE:-}" ]; then
-  dotnet build "$BASELINE/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$artifacts-baseline" -nologo -v quiet
+  if [ -d "$BASELINE" ]; then
+    src="$BASELINE"; rev="$(git -C "$BASELINE" rev-parse --short HEAD)"
+  else
+    rev="$(git -C "$root" rev-parse --short "$BASELINE")"
+    src="$(mktemp -d -t meanwhile-baseline.XXXXXX)"
+    git -C "$root" archive "$rev" | tar -x -C "$src"
+  fi
+  echo "== build baseline $BASELINE ($rev)"
+  dotnet build "$src/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$artifacts-baseline" -nologo -v quiet
   baseline_dll="$artifacts-baseline/bin/Meanwhile.Benchmarks/release/Meanwhile.Benchmarks.dll"
-  echo "baseline: $BASELINE at $(git -C "$BASELINE" rev-parse --short HEAD)"
+  [ -f "$baseline_dll" ] || { echo "loop.sh: the baseline build did not produce $baseline_dll" >&2; exit 1; }
 fi
 
-run() { # run <label> <command...>: one pinned process, its JSON line appended to the results
+run() { # run [--as IMPL] <label> <command...>: one pinned process, its JSON line appended to the results
+  local impl=""
+  if [ "$1" = "--as" ]; then impl="$2"; shift 2; fi
   local label="$1"; shift
   printf "  %-46s" "$label"
   local line
   if ! line="$(taskset -c "$cpu" "$@" --json)"; then
     echo "FAILED" >&2; exit 1
   fi
-  [ -n "${IMPL:-}" ] && line="${line/\"impl\":\"meanwhile\"/\"impl\":\"$IMPL\"}"
+  [ -n "$impl" ] && line="$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["impl"]=sys.argv[2]; print(json.dumps(d))' "$line" "$impl")"
   echo "$line" >> "$results"
   python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("  ".join(f"{k}={v:.4g}" if isinstance(v,float) else f"{k}={v}" for k,v in d.items() if k in ("rate","wall_s","peak_rss_mb","alloc_per_task","alloc_per_sleep","cpu_ms_per_s")))' "$line"
 }
@@ -64,7 +76,7 @@ mw=(dotnet "$dll")
 for rep in $(seq 1 "$reps"); do
   echo "== repetition $rep/$reps"
   run "spawn     meanwhile (1,000,000 x 7 runs)" "${mw[@]}" spawn --tasks 1000000 --runs 7
-  [ -n "${BASELINE:-}" ] && IMPL=meanwhile-before run "spawn     meanwhile-before (1,000,000 x 7)" dotnet "$baseline_dll" spawn --tasks 1000000 --runs 7
+  [ -n "$baseline_dll" ] && run --as baseline "spawn     baseline  (1,000,000 x 7 runs)" dotnet "$baseline_dll" spawn --tasks 1000000 --runs 7
   [ "${ONLY:-}" = spawn ] && continue
   [ "$have_node" = 1 ] && run "spawn     node      (1,000,000 x 5 runs)" node "$here/peers/spawn.js" --tasks 1000000 --runs 5
   run "spawn     asyncio   (200,000 x 5 runs)" python3 "$here/peers/spawn.py" --tasks 200000 --runs 5

@@ -82,6 +82,13 @@ def main(path):
     ns = ", ".join(f"{NAMES[i]} {int(spawn[i][0]['n']):,}" for i in IMPLS if spawn[i])
     row(f"tasks per second", [med(spawn[i], "rate") for i in IMPLS], "rate", True)
     row("peak RSS", [med(spawn[i], "peak_rss_mb") for i in IMPLS], "mb", False)
+    baseline = find("spawn", "baseline")
+    if baseline:
+        # Another commit's Meanwhile (BASELINE=...), measured in the same repetitions: the 'vs' columns compare it.
+        row("  baseline commit: tasks per second", [med(baseline, "rate")] + [med(spawn[i], "rate") for i in IMPLS[1:]], "rate", True)
+        now, before = med(spawn["meanwhile"], "rate"), med(baseline, "rate")
+        if now and before:
+            print(f"  {'  this tree against the baseline':36}{now / before:>14.3f}x")
     row("bytes allocated per task", [med(spawn["meanwhile"], "alloc_per_task"), None, None], "b")
     row("gen0 GCs per run", [med(spawn["meanwhile"], "gen0"), None, None], "")
     row("gen1 GCs per run", [med(spawn["meanwhile"], "gen1"), None, None], "")

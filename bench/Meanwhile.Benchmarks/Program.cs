@@ -24,6 +24,16 @@ internal static class Program
                  connection deadlines kept by a heartbeat walk (the server before issue 14) against DeadlineQueues:
                  one heartbeat pass over N idle connections (cold and warm caches), and the deadline work per request.
 
+        Coordination (issue 16; bench/coordination.sh runs them against asyncio):
+          queue   --impl meanwhile|channel [--mode single|batch] [--items N] [--capacity C] [--batch B] [--runs R]
+                 N items from one task to another on one loop through a bounded LoopQueue or Channel<T>, one at a
+                 time or B at a time; items per second, median of R runs after a warm-up.
+          lock    --impl meanwhile|semaphoreslim [--hold none|yield] [--ops N] [--runs R]
+                 two tasks taking turns at a LoopLock or SemaphoreSlim(1) (each acquisition waits for the other's
+                 release); with --hold yield each holds it across a yield too.
+          waiters --impl meanwhile|semaphoreslim|channel [--count N]
+                 bytes per blocked waiter: N pending waits on one queue/semaphore/channel, and N tasks blocked on one.
+
         Streams (issue 3; bench/streams.sh runs them against socat, Python asyncio and Node.js):
           echo-server --impl meanwhile|socket [--port P] [--port-file F] [--buffer B]
                  a TCP echo server on 127.0.0.1 (Meanwhile on one loop, or a plain .NET Socket async/await one); runs until killed.
@@ -53,6 +63,9 @@ internal static class Program
                 "sleeps" => SleepsBenchmark.Run(options),
                 "idle" => IdleBenchmark.Run(options),
                 "deadlines" => DeadlinesBenchmark.Run(options),
+                "queue" => CoordinationBenchmark.Queue(options),
+                "lock" => CoordinationBenchmark.Lock(options),
+                "waiters" => CoordinationBenchmark.Waiters(options),
                 "echo-server" => EchoBenchmark.Server(options),
                 "echo-client" => EchoBenchmark.Client(options),
                 "idle-server" => IdleConnectionsBenchmark.Server(options),

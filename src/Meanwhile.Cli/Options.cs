@@ -14,14 +14,14 @@ internal static class Options
         Description = "Address to listen on (127.0.0.1 for this machine only, 0.0.0.0 for every interface)",
         DefaultValueFactory = _ => "127.0.0.1",
         HelpName = "address",
-    }.Validated(value => IPAddress.TryParse(value, out _) ? null : $"'{value}' is not an IP address.");
+    }.Validated(value => IPAddress.TryParse(value, out _) ? null : $"--host takes an IP address such as 127.0.0.1 or 0.0.0.0, not '{value}'.");
 
     /// <summary><c>--port</c>: the TCP port a server listens on.</summary>
     public static Option<int> Port(int defaultPort) => new Option<int>("--port", "-p")
     {
         Description = "TCP port; 0 picks a free one",
         DefaultValueFactory = _ => defaultPort,
-    }.Validated(value => value is >= 0 and <= 65535 ? null : $"--port must be between 0 and 65535, not {value}.");
+    }.WholeNumber().Validated(value => value is >= 0 and <= 65535 ? null : $"--port must be between 0 and 65535, not {value}.");
 
     /// <summary><c>--loops</c>: event loops (threads) of a server.</summary>
     public static Option<int> Loops() => new Option<int>("--loops")
@@ -35,7 +35,7 @@ internal static class Options
 
     /// <summary>Adds a check that fails when the value is below <paramref name="minimum"/>.</summary>
     public static Option<int> AtLeast(this Option<int> option, int minimum) =>
-        option.Validated(value => value >= minimum ? null : $"{option.Name} must be at least {minimum}, not {value}.");
+        option.WholeNumber().Validated(value => value >= minimum ? null : $"{option.Name} must be at least {minimum}, not {value}.");
 
     /// <summary>Adds a check: <paramref name="check"/> returns an error message, or null when the value is fine.</summary>
     public static Option<T> Validated<T>(this Option<T> option, Func<T, string?> check)
@@ -57,28 +57,50 @@ internal static class Options
         return option;
     }
 
-    /// <summary>Parses a duration such as <c>10s</c>, <c>250ms</c>, <c>2m</c> or a bare number of seconds.</summary>
-    public static TimeSpan ParseDuration(ArgumentResult result)
+    /// <summary>
+    /// An option holding a <see cref="Duration"/>: typed as users type it (200ms, 5s), shown that way in help, and
+    /// refused with a message that gives examples.
+    /// </summary>
+    /// <param name="name">The option's name (<c>--wait</c>).</param>
+    /// <param name="alias">A short alias, or null.</param>
+    /// <param name="description">What it sets.</param>
+    /// <param name="defaultValue">Its default.</param>
+    /// <param name="allowZero">Whether 0 is a valid length (a timeout of none) rather than an error.</param>
+    public static Option<Duration> Duration(string name, string? alias, string description, TimeSpan defaultValue, bool allowZero = false)
     {
-        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-        if (TryParseDuration(text, out var duration) && duration > TimeSpan.Zero) return duration;
-        result.AddError($"'{text}' is not a positive duration (examples: 10s, 250ms, 2m).");
-        return TimeSpan.Zero;
+        var option = alias is null ? new Option<Duration>(name) : new Option<Duration>(name, alias);
+        option.Description = description;
+        option.HelpName = "duration";
+        option.DefaultValueFactory = _ => new Duration(defaultValue);
+        option.CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (Cli.Duration.TryParse(text, out var duration) && (allowZero || duration.Value > TimeSpan.Zero)) return duration;
+            result.AddError($"{name} takes a {(allowZero ? "" : "positive ")}duration such as 200ms, 5s or 2m, not '{text}'.");
+            return default;
+        };
+        return option;
     }
 
-    private static bool TryParseDuration(string text, out TimeSpan duration)
+    /// <summary>Makes an integer option say "--pages takes a whole number, not 'many'" rather than name a .NET type.</summary>
+    public static Option<int> WholeNumber(this Option<int> option)
     {
-        duration = default;
-        (string number, double scale) = text switch
-        {
-            _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], 0.001),
-            _ when text.EndsWith('s') => (text[..^1], 1.0),
-            _ when text.EndsWith('m') => (text[..^1], 60.0),
-            _ when text.EndsWith('h') => (text[..^1], 3600.0),
-            _ => (text, 1.0),
-        };
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value)) return false;
-        duration = TimeSpan.FromSeconds(value * scale);
-        return true;
+        option.CustomParser = result => TryWholeNumber(result, option.Name, out int value) ? value : 0;
+        return option;
+    }
+
+    /// <summary>The same, for an optional integer.</summary>
+    public static Option<int?> WholeNumber(this Option<int?> option)
+    {
+        option.CustomParser = result => TryWholeNumber(result, option.Name, out int value) ? value : null;
+        return option;
+    }
+
+    private static bool TryWholeNumber(ArgumentResult result, string name, out int value)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value)) return true;
+        result.AddError($"{name} takes a whole number, not '{text}'.");
+        return false;
     }
 }

@@ -1,5 +1,6 @@
 // meanwhile: the tool a new user runs first. Each command lives in Commands/; this file only wires them and turns
-// bad arguments into exit code 2 (the convention of getopt tools), which System.CommandLine would report as 1.
+// bad arguments into one line each and exit code 2 (the convention of getopt tools), which System.CommandLine would
+// report as 1.
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using Meanwhile.Cli;
@@ -20,16 +21,10 @@ var root = new RootCommand("""
 var parsed = root.Parse(args);
 if (parsed.Action is ParseErrorAction)
 {
-    foreach (var error in parsed.Errors) Console.Error.WriteLine($"meanwhile: {error.Message}");
-    Console.Error.WriteLine($"Try '{string.Join(' ', ["meanwhile", .. CommandPath(parsed)])} --help'.");
+    foreach (var line in ArgumentErrors.Describe(parsed, root)) Terminal.Error(line);
+    Console.Error.WriteLine($"Try '{string.Join(' ', ["meanwhile", .. ArgumentErrors.CommandPath(parsed)])} --help'.");
     return ExitCodes.BadArguments;
 }
-return await parsed.InvokeAsync();
-
-static IEnumerable<string> CommandPath(ParseResult parsed)
-{
-    var names = new Stack<string>();
-    for (var result = parsed.CommandResult; result.Parent is System.CommandLine.Parsing.CommandResult parent; result = parent)
-        names.Push(result.Command.Name);
-    return names;
-}
+// No ProcessTerminationTimeout: System.CommandLine would end the process 2 s after Ctrl+C, cutting the graceful
+// shutdown of serve and echo short. Those handle their signals themselves; the other commands end at once, by default.
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Runtime.InteropServices;
 using System.Text;
 using Meanwhile.Http.Server;
 
@@ -14,30 +16,55 @@ internal static class ServerHost
     /// <summary>Serves until a signal; returns the exit code.</summary>
     /// <param name="what">What is served, for the first line ("echo", "/srv/www").</param>
     /// <param name="handler">The handler.</param>
-    /// <param name="host">Address to listen on.</param>
-    /// <param name="port">Port (0: any free one).</param>
-    /// <param name="loops">Event loops.</param>
-    /// <param name="accessLog">Print one line per request.</param>
-    public static async Task<int> RunAsync(string what, RequestHandler handler, string host, int port, int loops, bool accessLog)
+    /// <param name="settings">Where to listen, loops, access log, shutdown timeout.</param>
+    public static async Task<int> RunAsync(string what, RequestHandler handler, ServerSettings settings)
     {
-        var options = new HttpServerOptions { Host = host, Port = port, Loops = loops, ShutdownTimeout = TimeSpan.FromSeconds(5), ServerHeader = "meanwhile" };
-        await using var server = new HttpServer(accessLog ? WithAccessLog(handler) : handler, options);
+        var address = new IPEndPoint(IPAddress.Parse(settings.Host), settings.Port);
+        var options = new HttpServerOptions { Host = settings.Host, Port = settings.Port, Loops = settings.Loops, ShutdownTimeout = settings.ShutdownTimeout, ServerHeader = "meanwhile" };
+        await using var server = new HttpServer(settings.AccessLog ? WithAccessLog(handler) : handler, options);
         try
         {
             await server.StartAsync();
         }
-        catch (Exception e) when (e is SystemCallException or AddressInUseException or PermissionDeniedException)
+        catch (SystemCallException e)
         {
-            Terminal.Error($"cannot listen on {host}:{port}: {e.Message}");
+            // A failed start leaves nothing running, so the process ends here, with one line and no stack trace.
+            Terminal.Error(ListenFailure(address, e));
             return ExitCodes.Failure;
         }
         // Scripts and tests read this line for the port, so its shape stays put.
-        Console.Out.WriteLine($"listening on http://{server.EndPoint} ({what}, {loops} loop{(loops == 1 ? "" : "s")}); Ctrl+C stops");
+        Console.Out.WriteLine($"listening on http://{server.EndPoint} ({what}, {settings.Loops} loop{(settings.Loops == 1 ? "" : "s")}); Ctrl+C stops");
         Console.Out.Flush();
 
-        await server.RunUntilSignalAsync(_ => Console.Error.WriteLine("meanwhile: shutting down (finishing requests in flight)"));
-        Console.Error.WriteLine("meanwhile: stopped");
+        try
+        {
+            await server.RunUntilSignalAsync(_ => Terminal.Error($"shutting down: finishing the requests in flight (at most {settings.ShutdownTimeout}; a second Ctrl+C stops at once)"));
+        }
+        catch (Exception e)
+        {
+            Terminal.Error($"the server on {server.EndPoint} failed: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        if (server.ConnectionsCutAtShutdown is > 0 and var cut)
+        {
+            Terminal.Error($"stopped: the {settings.ShutdownTimeout} shutdown timeout cut {cut} connection{(cut == 1 ? "" : "s")} with a response in flight");
+            return ExitCodes.Failure;
+        }
+        Terminal.Error("stopped");
         return ExitCodes.Success;
+    }
+
+    /// <summary>One line for a failure to listen: the address, the reason in words and its errno, and what to do about it.</summary>
+    internal static string ListenFailure(IPEndPoint address, SystemCallException e)
+    {
+        string reason = e.ErrorName switch
+        {
+            "EADDRINUSE" => "the address is in use (EADDRINUSE): another program listens there; choose another --port, or 0 for a free one",
+            "EADDRNOTAVAIL" => "this machine has no such address (EADDRNOTAVAIL); --host 127.0.0.1 listens on this machine only, 0.0.0.0 on every interface",
+            "EACCES" or "EPERM" when address.Port is > 0 and < 1024 => $"permission denied ({e.ErrorName}): ports below 1024 need root or the CAP_NET_BIND_SERVICE capability",
+            _ => $"{e.ErrorName} ({Marshal.GetPInvokeErrorMessage(e.ErrorNumber)})",
+        };
+        return $"cannot listen on {address}: {reason}";
     }
 
     /// <summary>Wraps a handler so each request prints a line: time, client, request, status, bytes, duration.</summary>

@@ -9,7 +9,9 @@ internal static class SiteFiles
     /// A handler serving <paramref name="root"/>: index.html for directories, validators and ranges, bodies by sendfile,
     /// nothing outside the root (see StaticFiles).
     /// </summary>
-    public static RequestHandler Handler(string root) => new StaticFiles(root).HandleAsync;
+    /// <param name="root">The directory.</param>
+    /// <param name="listing">List the entries of a directory without an index file (otherwise 404).</param>
+    public static RequestHandler Handler(string root, bool listing) => new StaticFiles(root, new StaticFileOptions { DirectoryListing = listing }).HandleAsync;
 
     /// <summary>Copies the sample site embedded in the tool to a new temporary directory and returns its path.</summary>
     public static string ExtractSample()

@@ -121,6 +121,20 @@ public sealed class LoopHttpClient : IAsyncDisposable
         return await response.ReadAsStringAsync(cancellationToken);
     }
 
+    /// <summary>GETs <paramref name="uri"/> and reads the whole (decoded) body, whatever the status.</summary>
+    /// <param name="uri">An absolute http or https URI.</param>
+    /// <param name="cancellationToken">Abandons the request.</param>
+    /// <returns>The body.</returns>
+    public Task<byte[]> GetBytesAsync(string uri, CancellationToken cancellationToken = default) =>
+        GetBytesAsync(new Uri(uri, UriKind.Absolute), cancellationToken);
+
+    /// <summary>GETs <paramref name="uri"/> and reads the whole (decoded) body as UTF-8 text, whatever the status.</summary>
+    /// <param name="uri">An absolute http or https URI.</param>
+    /// <param name="cancellationToken">Abandons the request.</param>
+    /// <returns>The body text.</returns>
+    public Task<string> GetStringAsync(string uri, CancellationToken cancellationToken = default) =>
+        GetStringAsync(new Uri(uri, UriKind.Absolute), cancellationToken);
+
     /// <summary>
     /// GETs every URI of <paramref name="uris"/>, at most <paramref name="maxConcurrency"/> at a time, and yields each
     /// result as soon as it is complete (not in the order given). A failed fetch is a result with its error, not an exception.

@@ -36,6 +36,7 @@ public sealed class HttpServer : IAsyncDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread[] _threads = [];
     private int _started;
+    private int _cutAtShutdown;
 
     /// <summary>Creates a server; nothing listens until <see cref="StartAsync"/>.</summary>
     /// <param name="handler">Answers every request (a <see cref="Router"/>'s <c>HandleAsync</c>, <see cref="EchoHandler.HandleAsync"/>, your own).</param>
@@ -63,38 +64,70 @@ public sealed class HttpServer : IAsyncDisposable
     /// Starts the loops and completes when all of them listen. The first loop binds (picking the port when it is 0);
     /// the others then bind the same port with SO_REUSEPORT.
     /// </summary>
+    /// <remarks>
+    /// When it fails (or is cancelled) nothing is left running: the loops that were listening already shut down, and
+    /// <see cref="Completion"/> completes, so <see cref="DisposeAsync"/> returns at once.
+    /// </remarks>
     /// <param name="cancellationToken">Abandons the wait for the loops to listen.</param>
     /// <exception cref="AddressInUseException">The port is taken.</exception>
+    /// <exception cref="PermissionDeniedException">The port is privileged (below 1024) and the process may not bind it.</exception>
+    /// <exception cref="SystemCallException">Another failure to listen, such as EADDRNOTAVAIL for an address this machine does not have.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _started, 1) != 0) throw new InvalidOperationException("The server was already started.");
         var address = IPAddress.Parse(Options.Host);
         int loops = Options.Loops;
         _threads = new Thread[loops];
-        var done = new Task[loops];
+        var finished = new List<Task>(loops);
         int port = Options.Port;
-        for (int i = 0; i < loops; i++)
+        try
         {
-            var listening = new TaskCompletionSource<IPEndPoint>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var endpoint = new IPEndPoint(address, port);
-            int index = i;
-            _threads[i] = new Thread(() => RunLoop(index, endpoint, loops > 1, listening, finished))
+            for (int i = 0; i < loops; i++)
             {
-                IsBackground = true,
-                Name = $"meanwhile http loop {i}",
-            };
-            _threads[i].Start();
-            done[i] = finished.Task;
-            EndPoint = await listening.Task.WaitAsync(cancellationToken);
-            port = EndPoint.Port; // the next loops share the port the first one got
+                var listening = new TaskCompletionSource<IPEndPoint>(TaskCreationOptions.RunContinuationsAsynchronously);
+                var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var endpoint = new IPEndPoint(address, port);
+                int index = i;
+                _threads[i] = new Thread(() => RunLoop(index, endpoint, loops > 1, listening, done))
+                {
+                    IsBackground = true,
+                    Name = $"meanwhile http loop {i}",
+                };
+                _threads[i].Start();
+                finished.Add(done.Task);
+                EndPoint = await listening.Task.WaitAsync(cancellationToken);
+                port = EndPoint.Port; // the next loops share the port the first one got
+            }
         }
-        _ = Task.WhenAll(done).ContinueWith(t =>
+        catch
+        {
+            // The loops already listening stop (a loop still starting sees the stop as soon as it listens).
+            Stop();
+            try
+            {
+                await Task.WhenAll(finished);
+            }
+            catch (Exception)
+            {
+                // A loop that failed while stopping matters less than the failure being thrown.
+            }
+            EndPoint = null;
+            _completion.TrySetResult();
+            throw;
+        }
+        _ = Task.WhenAll(finished).ContinueWith(t =>
         {
             if (t.Exception is { } e) _completion.TrySetException(e.InnerExceptions);
             else _completion.TrySetResult();
         }, TaskScheduler.Default);
     }
+
+    /// <summary>
+    /// Connections that the last graceful shutdown closed at <see cref="HttpServerOptions.ShutdownTimeout"/> because
+    /// their requests were still in progress; 0 when every request finished in time. Read it once
+    /// <see cref="Completion"/> has completed.
+    /// </summary>
+    public int ConnectionsCutAtShutdown => Volatile.Read(ref _cutAtShutdown);
 
     private void RunLoop(int index, IPEndPoint endpoint, bool reusePort, TaskCompletionSource<IPEndPoint> listening, TaskCompletionSource finished)
     {
@@ -105,19 +138,22 @@ public sealed class HttpServer : IAsyncDisposable
             {
                 var loop = EventLoop.Current;
                 StreamListener listener;
+                LoopServer server;
                 try
                 {
+                    server = new LoopServer(loop, _handler, Options);
                     listener = StreamListener.ListenTcp(endpoint, new ListenOptions { ReusePort = reusePort });
                 }
                 catch (Exception e)
                 {
+                    // Reported by StartAsync, to its caller: the loop itself ends quietly.
                     listening.TrySetException(e);
-                    throw;
+                    return;
                 }
-                var server = new LoopServer(loop, _handler, Options);
                 ServerLog.Listening(server.Logger, listener.LocalEndPoint.ToString() ?? "?", index, loop.ReactorName);
                 listening.TrySetResult((IPEndPoint)listener.LocalEndPoint);
                 await server.ServeAsync(listener, _stopping.Token);
+                Interlocked.Add(ref _cutAtShutdown, server.ConnectionsCutAtShutdown);
             }, loopOptions);
             finished.TrySetResult();
         }
@@ -141,14 +177,23 @@ public sealed class HttpServer : IAsyncDisposable
 
     /// <summary>
     /// Serves until SIGINT (Ctrl+C) or SIGTERM, then shuts down gracefully (see <see cref="Stop"/>) and completes once
-    /// every loop has finished. The signal does not end the process: this method's caller decides what follows.
+    /// every loop has finished. The first signal does not end the process: this method's caller decides what follows.
+    /// A second signal during the shutdown ends the process at once, with the status a shell gives a process that
+    /// signal killed (130 for SIGINT, 143 for SIGTERM), as a user pressing Ctrl+C twice expects.
     /// </summary>
     /// <param name="onSignal">Called (on the signal's thread) when a signal starts the shutdown, e.g. to log it.</param>
     public async Task RunUntilSignalAsync(Action<PosixSignal>? onSignal = null)
     {
+        int signals = 0;
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true; // the process exits by itself, once the requests in flight are answered
+            if (Interlocked.Increment(ref signals) > 1)
+            {
+                // Explicit rather than the runtime's default action, which does nothing where SIGINT was ignored
+                // (a job a script started in the background).
+                Environment.Exit(128 + (context.Signal == PosixSignal.SIGINT ? 2 : 15));
+            }
             onSignal?.Invoke(context.Signal);
             Stop();
         }

@@ -51,6 +51,9 @@ internal sealed class LoopServer
 
     public int ConnectionCount => _connections.Count;
 
+    /// <summary>Connections the graceful shutdown closed at its deadline, their requests unfinished.</summary>
+    public int ConnectionsCutAtShutdown { get; private set; }
+
     public long Now => Loop.Time.GetTimestamp();
 
     public void WriteServerHeader(PooledByteBuffer output)
@@ -164,6 +167,7 @@ internal sealed class LoopServer
         await Loop.WhenAny(_drained.Task, deadline);
         if (_connections.Count > 0)
         {
+            ConnectionsCutAtShutdown = _connections.Count;
             for (int i = _connections.Count - 1; i >= 0; i--)
             {
                 if (i < _connections.Count) _connections[i].Abort("shutdown deadline passed");

@@ -87,7 +87,7 @@ public sealed partial class EventLoop
     /// <param name="cancellationToken">Ends the wait early.</param>
     public ValueTask Sleep(TimeSpan delay, CancellationToken cancellationToken = default) => Delay(delay, cancellationToken);
 
-    /// <summary>Runs <paramref name="callback"/> on the loop after <paramref name="delay"/>.</summary>
+    /// <summary>Runs <paramref name="callback"/> on the loop after <paramref name="delay"/>, in the caller's execution context.</summary>
     /// <param name="delay">How long to wait.</param>
     /// <param name="callback">What to run.</param>
     /// <returns>A handle to cancel the callback before it runs.</returns>
@@ -97,7 +97,7 @@ public sealed partial class EventLoop
         CheckThread();
         ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
         ArgumentNullException.ThrowIfNull(callback);
-        return new TimerHandle(new CallbackTimer(this, delay, callback));
+        return new TimerHandle(new CallbackTimer(this, delay, WithCallersContext(callback)));
     }
 
     /// <summary>Sets the timer's deadline <paramref name="delay"/> from now and puts it in the timer queue.</summary>
@@ -246,50 +246,6 @@ public sealed partial class EventLoop
     {
         ArgumentNullException.ThrowIfNull(work);
         return RunOnWorker(() => { work(); return true; }, cancellationToken);
-    }
-
-    /// <summary>
-    /// Runs <paramref name="body"/> as a scope with a deadline: when <paramref name="timeout"/> passes, the scope is
-    /// cancelled (its loop waits end, its token fires) and this throws <see cref="TimeoutException"/>.
-    /// </summary>
-    /// <param name="timeout">The time allowed.</param>
-    /// <param name="body">The work; its token is cancelled at the deadline or with the calling task.</param>
-    /// <exception cref="TimeoutException">The deadline passed first.</exception>
-    public async Task WithTimeout(TimeSpan timeout, Func<CancellationToken, Task> body)
-    {
-        ArgumentNullException.ThrowIfNull(body);
-        await WithTimeout(timeout, async token => { await body(token); return true; });
-    }
-
-    /// <summary>Runs <paramref name="body"/> with a deadline and returns its value; see <see cref="WithTimeout(TimeSpan, Func{CancellationToken, Task})"/>.</summary>
-    /// <typeparam name="T">The value's type.</typeparam>
-    /// <param name="timeout">The time allowed.</param>
-    /// <param name="body">The work.</param>
-    public async Task<T> WithTimeout<T>(TimeSpan timeout, Func<CancellationToken, Task<T>> body)
-    {
-        CheckThread();
-        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
-        ArgumentNullException.ThrowIfNull(body);
-        var scope = Spawn(body, "timeout scope");
-        bool timedOut = false;
-        var timer = CallLater(timeout, () =>
-        {
-            if (scope.IsCompleted) return;
-            timedOut = true;
-            scope.CancelCore();
-        });
-        try
-        {
-            return await scope;
-        }
-        catch (OperationCanceledException e) when (timedOut)
-        {
-            throw new TimeoutException($"The operation did not finish within {timeout}.", e);
-        }
-        finally
-        {
-            timer.Cancel();
-        }
     }
 
     /// <summary>The loop's live tasks (spawned and not finished), with what each waits for.</summary>

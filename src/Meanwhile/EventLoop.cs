@@ -42,6 +42,12 @@ public sealed partial class EventLoop : IDisposable
     private int _liveTasks;
     private bool _running;
     private bool _stopRequested;
+    private readonly TimeSpan _gracePeriod;
+    private bool _graceExpired;
+    private int _runSincePoll; // ready items run since the reactor was last polled
+
+    /// <summary>How many ready items may run, at most, between two polls of the reactor while work stays ready.</summary>
+    private const int EventInterval = 256;
     private volatile bool _disposed;
 
     internal readonly TimerQueue Timers;
@@ -76,6 +82,8 @@ public sealed partial class EventLoop : IDisposable
         _clockTicksPerTimeSpanTick = frequency % TimeSpan.TicksPerSecond == 0 ? frequency / TimeSpan.TicksPerSecond : 0;
         _delayBatchWindow = _stampsDelaysInBatches ? frequency / 1000 : 0;
         _onError = options.OnError;
+        _gracePeriod = options.ShutdownGracePeriod;
+        NoteBaselineContext();
         _root = new RootScope(this);
         _rootContext = new LoopSynchronizationContext(this, null);
         Scheduler = new LoopTaskScheduler(this);
@@ -114,120 +122,40 @@ public sealed partial class EventLoop : IDisposable
 
     internal CancelScope RootScope => _root;
 
-    /// <summary>Runs <paramref name="main"/> on a new loop on the calling thread until it completes, then shuts the loop down (like <c>asyncio.run</c>).</summary>
-    /// <param name="main">The main task.</param>
-    /// <param name="options">How to set up the loop.</param>
-    public static void Run(Func<Task> main, EventLoopOptions? options = null)
-    {
-        using var loop = new EventLoop(options);
-        loop.RunUntilComplete(main);
-    }
-
-    /// <summary>Runs <paramref name="main"/> on a new loop on the calling thread and returns its result.</summary>
-    /// <typeparam name="T">The result type.</typeparam>
-    /// <param name="main">The main task.</param>
-    /// <param name="options">How to set up the loop.</param>
-    public static T Run<T>(Func<Task<T>> main, EventLoopOptions? options = null)
-    {
-        using var loop = new EventLoop(options);
-        return loop.RunUntilComplete(main);
-    }
-
-    /// <summary>
-    /// Runs the loop until <paramref name="main"/> completes; then cancels the tasks still alive, runs the loop
-    /// until they finish, and reports failures nobody observed. Throws what <paramref name="main"/> threw.
-    /// </summary>
-    /// <param name="main">The main task.</param>
-    /// <exception cref="InvalidOperationException">A loop already runs on this thread, or this is not the loop's thread.</exception>
-    public void RunUntilComplete(Func<Task> main)
-    {
-        PrepareRun(main);
-        var task = Schedule(new LoopTask(this, _root, main, "main"));
-        RunMain(task);
-        if (task.Status == LoopTaskStatus.Canceled && _stopRequested) return;
-        task.EndJoin();
-        task.ThrowIfFailed();
-    }
-
-    /// <summary>Runs the loop until <paramref name="main"/> completes and returns its result (see <see cref="RunUntilComplete(Func{Task})"/>).</summary>
-    /// <typeparam name="T">The result type.</typeparam>
-    /// <param name="main">The main task.</param>
-    public T RunUntilComplete<T>(Func<Task<T>> main)
-    {
-        PrepareRun(main);
-        var task = Schedule(new LoopTask<T>(this, _root, main, "main"));
-        RunMain(task);
-        return task.Result;
-    }
-
-    private void PrepareRun(Delegate main)
-    {
-        CheckThread();
-        ArgumentNullException.ThrowIfNull(main);
-        if (s_running is not null)
-            throw new InvalidOperationException("An event loop is already running on this thread; a thread runs one loop at a time. Await the work inside the running loop instead.");
-        if (_root.IsCancellationRequested) _root = new RootScope(this); // a previous run was stopped
-        _stopRequested = false;
-    }
-
-    private void RunMain(LoopTask main)
-    {
-        var previousContext = SynchronizationContext.Current;
-        s_running = this;
-        _running = true;
-        SynchronizationContext.SetSynchronizationContext(_rootContext);
-        try
-        {
-            RunUntil(static (loop, m) => m.IsCompleted, main);
-            if (_liveTasks > 0)
-            {
-                // Nothing outlives the run: cancel what is left and let it unwind.
-                _root.CancelCore();
-                RunUntil(static (loop, _) => loop._liveTasks == 0, main);
-            }
-            SweepUnobserved();
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(previousContext);
-            _running = false;
-            s_running = null;
-        }
-    }
-
-    /// <summary>
-    /// Stops the loop: cancels every task (the main task included) so that
-    /// <see cref="RunUntilComplete(Func{Task})"/> returns once they have unwound. From another thread,
-    /// call it through <see cref="Post(Action)"/>.
-    /// </summary>
-    public void Stop()
-    {
-        CheckThread();
-        _stopRequested = true;
-        _root.CancelCore();
-    }
-
     private void RunUntil(Func<EventLoop, LoopTask, bool> done, LoopTask main)
     {
         while (true)
         {
             DrainPosted();
             FireDueTimers();
-            RunReadyBatch();
+            _runSincePoll += RunReadyBatch();
             if (done(this, main)) return;
-            _reactor.Poll(ComputePollTimeout());
+            int timeout = ComputePollTimeout();
+            // With work still ready, the reactor is asked (without blocking) only once EventInterval items have run since
+            // it last was: a system call per turn would otherwise be most of the cost of tasks that hand work to each
+            // other a little at a time. Tokio's scheduler polls its driver every 61 tasks for the same reason.
+            if (timeout == 0 && _runSincePoll < EventInterval && _ready.Count > 0) continue;
+            _runSincePoll = 0;
+            _reactor.Poll(timeout);
         }
     }
 
-    private void RunReadyBatch()
+    /// <summary>Runs what was ready when the turn began; returns how many items that was.</summary>
+    private int RunReadyBatch()
     {
-        // Only what was ready when the turn began: work queued now waits for the next turn, after I/O
-        // has been polled, so a task that keeps yielding cannot starve the others.
-        int count = _ready.Count;
+        // Only what was ready when the turn began: work queued now waits for the next turn, so a task that keeps
+        // yielding cannot starve the others, nor, within EventInterval items, timers and I/O.
+        int ran = _ready.Count;
+        int count = ran;
         while (count-- > 0)
         {
             var item = _ready.Dequeue();
             var owner = item.Owner;
+            if (owner is { IsAbandoned: true })
+            {
+                ReportDroppedContinuation(owner); // given up at the end of an earlier run: its code never runs again
+                continue;
+            }
             // Run it under its task's context (or the loop's): awaits capture it, and it tells who is running.
             SynchronizationContext.SetSynchronizationContext(owner?.Context ?? _rootContext);
             _loopAwaiter = null;
@@ -243,6 +171,7 @@ public sealed partial class EventLoop : IDisposable
             if (_unstampedDelayCount != 0) StampDelays(); // a delay's clock starts no later than the end of the turn that armed it
         }
         SynchronizationContext.SetSynchronizationContext(_rootContext);
+        return ran;
     }
 
     private void AfterTaskTurn(LoopTask owner)
@@ -274,9 +203,15 @@ public sealed partial class EventLoop : IDisposable
 
     private void DrainPosted()
     {
-        if (Volatile.Read(ref _wakePending) != 0) Volatile.Write(ref _wakePending, 0);
+        // A poster sets the flag after it enqueued (and wakes the loop if it was the one to set it): with the flag clear
+        // there is nothing to take, and reading the flag costs less than looking into the queue, every turn. Clearing it
+        // is a full fence, so a post that finds it still set is one this drain will see.
+        if (Volatile.Read(ref _wakePending) == 0) return;
+        Interlocked.Exchange(ref _wakePending, 0);
         // Bounded, so other threads posting without pause cannot keep the loop from its own work.
-        for (int i = 0; i < 65536 && _posted.TryDequeue(out var item); i++) _ready.Enqueue(item);
+        int taken = 0;
+        for (; taken < 65536 && _posted.TryDequeue(out var item); taken++) _ready.Enqueue(item);
+        if (taken == 65536) Volatile.Write(ref _wakePending, 1); // more may wait: look again next turn
     }
 
     private void FireDueTimers()
@@ -317,22 +252,26 @@ public sealed partial class EventLoop : IDisposable
         if (!IsLoopThread) WakeReactor();
     }
 
-    /// <summary>Queues <paramref name="callback"/> to run on the loop. Safe to call from any thread; wakes a sleeping loop.</summary>
+    /// <summary>
+    /// Queues <paramref name="callback"/> to run on the loop. Safe to call from any thread; wakes a sleeping loop. The
+    /// callback runs in the caller's execution context (its <see cref="AsyncLocal{T}"/> values), as with
+    /// <c>ThreadPool.QueueUserWorkItem</c> and asyncio's <c>call_soon_threadsafe</c>.
+    /// </summary>
     /// <param name="callback">What to run on the loop thread.</param>
     /// <exception cref="ObjectDisposedException">The loop was disposed.</exception>
     public void Post(Action callback)
     {
         ArgumentNullException.ThrowIfNull(callback);
-        PostFromAnyThread(new ReadyItem(callback));
+        PostFromAnyThread(new ReadyItem(WithCallersContext(callback)));
     }
 
-    /// <summary>Queues <paramref name="callback"/> with its <paramref name="state"/> to run on the loop, from any thread, without a closure.</summary>
+    /// <summary>Queues <paramref name="callback"/> with its <paramref name="state"/> to run on the loop, from any thread, in the caller's execution context (see <see cref="Post(Action)"/>).</summary>
     /// <param name="callback">What to run on the loop thread.</param>
     /// <param name="state">Passed to <paramref name="callback"/>.</param>
     public void Post(Action<object?> callback, object? state)
     {
         ArgumentNullException.ThrowIfNull(callback);
-        PostFromAnyThread(new ReadyItem(callback, state));
+        PostFromAnyThread(WithCallersContext(callback, state));
     }
 
     internal void PostFromAnyThread(in ReadyItem item)
@@ -354,13 +293,16 @@ public sealed partial class EventLoop : IDisposable
         catch (ObjectDisposedException) { /* the loop is being disposed; nothing to wake */ }
     }
 
-    /// <summary>Queues <paramref name="callback"/> to run on the loop's next turn, after the work already queued.</summary>
+    /// <summary>
+    /// Queues <paramref name="callback"/> to run on the loop's next turn, after the work already queued, in the caller's
+    /// execution context (as asyncio's <c>call_soon</c> copies the context).
+    /// </summary>
     /// <param name="callback">What to run.</param>
     public void CallSoon(Action callback)
     {
         CheckThread();
         ArgumentNullException.ThrowIfNull(callback);
-        _ready.Enqueue(new ReadyItem(callback));
+        _ready.Enqueue(new ReadyItem(WithCallersContext(callback)));
     }
 
     internal void EnqueueReady(in ReadyItem item) => _ready.Enqueue(item);

@@ -2,29 +2,7 @@ namespace Meanwhile.Cli.Tests;
 
 public sealed class ArgumentTests
 {
-    [Theory]
-    [InlineData("demo", "--pages", "0")]
-    [InlineData("demo", "--wait", "soon")]
-    [InlineData("demo", "--bogus")]
-    [InlineData("echo", "--port", "70000")]
-    [InlineData("serve", "--loops", "0")]
-    [InlineData("serve", "/no/such/directory")]
-    [InlineData("serve", "--host", "not-an-address")]
-    [InlineData("fetch")]
-    [InlineData("fetch", "ftp://example.com/")]
-    [InlineData("bench")]
-    [InlineData("bench", "http://127.0.0.1:1/", "-d", "0s")]
-    [InlineData("bench", "http://127.0.0.1:1/", "--pipeline", "x")]
-    [InlineData("demo", "--concurrency", "0")]
-    [InlineData("demo", "--pages", "many")]
-    [InlineData("no-such-command")]
-    public void Bad_arguments_exit_with_2_and_say_why(params string[] args)
-    {
-        var (code, stdout, stderr) = ToolProcess.Run(args);
-        Assert.True(code == 2, $"exit {code}: {stdout}{stderr}");
-        Assert.StartsWith("meanwhile: ", stderr);
-        Assert.Contains("--help", stderr);
-    }
+    // Bad arguments: the README's cli-errors table, run by CliErrorsTests.
 
     [Theory]
     [InlineData]

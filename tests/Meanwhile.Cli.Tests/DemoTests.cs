@@ -45,6 +45,34 @@ public sealed partial class DemoTests
         Assert.Contains("2 at a time", stdout);
     }
 
+    [Fact]
+    public void Every_note_of_the_diagram_starts_in_one_column()
+    {
+        var (code, stdout, stderr) = ToolProcess.Run("demo", "--pages", "3", "--wait", "20ms");
+        Assert.True(code == 0, stderr + stdout);
+        // The notes: "pages 1-3, tasks #5-#7" beside each step, and "waiting 20.4 ms: ..." beside the dots.
+        var notes = stdout.Split('\n').Where(l => Pages().IsMatch(l) || l.Contains("in flight, nothing to run", StringComparison.Ordinal)).ToList();
+        Assert.True(notes.Count >= 8, stdout);
+        var columns = notes.Select(l => Math.Max(Pages().Match(l).Index, l.IndexOf("waiting ", StringComparison.Ordinal))).Distinct().ToList();
+        Assert.True(columns.Count == 1, $"notes start in columns {string.Join(", ", columns)}:\n{string.Join('\n', notes)}");
+    }
+
+    [Fact]
+    public void Help_shows_durations_as_users_type_them()
+    {
+        var (code, stdout, _) = ToolProcess.Run("demo", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("[default: 200ms]", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("00:00:", stdout, StringComparison.Ordinal);
+        (code, stdout, _) = ToolProcess.Run("serve", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("--shutdown-timeout <duration>", stdout, StringComparison.Ordinal);
+        Assert.Contains("[default: 5s]", stdout, StringComparison.Ordinal);
+        (code, stdout, _) = ToolProcess.Run("bench", "--help");
+        Assert.Contains("[default: 10s]", stdout, StringComparison.Ordinal);
+        Assert.Contains("[default: 2s]", stdout, StringComparison.Ordinal);
+    }
+
     /// <summary>The pages named by the diagram rows of one step ("pages 1-3,5, tasks ..." or "page 7, task ...").</summary>
     private static IEnumerable<int> PagesOf(string output, string step)
     {

@@ -21,4 +21,13 @@ public sealed class ExampleTests
         Assert.Equal(0, browser.WaitForExit());
         Assert.Contains("/page/3: <h1>Page 3</h1>", browser.Stdout);
     }
+
+    [Fact]
+    public void The_crawler_example_fetches_every_page_of_a_1000_page_site_through_a_bounded_queue()
+    {
+        using var crawler = ToolProcess.StartAssembly("Crawler.dll");
+        Assert.Equal(0, crawler.WaitForExit());
+        Assert.Contains("crawled 1000 pages (0 failed) with 16 workers", crawler.Stdout);
+        Assert.Equal("", crawler.Stderr);
+    }
 }

@@ -41,6 +41,41 @@ public sealed class ServerTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Serve_lists_a_directory_without_an_index_only_with_listing(bool listing)
+    {
+        var dir = Directory.CreateTempSubdirectory("meanwhile-listing-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "notes.txt"), "notes");
+            Directory.CreateDirectory(Path.Combine(dir.FullName, "photos"));
+            string[] args = ["serve", dir.FullName, "--port", "0", "--loops", "1"];
+            using var serve = ToolProcess.Start(listing ? [.. args, "--listing"] : args);
+            var url = serve.WaitListening();
+            var (status, body) = Curl(url);
+            if (listing)
+            {
+                Assert.Equal(200, status);
+                Assert.Contains("notes.txt", body, StringComparison.Ordinal);
+                Assert.Contains("photos/", body, StringComparison.Ordinal);
+            }
+            else
+            {
+                Assert.Equal(404, status);
+                Assert.DoesNotContain("notes.txt", body, StringComparison.Ordinal);
+            }
+            Assert.Equal((200, "notes"), Curl(new Uri(url, "/notes.txt")));
+            serve.Terminate();
+            Assert.Equal(0, serve.WaitForExit());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public void Bench_against_echo_reports_rates_and_percentiles_in_json()
     {

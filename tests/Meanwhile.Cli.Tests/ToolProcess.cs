@@ -1,22 +1,30 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Meanwhile.Cli.Tests;
 
-/// <summary>Runs the built tool (or an example) as a process: what a user runs, with the environment (MEANWHILE_REACTOR) passed on.</summary>
+/// <summary>
+/// Runs the built tool (or an example) as a process: what a user runs, with the environment (MEANWHILE_REACTOR) passed
+/// on. The tool is <c>dotnet Meanwhile.Cli.dll</c>, or the native executable MEANWHILE_TOOL names (CI sets it to the
+/// published <c>meanwhile</c>, so the same tests check that build too).
+/// </summary>
 internal sealed class ToolProcess : IDisposable
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
+
+    /// <summary>The native tool under test, if any.</summary>
+    public static string? NativeTool => Environment.GetEnvironmentVariable("MEANWHILE_TOOL") is { Length: > 0 } path ? path : null;
 
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
     private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(Func<string, bool> Match, TaskCompletionSource<DateTime> Seen)> _watches = [];
 
-    private ToolProcess(string assembly, IEnumerable<string> args)
+    private ToolProcess(string program, IEnumerable<string> args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (var arg in args) info.ArgumentList.Add(arg);
         _process = Process.Start(info)!;
         _process.OutputDataReceived += (_, e) =>
@@ -25,7 +33,17 @@ internal sealed class ToolProcess : IDisposable
             lock (_stdout) _stdout.AppendLine(e.Data);
             if (e.Data.StartsWith("listening on http://", StringComparison.Ordinal)) _listening.TrySetResult(e.Data.Split(' ')[2]);
         };
-        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            var now = DateTime.UtcNow;
+            lock (_stderr)
+            {
+                _stderr.AppendLine(e.Data);
+                foreach (var (match, seen) in _watches)
+                    if (match(e.Data)) seen.TrySetResult(now);
+            }
+        };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         _process.StandardInput.Close();
@@ -35,9 +53,29 @@ internal sealed class ToolProcess : IDisposable
 
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
 
-    public static ToolProcess Start(params string[] args) => new("Meanwhile.Cli.dll", args);
+    /// <summary>When the process ended (valid after <see cref="WaitForExit"/>).</summary>
+    public DateTime ExitTime => _process.ExitTime.ToUniversalTime();
 
-    public static ToolProcess StartAssembly(string assembly, params string[] args) => new(assembly, args);
+    /// <summary>Starts the tool.</summary>
+    public static ToolProcess Start(params string[] args) => StartWith([], args);
+
+    /// <summary>Starts the tool under a wrapper command (<c>setpriv ... --</c>), e.g. to drop privileges.</summary>
+    public static ToolProcess StartWith(string[] wrapper, params string[] args)
+    {
+        string[] tool = NativeTool is { } native ? [native] : ["dotnet", Path.Combine(AppContext.BaseDirectory, "Meanwhile.Cli.dll")];
+        string[] command = [.. wrapper, .. tool, .. args];
+        return new ToolProcess(command[0], command[1..]);
+    }
+
+    /// <summary>
+    /// A wrapper that runs the tool without privileges: as nobody with no capabilities (util-linux's setpriv) when
+    /// the tests run as root, as the user running them otherwise.
+    /// </summary>
+    public static string[] Unprivileged => Environment.IsPrivilegedProcess
+        ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--"]
+        : [];
+
+    public static ToolProcess StartAssembly(string assembly, params string[] args) => new("dotnet", [Path.Combine(AppContext.BaseDirectory, assembly), .. args]);
 
     /// <summary>Runs the tool to its end.</summary>
     public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
@@ -54,11 +92,27 @@ internal sealed class ToolProcess : IDisposable
         return new Uri(_listening.Task.Result);
     }
 
-    /// <summary>Sends SIGTERM (what Ctrl+C's handler also does: a graceful stop).</summary>
-    public void Terminate()
+    /// <summary>Waits for a line on stderr containing <paramref name="text"/>; returns when it arrived.</summary>
+    public DateTime WaitForStderr(string text)
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
+        var seen = new TaskCompletionSource<DateTime>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_stderr)
+        {
+            var earlier = _stderr.ToString().Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
+            if (earlier is not null) return DateTime.UtcNow;
+            _watches.Add((line => line.Contains(text, StringComparison.Ordinal), seen));
+        }
+        if (!seen.Task.Wait(Deadline)) throw new TimeoutException($"no '{text}' on stderr: {Stdout}{Stderr}");
+        return seen.Task.Result;
+    }
+
+    /// <summary>Sends SIGTERM (what Ctrl+C's handler also does: a graceful stop).</summary>
+    public void Terminate() => Signal(Signals.Term);
+
+    /// <summary>Sends a signal.</summary>
+    public void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0) throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
     public int WaitForExit()
@@ -73,4 +127,14 @@ internal sealed class ToolProcess : IDisposable
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
         _process.Dispose();
     }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}
+
+/// <summary>Linux signal numbers.</summary>
+internal static class Signals
+{
+    public const int Int = 2;
+    public const int Term = 15;
 }

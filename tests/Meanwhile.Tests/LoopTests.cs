@@ -398,6 +398,36 @@ public class LoopTests
         });
     }
 
+    [Fact]
+    public void Tasks_that_keep_yielding_do_not_starve_io_or_timers()
+    {
+        // The reactor is polled between turns once a bounded number of ready items have run, even while work stays
+        // ready; timers are looked at every turn.
+        Loops.Run(async loop =>
+        {
+            bool stop = false;
+            long spins = 0;
+            var spinners = Enumerable.Range(0, 2).Select(_ => loop.Spawn(async () =>
+            {
+                while (!stop)
+                {
+                    spins++;
+                    await loop.Yield();
+                }
+            })).ToList();
+            await using var listener = StreamListener.ListenTcp(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            var accept = loop.Spawn(async () => await listener.AcceptAsync());
+            await using var client = await SocketStream.ConnectAsync(listener.LocalEndPoint);
+            await using var server = await accept;
+            await client.WriteAsync("x"u8.ToArray());
+            Assert.Equal(1, await server.ReadAsync(new byte[4]));
+            await loop.Delay(TimeSpan.FromMilliseconds(5));
+            stop = true;
+            foreach (var spinner in spinners) await spinner;
+            Assert.True(spins > 0);
+        });
+    }
+
     /// <summary>An awaitable that runs its continuation inline wherever it is completed, as some libraries do.</summary>
     private sealed class InlineSource : System.Runtime.CompilerServices.INotifyCompletion
     {

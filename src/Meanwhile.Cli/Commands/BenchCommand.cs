@@ -10,7 +10,7 @@ namespace Meanwhile.Cli;
 /// <summary><c>meanwhile bench</c>: an HTTP load generator like wrk, on one event loop.</summary>
 internal static class BenchCommand
 {
-    private sealed record Report(Uri Uri, int Connections, int Pipeline, TimeSpan Elapsed, long Requests, long Non2xx, long Errors, long Bytes, LatencyHistogram Latency, string Reactor)
+    private sealed record Report(Uri Uri, int Connections, int Pipeline, TimeSpan Elapsed, long Requests, long Non2xx, ErrorTally Errors, long Bytes, LatencyHistogram Latency, string Reactor)
     {
         public double RequestsPerSecond => Requests / Elapsed.TotalSeconds;
         public double BytesPerSecond => Bytes / Elapsed.TotalSeconds;
@@ -21,7 +21,7 @@ internal static class BenchCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var url = new Argument<string>("url") { Description = "The http:// URL to load" };
+        var url = new Argument<string>("url") { Description = "The http:// or https:// URL to load" };
         url.Validators.Add(r =>
         {
             var text = r.GetValueOrDefault<string>();
@@ -29,42 +29,52 @@ internal static class BenchCommand
                 r.AddError($"'{text}' is not an absolute http or https URL.");
         });
         var connections = new Option<int>("--connections", "-c") { Description = "Connections kept open", DefaultValueFactory = _ => 10 }.AtLeast(1);
-        var duration = new Option<TimeSpan>("--duration", "-d")
-        {
-            Description = "How long to run (e.g. 10s, 500ms, 1m)",
-            DefaultValueFactory = _ => TimeSpan.FromSeconds(10),
-            CustomParser = Options.ParseDuration,
-            HelpName = "duration",
-        };
+        var duration = Options.Duration("--duration", "-d", "How long to run (e.g. 10s, 500ms, 1m)", TimeSpan.FromSeconds(10));
+        var timeout = Options.Duration("--timeout", null, "A request (connecting included) taking longer fails as a timeout, as in wrk", TimeSpan.FromSeconds(2));
         var pipeline = new Option<int>("--pipeline") { Description = "Requests in flight per connection (HTTP/1.1 pipelining)", DefaultValueFactory = _ => 1 }.AtLeast(1);
+        var insecure = new Option<bool>("--insecure", "-k") { Description = "For https://, accept any server certificate (wrk never checks them)" };
         var json = Options.Json();
         var command = new Command("bench", """
             Sends GET requests to one URL as fast as the server answers, over a fixed number of keep-alive connections,
-            for a fixed time, like wrk. Reports requests and bytes per second, errors, and latency percentiles
-            (p50, p90, p99, p99.9, max) from a log-bucketed histogram (values within 1.6 %).
+            for a fixed time, like wrk. Reports requests and bytes per second (whole responses, head included, as wrk
+            counts them), errors by kind (refused, reset, timeout, TLS, bad response) with the first message of each,
+            and latency percentiles (p50, p90, p99, p99.9, max) from a log-bucketed histogram (values within 1.6 %).
+            Exits with 1 when every request failed.
             """)
-        { url, connections, duration, pipeline, json };
+        { url, connections, duration, timeout, pipeline, insecure, json };
         command.SetAction(parse =>
         {
-            var report = Run(new Uri(parse.GetValue(url)!), parse.GetValue(connections), parse.GetValue(pipeline), parse.GetValue(duration), parse.GetValue(json));
+            var client = new LoopHttpClientOptions
+            {
+                MaxConnectionsPerOrigin = parse.GetValue(connections),
+                MaxPipelineDepth = parse.GetValue(pipeline),
+                AutomaticDecompression = false,
+                ConnectTimeout = parse.GetValue(timeout),
+                RequestTimeout = parse.GetValue(timeout),
+                ServerCertificateValidation = parse.GetValue(insecure) ? (_, _, _, _) => true : null,
+            };
+            var report = Run(new Uri(parse.GetValue(url)!), client, parse.GetValue(duration), parse.GetValue(json));
             if (parse.GetValue(json)) WriteJson(report);
             else WriteText(report);
-            return report.Requests > 0 ? ExitCodes.Success : ExitCodes.Failure;
+            if (report.Requests > 0) return ExitCodes.Success;
+            var kinds = report.Errors.Occurred().Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Count:N0} {e.Kind}"));
+            Terminal.Error($"every request failed ({string.Join(", ", kinds)}): {report.Errors.Occurred().FirstOrDefault().FirstMessage ?? "no answer"}");
+            return ExitCodes.Failure;
         });
         return command;
     }
 
-    private static Report Run(Uri uri, int connections, int pipeline, TimeSpan duration, bool json)
+    private static Report Run(Uri uri, LoopHttpClientOptions client, TimeSpan duration, bool json)
     {
-        if (!Terminal.IsInteractive || json) return EventLoop.Run(() => LoadAsync(uri, connections, pipeline, duration, null));
+        if (!Terminal.IsInteractive || json) return EventLoop.Run(() => LoadAsync(uri, client, duration, null));
         Report? report = null;
         AnsiConsole.Progress()
             .AutoClear(true)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn())
             .Start(context =>
             {
-                var task = context.AddTask($"{Terminal.Escape(uri.ToString())}, {connections} connections", maxValue: duration.TotalMilliseconds);
-                report = EventLoop.Run(() => LoadAsync(uri, connections, pipeline, duration, (elapsed, requests) =>
+                var task = context.AddTask($"{Terminal.Escape(uri.ToString())}, {client.MaxConnectionsPerOrigin} connections", maxValue: duration.TotalMilliseconds);
+                report = EventLoop.Run(() => LoadAsync(uri, client, duration, (elapsed, requests) =>
                 {
                     task.Value = elapsed.TotalMilliseconds;
                     task.Description = string.Create(CultureInfo.InvariantCulture, $"{requests:N0} requests, {requests / Math.Max(elapsed.TotalSeconds, 1e-3):N0}/s");
@@ -73,18 +83,19 @@ internal static class BenchCommand
         return report!;
     }
 
-    private static async Task<Report> LoadAsync(Uri uri, int connections, int pipeline, TimeSpan duration, Action<TimeSpan, long>? progress)
+    private static async Task<Report> LoadAsync(Uri uri, LoopHttpClientOptions options, TimeSpan duration, Action<TimeSpan, long>? progress)
     {
         var loop = EventLoop.Current;
         var latency = new LatencyHistogram();
-        long requests = 0, non2xx = 0, errors = 0, bytes = 0;
-        await using var client = new LoopHttpClient(new LoopHttpClientOptions { MaxConnectionsPerOrigin = connections, MaxPipelineDepth = pipeline, AutomaticDecompression = false });
+        var errors = new ErrorTally();
+        long requests = 0, non2xx = 0, bytes = 0;
+        await using var client = new LoopHttpClient(options);
         var start = Stopwatch.GetTimestamp();
         long end = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var buffer = new byte[64 * 1024];
 
         // connections × pipeline senders, each with one request in flight: the pool spreads them over the connections.
-        var senders = Enumerable.Range(0, connections * pipeline).Select(_ => (Task)loop.Spawn(async () =>
+        var senders = Enumerable.Range(0, options.MaxConnectionsPerOrigin * options.MaxPipelineDepth).Select(_ => (Task)loop.Spawn(async () =>
         {
             while (Stopwatch.GetTimestamp() < end)
             {
@@ -92,17 +103,19 @@ internal static class BenchCommand
                 try
                 {
                     using var response = await client.GetAsync(uri);
+                    long received = HeadBytes(response);
                     var body = response.Content;
                     int n;
-                    while ((n = await body.ReadAsync(buffer)) > 0) bytes += n;
+                    while ((n = await body.ReadAsync(buffer)) > 0) received += n;
+                    bytes += received; // counted once whole, as wrk counts the responses it completes
                     if (!response.IsSuccessStatusCode) non2xx++;
                     requests++;
                     latency.Record((long)Stopwatch.GetElapsedTime(sent).TotalNanoseconds);
                 }
-                catch (LoopHttpException)
+                catch (LoopHttpException e)
                 {
-                    errors++;
-                    if (errors > 1000 && requests == 0) return; // nothing answers: stop rather than spin
+                    errors.Add(e);
+                    if (errors.Total > 1000 && requests == 0) return; // nothing answers: stop rather than spin
                 }
             }
         }, "bench sender")).ToList();
@@ -116,8 +129,11 @@ internal static class BenchCommand
         if (progress is not null) Tick();
         await loop.WhenAll(senders);
         ticker?.Cancel();
-        return new Report(uri, connections, pipeline, Stopwatch.GetElapsedTime(start), requests, non2xx, errors, bytes, latency, loop.ReactorName);
+        return new Report(uri, options.MaxConnectionsPerOrigin, options.MaxPipelineDepth, Stopwatch.GetElapsedTime(start), requests, non2xx, errors, bytes, latency, loop.ReactorName);
     }
+
+    /// <summary>The bytes of the response head as received: status line, header lines and the empty line that ends them.</summary>
+    private static long HeadBytes(LoopHttpResponse response) => response.Head.RawBytes.Length;
 
     private static string Duration(long nanoseconds) => nanoseconds switch
     {
@@ -136,11 +152,13 @@ internal static class BenchCommand
         table.AddRow("[bold]requests/s[/]", $"[bold]{r.RequestsPerSecond.ToString("N0", c)}[/]");
         table.AddRow("transfer/s", $"{FetchCommand.Size((long)r.BytesPerSecond)}");
         table.AddRow("non-2xx", r.Non2xx.ToString("N0", c));
-        table.AddRow("errors", r.Errors.ToString("N0", c));
+        table.AddRow("errors", r.Errors.Total.ToString("N0", c));
+        foreach (var (kind, count, _) in r.Errors.Occurred()) table.AddRow($"  {kind}", count.ToString("N0", c));
         table.AddRow("latency mean", Duration((long)r.Latency.Mean));
         foreach (var (name, p) in Percentiles) table.AddRow($"latency {name}", Duration(r.Latency.ValueAt(p)));
         table.AddRow("latency max", Duration(r.Latency.Max));
         Terminal.Write(table);
+        foreach (var (kind, _, first) in r.Errors.Occurred()) Terminal.Line($"first {Terminal.Escape(kind)} error: {Terminal.Escape(first)}");
     }
 
     private static void WriteJson(Report r)
@@ -158,7 +176,16 @@ internal static class BenchCommand
             w.WriteNumber("bytes", r.Bytes);
             w.WriteNumber("bytes_per_s", Math.Round(r.BytesPerSecond, 1));
             w.WriteNumber("non_2xx", r.Non2xx);
-            w.WriteNumber("errors", r.Errors);
+            w.WriteNumber("errors", r.Errors.Total);
+            w.WriteStartObject("errors_by_kind");
+            foreach (var (kind, count, first) in r.Errors.Occurred())
+            {
+                w.WriteStartObject(kind.ToLowerInvariant().Replace(' ', '_'));
+                w.WriteNumber("count", count);
+                w.WriteString("first", first);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
             w.WriteStartObject("latency_us");
             w.WriteNumber("mean", Math.Round(r.Latency.Mean / 1e3, 1));
             foreach (var (name, p) in Percentiles) w.WriteNumber(name, Math.Round(r.Latency.ValueAt(p) / 1e3, 1));

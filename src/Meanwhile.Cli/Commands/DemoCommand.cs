@@ -11,16 +11,17 @@ internal static class DemoCommand
     public static Command Create()
     {
         var pages = new Option<int>("--pages", "-n") { Description = "How many pages the browser fetches", DefaultValueFactory = _ => 20 }.AtLeast(1);
-        var wait = new Option<TimeSpan>("--wait", "-w")
-        {
-            Description = "How long the server takes to build each page (e.g. 200ms, 1s)",
-            DefaultValueFactory = _ => TimeSpan.FromMilliseconds(200),
-            CustomParser = Options.ParseDuration,
-            HelpName = "duration",
-        };
+        var wait = Options.Duration("--wait", "-w", "How long the server takes to build each page (e.g. 200ms, 1s)", TimeSpan.FromMilliseconds(200));
         var concurrency = new Option<int?>("--concurrency", "-c") { Description = "Most connections at once in the concurrent run [default: --pages]" }
-            .Validated(value => value is < 1 ? $"--concurrency must be at least 1, not {value}." : null);
+            .WholeNumber().Validated(value => value is < 1 ? $"--concurrency must be at least 1, not {value}." : null);
         var html = new Option<FileInfo?>("--html") { Description = "Also write the concurrent run as a self-contained timeline page", HelpName = "file" };
+        // Checked before the run, so a typo costs no run and ends with a line, not a stack trace.
+        html.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<FileInfo?>() is not { } file) return;
+            if (Directory.Exists(file.FullName)) result.AddError($"--html takes a file to write, and '{file.FullName}' is a directory.");
+            else if (file.Directory is { Exists: false } parent) result.AddError($"--html cannot write '{file.FullName}': the directory '{parent.FullName}' does not exist.");
+        });
 
         var command = new Command("demo", """
             Starts a web server on loopback whose pages each take a while to build, then a browser that fetches them
@@ -30,7 +31,7 @@ internal static class DemoCommand
         { pages, wait, concurrency, html };
         command.SetAction(parse =>
         {
-            var settings = new DemoSettings(parse.GetValue(pages), parse.GetValue(wait), parse.GetValue(concurrency) ?? parse.GetValue(pages));
+            var settings = new DemoSettings(parse.GetValue(pages), parse.GetValue(wait).Value, parse.GetValue(concurrency) ?? parse.GetValue(pages));
             return Run(settings, parse.GetValue(html));
         });
         return command;
@@ -61,7 +62,15 @@ internal static class DemoCommand
         }
         if (html is not null)
         {
-            TimelinePage.Write(html.FullName, result, timeline);
+            try
+            {
+                TimelinePage.Write(html.FullName, result, timeline);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Terminal.Error($"cannot write the timeline page '{html.FullName}': {e.Message}");
+                return ExitCodes.Failure;
+            }
             Terminal.Line($"Timeline page: {Terminal.Escape(html.FullName)}");
         }
         return ExitCodes.Success;

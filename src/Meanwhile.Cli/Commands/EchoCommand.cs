@@ -9,16 +9,13 @@ internal static class EchoCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var host = Options.Host();
-        var port = Options.Port(8080);
-        var loops = Options.Loops();
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "No access log (for benchmarks)" };
+        var server = new ServerOptions("No access log (for benchmarks)");
         var command = new Command("echo", """
             An HTTP server that answers every request with 200 and a JSON description of what it parsed: method,
             target, version, headers, body. Prints the address it listens on; Ctrl+C stops it gracefully.
-            """)
-        { host, port, loops, quiet };
-        command.SetAction((parse, _) => ServerHost.RunAsync("echo", EchoHandler.HandleAsync, parse.GetValue(host)!, parse.GetValue(port), parse.GetValue(loops), !parse.GetValue(quiet)));
+            """);
+        server.AddTo(command);
+        command.SetAction((parse, _) => ServerHost.RunAsync("echo", EchoHandler.HandleAsync, server.Read(parse)));
         return command;
     }
 }

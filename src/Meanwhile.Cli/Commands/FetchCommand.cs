@@ -83,7 +83,11 @@ internal static class FetchCommand
 
         if (json) WriteJson(outcomes);
         else WriteTable(outcomes);
-        return outcomes.Any(o => o.Failed) ? ExitCodes.Failure : ExitCodes.Success;
+        var failed = outcomes.Where(o => o.Failed).ToList();
+        if (failed.Count == 0) return ExitCodes.Success;
+        var first = failed[0];
+        Terminal.Error($"{failed.Count} of {outcomes.Length} download{(outcomes.Length == 1 ? "" : "s")} failed; the first: {first.Error ?? $"status {first.Status} ({first.Uri})"}");
+        return ExitCodes.Failure;
     }
 
     /// <summary>Live progress of one download (a Spectre bar on a terminal).</summary>

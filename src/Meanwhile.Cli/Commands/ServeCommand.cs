@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace Meanwhile.Cli;
 
@@ -9,23 +10,22 @@ internal static class ServeCommand
     public static Command Create()
     {
         var dir = new Argument<DirectoryInfo?>("dir") { Description = "The directory to serve [default: a sample site built into the tool]", Arity = ArgumentArity.ZeroOrOne };
-        dir.Validators.Add(r => { if (r.GetValueOrDefault<DirectoryInfo?>() is { Exists: false } d) r.AddError($"The directory '{d.FullName}' does not exist."); });
-        var host = Options.Host();
-        var port = Options.Port(8080);
-        var loops = Options.Loops();
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "No access log" };
+        dir.Validators.Add(CheckDirectory);
+        var listing = new Option<bool>("--listing") { Description = "List the entries of a directory that has no index.html (otherwise 404)" };
+        var server = new ServerOptions("No access log");
         var command = new Command("serve", """
             Serves the files of a directory over HTTP (index.html for directories), logging each request.
             Without a directory it serves a small sample site. Ctrl+C stops it gracefully.
             """)
-        { dir, host, port, loops, quiet };
+        { dir, listing };
+        server.AddTo(command);
         command.SetAction(async (parse, _) =>
         {
             string? sample = parse.GetValue(dir) is null ? SiteFiles.ExtractSample() : null;
             string root = sample ?? parse.GetValue(dir)!.FullName;
             try
             {
-                return await ServerHost.RunAsync(sample is null ? root : "the sample site", SiteFiles.Handler(root), parse.GetValue(host)!, parse.GetValue(port), parse.GetValue(loops), !parse.GetValue(quiet));
+                return await ServerHost.RunAsync(sample is null ? root : "the sample site", SiteFiles.Handler(root, parse.GetValue(listing)), server.Read(parse));
             }
             finally
             {
@@ -33,5 +33,17 @@ internal static class ServeCommand
             }
         });
         return command;
+    }
+
+    /// <summary>Says what is wrong with the directory given: an option it does not know, a file, or nothing there.</summary>
+    private static void CheckDirectory(ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0) return;
+        string text = result.Tokens[0].Value;
+        if (Directory.Exists(text)) return;
+        // An unknown option lands here, in the free argument slot, before the parser can call it unknown.
+        if (text.StartsWith('-')) result.AddError($"Unknown option '{text}'.");
+        else if (File.Exists(text)) result.AddError($"'{text}' is a file; serve takes a directory (its index.html is the home page).");
+        else result.AddError($"The directory '{text}' does not exist.");
     }
 }

@@ -16,7 +16,7 @@ internal static class SequenceDiagram
     private const int TimeWidth = 9;
     private const int BrowserWidth = 21;
     private const int ArrowWidth = 11;
-    private const int ServerWidth = 22;
+    private const int ServerWidth = 23; // the longest label, "[accept the connection]": every note then starts in one column
 
     /// <summary>The diagram as lines of Spectre markup.</summary>
     public static IReadOnlyList<string> Render(Timeline timeline)

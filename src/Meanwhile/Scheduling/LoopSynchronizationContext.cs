@@ -24,7 +24,27 @@ internal sealed class LoopSynchronizationContext : SynchronizationContext
     /// <summary>The task this context runs, or null for the loop's own context.</summary>
     public LoopTask? Task { get; }
 
-    public override void Post(SendOrPostCallback d, object? state) => Loop.PostFromAnyThread(ReadyItem.FromPost(d, state, Task));
+    /// <summary>
+    /// Brings a continuation back to the loop, in its task. One that arrives for a task the loop gave up (see
+    /// <see cref="EventLoopOptions.ShutdownGracePeriod"/>), or after the loop was disposed, is dropped and reported:
+    /// it must not run on a loop that has ended, and the thread completing a foreign task must not get an exception.
+    /// </summary>
+    public override void Post(SendOrPostCallback d, object? state)
+    {
+        if (Task is { IsAbandoned: true })
+        {
+            Loop.ReportDroppedContinuation(Task);
+            return;
+        }
+        try
+        {
+            Loop.PostFromAnyThread(ReadyItem.FromPost(d, state, Task));
+        }
+        catch (ObjectDisposedException e)
+        {
+            Loop.ReportError(e, "a continuation arrived after the loop was disposed; it was dropped", Task);
+        }
+    }
 
     public override void Send(SendOrPostCallback d, object? state)
     {

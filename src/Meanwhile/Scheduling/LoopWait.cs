@@ -62,6 +62,12 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
 
     public bool IsPending => _status == WaitStatus.Pending;
 
+    /// <summary>Whether the wait succeeded and its task has not taken the result yet (its continuation may be queued).</summary>
+    protected bool IsGranted => _status == WaitStatus.Succeeded;
+
+    /// <summary>The token of the <see cref="ValueTask"/> that stands for the current wait.</summary>
+    protected short Version => _version;
+
     /// <summary>Starts a new wait; returns false (and the wait is already cancelled) if the owner or token is cancelled.</summary>
     protected bool Begin(CancellationToken token) => Begin(token, LoopTask.CurrentOn(Loop));
 
@@ -152,6 +158,18 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     }
 
     protected void CompleteSuccess() => Finish(WaitStatus.Succeeded);
+
+    /// <summary>
+    /// Takes back a wait that succeeded but whose task has not resumed yet: the task now ends the wait with
+    /// <see cref="OperationCanceledException"/>. Its continuation, if already queued, runs as it would have; only the
+    /// result changes. The caller has given back what the wait had been granted (an item, a permit).
+    /// </summary>
+    protected void RevokeGrant(CancellationToken token)
+    {
+        System.Diagnostics.Debug.Assert(_status == WaitStatus.Succeeded, "only a granted wait can be revoked");
+        RareState.Error = new OperationCanceledException(token);
+        _status = WaitStatus.Canceled;
+    }
 
     protected void CompleteError(Exception error)
     {

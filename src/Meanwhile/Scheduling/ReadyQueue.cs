@@ -86,6 +86,16 @@ internal sealed class ReadyQueue
         while (_count > 0) Dequeue();
     }
 
+    /// <summary>Drops the items of the tasks <paramref name="dropped"/> picks, keeping the others in order.</summary>
+    public void RemoveOwnedBy(Func<LoopTask, bool> dropped)
+    {
+        for (int n = _count; n > 0; n--)
+        {
+            var item = Dequeue();
+            if (item.Owner is not { } owner || !dropped(owner)) Enqueue(item);
+        }
+    }
+
     private void Grow()
     {
         var bigger = new ReadyItem[_items.Length * 2];

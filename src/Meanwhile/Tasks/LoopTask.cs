@@ -15,7 +15,7 @@ namespace Meanwhile;
 /// (by awaiting it, <see cref="AsTask"/> or <see cref="Exception"/>) is reported to the loop's error
 /// handler when the loop finishes, or when the task is garbage collected, whichever comes first.
 /// </remarks>
-public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
+public partial class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
 {
     // Tells a task that its async method finished, when it finished outside the loop's view (see AfterTurn). It is one
     // shared delegate: the runtime invokes it either inline under the task's own synchronization context or posts it
@@ -26,11 +26,12 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         if (task._status == LoopTaskStatus.Running) task.CompleteFrom(task.Inner);
     };
 
-    private object? _workOrInner; // the work delegate until the task starts, then the Task it returned
+    private object? _workOrInner; // the work delegate (or a FlowedWork) until the task starts, then the Task it returned
     private LoopTaskStatus _status;
     private bool _observed;
     private bool _hooked; // OnInnerCompleted is registered on the inner task
     private bool _inGroup; // spawned by a TaskGroup, which is then its parent until it finishes
+    private volatile bool _abandoned; // given up at the end of a run (see EventLoop.AbandonStuckTasks): nothing of it runs again
     private YieldState _yield;
     private short _yieldVersion;
     private JoinContinuation? _joins;
@@ -63,7 +64,9 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     internal LoopTask(EventLoop loop, CancelScope parent, Delegate work, string? name) : base(parent)
     {
         Context = new LoopSynchronizationContext(loop, this);
-        _workOrInner = work;
+        // The spawner's ExecutionContext goes with the work, as Task.Run does; only when it differs from the one the loop
+        // runs everything under anyway, so that spawning costs nothing more when nothing flows.
+        _workOrInner = loop.ContextToFlow() is { } context ? new FlowedWork(work, context) : work;
         _extras = name;
         Id = loop.NextTaskId();
     }
@@ -125,6 +128,21 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
     public static LoopTask? Current =>
         SynchronizationContext.Current is LoopSynchronizationContext context && context.Loop.IsLoopThread ? context.Task : null;
 
+    /// <summary>
+    /// The running task's cancellation token, to pass to APIs the loop does not run (a <c>Channel</c>, a database
+    /// driver): it is cancelled when the task is, which happens when any scope around it is cancelled (a
+    /// <see cref="EventLoop.WithTimeout(TimeSpan, Func{CancellationToken, Task})"/> deadline, a failing
+    /// <see cref="TaskGroup"/>, <see cref="EventLoop.Stop"/>). In a loop callback outside any task it is the loop's own,
+    /// cancelled by <see cref="EventLoop.Stop"/>; off the loop it is <see cref="CancellationToken.None"/>.
+    /// </summary>
+    public static CancellationToken CurrentToken =>
+        SynchronizationContext.Current is LoopSynchronizationContext context && context.Loop.IsLoopThread
+            ? ((CancelScope?)context.Task ?? context.Loop.RootScope).Token
+            : CancellationToken.None;
+
+    /// <summary>Whether the loop gave the task up at the end of a run: cancelled, it stayed stuck past the grace period.</summary>
+    internal bool IsAbandoned => _abandoned;
+
     internal static LoopTask? CurrentOn(EventLoop loop) =>
         SynchronizationContext.Current is LoopSynchronizationContext context && ReferenceEquals(context.Loop, loop) ? context.Task : null;
 
@@ -184,12 +202,7 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         Task inner;
         try
         {
-            inner = work switch
-            {
-                Func<Task> f => f(),
-                Func<CancellationToken, Task> f => f(Token),
-                _ => throw new InvalidOperationException("Unsupported work delegate."),
-            } ?? throw new InvalidOperationException($"The work of task #{Id} returned a null Task.");
+            inner = Invoke(work) ?? throw new InvalidOperationException($"The work of task #{Id} returned a null Task.");
             if (!inner.IsCompleted)
             {
                 _workOrInner = inner;
@@ -208,6 +221,15 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         CompleteFrom(inner);
     }
 
+    /// <summary>Calls the task's work: a <c>Func&lt;Task&gt;</c> or <c>Func&lt;CancellationToken, Task&gt;</c> (Spawn takes nothing else), maybe in its spawner's context.</summary>
+    internal Task Invoke(object? work) => work switch
+    {
+        Func<Task> f => f(),
+        Func<CancellationToken, Task> f => f(Token),
+        FlowedWork flowed => flowed.Invoke(this),
+        _ => throw new InvalidOperationException("Unsupported work delegate."),
+    };
+
     /// <summary>
     /// The loop calls this after it ran a piece of this task's work, under the task's context. The task's async method
     /// can only finish in such a piece (its awaits resume under its context, and the runtime runs a continuation inline
@@ -223,13 +245,33 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
         if (_status != LoopTaskStatus.Running) return;
         var inner = Inner;
         if (inner.IsCompleted) CompleteFrom(inner);
-        else if (!_hooked && !Loop.ResumesThroughLoop(this))
+        else if (Loop.ResumesThroughLoop(this))
         {
+            if (ReferenceEquals(CurrentWait, ForeignAwait.Instance)) CurrentWait = null; // a loop wait tracks itself
+        }
+        else
+        {
+            // Suspended on something the loop does not run: say so, unless a loop operation that completes a Task
+            // (a worker, a task group) already named its wait.
+            CurrentWait ??= ForeignAwait.Instance;
+            if (_hooked) return;
             _hooked = true;
             // Registered under the task's context (current here): run inline if the method finishes under it,
             // posted to it otherwise. A context-free continuation would go to the thread pool.
             inner.GetAwaiter().UnsafeOnCompleted(OnInnerCompleted);
         }
+    }
+
+    /// <summary>
+    /// Gives the task up at the end of a run: it was cancelled and stayed stuck past the grace period (on a wait the loop
+    /// cannot end). It finishes as cancelled with <paramref name="reason"/>; continuations that reach it later are
+    /// dropped (see <see cref="LoopSynchronizationContext.Post"/>).
+    /// </summary>
+    internal void Abandon(AbandonedTaskException reason)
+    {
+        _abandoned = true;
+        _observed = true; // the loop reports it itself
+        Finish(LoopTaskStatus.Canceled, reason);
     }
 
     private void CompleteFrom(Task inner)
@@ -364,46 +406,5 @@ public class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
             default:
                 throw new InvalidOperationException($"Task #{Id} has not finished; await it instead of reading its result.");
         }
-    }
-
-    /// <summary>
-    /// A yield of this task, awaited through the task itself as an <see cref="IValueTaskSource"/>: the runtime hands
-    /// the continuation over without allocating a delegate. Returns false if a yield of this task is already pending.
-    /// </summary>
-    internal bool TryYield(out ValueTask yield)
-    {
-        if (_yield != YieldState.Idle)
-        {
-            yield = default;
-            return false;
-        }
-        _yield = YieldState.Waiting;
-        yield = new ValueTask(this, ++_yieldVersion);
-        return true;
-    }
-
-    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) =>
-        _yield == YieldState.Resumed ? ValueTaskSourceStatus.Succeeded : ValueTaskSourceStatus.Pending;
-
-    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
-    {
-        if (token != _yieldVersion || _yield != YieldState.Waiting)
-            throw new InvalidOperationException("This yield was already awaited.");
-        if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 && ExecutionContext.Capture() is { } context)
-        {
-            continuation = FlowedContinuation.Wrap(context, continuation, state);
-            state = null;
-        }
-        // Marked done now and resumed from the ready queue: nothing reads the state in between, and the task needs no
-        // fields to hold the continuation.
-        _yield = YieldState.Resumed;
-        Loop.NoteLoopAwait(this);
-        Loop.EnqueueReady(new ReadyItem(continuation, state, this));
-    }
-
-    void IValueTaskSource.GetResult(short token)
-    {
-        if (token != _yieldVersion || _yield != YieldState.Resumed) throw new InvalidOperationException("This yield was already awaited, or has not finished.");
-        _yield = YieldState.Idle;
     }
 }

@@ -86,7 +86,7 @@ internal sealed class PortableProcess : ProcessTransport
     public override async Task<ProcessExit> WaitForExitAsync(CancellationToken cancellationToken)
     {
         if (_exit is { } exit) return exit;
-        using (PortableWait.Begin(_loop, cancellationToken, out var token))
+        using (PortableWait.Begin(_loop, cancellationToken, out var token, isSocket: false))
             await _process.WaitForExitAsync(token);
         return RecordExit();
     }

@@ -77,7 +77,8 @@ internal sealed class PortableSocketTransport(EventLoop loop, Socket socket) : S
 
 /// <summary>
 /// A pending operation of the portable reactor, as the loop sees it: counted as a wait on the outside world (so a
-/// virtual clock does not jump over it), shown in introspection, and cancelled with the calling task.
+/// virtual clock does not jump over it), recorded, shown in introspection when it is a socket's (as epoll's waits
+/// show the descriptor), and cancelled with the calling task.
 /// </summary>
 internal readonly struct PortableWait : IDisposable
 {
@@ -92,7 +93,12 @@ internal readonly struct PortableWait : IDisposable
         _linked = linked;
     }
 
-    public static PortableWait Begin(EventLoop loop, CancellationToken cancellationToken, out CancellationToken token)
+    /// <summary>Starts tracking an operation of the calling task.</summary>
+    /// <param name="loop">The loop.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <param name="token">The token to give the operation: the caller's, joined with its task's.</param>
+    /// <param name="isSocket">Whether the task waits on a socket, and shows so in <see cref="EventLoop.GetTasks"/>.</param>
+    public static PortableWait Begin(EventLoop loop, CancellationToken cancellationToken, out CancellationToken token, bool isSocket = true)
     {
         var owner = LoopTask.CurrentOn(loop);
         CancellationTokenSource? linked = null;
@@ -106,6 +112,7 @@ internal readonly struct PortableWait : IDisposable
                 token = linked.Token;
             }
             else token = owner.Token;
+            if (isSocket) owner.CurrentWait = SocketOperation.Instance;
         }
         loop.ExternalWaits++;
         loop.Recorder.Record(LoopEventKind.WaitStarted, owner, new WaitReason(WaitKind.Socket));
@@ -116,7 +123,19 @@ internal readonly struct PortableWait : IDisposable
     {
         _loop.ExternalWaits--;
         _loop.Recorder.Record(LoopEventKind.WaitEnded, _owner, new WaitReason(WaitKind.Socket));
+        if (_owner is not null && _owner.CurrentWait == SocketOperation.Instance) _owner.CurrentWait = null;
         _linked?.Dispose();
+    }
+
+    /// <summary>What a task in a socket operation waits on, for introspection; one object serves every such wait.</summary>
+    private sealed class SocketOperation : ITaskWait
+    {
+        public static readonly SocketOperation Instance = new();
+
+        public WaitReason Reason => new(WaitKind.Socket);
+
+        // The operation already listens to the task's token (Begin joins it in): nothing more to interrupt here.
+        public void CancelFromOwner(LoopTask owner) { }
     }
 }
 

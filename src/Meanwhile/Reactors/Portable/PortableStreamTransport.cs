@@ -14,7 +14,7 @@ internal sealed class PortableStreamTransport(EventLoop loop, Stream stream, str
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        using var wait = PortableWait.Begin(loop, cancellationToken, out var token);
+        using var wait = PortableWait.Begin(loop, cancellationToken, out var token, isSocket: false);
         try
         {
             return await stream.ReadAsync(buffer, token);
@@ -26,7 +26,7 @@ internal sealed class PortableStreamTransport(EventLoop loop, Stream stream, str
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        using var wait = PortableWait.Begin(loop, cancellationToken, out var token);
+        using var wait = PortableWait.Begin(loop, cancellationToken, out var token, isSocket: false);
         try
         {
             await stream.WriteAsync(data, token);

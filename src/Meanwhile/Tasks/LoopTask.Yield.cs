@@ -1,0 +1,47 @@
+using System.Threading.Tasks.Sources;
+
+namespace Meanwhile;
+
+public partial class LoopTask
+{
+    /// <summary>
+    /// A yield of this task, awaited through the task itself as an <see cref="IValueTaskSource"/>: the runtime hands
+    /// the continuation over without allocating a delegate. Returns false if a yield of this task is already pending.
+    /// </summary>
+    internal bool TryYield(out ValueTask yield)
+    {
+        if (_yield != YieldState.Idle)
+        {
+            yield = default;
+            return false;
+        }
+        _yield = YieldState.Waiting;
+        yield = new ValueTask(this, ++_yieldVersion);
+        return true;
+    }
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) =>
+        _yield == YieldState.Resumed ? ValueTaskSourceStatus.Succeeded : ValueTaskSourceStatus.Pending;
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        if (token != _yieldVersion || _yield != YieldState.Waiting)
+            throw new InvalidOperationException("This yield was already awaited.");
+        if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 && ExecutionContext.Capture() is { } context)
+        {
+            continuation = FlowedContinuation.Wrap(context, continuation, state);
+            state = null;
+        }
+        // Marked done now and resumed from the ready queue: nothing reads the state in between, and the task needs no
+        // fields to hold the continuation.
+        _yield = YieldState.Resumed;
+        Loop.NoteLoopAwait(this);
+        Loop.EnqueueReady(new ReadyItem(continuation, state, this));
+    }
+
+    void IValueTaskSource.GetResult(short token)
+    {
+        if (token != _yieldVersion || _yield != YieldState.Resumed) throw new InvalidOperationException("This yield was already awaited, or has not finished.");
+        _yield = YieldState.Idle;
+    }
+}
