@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Meanwhile.Http.Client.Tests;
 
 namespace Meanwhile.Cli.Tests;
 
