@@ -262,7 +262,8 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
             return false;
         }
         ServerMetrics.HandlerErrors.Add(1);
-        ServerLog.HandlerFailed(_server.Logger, failure, Remote);
+        if (_server.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Error))
+            ServerLog.HandlerFailed(_server.Logger, failure, state.Request.ToString(), Remote);
         if (state.Response.HasStarted)
         {
             Abort("the handler failed after its response had started");
