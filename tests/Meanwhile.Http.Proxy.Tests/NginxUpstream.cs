@@ -19,7 +19,7 @@ internal sealed class NginxUpstream : IDisposable
     {
         int port = FreePort.Get();
         // nginx's workers run as nobody: the files must be readable by others.
-        File.SetUnixFileMode(dir.Path, (UnixFileMode)0b111_101_101);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(dir.Path, (UnixFileMode)0b111_101_101);
         Directory.CreateDirectory(dir["html"]);
         Directory.CreateDirectory(dir["logs"]);
         Directory.CreateDirectory(dir["tmp"]);
