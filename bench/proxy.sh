@@ -25,11 +25,12 @@ mkdir -p "$work/html"
 printf 'Hello, World!' > "$work/html/hello"
 printf 'Hello, World!' > "$work/html/index.html" # what idle_http.py asks for (GET /)
 head -c 1048576 /dev/urandom > "$work/html/big.bin"
-cat > "$work/nginx.conf" <<CONF
+nginx_conf() { # name port body
+  cat > "$work/$1.conf" <<CONF
 daemon off;
 worker_processes 1;
-error_log $work/nginx-error.log warn;
-pid $work/nginx.pid;
+error_log $work/$1-error.log warn;
+pid $work/$1.pid;
 worker_rlimit_nofile 40000;
 events { worker_connections 30000; }
 http {
@@ -39,32 +40,41 @@ http {
   keepalive_timeout 300s;
   client_body_temp_path $work; proxy_temp_path $work;
   upstream origin { server 127.0.0.1:$UP; keepalive 64; }
-  server { listen 127.0.0.1:$UP; root $work/html; }
-  server {
-    listen 127.0.0.1:$NGX;
-    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
+  server { listen 127.0.0.1:$2; $3 }
 }
 CONF
-# One nginx process serves both the upstream and the proxy_pass contestant: one worker, on core 0, like the others.
-taskset -c 0 nginx -p "$work" -c "$work/nginx.conf" > "$work/nginx.log" 2>&1 & pids+=($!)
+}
+# The upstream and the nginx contestant are two nginx processes, so each contestant's CPU time is its own.
+nginx_conf upstream "$UP" "root $work/html;"
+nginx_conf proxy "$NGX" 'location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }'
+taskset -c 0 nginx -p "$work" -c "$work/upstream.conf" > "$work/upstream.log" 2>&1 & pids+=($!)
+taskset -c 0 nginx -p "$work" -c "$work/proxy.conf" > "$work/proxy.log" 2>&1 & pids+=($!)
 taskset -c 0 dotnet "$cli" proxy --to "http://127.0.0.1:$UP" --port "$MW" --loops 1 --quiet > "$work/mw.log" 2>&1 & pids+=($!)
 mw_pid=$!
 taskset -c 0 dotnet "$yarp" "$YARP" "http://127.0.0.1:$UP" > "$work/yarp.log" 2>&1 & pids+=($!)
+yarp_pid=$!
 wait_port() { for _ in $(seq 1 400); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
 for p in $UP $NGX $MW $YARP; do wait_port "$p"; done
 declare -A port=([nginx]=$NGX [meanwhile]=$MW [yarp]=$YARP)
+declare -A pid=([nginx]=$(pgrep -P "$(cat "$work/proxy.pid")" | head -1) [meanwhile]=$mw_pid [yarp]=$yarp_pid)
+# CPU time (user + system, clock ticks) of a process and all its threads.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
 for s in nginx meanwhile yarp; do
   [ "$(curl -s "http://127.0.0.1:${port[$s]}/hello")" = "Hello, World!" ] || { echo "$s does not proxy /hello" >&2; exit 1; }
   cmp -s <(curl -s "http://127.0.0.1:${port[$s]}/big.bin") "$work/html/big.bin" || { echo "$s does not proxy /big.bin" >&2; exit 1; }
 done
 
-run_wrk() { # server path conns seconds -> "req/s p99_ms MB/s errors"
-  taskset -c 1 wrk -t1 -c"$3" -d"$4s" --latency "http://127.0.0.1:${port[$1]}$2" | awk '
+run_wrk() { # server path conns seconds -> "req/s p99_ms MB/s errors cpu_us_per_request"
+  local before after
+  before=$(ticks "${pid[$1]}")
+  taskset -c 1 wrk -t1 -c"$3" -d"$4s" --latency "http://127.0.0.1:${port[$1]}$2" > "$work/wrk.out"
+  after=$(ticks "${pid[$1]}")
+  awk -v cpu="$(( (after - before) * 1000000 / hz ))" -v secs="$4" '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     function mb(v) { if (v ~ /GB$/) return v * 1024; if (v ~ /MB$/) return v + 0; if (v ~ /KB$/) return v / 1024; return v / 1048576 }
     /Requests\/sec/ {r=$2} / 99%/ {p=ms($2)} /Transfer\/sec/ {t=mb($2)} /Non-2xx|Socket errors/ {e="errors"}
-    END {printf "%.0f %.2f %.1f %s\n", r, p, t, (e=="" ? "-" : e)}'
+    END {printf "%.0f %.2f %.1f %s %.1f\n", r, p, t, (e=="" ? "-" : e), cpu / (r * secs)}' "$work/wrk.out"
 }
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); ${ROUNDS} rounds of ${SECS}s per contestant, warm-up ${WARMUP}s"
@@ -79,18 +89,22 @@ python3 - "$work/results" <<'PY'
 import sys, statistics
 rows = [l.split() for l in open(sys.argv[1])]
 def col(kind, s, i): return [float(r[i]) for r in rows if r[0] == kind and r[1] == s]
-print(f"{'proxy':10} {'hello req/s (range)':>28} {'p99 ms':>8} {'x nginx':>8} {'1 MiB MB/s (range)':>26} {'x nginx':>8}  errors")
-base_h = statistics.median(col("hello", "nginx", 2)); base_b = statistics.median(col("big", "nginx", 4))
+# CPU per request is the proxy process's own (user + system, all threads): under a shared, loaded machine a process
+# with more threads gets a larger share of core 0, so req/s ratios favour it; CPU per request does not depend on that.
+print(f"{'proxy':10} {'hello req/s (range)':>24} {'p99 ms':>7} {'CPU us/req':>10} {'x nginx':>7} {'1 MiB MB/s (range)':>24} {'CPU us/MiB':>10} {'x nginx':>7} errors")
+med = statistics.median
+base_h = med(col("hello", "nginx", 6)); base_b = med(col("big", "nginx", 6))
 for s in ("nginx", "meanwhile", "yarp"):
-    h = col("hello", s, 2); p = col("hello", s, 3); b = col("big", s, 4)
+    h = col("hello", s, 2); p = col("hello", s, 3); b = col("big", s, 4); hc = col("hello", s, 6); bc = col("big", s, 6)
     errs = ",".join(sorted({r[5] for r in rows if r[1] == s}))
-    print(f"{s:10} {statistics.median(h):>10.0f} ({min(h):.0f}-{max(h):.0f}) {statistics.median(p):>8.2f} {statistics.median(h)/base_h:>8.2f}"
-          f" {statistics.median(b):>10.1f} ({min(b):.1f}-{max(b):.1f}) {statistics.median(b)/base_b:>8.2f}  {errs}")
-print(f"meanwhile / yarp (hello): {statistics.median(col('hello','meanwhile',2))/statistics.median(col('hello','yarp',2)):.2f}x")
+    print(f"{s:10} {med(h):>8.0f} ({min(h):.0f}-{max(h):.0f}) {med(p):>7.1f} {med(hc):>10.1f} {base_h/med(hc):>7.2f}"
+          f" {med(b):>8.1f} ({min(b):.1f}-{max(b):.1f}) {med(bc):>10.0f} {base_b/med(bc):>7.2f} {errs}")
+print("x nginx: nginx's CPU per request (per MiB) over this proxy's: above 1 is cheaper than nginx")
+print(f"meanwhile vs yarp, CPU per hello request: {med(col('hello','yarp',6))/med(col('hello','meanwhile',6)):.2f}x cheaper; req/s {med(col('hello','meanwhile',2))/med(col('hello','yarp',2)):.2f}x")
 PY
 
 [ "$IDLE" -gt 0 ] || exit 0
 echo "== RSS per idle client connection, $IDLE open through each proxy"
 taskset -c 1 python3 "$here/server/idle_http.py" --label meanwhile-proxy --port "$MW" --pid "$mw_pid" --count "$IDLE"
-worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -1)
+worker=${pid[nginx]}
 taskset -c 1 python3 "$here/server/idle_http.py" --label nginx-proxy_pass --port "$NGX" --pid "$worker" --count "$IDLE"
