@@ -223,12 +223,16 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                 state.Watcher = WatchForDisconnectAsync(state);
             try
             {
-                await handling;
+                // Resumed where the handler finished: on the loop, inline, for a handler whose waits are the loop's (no
+                // post through the context, which costs an allocation per request); a handler that finished on another
+                // thread is brought back to the loop just below, as a plain await would have done.
+                await handling.ConfigureAwait(false);
             }
             catch (Exception e)
             {
                 failure = e;
             }
+            if (!_server.Loop.IsLoopThread) await new LoopReturn(_server.Loop);
         }
         state.Body.End();
         state.Request.End();
