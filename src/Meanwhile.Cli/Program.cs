@@ -14,6 +14,7 @@ var root = new RootCommand("""
     DemoCommand.Create(),
     ServeCommand.Create(),
     EchoCommand.Create(),
+    ProxyCommand.Create(),
     FetchCommand.Create(),
     BenchCommand.Create(),
 };

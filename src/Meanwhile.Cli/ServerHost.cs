@@ -17,11 +17,22 @@ internal static class ServerHost
     /// <param name="what">What is served, for the first line ("echo", "/srv/www").</param>
     /// <param name="handler">The handler.</param>
     /// <param name="settings">Where to listen, loops, access log, shutdown timeout.</param>
-    public static async Task<int> RunAsync(string what, RequestHandler handler, ServerSettings settings)
+    public static Task<int> RunAsync(string what, RequestHandler handler, ServerSettings settings)
+    {
+        var logged = settings.AccessLog ? WithAccessLog(handler) : handler;
+        return RunAsync(what, _ => logged, settings, serverHeader: "meanwhile");
+    }
+
+    /// <summary>Serves with a handler made per loop (its own state on each), until a signal; returns the exit code.</summary>
+    /// <param name="what">What is served, for the first line.</param>
+    /// <param name="handlerPerLoop">Makes each loop's handler; it applies the access log itself (<see cref="WithAccessLog"/>).</param>
+    /// <param name="settings">Where to listen, loops, shutdown timeout.</param>
+    /// <param name="serverHeader">The Server field, or null for none (a proxy relays its upstream's).</param>
+    public static async Task<int> RunAsync(string what, Func<EventLoop, RequestHandler> handlerPerLoop, ServerSettings settings, string? serverHeader)
     {
         var address = new IPEndPoint(IPAddress.Parse(settings.Host), settings.Port);
-        var options = new HttpServerOptions { Host = settings.Host, Port = settings.Port, Loops = settings.Loops, ShutdownTimeout = settings.ShutdownTimeout, ServerHeader = "meanwhile" };
-        await using var server = new HttpServer(settings.AccessLog ? WithAccessLog(handler) : handler, options);
+        var options = new HttpServerOptions { Host = settings.Host, Port = settings.Port, Loops = settings.Loops, ShutdownTimeout = settings.ShutdownTimeout, ServerHeader = serverHeader };
+        await using var server = new HttpServer(handlerPerLoop, options);
         try
         {
             await server.StartAsync();

@@ -75,7 +75,10 @@ public sealed class LoopHttpClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         if (!Loop.IsLoopThread)
         {
-            throw new InvalidOperationException("A LoopHttpClient is used from the thread of the loop it was created on.");
+            throw new InvalidOperationException(
+                $"This LoopHttpClient belongs to the loop that created it and was used from thread {Environment.CurrentManagedThreadId}"
+                + (EventLoop.CurrentOrNull is null ? ", which runs no loop" : ", another loop's")
+                + ". A loop-bound object serves one loop only: give each loop its own client, e.g. with HttpServer's per-loop handler factory (new HttpServer(loop => ..., options)).");
         }
 
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -31,7 +31,7 @@ namespace Meanwhile.Http.Server;
 /// </example>
 public sealed class HttpServer : IAsyncDisposable
 {
-    private readonly RequestHandler _handler;
+    private readonly Func<EventLoop, RequestHandler> _handlerPerLoop;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread[] _threads = [];
@@ -44,7 +44,36 @@ public sealed class HttpServer : IAsyncDisposable
     public HttpServer(RequestHandler handler, HttpServerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        _handler = handler;
+        _handlerPerLoop = _ => handler;
+        Options = options ?? new HttpServerOptions();
+    }
+
+    /// <summary>
+    /// Creates a server whose every loop gets a handler of its own, made by <paramref name="handlerPerLoop"/> on that
+    /// loop's thread before it accepts: the place for per-loop state, such as a <c>LoopHttpClient</c>, a connection
+    /// pool or a cache, which a loop's handlers then share without locks (loop-bound objects cannot be shared across
+    /// loops). When the handler is a method of an <see cref="IAsyncDisposable"/> object (<c>new MyHandler(loop).HandleAsync</c>),
+    /// that object is disposed on its loop once the loop has stopped serving.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// await using var server = new HttpServer(loop =>
+    /// {
+    ///     var http = new LoopHttpClient(); // this loop's client
+    ///     return async (request, response) =>
+    ///     {
+    ///         using var upstream = await http.GetAsync("http://127.0.0.1:9000/price");
+    ///         response.Write(await upstream.ReadAsBytesAsync());
+    ///     };
+    /// }, new HttpServerOptions { Port = 8080, Loops = 2 });
+    /// </code>
+    /// </example>
+    /// <param name="handlerPerLoop">Called once per loop, on its thread, with that loop; returns the loop's handler.</param>
+    /// <param name="options">Address, loops, limits, timeouts; null for the defaults.</param>
+    public HttpServer(Func<EventLoop, RequestHandler> handlerPerLoop, HttpServerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(handlerPerLoop);
+        _handlerPerLoop = handlerPerLoop;
         Options = options ?? new HttpServerOptions();
     }
 
@@ -139,20 +168,31 @@ public sealed class HttpServer : IAsyncDisposable
                 var loop = EventLoop.Current;
                 StreamListener listener;
                 LoopServer server;
+                RequestHandler? handler = null;
                 try
                 {
-                    server = new LoopServer(loop, _handler, Options);
+                    handler = _handlerPerLoop(loop) ?? throw new InvalidOperationException("The per-loop handler factory returned null.");
+                    server = new LoopServer(loop, handler, Options);
                     listener = StreamListener.ListenTcp(endpoint, new ListenOptions { ReusePort = reusePort });
                 }
                 catch (Exception e)
                 {
                     // Reported by StartAsync, to its caller: the loop itself ends quietly.
                     listening.TrySetException(e);
+                    if (handler?.Target is IAsyncDisposable made) await made.DisposeAsync();
                     return;
                 }
                 ServerLog.Listening(server.Logger, listener.LocalEndPoint.ToString() ?? "?", index, loop.ReactorName);
                 listening.TrySetResult((IPEndPoint)listener.LocalEndPoint);
-                await server.ServeAsync(listener, _stopping.Token);
+                try
+                {
+                    await server.ServeAsync(listener, _stopping.Token);
+                }
+                finally
+                {
+                    // The loop's own state (a client, a pool) goes with the loop, on its thread.
+                    if (handler.Target is IAsyncDisposable state) await state.DisposeAsync();
+                }
                 Interlocked.Add(ref _cutAtShutdown, server.ConnectionsCutAtShutdown);
             }, loopOptions);
             finished.TrySetResult();

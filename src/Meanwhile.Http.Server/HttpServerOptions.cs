@@ -60,7 +60,11 @@ public sealed record HttpServerOptions
     /// <summary>The value of the <c>Server</c> header; null or empty sends none. Default: none.</summary>
     public string? ServerHeader { get; init; }
 
-    /// <summary>Where logs go. Default: nowhere.</summary>
+    /// <summary>
+    /// Where logs go. Default: warnings and errors (a handler that threw, with its request line and exception; a failed
+    /// accept) to standard error, one line each; give a factory to send them elsewhere, or
+    /// <c>NullLoggerFactory.Instance</c> to silence them.
+    /// </summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
     /// <summary>The reactor of each loop. Default: <see cref="ReactorKind.Default"/> (epoll on Linux, <c>MEANWHILE_REACTOR</c> overrides).</summary>
@@ -68,6 +72,9 @@ public sealed record HttpServerOptions
 
     /// <summary>The clock of each loop (a <see cref="VirtualClock"/> in tests); null for the system clock.</summary>
     public TimeProvider? TimeProvider { get; init; }
+
+    /// <summary>Test hook: where the default logger writes instead of standard error.</summary>
+    internal TextWriter? DefaultLogWriter { get; init; }
 
     /// <summary>Test hook: told on the loop thread each time a connection changes phase.</summary>
     internal Action<ConnectionPhase>? PhaseObserver { get; init; }

@@ -23,7 +23,8 @@ internal sealed class LoopServer
         Loop = loop;
         Handler = handler;
         Options = options;
-        Logger = options.LoggerFactory?.CreateLogger("Meanwhile.Http.Server") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        Logger = options.LoggerFactory?.CreateLogger("Meanwhile.Http.Server")
+            ?? (options.DefaultLogWriter is { } writer ? new StandardErrorLogger(writer) : StandardErrorLogger.Instance);
         if (!string.IsNullOrEmpty(options.ServerHeader))
         {
             var field = new PooledByteBuffer(64);

@@ -41,7 +41,7 @@ internal sealed class RequestState
     public ResponseOutput Output { get; }
 
     /// <summary>While an asynchronous handler runs with nothing to read: the task watching for the client leaving.</summary>
-    public Task? Watcher { get; set; }
+    public ValueTask? Watcher { get; set; }
 
     /// <summary>The handler's token (made on first use): cancelled when the connection is aborted.</summary>
     public CancellationToken AbortToken

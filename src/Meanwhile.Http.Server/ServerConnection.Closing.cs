@@ -88,7 +88,7 @@ internal sealed partial class ServerConnection
             {
                 _state.Watcher = null;
                 if (!watcher.IsCompleted) _stream.Dispose();
-                await watcher;
+                await watcher.ConfigureAwait(false);
             }
             _server.Timeouts.Closed(this);
             if (_state is { } state)

@@ -20,7 +20,7 @@ namespace Meanwhile.Http.Server;
 /// they are IValueTaskSource-backed and complete on the loop thread, so resuming inline is right and skips a trip
 /// through the SynchronizationContext's queue. Never on a <see cref="Task"/>: with the loop's context installed, the
 /// runtime refuses to inline such a continuation and sends it to the thread pool. Hence every helper awaited that way
-/// uses the pooling builder, and the handler's task (user code) and the watcher task are awaited plainly.
+/// uses the pooling builder (the disconnect watcher too), and the handler's task (user code) is awaited plainly.
 /// </para>
 /// </remarks>
 internal sealed partial class ServerConnection : DeadlineQueue.Entry
@@ -84,7 +84,9 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                     if (_state?.Watcher is { } watcher)
                     {
                         _state.Watcher = null;
-                        await watcher; // a Task: awaited plainly, so it resumes on the loop; it may already have read the next bytes, or seen the client leave
+                        // A pooled helper that ends on the loop (its waits are the socket's): it may already have read the next
+                        // bytes, or seen the client leave. Not a Task: an asynchronous handler would pay for one per request.
+                        await watcher.ConfigureAwait(false);
                         if (_peerClosed) break;
                     }
                     if (InputEmpty)
@@ -221,12 +223,16 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                 state.Watcher = WatchForDisconnectAsync(state);
             try
             {
-                await handling;
+                // Resumed where the handler finished: on the loop, inline, for a handler whose waits are the loop's (no
+                // post through the context, which costs an allocation per request); a handler that finished on another
+                // thread is brought back to the loop just below, as a plain await would have done.
+                await handling.ConfigureAwait(false);
             }
             catch (Exception e)
             {
                 failure = e;
             }
+            if (!_server.Loop.IsLoopThread) await new LoopReturn(_server.Loop);
         }
         state.Body.End();
         state.Request.End();
@@ -262,7 +268,8 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
             return false;
         }
         ServerMetrics.HandlerErrors.Add(1);
-        ServerLog.HandlerFailed(_server.Logger, failure, Remote);
+        if (_server.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Error))
+            ServerLog.HandlerFailed(_server.Logger, failure, state.Request.ToString(), Remote);
         if (state.Response.HasStarted)
         {
             Abort("the handler failed after its response had started");
@@ -277,7 +284,8 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
     /// While an asynchronous handler works and nothing reads the socket, watch it: the client leaving cancels the
     /// handler's token. Data that arrives meanwhile (a pipelined request) is read into the buffer for the main loop.
     /// </summary>
-    private async Task WatchForDisconnectAsync(RequestState state)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WatchForDisconnectAsync(RequestState state)
     {
         try
         {

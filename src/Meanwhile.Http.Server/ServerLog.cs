@@ -11,8 +11,8 @@ internal static partial class ServerLog
     [LoggerMessage(2, LogLevel.Debug, "Rejected a request from {Remote}: {Error}")]
     public static partial void Rejected(ILogger logger, string? remote, string error);
 
-    [LoggerMessage(3, LogLevel.Error, "The handler threw while answering {Remote}; the connection is closed")]
-    public static partial void HandlerFailed(ILogger logger, Exception exception, string? remote);
+    [LoggerMessage(3, LogLevel.Error, "The handler threw while answering \"{RequestLine}\" from {Remote}; the client got a 500 (or a cut response) and the connection is closed")]
+    public static partial void HandlerFailed(ILogger logger, Exception exception, string requestLine, string? remote);
 
     [LoggerMessage(4, LogLevel.Debug, "Closing the connection of {Remote}: {Reason}")]
     public static partial void Aborted(ILogger logger, string? remote, string reason);

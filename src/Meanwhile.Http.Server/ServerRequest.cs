@@ -22,6 +22,9 @@ public sealed class ServerRequest
     private readonly int[] _routeLengths = new int[MaxRouteValues];
     private int _routeCount;
     private RequestBodyStream? _body;
+    private string? _methodText;
+    private string? _pathText;
+    private string? _queryText;
     private bool _active;
 
     internal ServerRequest(RequestState state) => _state = state;
@@ -56,6 +59,24 @@ public sealed class ServerRequest
             return q < 0 ? default : target[(q + 1)..];
         }
     }
+
+    /// <summary>
+    /// The method as a string (<c>"GET"</c>). The standard methods are shared constant strings, so this allocates only
+    /// for an extension method, once per request.
+    /// </summary>
+    public string MethodText => _methodText ??= KnownMethod(Method) ?? System.Text.Encoding.ASCII.GetString(Method);
+
+    /// <summary>
+    /// The path as a string, percent-decoded as UTF-8 (as <see cref="GetRouteValue"/> decodes), e.g. <c>/a b</c> for
+    /// <c>/a%20b?x=1</c>; made when first asked for, once per request. <see cref="Path"/> has the raw bytes.
+    /// </summary>
+    public string PathText => _pathText ??= Uri.UnescapeDataString(System.Text.Encoding.UTF8.GetString(Path));
+
+    /// <summary>
+    /// The query as a string, still percent-encoded (decode each parameter after splitting it), without the <c>?</c>;
+    /// empty when there is none. Made when first asked for, once per request.
+    /// </summary>
+    public string QueryText => _queryText ??= Query.IsEmpty ? string.Empty : System.Text.Encoding.Latin1.GetString(Query);
 
     /// <summary>The protocol version of the request.</summary>
     public HttpProtocolVersion Version => Head.Version;
@@ -170,6 +191,7 @@ public sealed class ServerRequest
     internal void Begin()
     {
         _routeCount = 0;
+        _methodText = _pathText = _queryText = null;
         _active = true;
     }
 
@@ -179,6 +201,20 @@ public sealed class ServerRequest
     {
         if (!_active) throw new InvalidOperationException("This request's handler has returned; its body can no longer be read.");
     }
+
+    private static string? KnownMethod(ReadOnlySpan<byte> method) => method switch
+    {
+        _ when method.SequenceEqual("GET"u8) => "GET",
+        _ when method.SequenceEqual("POST"u8) => "POST",
+        _ when method.SequenceEqual("HEAD"u8) => "HEAD",
+        _ when method.SequenceEqual("PUT"u8) => "PUT",
+        _ when method.SequenceEqual("DELETE"u8) => "DELETE",
+        _ when method.SequenceEqual("PATCH"u8) => "PATCH",
+        _ when method.SequenceEqual("OPTIONS"u8) => "OPTIONS",
+        _ when method.SequenceEqual("CONNECT"u8) => "CONNECT",
+        _ when method.SequenceEqual("TRACE"u8) => "TRACE",
+        _ => null,
+    };
 
     /// <inheritdoc />
     public override string ToString() => $"{System.Text.Encoding.Latin1.GetString(Method)} {System.Text.Encoding.Latin1.GetString(Target)}";

@@ -1,0 +1,113 @@
+using System.Net;
+using System.Text;
+using Meanwhile.Http.Server;
+
+namespace Meanwhile.Http.Proxy;
+
+/// <summary>
+/// Writes the head a request is forwarded with: the request line in origin form, <c>Host</c>, the client's fields
+/// minus the hop-by-hop ones, the forwarding fields, and framing for the body as it will be sent. Bytes to bytes: the
+/// parser already checked every field, and nothing here makes a string.
+/// </summary>
+internal static class ForwardedRequestHead
+{
+    public static void Write(PooledByteBuffer output, ServerRequest request, Upstream upstream, ProxyOptions options, in ForwardingBytes bytes)
+    {
+        var head = request.Head;
+        var fields = head.Fields;
+        HttpHeadWriter.WriteRequestLine(output, head.Method, OriginForm(head.Target), HttpProtocolVersion.Http11);
+
+        fields.TryGetValue("Host"u8, out var clientHost);
+        HttpHeadWriter.WriteField(output, "Host"u8, options.PreserveHost && !clientHost.IsEmpty ? clientHost : upstream.Authority);
+
+        var added = options.ForwardedHeaders;
+        bool checkConnection = HopByHop.ConnectionNamesOthers(fields);
+        bool hasForwardedFor = false;
+        foreach (var field in fields)
+        {
+            var name = field.Name;
+            if (HopByHop.IsHopByHop(name) || IsReplaced(name, added, ref hasForwardedFor)) continue;
+            if (checkConnection && HopByHop.NamedByConnection(fields, name)) continue;
+            HttpHeadWriter.WriteField(output, name, field.Value);
+        }
+
+        if ((added & ForwardedHeaders.Via) != 0) HttpHeadWriter.WriteField(output, "Via"u8, bytes.Via);
+        if ((added & ForwardedHeaders.XForwardedFor) != 0) WriteForwardedFor(output, fields, hasForwardedFor, request.RemoteEndPoint);
+        if ((added & ForwardedHeaders.XForwardedProto) != 0) HttpHeadWriter.WriteField(output, "X-Forwarded-Proto"u8, bytes.Scheme);
+        if ((added & ForwardedHeaders.XForwardedHost) != 0 && !clientHost.IsEmpty) HttpHeadWriter.WriteField(output, "X-Forwarded-Host"u8, clientHost);
+
+        if (head.ContentLength >= 0) HttpHeadWriter.WriteContentLength(output, head.ContentLength);
+        else if (head.HasBody) HttpHeadWriter.WriteChunkedTransferEncoding(output);
+        HttpHeadWriter.WriteEndOfHead(output);
+    }
+
+    /// <summary>
+    /// Fields the proxy answers or writes itself: <c>Host</c> (above), <c>Expect</c> (the server answers
+    /// <c>100-continue</c> when the body is first read), and the forwarding fields it sets.
+    /// </summary>
+    private static bool IsReplaced(ReadOnlySpan<byte> name, ForwardedHeaders added, ref bool hasForwardedFor)
+    {
+        switch (name.Length)
+        {
+            case 4: return Ascii.EqualsIgnoreCase(name, "Host"u8);
+            case 6: return Ascii.EqualsIgnoreCase(name, "Expect"u8);
+            case 15 when Ascii.EqualsIgnoreCase(name, "X-Forwarded-For"u8):
+                hasForwardedFor = true;
+                return (added & ForwardedHeaders.XForwardedFor) != 0;
+            case 16: return (added & ForwardedHeaders.XForwardedHost) != 0 && Ascii.EqualsIgnoreCase(name, "X-Forwarded-Host"u8);
+            case 17: return (added & ForwardedHeaders.XForwardedProto) != 0 && Ascii.EqualsIgnoreCase(name, "X-Forwarded-Proto"u8);
+            default: return false;
+        }
+    }
+
+    /// <summary><c>X-Forwarded-For</c>: the values already there, in order, then the client's address.</summary>
+    private static void WriteForwardedFor(PooledByteBuffer output, HttpFieldList fields, bool hasEarlier, EndPoint? remote)
+    {
+        ReadOnlySpan<byte> name = "X-Forwarded-For: "u8;
+        name.CopyTo(output.GetSpan(name.Length));
+        output.Advance(name.Length);
+        bool first = true;
+        if (hasEarlier)
+        {
+            foreach (var field in fields)
+            {
+                if (!field.NameEquals("X-Forwarded-For"u8) || field.Value.IsEmpty) continue;
+                if (!first) output.Write(", "u8);
+                output.Write(field.Value);
+                first = false;
+            }
+        }
+        if (!first) output.Write(", "u8);
+        if (remote is IPEndPoint ip)
+        {
+            var span = output.GetSpan(64);
+            ip.Address.TryFormat(span, out int written);
+            output.Advance(written);
+        }
+        else output.Write("unknown"u8);
+        output.Write("\r\n"u8);
+    }
+
+    /// <summary>The target in origin form: an absolute-form target (sent to proxies) loses its scheme and authority.</summary>
+    private static ReadOnlySpan<byte> OriginForm(ReadOnlySpan<byte> target)
+    {
+        if (target.IsEmpty || target[0] == (byte)'/' || target.SequenceEqual("*"u8)) return target;
+        int scheme = target.IndexOf("://"u8);
+        if (scheme < 0) return target;
+        var rest = target[(scheme + 3)..];
+        int path = rest.IndexOfAny((byte)'/', (byte)'?');
+        if (path < 0) return "/"u8;
+        return rest[path] == (byte)'/' ? rest[path..] : ConcatRoot(rest[path..]);
+    }
+
+    // "http://h?q" has an empty path: origin form needs "/?q". Rare enough to allocate.
+    private static byte[] ConcatRoot(ReadOnlySpan<byte> query) => [(byte)'/', .. query];
+}
+
+/// <summary>The bytes a handler writes on every forwarded request, encoded once.</summary>
+internal readonly struct ForwardingBytes(ProxyOptions options)
+{
+    public byte[] Via { get; } = Encoding.ASCII.GetBytes($"1.1 {options.ViaName}");
+
+    public byte[] Scheme { get; } = Encoding.ASCII.GetBytes(options.ClientScheme);
+}

@@ -1,0 +1,27 @@
+using System.Text;
+using Meanwhile.Http.Server;
+
+namespace Meanwhile.Http.Proxy;
+
+/// <summary>
+/// Copies an upstream's response head onto the server's response: the status, the fields minus the hop-by-hop ones
+/// and those the server writes for its own hop (<c>Date</c>), and <c>Via</c>. The reason phrase is the standard one for
+/// the status (the server writes its status lines); the framing is decided by the relay.
+/// </summary>
+internal static class ForwardedResponseHead
+{
+    public static void Copy(HttpResponseHead head, ServerResponse response, ProxyOptions options, in ForwardingBytes bytes)
+    {
+        response.StatusCode = head.StatusCode;
+        var fields = head.Fields;
+        bool checkConnection = HopByHop.ConnectionNamesOthers(fields);
+        foreach (var field in fields)
+        {
+            var name = field.Name;
+            if (HopByHop.IsHopByHop(name) || (name.Length == 4 && Ascii.EqualsIgnoreCase(name, "Date"u8))) continue;
+            if (checkConnection && HopByHop.NamedByConnection(fields, name)) continue;
+            response.AddHeader(name, field.Value);
+        }
+        if ((options.ForwardedHeaders & ForwardedHeaders.Via) != 0) response.AddHeader("Via"u8, bytes.Via);
+    }
+}

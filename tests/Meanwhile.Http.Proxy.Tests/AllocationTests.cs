@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text;
+using Meanwhile.Http.Server;
+using Xunit.Abstractions;
+
+namespace Meanwhile.Http.Proxy.Tests;
+
+/// <summary>A fact for the epoll reactor (the portable one allocates in .NET's socket engine).</summary>
+public sealed class EpollFactAttribute : FactAttribute
+{
+    public EpollFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux()) Skip = "needs Linux (epoll)";
+        else if (string.Equals(Environment.GetEnvironmentVariable("MEANWHILE_REACTOR"), "portable", StringComparison.OrdinalIgnoreCase))
+            Skip = "the suite runs on the portable reactor; the allocation-free path is the epoll one";
+    }
+}
+
+public sealed class AllocationTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// A proxied request once warm (client connection and upstream connection both kept alive) allocates at most 64
+    /// bytes on the proxy's loop thread: the handler reads the thread's allocation counter at two requests far apart.
+    /// </summary>
+    [EpollFact]
+    public async Task A_warm_proxied_request_allocates_at_most_64_bytes_on_the_proxy_loop()
+    {
+        const int warm = 2000, measured = 20000;
+        await using var upstream = new HttpServer((_, response) =>
+        {
+            response.AddHeader("Content-Type"u8, "text/plain"u8);
+            response.Write("Hello, World!"u8);
+            return ValueTask.CompletedTask;
+        }, new HttpServerOptions { Port = 0, Loops = 1 });
+        await upstream.StartAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        int count = 0;
+        long before = 0, after = 0;
+        var options = new ProxyOptions { Upstreams = [new Uri($"http://127.0.0.1:{upstream.Port}")] };
+        await using var proxy = new HttpServer(loop =>
+        {
+            var handler = new ProxyHandler(options);
+            return (request, response) =>
+            {
+                count++;
+                if (count == warm) before = GC.GetAllocatedBytesForCurrentThread();
+                else if (count == warm + measured) after = GC.GetAllocatedBytesForCurrentThread();
+                return handler.HandleAsync(request, response);
+            };
+        }, new HttpServerOptions { Port = 0, Loops = 1 });
+        await proxy.StartAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 10_000 };
+        client.Connect(IPAddress.Loopback, proxy.Port);
+        var request = Encoding.ASCII.GetBytes("GET /plaintext HTTP/1.1\r\nHost: localhost\r\nAccept: text/plain\r\n\r\n");
+        var buffer = new byte[4096];
+        for (int i = 0; i < warm + measured; i++)
+        {
+            client.Send(request);
+            // Each response ends with the 13-byte body after its head.
+            int got = 0;
+            while (got < 4 || !EndsWithBody(buffer, got))
+            {
+                int n = client.Receive(buffer, got, buffer.Length - got, SocketFlags.None);
+                if (n == 0) throw new EndOfStreamException("the proxy closed the connection");
+                got += n;
+            }
+        }
+        double perRequest = (double)(after - before) / measured;
+        output.WriteLine($"{perRequest:0.###} bytes allocated per proxied request on the proxy's loop thread ({after - before} over {measured})");
+        bool optimized = typeof(ProxyHandler).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled != true;
+        output.WriteLine(optimized ? "optimized build" : "debug build: async state machines are classes and allocate per call");
+        Assert.True(perRequest <= (optimized ? 64 : 4096), $"{perRequest:0.###} bytes per request");
+    }
+
+    private static bool EndsWithBody(byte[] buffer, int length) => buffer.AsSpan(0, length).EndsWith("Hello, World!"u8);
+}
