@@ -16,7 +16,7 @@ internal enum DescriptorKind
 /// A stream over a non-blocking descriptor watched by epoll. Reads and writes try the system call first and wait
 /// for readiness only on EAGAIN (edge-triggered), so a ready stream costs one system call and no allocation.
 /// </summary>
-internal class DescriptorTransport : StreamTransport
+internal class PolledDescriptorStream : PlatformStream
 {
     private readonly IoRegistration _registration;
     private readonly DescriptorKind _kind;
@@ -24,7 +24,7 @@ internal class DescriptorTransport : StreamTransport
     private readonly string? _description;
     private int _fd;
 
-    public DescriptorTransport(EventLoop loop, int fd, DescriptorKind kind, string? description, bool ownsDescriptor = true)
+    public PolledDescriptorStream(EventLoop loop, int fd, DescriptorKind kind, string? description, bool ownsDescriptor = true)
     {
         _fd = fd;
         _kind = kind;

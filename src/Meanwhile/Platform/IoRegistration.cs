@@ -110,7 +110,7 @@ public sealed class IoRegistration : IDisposable
         if (_disposed) return;
         _loop.CheckThread();
         _disposed = true;
-        _loop.Reactor.Deregister(this);
+        _loop.Poller.Deregister(this);
         // The error only for a wait in progress: closing an idle connection should not build two exceptions and their messages.
         if (_readable.IsPending) _readable.Abort(new ObjectDisposedException(nameof(IoRegistration), $"fd {Descriptor} was deregistered while a task waited on it."));
         if (_writable is { IsPending: true } writable) writable.Abort(new ObjectDisposedException(nameof(IoRegistration), $"fd {Descriptor} was deregistered while a task waited on it."));

@@ -16,19 +16,19 @@ internal sealed record ProcessStartRequest(string FileName, IReadOnlyList<string
 /// The reactor side of a <see cref="ChildProcess"/>: how the child is started, watched, signalled and reaped on this
 /// reactor (posix_spawn and a pidfd on epoll, System.Diagnostics.Process on the portable reactor). Loop thread only.
 /// </summary>
-internal abstract class ProcessTransport
+internal abstract class PlatformProcess
 {
     /// <summary>The operating system's process id.</summary>
     public abstract int Id { get; }
 
     /// <summary>The parent's end of the child's stdin, when it is a pipe.</summary>
-    public StreamTransport? Input { get; protected init; }
+    public PlatformStream? Input { get; protected init; }
 
     /// <summary>The parent's end of the child's stdout, when it is a pipe.</summary>
-    public StreamTransport? Output { get; protected init; }
+    public PlatformStream? Output { get; protected init; }
 
     /// <summary>The parent's end of the child's stderr, when it is a pipe.</summary>
-    public StreamTransport? Error { get; protected init; }
+    public PlatformStream? Error { get; protected init; }
 
     /// <summary>How the child ended, once the loop has seen it end (and reaped it); null before.</summary>
     public abstract ProcessExit? Exit { get; }

@@ -21,29 +21,27 @@ internal static class LinuxStandardStreams
     private static readonly int[] OriginalNonBlocking = new int[3];
     private static bool s_exitHooked;
 
-    public static readonly string[] Names = ["stdin", "stdout", "stderr"];
-
     public static DataStream Open(EventLoop loop, int fd)
     {
-        string name = Names[fd];
+        string name = PlatformBackend.StandardStreamNames[fd];
         if (StatDescriptor(fd, out int type, out _) < 0) throw SystemErrors.From("statx", LastErrno, name);
         string description = $"{name} ({LinuxPaths.TypeName(type)})";
-        if (type is S_IFREG or S_IFBLK || !loop.SupportsDescriptors)
+        if (type is S_IFREG or S_IFBLK)
         {
             // Reads and writes at the kernel's shared offset: `prog < in > out` and `>> log` behave as for any program.
-            return new DataStream(loop, new WorkerDescriptorTransport(loop, fd, ownsDescriptor: false, positioned: false,
+            return new DataStream(loop, new BlockingDescriptorStream(loop, fd, ownsDescriptor: false, positioned: false,
                 closeOnShutdownWrite: false, waitForWriter: false, description));
         }
         Acquire(fd, description);
         try
         {
-            return new DataStream(loop, new StandardDescriptorTransport(loop, fd, type == S_IFSOCK ? DescriptorKind.Socket : DescriptorKind.Pipe, description));
+            return new DataStream(loop, new StandardDescriptorStream(loop, fd, type == S_IFSOCK ? DescriptorKind.Socket : DescriptorKind.Pipe, description));
         }
         catch (SystemCallException e) when (e.ErrorNumber == Errno.EPERM)
         {
             // Not pollable (stdout redirected to /dev/null): blocking, as inherited, on workers.
             Release(fd);
-            return new DataStream(loop, new WorkerDescriptorTransport(loop, fd, ownsDescriptor: false, positioned: false,
+            return new DataStream(loop, new BlockingDescriptorStream(loop, fd, ownsDescriptor: false, positioned: false,
                 closeOnShutdownWrite: false, waitForWriter: false, description));
         }
         catch
@@ -102,8 +100,8 @@ internal static class LinuxStandardStreams
     }
 
     /// <summary>An epoll-watched standard stream: never closes its descriptor, hands O_NONBLOCK back when done.</summary>
-    private sealed class StandardDescriptorTransport(EventLoop loop, int fd, DescriptorKind kind, string description)
-        : DescriptorTransport(loop, fd, kind, description, ownsDescriptor: false)
+    private sealed class StandardDescriptorStream(EventLoop loop, int fd, DescriptorKind kind, string description)
+        : PolledDescriptorStream(loop, fd, kind, description, ownsDescriptor: false)
     {
         private readonly int _fd = fd;
         private bool _released;

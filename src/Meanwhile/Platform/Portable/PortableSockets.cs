@@ -9,7 +9,7 @@ namespace Meanwhile;
 /// its own threads; awaiting them from loop code brings the continuation back through the loop's
 /// SynchronizationContext. While an operation is pending it counts as a wait on the outside world.
 /// </summary>
-internal sealed class PortableSocketTransport(EventLoop loop, Socket socket) : StreamTransport, ISocketTransport
+internal sealed class PortableSocketStream(EventLoop loop, Socket socket) : PlatformStream, IConnectedSocket
 {
     private string? _description;
     private volatile bool _closed;
@@ -150,7 +150,7 @@ internal static class PortableSockets
             Apply(socket, endpoint, options);
             using (PortableWait.Begin(loop, cancellationToken, out var token))
                 await socket.ConnectAsync(endpoint, token);
-            var transport = new PortableSocketTransport(loop, socket);
+            var transport = new PortableSocketStream(loop, socket);
             return new SocketStream(loop, transport);
         }
         catch (SocketException e)
@@ -165,7 +165,7 @@ internal static class PortableSockets
         }
     }
 
-    public static ListenerTransport Listen(EventLoop loop, EndPoint endpoint, ListenOptions options)
+    public static PlatformListener Listen(EventLoop loop, EndPoint endpoint, ListenOptions options)
     {
         var socket = NewSocket(endpoint);
         try
@@ -183,7 +183,7 @@ internal static class PortableSockets
             }
             socket.Bind(endpoint);
             socket.Listen(options.Backlog);
-            return new PortableListener(loop, socket, options.Accepted);
+            return new PortableSocketListener(loop, socket, options.Accepted);
         }
         catch (SocketException e)
         {
@@ -206,7 +206,7 @@ internal static class PortableSockets
         if (options.KeepAliveProbes is { } probes) socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, probes);
     }
 
-    private sealed class PortableListener(EventLoop loop, Socket socket, SocketStreamOptions accepted) : ListenerTransport
+    private sealed class PortableSocketListener(EventLoop loop, Socket socket, SocketStreamOptions accepted) : PlatformListener
     {
         public override EndPoint LocalEndPoint { get; } = socket.LocalEndPoint!;
 
@@ -220,7 +220,7 @@ internal static class PortableSockets
                 catch (ObjectDisposedException) { throw new ObjectDisposedException($"listener {LocalEndPoint}"); }
             }
             Apply(client, LocalEndPoint, accepted);
-            var transport = new PortableSocketTransport(loop, client);
+            var transport = new PortableSocketStream(loop, client);
             return new SocketStream(loop, transport);
         }
 

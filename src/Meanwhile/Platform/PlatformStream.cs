@@ -10,7 +10,7 @@ namespace Meanwhile;
 /// pooling async builder) rather than with a <see cref="Task"/>: awaited without the loop's context, a Task completed on
 /// the loop resumes on the thread pool, because the runtime will not inline under a custom SynchronizationContext.
 /// </remarks>
-internal abstract class StreamTransport
+internal abstract class PlatformStream
 {
     /// <summary>Reads at least one byte, or returns 0 at end of stream. An empty buffer waits until data may be available.</summary>
     public abstract ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken);

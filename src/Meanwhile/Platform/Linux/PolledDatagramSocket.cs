@@ -6,23 +6,23 @@ using static Meanwhile.LinuxNative;
 namespace Meanwhile;
 
 /// <summary>
-/// A UDP socket on the epoll path: a non-blocking SOCK_DGRAM descriptor. Like <see cref="DescriptorTransport"/>,
+/// A UDP socket on the epoll path: a non-blocking SOCK_DGRAM descriptor. Like <see cref="PolledDescriptorStream"/>,
 /// each operation tries the system call first and waits for readiness only on EAGAIN, so a datagram that is
 /// already there costs one recvfrom and no allocation.
 /// </summary>
-internal sealed class LinuxDatagramTransport : DatagramTransport
+internal sealed class PolledDatagramSocket : PlatformDatagramSocket
 {
     private readonly IoRegistration _registration;
     private IPEndPoint? _remote;
     private int _fd;
 
-    private LinuxDatagramTransport(EventLoop loop, int fd, AddressFamily family) : base(family)
+    private PolledDatagramSocket(EventLoop loop, int fd, AddressFamily family) : base(family)
     {
         _fd = fd;
         _registration = loop.Register(fd);
     }
 
-    public static LinuxDatagramTransport Open(EventLoop loop, AddressFamily family)
+    public static PolledDatagramSocket Open(EventLoop loop, AddressFamily family)
     {
         int fd = socket(family == AddressFamily.InterNetworkV6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) throw SystemErrors.From("socket", LastErrno, $"udp {family}");
@@ -31,7 +31,7 @@ internal sealed class LinuxDatagramTransport : DatagramTransport
             // Dual stack whatever net.ipv6.bindv6only says: an IPv6 socket also reaches IPv4 peers (v4-mapped).
             if (family == AddressFamily.InterNetworkV6 && SetOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0) < 0)
                 throw SystemErrors.From("setsockopt IPV6_V6ONLY", LastErrno, $"udp {family}");
-            return new LinuxDatagramTransport(loop, fd, family);
+            return new PolledDatagramSocket(loop, fd, family);
         }
         catch
         {

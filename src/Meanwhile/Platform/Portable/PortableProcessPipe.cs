@@ -7,7 +7,7 @@ namespace Meanwhile;
 /// complete on .NET's threads; awaiting them from loop code brings the continuation back through the loop's
 /// SynchronizationContext, and each pending operation counts as a wait on the outside world.
 /// </summary>
-internal sealed class PortableStreamTransport(EventLoop loop, Stream stream, string description) : StreamTransport
+internal sealed class PortableProcessPipe(EventLoop loop, Stream stream, string description) : PlatformStream
 {
     public override string Description => description;
 

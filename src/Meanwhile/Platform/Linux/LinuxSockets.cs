@@ -5,13 +5,13 @@ using static Meanwhile.LinuxNative;
 
 namespace Meanwhile;
 
-/// <summary>A connected stream socket on the epoll path: a <see cref="DescriptorTransport"/> that knows its endpoints.</summary>
-internal sealed class LinuxSocketTransport : DescriptorTransport, ISocketTransport
+/// <summary>A connected stream socket on the epoll path: a <see cref="PolledDescriptorStream"/> that knows its endpoints.</summary>
+internal sealed class PolledSocketStream : PolledDescriptorStream, IConnectedSocket
 {
     private EndPoint? _local;
     private EndPoint? _remote;
 
-    public LinuxSocketTransport(EventLoop loop, int fd, EndPoint? remote = null) : base(loop, fd, DescriptorKind.Socket, null)
+    public PolledSocketStream(EventLoop loop, int fd, EndPoint? remote = null) : base(loop, fd, DescriptorKind.Socket, null)
     {
         _remote = remote;
     }
@@ -30,7 +30,7 @@ internal static class LinuxSockets
     public static async ValueTask<SocketStream> ConnectAsync(EventLoop loop, EndPoint endpoint, SocketStreamOptions options, CancellationToken cancellationToken)
     {
         int fd = Open(endpoint, "connect");
-        LinuxSocketTransport? transport = null;
+        PolledSocketStream? transport = null;
         try
         {
             ApplyOptions(fd, endpoint, options);
@@ -38,7 +38,7 @@ internal static class LinuxSockets
             int errno = result < 0 ? LastErrno : 0;
             if (result < 0 && errno != Errno.EINPROGRESS)
                 throw SystemErrors.From("connect", errno, endpoint.ToString());
-            transport = new LinuxSocketTransport(loop, fd, endpoint);
+            transport = new PolledSocketStream(loop, fd, endpoint);
             if (result < 0)
             {
                 // Non-blocking connect: writable means done, and SO_ERROR says how it went.
@@ -101,7 +101,7 @@ internal static class LinuxSockets
         if (result < 0) throw SystemErrors.From(call, LastErrno, endpoint?.ToString());
     }
 
-    public static unsafe LinuxListener Listen(EventLoop loop, EndPoint endpoint, ListenOptions options)
+    public static unsafe PolledListener Listen(EventLoop loop, EndPoint endpoint, ListenOptions options)
     {
         int fd = Open(endpoint, "listen on");
         try
@@ -116,7 +116,7 @@ internal static class LinuxSockets
             fixed (byte* p = address.Buffer.Span)
                 Check(bind(fd, p, (uint)address.Size), "bind", endpoint);
             Check(listen(fd, options.Backlog), "listen", endpoint);
-            return new LinuxListener(loop, fd, SocketAddresses.Local(fd) ?? endpoint, options.Accepted);
+            return new PolledListener(loop, fd, SocketAddresses.Local(fd) ?? endpoint, options.Accepted);
         }
         catch
         {
@@ -127,14 +127,14 @@ internal static class LinuxSockets
 }
 
 /// <summary>A listening socket on the epoll path.</summary>
-internal sealed class LinuxListener : ListenerTransport
+internal sealed class PolledListener : PlatformListener
 {
     private readonly EventLoop _loop;
     private readonly SocketStreamOptions _accepted;
     private readonly IoRegistration _registration;
     private int _fd;
 
-    public LinuxListener(EventLoop loop, int fd, EndPoint localEndPoint, SocketStreamOptions accepted)
+    public PolledListener(EventLoop loop, int fd, EndPoint localEndPoint, SocketStreamOptions accepted)
     {
         _loop = loop;
         _fd = fd;
@@ -175,7 +175,7 @@ internal sealed class LinuxListener : ListenerTransport
                 try
                 {
                     LinuxSockets.ApplyOptions(fd, LocalEndPoint, _accepted);
-                    var transport = new LinuxSocketTransport(_loop, fd);
+                    var transport = new PolledSocketStream(_loop, fd);
                     return new SocketStream(_loop, transport);
                 }
                 catch

@@ -14,7 +14,7 @@ namespace Meanwhile;
 /// call is safe: every call holds a reference, and the real close(2) waits for the last one. A number closed under a
 /// running read could otherwise be reused by another open and read by mistake.
 /// </remarks>
-internal sealed class WorkerDescriptorTransport : StreamTransport
+internal sealed class BlockingDescriptorStream : PlatformStream, IPlatformFile
 {
     private readonly EventLoop _loop;
     private readonly SafeFileHandle _handle;
@@ -32,7 +32,7 @@ internal sealed class WorkerDescriptorTransport : StreamTransport
     /// <param name="waitForWriter">A FIFO opened for reading before any writer: read(2) would report end of stream at
     /// once, so the first read first polls until a writer has written or come and gone.</param>
     /// <param name="description">What it is, for messages.</param>
-    public WorkerDescriptorTransport(EventLoop loop, int fd, bool ownsDescriptor, bool positioned, bool closeOnShutdownWrite,
+    public BlockingDescriptorStream(EventLoop loop, int fd, bool ownsDescriptor, bool positioned, bool closeOnShutdownWrite,
         bool waitForWriter, string description)
     {
         _loop = loop;
@@ -49,9 +49,6 @@ internal sealed class WorkerDescriptorTransport : StreamTransport
     public long Position { get; set; }
 
     public bool IsClosed => _handle.IsClosed;
-
-    /// <summary>The handle, for sendfile (callers add a reference around each use).</summary>
-    public SafeFileHandle Handle => _handle;
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
@@ -165,7 +162,7 @@ internal sealed class WorkerDescriptorTransport : StreamTransport
     }
 
     /// <summary>Runs a blocking call that needs the descriptor on a worker, holding a reference for its duration.</summary>
-    public Task<T> OnWorker<T>(Func<int, T> call, CancellationToken cancellationToken) =>
+    private Task<T> OnWorker<T>(Func<int, T> call, CancellationToken cancellationToken) =>
         _loop.RunOnWorker(() =>
         {
             bool added = false;
@@ -180,6 +177,72 @@ internal sealed class WorkerDescriptorTransport : StreamTransport
                 if (added) _handle.DangerousRelease();
             }
         }, cancellationToken);
+
+    public long GetLength()
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            if (StatDescriptor((int)_handle.DangerousGetHandle(), out _, out long size) < 0)
+                throw SystemErrors.From("statx", LastErrno, Description);
+            return size;
+        }
+        finally
+        {
+            if (added) _handle.DangerousRelease();
+        }
+    }
+
+    public Task SetLengthAsync(long length, CancellationToken cancellationToken)
+    {
+        string description = Description;
+        return OnWorker(fd => ftruncate(fd, length) < 0 ? throw SystemErrors.From("ftruncate", LastErrno, description) : 0, cancellationToken);
+    }
+
+    public Task SyncAsync(CancellationToken cancellationToken)
+    {
+        string description = Description;
+        return OnWorker(fd => fsync(fd) < 0 ? throw SystemErrors.From("fsync", LastErrno, description) : 0, cancellationToken);
+    }
+
+    /// <summary>sendfile(2) into a socket of the epoll path; a copy through a buffer into any other.</summary>
+    public Task<long> SendToAsync(SocketStream destination, long offset, long count, CancellationToken cancellationToken) =>
+        destination.Platform is PolledDescriptorStream socket
+            ? SendFileAsync(socket, offset, count, cancellationToken)
+            : FileCopy.SendAsync(this, destination, offset, count, cancellationToken);
+
+    private async Task<long> SendFileAsync(PolledDescriptorStream socket, long offset, long count, CancellationToken cancellationToken)
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            int fileFd = (int)_handle.DangerousGetHandle();
+            long position = offset, end = offset + count;
+            while (position < end)
+            {
+                int socketFd = socket.Descriptor;
+                if (socketFd < 0) throw new ObjectDisposedException(socket.Description);
+                nint n = SendChunk(socketFd, fileFd, ref position, (nint)Math.Min(end - position, 1L << 30));
+                if (n > 0) continue;
+                if (n == 0) break; // the file is shorter than asked
+                int errno = LastErrno;
+                if (errno == Errno.EAGAIN) await socket.WaitWritableAsync(cancellationToken);
+                else if (errno != Errno.EINTR) throw SystemErrors.From("sendfile", errno, $"{Description} -> {socket.Description}");
+            }
+            return position - offset;
+        }
+        finally
+        {
+            if (added) _handle.DangerousRelease();
+        }
+    }
+
+    private static unsafe nint SendChunk(int socketFd, int fileFd, ref long position, nint count)
+    {
+        fixed (long* p = &position) return sendfile(socketFd, fileFd, p, count); // advances position by what it sent
+    }
 
     public override void ShutdownWrite()
     {

@@ -8,9 +8,9 @@ namespace Meanwhile;
 /// <see cref="Socket"/> on the portable reactor. One receive and one send may be in progress at a time;
 /// <see cref="DatagramSocket"/> enforces that.
 /// </summary>
-internal abstract class DatagramTransport
+internal abstract class PlatformDatagramSocket
 {
-    protected DatagramTransport(AddressFamily family) => Addresses = new DatagramAddresses(family);
+    protected PlatformDatagramSocket(AddressFamily family) => Addresses = new DatagramAddresses(family);
 
     /// <summary>The sockaddr buffers and the last sender/destination, shared logic of both reactors.</summary>
     protected DatagramAddresses Addresses { get; }

@@ -18,7 +18,7 @@ namespace Meanwhile;
 /// SIGCHLD was ignored when the runtime started or the program runs as pid 1; then it reaps every child, ours
 /// included, and waitid reports ECHILD (see <see cref="TryReap"/>).</para>
 /// </remarks>
-internal sealed class SpawnedProcess : ProcessTransport
+internal sealed class SpawnedProcess : PlatformProcess
 {
     private readonly EventLoop _loop;
     private readonly string _name;
@@ -29,7 +29,7 @@ internal sealed class SpawnedProcess : ProcessTransport
     private bool _detached;    // let go while running: a reaper thread owns the child now
     private ProcessExit? _exit;
 
-    private SpawnedProcess(EventLoop loop, int pid, int pidfd, string name, StreamTransport? input, StreamTransport? output, StreamTransport? error)
+    private SpawnedProcess(EventLoop loop, int pid, int pidfd, string name, PlatformStream? input, PlatformStream? output, PlatformStream? error)
     {
         _loop = loop;
         Id = pid;
@@ -170,8 +170,8 @@ internal sealed class SpawnedProcess : ProcessTransport
         return moved;
     }
 
-    private static DescriptorTransport? Pipe(EventLoop loop, int fd, string description) =>
-        fd < 0 ? null : new DescriptorTransport(loop, fd, DescriptorKind.Pipe, description);
+    private static PolledDescriptorStream? Pipe(EventLoop loop, int fd, string description) =>
+        fd < 0 ? null : new PolledDescriptorStream(loop, fd, DescriptorKind.Pipe, description);
 
     /// <summary>The environment .NET sees (it keeps its own copy; Environment.SetEnvironmentVariable does not change libc's), with the caller's changes.</summary>
     private static List<string> EnvironmentFor(ChildProcessOptions options)

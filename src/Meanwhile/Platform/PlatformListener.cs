@@ -3,7 +3,7 @@ using System.Net;
 namespace Meanwhile;
 
 /// <summary>The OS-specific half of a <see cref="StreamListener"/>.</summary>
-internal abstract class ListenerTransport
+internal abstract class PlatformListener
 {
     public abstract EndPoint LocalEndPoint { get; }
 
@@ -13,7 +13,7 @@ internal abstract class ListenerTransport
 }
 
 /// <summary>A stream transport over a connected socket, which knows its endpoints.</summary>
-internal interface ISocketTransport
+internal interface IConnectedSocket
 {
     EndPoint? LocalEndPoint { get; }
     EndPoint? RemoteEndPoint { get; }

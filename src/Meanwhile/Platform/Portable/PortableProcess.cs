@@ -5,7 +5,7 @@ namespace Meanwhile;
 
 /// <summary>
 /// A child process on the portable reactor: System.Diagnostics.Process with redirected streams. Its pipes become
-/// <see cref="PortableStreamTransport"/>s; waiting for its exit is .NET's own WaitForExitAsync, counted as a wait on
+/// <see cref="PortableProcessPipe"/>s; waiting for its exit is .NET's own WaitForExitAsync, counted as a wait on
 /// the outside world.
 /// </summary>
 /// <remarks>
@@ -14,7 +14,7 @@ namespace Meanwhile;
 /// <para>.NET reports a child killed by a signal as exit code 128 + signal, exactly like a child that called
 /// exit(128 + signal); the signal is reported only when this object sent that very signal.</para>
 /// </remarks>
-internal sealed class PortableProcess : ProcessTransport
+internal sealed class PortableProcess : PlatformProcess
 {
     private readonly EventLoop _loop;
     private readonly Process _process;
@@ -80,8 +80,8 @@ internal sealed class PortableProcess : ProcessTransport
         return new PortableProcess(loop, process, Path.GetFileName(request.FileName), options);
     }
 
-    private PortableStreamTransport? Pipe(ProcessStdio mode, Func<Stream> stream, string description) =>
-        mode == ProcessStdio.Pipe ? new PortableStreamTransport(_loop, stream(), description) : null;
+    private PortableProcessPipe? Pipe(ProcessStdio mode, Func<Stream> stream, string description) =>
+        mode == ProcessStdio.Pipe ? new PortableProcessPipe(_loop, stream(), description) : null;
 
     public override async Task<ProcessExit> WaitForExitAsync(CancellationToken cancellationToken)
     {

@@ -3,7 +3,7 @@ using static Meanwhile.LinuxNative;
 namespace Meanwhile;
 
 /// <summary>
-/// The Linux reactor: one epoll instance, edge-triggered registrations, and an eventfd that other threads
+/// The Linux poller: one epoll instance, edge-triggered registrations, and an eventfd that other threads
 /// write to wake the loop. The loop thread blocks in epoll_wait with its next timer deadline as timeout, so an
 /// idle loop burns no CPU.
 /// </summary>
@@ -13,7 +13,7 @@ namespace Meanwhile;
 /// (mio does the same). The epoll data carries a slot index and a generation, so an event that arrives for a slot
 /// freed and reused in the same batch is recognised as stale and dropped.
 /// </remarks>
-internal sealed unsafe class EpollReactor : Reactor
+internal sealed unsafe class EpollPoller : Poller
 {
     private const ulong WakeToken = ulong.MaxValue;
     private const int MaxEvents = 256;
@@ -28,7 +28,7 @@ internal sealed unsafe class EpollReactor : Reactor
 
     private readonly EventLoop _loop;
 
-    public EpollReactor(EventLoop loop)
+    public EpollPoller(EventLoop loop)
     {
         _loop = loop;
         // O_CLOEXEC-style flags so child processes never inherit the loop's descriptors.
@@ -52,8 +52,6 @@ internal sealed unsafe class EpollReactor : Reactor
         }
         _events = GC.AllocateUninitializedArray<byte>(MaxEvents * EpollEventSize, pinned: true);
     }
-
-    public override string Name => "epoll";
 
     public override bool SupportsDescriptors => true;
 
@@ -102,7 +100,7 @@ internal sealed unsafe class EpollReactor : Reactor
 
     public override void Wake()
     {
-        if (Volatile.Read(ref _disposed) != 0) throw new ObjectDisposedException(nameof(EpollReactor));
+        if (Volatile.Read(ref _disposed) != 0) throw new ObjectDisposedException(nameof(EpollPoller));
         ulong one = 1;
         if (write(_wakeFd, (byte*)&one, sizeof(ulong)) < 0)
         {
@@ -111,18 +109,6 @@ internal sealed unsafe class EpollReactor : Reactor
             if (errno != Errno.EAGAIN && errno != Errno.EINTR) throw new SystemCallException("write", errno, $"eventfd {_wakeFd}");
         }
     }
-
-    public override ValueTask<SocketStream> ConnectAsync(EventLoop loop, System.Net.EndPoint endpoint, SocketStreamOptions options, CancellationToken cancellationToken) =>
-        LinuxSockets.ConnectAsync(loop, endpoint, options, cancellationToken);
-
-    public override ListenerTransport Listen(EventLoop loop, System.Net.EndPoint endpoint, ListenOptions options) =>
-        LinuxSockets.Listen(loop, endpoint, options);
-
-    public override ProcessTransport StartProcess(EventLoop loop, ProcessStartRequest request) =>
-        SpawnedProcess.Start(loop, request);
-
-    public override DatagramTransport OpenDatagram(EventLoop loop, System.Net.Sockets.AddressFamily family) =>
-        LinuxDatagramTransport.Open(loop, family);
 
     public override IoRegistration Register(int descriptor) => Register(descriptor, _loop);
 

@@ -8,7 +8,7 @@ namespace Meanwhile;
 /// A UDP socket for the portable reactor: a .NET <see cref="Socket"/> and its async datagram calls, with the
 /// SocketAddress overloads so that a steady conversation allocates no endpoint per datagram.
 /// </summary>
-internal sealed class PortableDatagramTransport : DatagramTransport
+internal sealed class PortableDatagramSocket : PlatformDatagramSocket
 {
     private readonly EventLoop _loop;
     private readonly Socket _socket;
@@ -21,7 +21,7 @@ internal sealed class PortableDatagramTransport : DatagramTransport
     /// </summary>
     private static readonly SocketFlags TruncatedLength = OperatingSystem.IsLinux() ? SocketFlags.Truncated : SocketFlags.None;
 
-    public PortableDatagramTransport(EventLoop loop, AddressFamily family) : base(family)
+    public PortableDatagramSocket(EventLoop loop, AddressFamily family) : base(family)
     {
         _loop = loop;
         _socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);

@@ -149,9 +149,9 @@ internal static class LinuxPaths
     {
         SetNonBlocking(fd, false); // meaningless for regular files; cleared so nothing inherits a surprise
         // O_APPEND: Linux's pwrite ignores the offset and appends anyway, so appends use write(2) at the kernel's offset.
-        var transport = new WorkerDescriptorTransport(loop, fd, ownsDescriptor: true, positioned: !append, closeOnShutdownWrite: false,
+        var file = new BlockingDescriptorStream(loop, fd, ownsDescriptor: true, positioned: !append, closeOnShutdownWrite: false,
             waitForWriter: false, description: $"file {path}");
-        return new FileDataStream(loop, transport, path);
+        return new FileDataStream(loop, file, file, path);
     }
 
     /// <summary>Opens any path as a stream: a regular file, a FIFO, a character device.</summary>
@@ -209,7 +209,7 @@ internal static class LinuxPaths
     /// EPERM from epoll_ctl means the device does not support polling (/dev/null, /dev/zero, /dev/full), and the
     /// descriptor goes to workers in blocking mode instead.
     /// </summary>
-    public static StreamTransport Adopt(EventLoop loop, int fd, int type, bool ownsDescriptor, bool fifoReader, string description)
+    public static PlatformStream Adopt(EventLoop loop, int fd, int type, bool ownsDescriptor, bool fifoReader, string description)
     {
         if (loop.SupportsDescriptors)
         {
@@ -217,13 +217,13 @@ internal static class LinuxPaths
             {
                 var kind = type == S_IFSOCK ? DescriptorKind.Socket : DescriptorKind.Pipe;
                 return fifoReader
-                    ? new FifoReaderTransport(loop, fd, description, ownsDescriptor)
-                    : new DescriptorTransport(loop, fd, kind, description, ownsDescriptor);
+                    ? new FifoReaderStream(loop, fd, description, ownsDescriptor)
+                    : new PolledDescriptorStream(loop, fd, kind, description, ownsDescriptor);
             }
             catch (SystemCallException e) when (e.ErrorNumber == Errno.EPERM) { /* not pollable: workers below */ }
         }
         if (SetNonBlocking(fd, false) < 0) throw SystemErrors.From("fcntl", LastErrno, description);
-        return new WorkerDescriptorTransport(loop, fd, ownsDescriptor, positioned: false, closeOnShutdownWrite: true,
+        return new BlockingDescriptorStream(loop, fd, ownsDescriptor, positioned: false, closeOnShutdownWrite: true,
             waitForWriter: fifoReader, description);
     }
 
@@ -232,7 +232,7 @@ internal static class LinuxPaths
     {
         int* fds = stackalloc int[2];
         if (pipe2(fds, O_CLOEXEC | (loop.SupportsDescriptors ? O_NONBLOCK : 0)) < 0) throw SystemErrors.From("pipe2", LastErrno, null);
-        StreamTransport? reader = null;
+        PlatformStream? reader = null;
         try
         {
             reader = Adopt(loop, fds[0], S_IFIFO, ownsDescriptor: true, fifoReader: false, $"pipe fd {fds[0]} (read end)");
@@ -265,8 +265,8 @@ internal static class LinuxPaths
 /// so the first read waits for a readiness edge first: data, or a writer that came and went (EPOLLHUP). Epoll
 /// reports neither while no writer has ever opened the FIFO, which is exactly "wait for the other end".
 /// </summary>
-internal sealed class FifoReaderTransport(EventLoop loop, int fd, string description, bool ownsDescriptor)
-    : DescriptorTransport(loop, fd, DescriptorKind.Pipe, description, ownsDescriptor)
+internal sealed class FifoReaderStream(EventLoop loop, int fd, string description, bool ownsDescriptor)
+    : PolledDescriptorStream(loop, fd, DescriptorKind.Pipe, description, ownsDescriptor)
 {
     private bool _sawReadiness;
 

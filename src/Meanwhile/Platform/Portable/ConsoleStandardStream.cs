@@ -5,7 +5,7 @@ namespace Meanwhile;
 /// A standard stream on the portable reactor: .NET's console stream (Console.OpenStandardInput and friends, which
 /// work on every platform and whatever the stream is), with each blocking read or write on a worker thread.
 /// </summary>
-internal sealed class PortableStandardStreamTransport(EventLoop loop, Stream stream, string description) : StreamTransport
+internal sealed class ConsoleStandardStream(EventLoop loop, Stream stream, string description) : PlatformStream
 {
     private int _closed;
 
