@@ -215,7 +215,13 @@ public sealed partial class EventLoop : IDisposable
         // Bounded, so other threads posting without pause cannot keep the loop from its own work.
         int taken = 0;
         for (; taken < 65536 && _posted.TryDequeue(out var item); taken++) _ready.Enqueue(item);
-        if (taken == 65536) Volatile.Write(ref _wakePending, 1); // more may wait: look again next turn
+        if (taken == 65536)
+        {
+            // More may wait: look again next turn. The flag makes posters skip their wake-up, so the loop wakes itself,
+            // or it could block in the poller with items queued (the queue may look empty now and fill a moment later).
+            Volatile.Write(ref _wakePending, 1);
+            WakeReactor();
+        }
     }
 
     private void FireDueTimers()

@@ -5,23 +5,24 @@ namespace Meanwhile;
 
 /// <summary>
 /// The backend for platforms without epoll (and for tests on Linux, with <c>MEANWHILE_REACTOR=portable</c>): .NET's
-/// own sockets and processes. On Linux, paths, pipes and devices are opened with the same system calls as on epoll and
-/// served by worker threads (nothing here watches raw descriptors); other systems have no backend for them yet.
+/// own sockets, set non-blocking and waited on by the loop thread in select (<see cref="SelectPoller"/>), and .NET's
+/// processes. On Linux, paths, pipes and devices are opened with the same system calls as on epoll and served by worker
+/// threads (nothing here watches raw descriptors); other systems have no backend for them yet.
 /// </summary>
 internal sealed class PortableBackend(EventLoop loop) : PlatformBackend(loop)
 {
-    private readonly WakeEventPoller _poller = new();
+    private readonly SelectPoller _poller = new(loop);
 
     public override string Name => "portable";
 
     public override Poller Poller => _poller;
 
     public override ValueTask<SocketStream> ConnectAsync(EndPoint endpoint, SocketStreamOptions options, CancellationToken cancellationToken) =>
-        PortableSockets.ConnectAsync(Loop, endpoint, options, cancellationToken);
+        PortableSockets.ConnectAsync(Loop, _poller, endpoint, options, cancellationToken);
 
-    public override PlatformListener Listen(EndPoint endpoint, ListenOptions options) => PortableSockets.Listen(Loop, endpoint, options);
+    public override PlatformListener Listen(EndPoint endpoint, ListenOptions options) => PortableSockets.Listen(Loop, _poller, endpoint, options);
 
-    public override PlatformDatagramSocket OpenDatagram(AddressFamily family) => new PortableDatagramSocket(Loop, family);
+    public override PlatformDatagramSocket OpenDatagram(AddressFamily family) => new PortableDatagramSocket(_poller, family);
 
     public override PlatformProcess StartProcess(ProcessStartRequest request) => PortableProcess.Start(Loop, request);
 
@@ -56,30 +57,5 @@ internal sealed class PortableBackend(EventLoop loop) : PlatformBackend(loop)
         if (!OperatingSystem.IsLinux())
             throw new PlatformNotSupportedException($"Opening {what}: files, pipes and devices as data streams need Linux for now.");
         return what;
-    }
-}
-
-/// <summary>
-/// Sleeps on an auto-reset event until a post, a <see cref="Wake"/> or the next timer: for a loop whose I/O completes
-/// elsewhere and comes back through its posted queue.
-/// </summary>
-internal sealed class WakeEventPoller : Poller
-{
-    // Auto-reset: a wake that arrives while the loop is busy is kept for its next Poll.
-    private readonly AutoResetEvent _wake = new(false);
-    private int _disposed;
-
-    public override void Poll(int timeoutMilliseconds) => _wake.WaitOne(timeoutMilliseconds);
-
-    public override void Wake()
-    {
-        if (Volatile.Read(ref _disposed) != 0) throw new ObjectDisposedException(nameof(WakeEventPoller));
-        _wake.Set();
-    }
-
-    public override void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _wake.Dispose();
     }
 }

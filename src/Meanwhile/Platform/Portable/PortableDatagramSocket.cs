@@ -5,13 +5,14 @@ using System.Runtime.CompilerServices;
 namespace Meanwhile;
 
 /// <summary>
-/// A UDP socket for the portable reactor: a .NET <see cref="Socket"/> and its async datagram calls, with the
-/// SocketAddress overloads so that a steady conversation allocates no endpoint per datagram.
+/// A UDP socket of the portable backend: a non-blocking .NET <see cref="Socket"/> waited on by the
+/// <see cref="SelectPoller"/>, with the SocketAddress overloads so that a steady conversation allocates no endpoint per
+/// datagram.
 /// </summary>
 internal sealed class PortableDatagramSocket : PlatformDatagramSocket
 {
-    private readonly EventLoop _loop;
     private readonly Socket _socket;
+    private readonly IoRegistration _registration;
     private IPEndPoint? _remote;
     private bool _closed;
 
@@ -21,12 +22,13 @@ internal sealed class PortableDatagramSocket : PlatformDatagramSocket
     /// </summary>
     private static readonly SocketFlags TruncatedLength = OperatingSystem.IsLinux() ? SocketFlags.Truncated : SocketFlags.None;
 
-    public PortableDatagramSocket(EventLoop loop, AddressFamily family) : base(family)
+    public PortableDatagramSocket(SelectPoller poller, AddressFamily family) : base(family)
     {
-        _loop = loop;
         _socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
         // Like the epoll path: an IPv6 socket also reaches IPv4 peers (.NET turns dual mode off by default).
         if (family == AddressFamily.InterNetworkV6) _socket.DualMode = true;
+        _socket.Blocking = false;
+        _registration = poller.Register(_socket);
     }
 
     public override IPEndPoint? LocalEndPoint => _closed ? null : _socket.LocalEndPoint as IPEndPoint;
@@ -46,33 +48,111 @@ internal sealed class PortableDatagramSocket : PlatformDatagramSocket
         _remote = endpoint;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public override async ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint? to, CancellationToken cancellationToken)
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint? to, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(_closed, Description);
+        if (_closed) return ValueTask.FromException(new ObjectDisposedException(Description));
         var address = to is null ? null : Addresses.Destination(to);
-        using var wait = PortableWait.Begin(_loop, cancellationToken, out var token);
         try
         {
-            if (address is null) await _socket.SendAsync(datagram, SocketFlags.None, token);
-            else await _socket.SendToAsync(datagram, SocketFlags.None, address, token);
+            if (TrySend(datagram.Span, address)) return ValueTask.CompletedTask;
         }
-        catch (SocketException) when (_closed) { throw new ObjectDisposedException(Description); }
-        catch (SocketException e) { throw SystemErrors.From(to is null ? "send" : "sendto", e, to is null ? Description : $"{Description} -> {to}"); }
-        catch (ObjectDisposedException) { throw new ObjectDisposedException(Description); }
+        catch (SocketException e)
+        {
+            return ValueTask.FromException(SendError(e, to));
+        }
+        return SendSlowAsync(datagram, to, address, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendSlowAsync(ReadOnlyMemory<byte> datagram, IPEndPoint? to, SocketAddress? address, CancellationToken cancellationToken)
+    {
+        // The send buffer is full: wait for room (backpressure, as for streams).
+        while (true)
+        {
+            await _registration.WaitWritableAsync(cancellationToken);
+            try
+            {
+                if (TrySend(datagram.Span, address)) return;
+            }
+            catch (SocketException e)
+            {
+                throw SendError(e, to);
+            }
+        }
+    }
+
+    /// <summary>Sends the datagram whole; false if it would block.</summary>
+    private bool TrySend(ReadOnlySpan<byte> datagram, SocketAddress? address)
+    {
+        if (address is null)
+        {
+            _socket.Send(datagram, SocketFlags.None, out var error);
+            if (error == SocketError.Success) return true;
+            if (error == SocketError.WouldBlock) return false;
+            throw new SocketException((int)error);
+        }
+        try
+        {
+            _socket.SendTo(datagram, SocketFlags.None, address);
+            return true;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+        {
+            return false;
+        }
+    }
+
+    private SystemCallException SendError(SocketException e, IPEndPoint? to) =>
+        SystemErrors.From(to is null ? "send" : "sendto", e, to is null ? Description : $"{Description} -> {to}");
+
+    public override ValueTask<ReceivedDatagram> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (_closed) return ValueTask.FromException<ReceivedDatagram>(new ObjectDisposedException(Description));
+        // A poll first: the SocketAddress receive has no non-throwing form, and an empty queue should not cost an exception.
+        if (_socket.Poll(0, SelectMode.SelectRead))
+        {
+            try
+            {
+                if (TryReceive(buffer) is { } datagram) return new ValueTask<ReceivedDatagram>(datagram);
+            }
+            catch (SocketException e)
+            {
+                return ValueTask.FromException<ReceivedDatagram>(SystemErrors.From("recvfrom", e, Description));
+            }
+        }
+        return ReceiveSlowAsync(buffer, cancellationToken);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public override async ValueTask<ReceivedDatagram> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    private async ValueTask<ReceivedDatagram> ReceiveSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(_closed, Description);
+        while (true)
+        {
+            await _registration.WaitReadableAsync(cancellationToken);
+            try
+            {
+                if (TryReceive(buffer) is { } datagram) return datagram;
+            }
+            catch (SocketException e)
+            {
+                throw SystemErrors.From("recvfrom", e, Description);
+            }
+        }
+    }
+
+    /// <summary>Receives one datagram, or returns null if none is there after all.</summary>
+    private ReceivedDatagram? TryReceive(Memory<byte> buffer)
+    {
         var from = Addresses.Received;
         from.Size = Addresses.Capacity;
-        using var wait = PortableWait.Begin(_loop, cancellationToken, out var token);
         try
         {
-            int n = await _socket.ReceiveFromAsync(buffer, TruncatedLength, from, token);
+            int n = _socket.ReceiveFrom(buffer.Span, TruncatedLength, from);
             return new ReceivedDatagram(Math.Min(n, buffer.Length), Addresses.Sender(), n > buffer.Length);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+        {
+            return null;
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
         {
@@ -80,14 +160,13 @@ internal sealed class PortableDatagramSocket : PlatformDatagramSocket
             // discarded the rest, as on the epoll path, so it is a truncated datagram, not a failure.
             return new ReceivedDatagram(buffer.Length, Addresses.Sender(), true);
         }
-        catch (SocketException) when (_closed) { throw new ObjectDisposedException(Description); }
-        catch (SocketException e) { throw SystemErrors.From("recvfrom", e, Description); }
-        catch (ObjectDisposedException) { throw new ObjectDisposedException(Description); }
     }
 
     public override ValueTask CloseAsync()
     {
+        if (_closed) return ValueTask.CompletedTask;
         _closed = true;
+        _registration.Dispose(); // pending waits end with ObjectDisposedException
         _socket.Dispose();
         return ValueTask.CompletedTask;
     }

@@ -86,7 +86,7 @@ internal sealed class PortableProcess : PlatformProcess
     public override async Task<ProcessExit> WaitForExitAsync(CancellationToken cancellationToken)
     {
         if (_exit is { } exit) return exit;
-        using (PortableWait.Begin(_loop, cancellationToken, out var token, isSocket: false))
+        using (PortableWait.Begin(_loop, cancellationToken, out var token))
             await _process.WaitForExitAsync(token);
         return RecordExit();
     }

@@ -14,7 +14,7 @@ internal sealed class PortableProcessPipe(EventLoop loop, Stream stream, string 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        using var wait = PortableWait.Begin(loop, cancellationToken, out var token, isSocket: false);
+        using var wait = PortableWait.Begin(loop, cancellationToken, out var token);
         try
         {
             return await stream.ReadAsync(buffer, token);
@@ -26,7 +26,7 @@ internal sealed class PortableProcessPipe(EventLoop loop, Stream stream, string 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        using var wait = PortableWait.Begin(loop, cancellationToken, out var token, isSocket: false);
+        using var wait = PortableWait.Begin(loop, cancellationToken, out var token);
         try
         {
             await stream.WriteAsync(data, token);

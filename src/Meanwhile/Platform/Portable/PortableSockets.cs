@@ -4,168 +4,41 @@ using System.Runtime.CompilerServices;
 
 namespace Meanwhile;
 
-/// <summary>
-/// A stream over a .NET <see cref="Socket"/> for the portable reactor. The socket engine completes operations on
-/// its own threads; awaiting them from loop code brings the continuation back through the loop's
-/// SynchronizationContext. While an operation is pending it counts as a wait on the outside world.
-/// </summary>
-internal sealed class PortableSocketStream(EventLoop loop, Socket socket) : PlatformStream, IConnectedSocket
-{
-    private string? _description;
-    private volatile bool _closed;
-
-    public EndPoint? LocalEndPoint => socket.LocalEndPoint;
-
-    public EndPoint? RemoteEndPoint => socket.AddressFamily == AddressFamily.Unix && socket.RemoteEndPoint is UnixDomainSocketEndPoint { } u && u.ToString() is "" ? null : socket.RemoteEndPoint;
-
-    public override string Description => _description ??= Describe();
-
-    // Asked for in error messages, also once the socket is closed, when a .NET Socket no longer tells its addresses:
-    // describing a closed stream must not throw in place of the error being reported.
-    private string Describe()
-    {
-        string kind = socket.AddressFamily == AddressFamily.Unix ? "unix" : "tcp";
-        try { return $"{kind} {socket.LocalEndPoint} <-> {socket.RemoteEndPoint}"; }
-        catch (ObjectDisposedException) { return $"{kind} socket (closed)"; }
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        using var wait = PortableWait.Begin(loop, cancellationToken, out var token);
-        try
-        {
-            return await socket.ReceiveAsync(buffer, SocketFlags.None, token);
-        }
-        // Closing the socket under a pending operation aborts it (ECANCELED): report the close, not the abort.
-        catch (SocketException) when (_closed) { throw new ObjectDisposedException(Description); }
-        catch (SocketException e) { throw SystemErrors.From("recv", e, Description); }
-        catch (ObjectDisposedException) { throw new ObjectDisposedException(Description); }
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-    {
-        using var wait = PortableWait.Begin(loop, cancellationToken, out var token);
-        try
-        {
-            while (!data.IsEmpty)
-            {
-                int sent = await socket.SendAsync(data, SocketFlags.None, token);
-                data = data[sent..];
-            }
-        }
-        catch (SocketException) when (_closed) { throw new ObjectDisposedException(Description); }
-        catch (SocketException e) { throw SystemErrors.From("send", e, Description); }
-        catch (ObjectDisposedException) { throw new ObjectDisposedException(Description); }
-    }
-
-    public override void ShutdownWrite()
-    {
-        try { socket.Shutdown(SocketShutdown.Send); }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.NotConnected) { }
-        catch (SocketException e) { throw SystemErrors.From("shutdown", e, Description); }
-    }
-
-    public override ValueTask CloseAsync()
-    {
-        _closed = true;
-        socket.Dispose();
-        return ValueTask.CompletedTask;
-    }
-}
-
-/// <summary>
-/// A pending operation of the portable reactor, as the loop sees it: counted as a wait on the outside world (so a
-/// virtual clock does not jump over it), recorded, shown in introspection when it is a socket's (as epoll's waits
-/// show the descriptor), and cancelled with the calling task.
-/// </summary>
-internal readonly struct PortableWait : IDisposable
-{
-    private readonly EventLoop _loop;
-    private readonly LoopTask? _owner;
-    private readonly CancellationTokenSource? _linked;
-
-    private PortableWait(EventLoop loop, LoopTask? owner, CancellationTokenSource? linked)
-    {
-        _loop = loop;
-        _owner = owner;
-        _linked = linked;
-    }
-
-    /// <summary>Starts tracking an operation of the calling task.</summary>
-    /// <param name="loop">The loop.</param>
-    /// <param name="cancellationToken">The caller's token.</param>
-    /// <param name="token">The token to give the operation: the caller's, joined with its task's.</param>
-    /// <param name="isSocket">Whether the task waits on a socket, and shows so in <see cref="EventLoop.GetTasks"/>.</param>
-    public static PortableWait Begin(EventLoop loop, CancellationToken cancellationToken, out CancellationToken token, bool isSocket = true)
-    {
-        var owner = LoopTask.CurrentOn(loop);
-        CancellationTokenSource? linked = null;
-        token = cancellationToken;
-        if (owner is not null)
-        {
-            // The calling task's cancellation must reach the socket operation too.
-            if (cancellationToken.CanBeCanceled)
-            {
-                linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, owner.Token);
-                token = linked.Token;
-            }
-            else token = owner.Token;
-            if (isSocket) owner.CurrentWait = SocketOperation.Instance;
-        }
-        loop.ExternalWaits++;
-        loop.Recorder.Record(LoopEventKind.WaitStarted, owner, new WaitReason(WaitKind.Socket));
-        return new PortableWait(loop, owner, linked);
-    }
-
-    public void Dispose()
-    {
-        _loop.ExternalWaits--;
-        _loop.Recorder.Record(LoopEventKind.WaitEnded, _owner, new WaitReason(WaitKind.Socket));
-        if (_owner is not null && _owner.CurrentWait == SocketOperation.Instance) _owner.CurrentWait = null;
-        _linked?.Dispose();
-    }
-
-    /// <summary>What a task in a socket operation waits on, for introspection; one object serves every such wait.</summary>
-    private sealed class SocketOperation : ITaskWait
-    {
-        public static readonly SocketOperation Instance = new();
-
-        public WaitReason Reason => new(WaitKind.Socket);
-
-        // The operation already listens to the task's token (Begin joins it in): nothing more to interrupt here.
-        public void CancelFromOwner(LoopTask owner) { }
-    }
-}
-
-/// <summary>Connect and listen for the portable reactor.</summary>
+/// <summary>Connect and listen for the portable backend: non-blocking .NET sockets waited on by the <see cref="SelectPoller"/>.</summary>
 internal static class PortableSockets
 {
-    public static async ValueTask<SocketStream> ConnectAsync(EventLoop loop, EndPoint endpoint, SocketStreamOptions options, CancellationToken cancellationToken)
+    public static async ValueTask<SocketStream> ConnectAsync(EventLoop loop, SelectPoller poller, EndPoint endpoint, SocketStreamOptions options,
+        CancellationToken cancellationToken)
     {
         var socket = NewSocket(endpoint);
+        PortableSocketStream? stream = null;
         try
         {
             Apply(socket, endpoint, options);
-            using (PortableWait.Begin(loop, cancellationToken, out var token))
-                await socket.ConnectAsync(endpoint, token);
-            var transport = new PortableSocketStream(loop, socket);
-            return new SocketStream(loop, transport);
+            stream = new PortableSocketStream(poller, socket);
+            try
+            {
+                socket.Connect(endpoint);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.AlreadyInProgress)
+            {
+                // Non-blocking connect: writable means done, and SO_ERROR says how it went.
+                await stream.WaitWritableAsync(cancellationToken);
+                var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+                if (error != SocketError.Success) throw SystemErrors.From("connect", error, endpoint.ToString());
+            }
+            return new SocketStream(loop, stream);
         }
-        catch (SocketException e)
+        catch (Exception e)
         {
-            socket.Dispose();
-            throw SystemErrors.From("connect", e, endpoint.ToString());
-        }
-        catch
-        {
-            socket.Dispose();
+            if (stream is not null) await stream.CloseAsync();
+            else socket.Dispose();
+            if (e is SocketException socketError) throw SystemErrors.From("connect", socketError, endpoint.ToString());
             throw;
         }
     }
 
-    public static PlatformListener Listen(EventLoop loop, EndPoint endpoint, ListenOptions options)
+    public static PlatformListener Listen(EventLoop loop, SelectPoller poller, EndPoint endpoint, ListenOptions options)
     {
         var socket = NewSocket(endpoint);
         try
@@ -183,7 +56,7 @@ internal static class PortableSockets
             }
             socket.Bind(endpoint);
             socket.Listen(options.Backlog);
-            return new PortableSocketListener(loop, socket, options.Accepted);
+            return new PortableSocketListener(loop, poller, socket, options.Accepted);
         }
         catch (SocketException e)
         {
@@ -206,27 +79,82 @@ internal static class PortableSockets
         if (options.KeepAliveProbes is { } probes) socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, probes);
     }
 
-    private sealed class PortableSocketListener(EventLoop loop, Socket socket, SocketStreamOptions accepted) : PlatformListener
+    /// <summary>A listening socket of the portable backend.</summary>
+    private sealed class PortableSocketListener : PlatformListener
     {
-        public override EndPoint LocalEndPoint { get; } = socket.LocalEndPoint!;
+        private readonly EventLoop _loop;
+        private readonly SelectPoller _poller;
+        private readonly Socket _socket;
+        private readonly SocketStreamOptions _accepted;
+        private readonly IoRegistration _registration;
+        private bool _closed;
 
-        public override async ValueTask<SocketStream> AcceptAsync(CancellationToken cancellationToken)
+        public PortableSocketListener(EventLoop loop, SelectPoller poller, Socket socket, SocketStreamOptions accepted)
         {
-            Socket client;
-            using (PortableWait.Begin(loop, cancellationToken, out var token))
+            _loop = loop;
+            _poller = poller;
+            _socket = socket;
+            _accepted = accepted;
+            LocalEndPoint = socket.LocalEndPoint!;
+            socket.Blocking = false;
+            _registration = poller.Register(socket);
+        }
+
+        public override EndPoint LocalEndPoint { get; }
+
+        public override ValueTask<SocketStream> AcceptAsync(CancellationToken cancellationToken) =>
+            TryAccept() is { } accepted ? new(accepted) : AcceptSlowAsync(cancellationToken);
+
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        private async ValueTask<SocketStream> AcceptSlowAsync(CancellationToken cancellationToken)
+        {
+            while (true)
             {
-                try { client = await socket.AcceptAsync(token); }
-                catch (SocketException e) { throw SystemErrors.From("accept", e, LocalEndPoint.ToString()); }
-                catch (ObjectDisposedException) { throw new ObjectDisposedException($"listener {LocalEndPoint}"); }
+                await _registration.WaitReadableAsync(cancellationToken);
+                if (TryAccept() is { } accepted) return accepted;
             }
-            Apply(client, LocalEndPoint, accepted);
-            var transport = new PortableSocketStream(loop, client);
-            return new SocketStream(loop, transport);
+        }
+
+        /// <summary>Accepts one pending connection, or returns null when none is pending.</summary>
+        private SocketStream? TryAccept()
+        {
+            if (_closed) throw new ObjectDisposedException($"listener {LocalEndPoint}");
+            // A poll first, so that an empty backlog costs a system call rather than an exception.
+            while (_socket.Poll(0, SelectMode.SelectRead))
+            {
+                Socket client;
+                try
+                {
+                    client = _socket.Accept();
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.ConnectionAborted or SocketError.ConnectionReset)
+                {
+                    continue; // the client gave up between the poll and the accept: not the listener's failure
+                }
+                catch (SocketException e)
+                {
+                    throw SystemErrors.From("accept", e, LocalEndPoint.ToString());
+                }
+                try
+                {
+                    Apply(client, LocalEndPoint, _accepted);
+                    return new SocketStream(_loop, new PortableSocketStream(_poller, client));
+                }
+                catch
+                {
+                    client.Dispose();
+                    throw;
+                }
+            }
+            return null;
         }
 
         public override ValueTask CloseAsync()
         {
-            socket.Dispose();
+            if (_closed) return ValueTask.CompletedTask;
+            _closed = true;
+            _registration.Dispose();
+            _socket.Dispose();
             return ValueTask.CompletedTask;
         }
     }
