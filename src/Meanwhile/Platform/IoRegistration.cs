@@ -20,11 +20,21 @@ public sealed class IoRegistration : IDisposable
     private ReadinessWait? _writable;
     private bool _writableEdge;
     private bool _disposed;
+    private readonly bool _external;
 
-    internal IoRegistration(EventLoop loop, int descriptor)
+    internal IoRegistration(EventLoop loop, int descriptor) : this(loop, descriptor, external: true) { }
+
+    /// <param name="loop">The loop whose tasks wait.</param>
+    /// <param name="descriptor">What the waits show in introspection.</param>
+    /// <param name="external">
+    /// Whether readiness comes from the outside world, so that a virtual clock must not jump while a task waits (true for
+    /// real descriptors; false for a simulation's sockets, whose readiness the loop's own timers bring).
+    /// </param>
+    internal IoRegistration(EventLoop loop, int descriptor, bool external)
     {
         _loop = loop;
         Descriptor = descriptor;
+        _external = external;
         _readable = new ReadinessWait(loop, this, WaitKind.Readable);
     }
 
@@ -131,7 +141,7 @@ public sealed class IoRegistration : IDisposable
 
         public override WaitReason Reason => new(_kind, _registration.Descriptor);
 
-        protected override bool IsExternal => true;
+        protected override bool IsExternal => _registration._external;
 
         public ValueTask Start(CancellationToken token)
         {
