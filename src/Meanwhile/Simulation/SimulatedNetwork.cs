@@ -16,6 +16,8 @@ internal sealed class SimulatedNetwork
     private readonly Dictionary<string, SimulatedHost> _byName = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<IPAddress, SimulatedHost> _byAddress = new();
     private readonly Action _onTimer;
+    private readonly Action _onFlush;
+    private bool _flushQueued;
     private EventLoop? _loop;
     private CallbackTimer? _timer;
     private long _timerDue;
@@ -28,6 +30,7 @@ internal sealed class SimulatedNetwork
         Options = options;
         Trace = new SimulationTrace(options.TraceLog);
         _onTimer = OnTimer;
+        _onFlush = OnFlush;
     }
 
     public SimulationOptions Options { get; }
@@ -88,24 +91,46 @@ internal sealed class SimulatedNetwork
     public void Schedule(long time, NetworkEvent e)
     {
         _events.Enqueue(e, new EventKey(time, Random.NextUInt64()));
-        if (!_firing && (_timer is null || time < _timerDue)) ArmTimer();
+        if (!_firing) Arm();
     }
 
-    private void ArmTimer()
+    /// <summary>
+    /// Makes the loop fire the earliest event when it is due: on its next turn if it is due now (no timer for the
+    /// common zero-latency case), else on a loop timer, which the virtual clock jumps to.
+    /// </summary>
+    private void Arm()
     {
         if (!_events.TryPeek(out _, out var next)) return;
+        if (next.Time <= Now)
+        {
+            if (_flushQueued) return;
+            _flushQueued = true;
+            Loop.EnqueueReady(new ReadyItem(_onFlush));
+            return;
+        }
         if (_timer is not null)
         {
             if (_timerDue <= next.Time) return;
             _timer.Cancel();
         }
         _timerDue = next.Time;
-        _timer = new CallbackTimer(Loop, TimeSpan.FromTicks(Math.Max(0, next.Time - Now)), _onTimer);
+        _timer = new CallbackTimer(Loop, TimeSpan.FromTicks(next.Time - Now), _onTimer);
     }
 
     private void OnTimer()
     {
         _timer = null;
+        FireDue();
+    }
+
+    private void OnFlush()
+    {
+        _flushQueued = false;
+        FireDue();
+    }
+
+    private void FireDue()
+    {
         _firing = true;
         try
         {
@@ -119,7 +144,7 @@ internal sealed class SimulatedNetwork
         finally
         {
             _firing = false;
-            ArmTimer();
+            Arm();
         }
     }
 
