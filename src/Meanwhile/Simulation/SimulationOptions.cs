@@ -1,7 +1,7 @@
 namespace Meanwhile;
 
 /// <summary>How a <see cref="Simulation"/> is set up.</summary>
-public sealed class SimulationOptions
+public sealed record SimulationOptions
 {
     /// <summary>When <see cref="Simulation.Run"/> gives up on the client, in virtual time. Default: 1 hour.</summary>
     public TimeSpan Deadline { get; init => field = value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The deadline must be positive."); } = TimeSpan.FromHours(1);
