@@ -28,7 +28,8 @@ public sealed partial class EventLoop : IDisposable
     private readonly int _ownerThreadId;
     private readonly ReadyQueue _ready = new();
     private readonly ConcurrentQueue<ReadyItem> _posted = new();
-    private readonly Reactor _reactor;
+    private readonly PlatformBackend _platform;
+    private readonly Poller _poller;
     private readonly TimeProvider _time;
     private readonly VirtualClock? _virtualClock;
     private readonly long _clockTicksPerTimeSpanTick; // 0 unless the clock's frequency is a multiple of TimeSpan's
@@ -88,7 +89,8 @@ public sealed partial class EventLoop : IDisposable
         _rootContext = new LoopSynchronizationContext(this, null);
         Scheduler = new LoopTaskScheduler(this);
         Recorder = new LoopEventRecorder(this);
-        _reactor = Reactor.Create(this, options.Reactor);
+        _platform = options.Backend?.Invoke(this) ?? PlatformBackend.Create(this, options.Reactor);
+        _poller = _platform.Poller;
         if (_virtualClock is not null) _virtualClock.Advanced += OnVirtualClockAdvanced;
     }
 
@@ -109,8 +111,8 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>A <see cref="TaskScheduler"/> that runs tasks on this loop (never installed as the ambient one).</summary>
     public TaskScheduler Scheduler { get; }
 
-    /// <summary>The reactor in use: "epoll" or "portable".</summary>
-    public string ReactorName => _reactor.Name;
+    /// <summary>The platform backend in use: "epoll", "portable" or "simulated".</summary>
+    public string ReactorName => _platform.Name;
 
     /// <summary>Whether the loop is running (inside <see cref="RunUntilComplete(Func{Task})"/>).</summary>
     public bool IsRunning => _running;
@@ -118,7 +120,9 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>Whether the calling thread is the loop's thread.</summary>
     public bool IsLoopThread => Environment.CurrentManagedThreadId == _ownerThreadId;
 
-    internal Reactor Reactor => _reactor;
+    internal PlatformBackend Platform => _platform;
+
+    internal Poller Poller => _poller;
 
     internal CancelScope RootScope => _root;
 
@@ -136,7 +140,7 @@ public sealed partial class EventLoop : IDisposable
             // other a little at a time. Tokio's scheduler polls its driver every 61 tasks for the same reason.
             if (timeout == 0 && _runSincePoll < EventInterval && _ready.Count > 0) continue;
             _runSincePoll = 0;
-            _reactor.Poll(timeout);
+            _poller.Poll(timeout);
         }
     }
 
@@ -211,7 +215,13 @@ public sealed partial class EventLoop : IDisposable
         // Bounded, so other threads posting without pause cannot keep the loop from its own work.
         int taken = 0;
         for (; taken < 65536 && _posted.TryDequeue(out var item); taken++) _ready.Enqueue(item);
-        if (taken == 65536) Volatile.Write(ref _wakePending, 1); // more may wait: look again next turn
+        if (taken == 65536)
+        {
+            // More may wait: look again next turn. The flag makes posters skip their wake-up, so the loop wakes itself,
+            // or it could block in the poller with items queued (the queue may look empty now and fill a moment later).
+            Volatile.Write(ref _wakePending, 1);
+            WakeReactor();
+        }
     }
 
     private void FireDueTimers()
@@ -289,7 +299,7 @@ public sealed partial class EventLoop : IDisposable
 
     private void WakeReactor()
     {
-        try { _reactor.Wake(); }
+        try { _poller.Wake(); }
         catch (ObjectDisposedException) { /* the loop is being disposed; nothing to wake */ }
     }
 
@@ -402,7 +412,7 @@ public sealed partial class EventLoop : IDisposable
         _disposed = true;
         if (_virtualClock is not null) _virtualClock.Advanced -= OnVirtualClockAdvanced;
         _ready.Clear();
-        _reactor.Dispose();
+        _platform.Dispose();
     }
 }
 
@@ -419,9 +429,9 @@ public sealed partial class EventLoop
     {
         CheckThread();
         ArgumentOutOfRangeException.ThrowIfNegative(descriptor);
-        return _reactor.Register(descriptor);
+        return _poller.Register(descriptor);
     }
 
     /// <summary>Whether this loop's reactor can watch raw descriptors (<see cref="Register(int)"/>).</summary>
-    public bool SupportsDescriptors => _reactor.SupportsDescriptors;
+    public bool SupportsDescriptors => _poller.SupportsDescriptors;
 }

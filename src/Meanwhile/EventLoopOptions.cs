@@ -12,6 +12,9 @@ public sealed record EventLoopOptions
     /// <summary>Which reactor to use. Default: <see cref="ReactorKind.Default"/>.</summary>
     public ReactorKind Reactor { get; init; }
 
+    /// <summary>Makes the loop's platform backend instead of <see cref="Reactor"/> (a simulation's hosts).</summary>
+    internal Func<EventLoop, PlatformBackend>? Backend { get; init; }
+
     /// <summary>
     /// Receives errors nobody else can: a callback that threw, a task that failed while nobody observed it, a task
     /// given up at shutdown (<see cref="AbandonedTaskException"/>), a timeout that overran (<see cref="DeadlineOverrunException"/>).

@@ -175,12 +175,12 @@ public sealed class PipeAndDeviceTests : IDisposable
         Loops.Run(async loop =>
         {
             await using var reader = await DataStream.OpenAsync(fifo);
-            Assert.IsAssignableFrom<DescriptorTransport>(reader.Transport);
+            Assert.IsAssignableFrom<PolledDescriptorStream>(reader.Platform);
             var (pipeReader, pipeWriter) = DataStream.CreatePipe();
-            await using (pipeReader) await using (pipeWriter) Assert.IsAssignableFrom<DescriptorTransport>(pipeWriter.Transport);
+            await using (pipeReader) await using (pipeWriter) Assert.IsAssignableFrom<PolledDescriptorStream>(pipeWriter.Platform);
             // Whether /dev/urandom polls depends on the kernel version; either lane must read it (tested above).
             await using var sink = await DataStream.OpenAsync("/dev/null", FileAccess.Write);
-            Assert.IsType<WorkerDescriptorTransport>(sink.Transport); // epoll_ctl said EPERM
+            Assert.IsType<BlockingDescriptorStream>(sink.Platform); // epoll_ctl said EPERM
         });
     }
 }

@@ -32,18 +32,9 @@ public class SocketWaitTests
 
     private static void AssertSocketWait(EventLoop loop, string name)
     {
+        // Both backends wait on the socket itself: the descriptor (the .NET socket's handle on the portable one) and the direction.
         var task = loop.GetTasks().Single(t => t.Name == name);
-        if (loop.SupportsDescriptors)
-        {
-            // epoll: the descriptor and the direction.
-            Assert.Equal(WaitKind.Readable, task.WaitingOn.Kind);
-            Assert.Contains($"waiting on fd {task.WaitingOn.Detail} readable", task.ToString(), StringComparison.Ordinal);
-        }
-        else
-        {
-            // The portable reactor hands the operation to .NET's socket engine: a socket wait, not "nothing tracked".
-            Assert.Equal(WaitKind.Socket, task.WaitingOn.Kind);
-            Assert.Contains("waiting on socket operation", task.ToString(), StringComparison.Ordinal);
-        }
+        Assert.Equal(WaitKind.Readable, task.WaitingOn.Kind);
+        Assert.Contains($"waiting on fd {task.WaitingOn.Detail} readable", task.ToString(), StringComparison.Ordinal);
     }
 }

@@ -119,7 +119,7 @@ public class TcpOptionsTests
 
     private static unsafe int Option(SocketStream stream, int level, int name)
     {
-        int fd = ((DescriptorTransport)stream.Transport).Descriptor;
+        int fd = ((PolledDescriptorStream)stream.Platform).Descriptor;
         int value = 0;
         uint length = sizeof(int);
         if (LinuxNative.getsockopt(fd, level, name, &value, &length) < 0)

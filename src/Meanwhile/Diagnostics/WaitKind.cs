@@ -17,7 +17,7 @@ public enum WaitKind
     Tasks,
     /// <summary>Work offloaded to a worker thread.</summary>
     Worker,
-    /// <summary>A socket operation of the portable reactor.</summary>
+    /// <summary>A socket operation handed to .NET. No longer reported: the portable backend waits on its sockets as epoll does (<see cref="Readable"/>, <see cref="Writable"/>).</summary>
     Socket,
     /// <summary>
     /// A task or awaitable the loop does not run (a <see cref="Task"/> from another library, a <c>Channel</c> read):

@@ -15,19 +15,19 @@ namespace Meanwhile;
 /// </remarks>
 public sealed class ChildProcess : IAsyncDisposable
 {
-    private readonly ProcessTransport _transport;
+    private readonly PlatformProcess _platform;
     private readonly bool _killOnDispose;
     private bool _disposed;
 
-    private ChildProcess(EventLoop loop, string fileName, ProcessTransport transport, bool killOnDispose)
+    private ChildProcess(EventLoop loop, string fileName, PlatformProcess platform, bool killOnDispose)
     {
         Loop = loop;
         FileName = fileName;
-        _transport = transport;
+        _platform = platform;
         _killOnDispose = killOnDispose;
-        StandardInput = transport.Input is { } input ? new DataStream(loop, input) : null;
-        StandardOutput = transport.Output is { } output ? new DataStream(loop, output) : null;
-        StandardError = transport.Error is { } error ? new DataStream(loop, error) : null;
+        StandardInput = platform.Input is { } input ? new DataStream(loop, input) : null;
+        StandardOutput = platform.Output is { } output ? new DataStream(loop, output) : null;
+        StandardError = platform.Error is { } error ? new DataStream(loop, error) : null;
     }
 
     /// <summary>
@@ -48,7 +48,7 @@ public sealed class ChildProcess : IAsyncDisposable
         var loop = EventLoop.Current;
         loop.CheckThread();
         var request = new ProcessStartRequest(fileName, arguments?.ToArray() ?? [], options);
-        return new ChildProcess(loop, fileName, loop.Reactor.StartProcess(loop, request), options.KillOnDispose);
+        return new ChildProcess(loop, fileName, loop.Platform.StartProcess(request), options.KillOnDispose);
     }
 
     /// <summary>The loop the child's streams belong to.</summary>
@@ -58,7 +58,7 @@ public sealed class ChildProcess : IAsyncDisposable
     public string FileName { get; }
 
     /// <summary>The child's process id.</summary>
-    public int Id => _transport.Id;
+    public int Id => _platform.Id;
 
     /// <summary>The child's stdin, to write to; null unless it was started with <see cref="ProcessStdio.Pipe"/>. <see cref="DataStream.ShutdownWrite"/> (or disposing it) gives the child end of stream.</summary>
     public DataStream? StandardInput { get; }
@@ -70,16 +70,16 @@ public sealed class ChildProcess : IAsyncDisposable
     public DataStream? StandardError { get; }
 
     /// <summary>Whether the loop has seen the child end (and reaped it).</summary>
-    public bool HasExited => _transport.Exit is not null;
+    public bool HasExited => _platform.Exit is not null;
 
     /// <summary>
     /// The exit code once the child has ended, else null: what it passed to exit(), or 128 + the signal number when a
     /// signal killed it (as a shell's <c>$?</c> shows it).
     /// </summary>
-    public int? ExitCode => _transport.Exit?.ExitCode;
+    public int? ExitCode => _platform.Exit?.ExitCode;
 
     /// <summary>The signal that killed the child, once it has ended that way; null while it runs or when it exited by itself.</summary>
-    public ProcessSignal? Signal => _transport.Exit?.Signal;
+    public ProcessSignal? Signal => _platform.Exit?.Signal;
 
     /// <summary>
     /// Waits until the child ends and returns its exit code (128 + signal when a signal killed it; see
@@ -90,7 +90,7 @@ public sealed class ChildProcess : IAsyncDisposable
     public async Task<int> WaitForExitAsync(CancellationToken cancellationToken = default)
     {
         Loop.CheckThread();
-        return (await _transport.WaitForExitAsync(cancellationToken)).ExitCode;
+        return (await _platform.WaitForExitAsync(cancellationToken)).ExitCode;
     }
 
     /// <summary>Sends <paramref name="signal"/> to the child; does nothing once it has ended.</summary>
@@ -101,7 +101,7 @@ public sealed class ChildProcess : IAsyncDisposable
     {
         Loop.CheckThread();
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _transport.Kill(signal);
+        _platform.Kill(signal);
     }
 
     /// <summary>
@@ -117,9 +117,9 @@ public sealed class ChildProcess : IAsyncDisposable
         if (StandardInput is { } input) await input.DisposeAsync();
         if (StandardOutput is { } output) await output.DisposeAsync();
         if (StandardError is { } error) await error.DisposeAsync();
-        await _transport.CloseAsync(_killOnDispose);
+        await _platform.CloseAsync(_killOnDispose);
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"process {Id} ({FileName}){(_transport.Exit is { } exit ? $", exited with {exit.ExitCode}" : "")}";
+    public override string ToString() => $"process {Id} ({FileName}){(_platform.Exit is { } exit ? $", exited with {exit.ExitCode}" : "")}";
 }

@@ -23,8 +23,7 @@ public partial class DataStream
     public static Task<DataStream> OpenAsync(string path, FileAccess access = FileAccess.Read, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var loop = CurrentLinuxLoop();
-        return LinuxPaths.OpenAsync(loop, path, access, cancellationToken);
+        return CurrentLoop().Platform.OpenAsync(path, access, cancellationToken);
     }
 
     /// <summary>
@@ -42,8 +41,7 @@ public partial class DataStream
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var loop = CurrentLinuxLoop();
-        return LinuxPaths.OpenFileAsync(loop, path, mode, access, cancellationToken);
+        return CurrentLoop().Platform.OpenFileAsync(path, mode, access, cancellationToken);
     }
 
     /// <summary>
@@ -65,8 +63,7 @@ public partial class DataStream
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         ArgumentException.ThrowIfNullOrEmpty(relativePath);
-        var loop = CurrentLinuxLoop();
-        return LinuxPaths.OpenFileBeneathAsync(loop, directory, relativePath, cancellationToken);
+        return CurrentLoop().Platform.OpenFileBeneathAsync(directory, relativePath, cancellationToken);
     }
 
     /// <summary>
@@ -75,16 +72,13 @@ public partial class DataStream
     /// </summary>
     public static (DataStream Reader, DataStream Writer) CreatePipe()
     {
-        var loop = CurrentLinuxLoop();
-        return LinuxPaths.CreatePipe(loop);
+        return CurrentLoop().Platform.CreatePipe();
     }
 
-    private static EventLoop CurrentLinuxLoop()
+    private static EventLoop CurrentLoop()
     {
         var loop = EventLoop.Current;
         loop.CheckThread();
-        // Paths, pipes and devices use Linux system calls on either reactor; other systems have no backend for them yet.
-        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("Files, pipes and devices as data streams need Linux for now.");
         return loop;
     }
 }

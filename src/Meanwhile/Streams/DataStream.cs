@@ -19,29 +19,29 @@ namespace Meanwhile;
 /// </remarks>
 public partial class DataStream : IAsyncDisposable, IDisposable
 {
-    private readonly StreamTransport _transport;
+    private readonly PlatformStream _platform;
     private bool _reading;
     private bool _writing;
     private bool _writeShutdown;
     private int _closed;
     private DataStreamAdapter? _adapter;
 
-    internal DataStream(EventLoop loop, StreamTransport transport)
+    internal DataStream(EventLoop loop, PlatformStream platform)
     {
         Loop = loop;
-        _transport = transport;
+        _platform = platform;
     }
 
     /// <summary>The loop this stream belongs to.</summary>
     public EventLoop Loop { get; }
 
     /// <summary>What the stream is, in words ("tcp 127.0.0.1:5000 -> 127.0.0.1:41234", "pipe fd 7").</summary>
-    public string Description => _transport.Description;
+    public string Description => _platform.Description;
 
     /// <summary>Whether <see cref="DisposeAsync"/> has been called.</summary>
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
-    internal StreamTransport Transport => _transport;
+    internal PlatformStream Platform => _platform;
 
     /// <summary>Reads into <paramref name="buffer"/>: at least one byte, or 0 at end of stream.</summary>
     /// <param name="buffer">Where to put the data; empty to wait for data without consuming it.</param>
@@ -51,9 +51,9 @@ public partial class DataStream : IAsyncDisposable, IDisposable
     public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         CheckUsable();
-        if (_transport.GuardsConcurrentOperations) return _transport.ReadAsync(buffer, cancellationToken);
+        if (_platform.GuardsConcurrentOperations) return _platform.ReadAsync(buffer, cancellationToken);
         if (_reading) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
-        var pending = _transport.ReadAsync(buffer, cancellationToken);
+        var pending = _platform.ReadAsync(buffer, cancellationToken);
         if (pending.IsCompletedSuccessfully) return pending;
         return TrackRead(pending);
     }
@@ -62,8 +62,8 @@ public partial class DataStream : IAsyncDisposable, IDisposable
     private async ValueTask<int> TrackRead(ValueTask<int> pending)
     {
         _reading = true;
-        // A plain await: some transports complete with a Task (worker threads), and a context-free continuation on a
-        // Task completed on the loop would be sent to the thread pool. The epoll transports skip this wrapper.
+        // A plain await: some platform streams complete with a Task (worker threads), and a context-free continuation on a
+        // Task completed on the loop would be sent to the thread pool. The epoll platform streams skip this wrapper.
         try { return await pending; }
         finally { _reading = false; }
     }
@@ -77,9 +77,9 @@ public partial class DataStream : IAsyncDisposable, IDisposable
     {
         CheckUsable();
         if (_writeShutdown) throw new InvalidOperationException($"Writing was shut down on {Description}.");
-        if (_transport.GuardsConcurrentOperations) return _transport.WriteAsync(data, cancellationToken);
+        if (_platform.GuardsConcurrentOperations) return _platform.WriteAsync(data, cancellationToken);
         if (_writing) throw new InvalidOperationException($"A write is already in progress on {Description}; one writer at a time.");
-        var pending = _transport.WriteAsync(data, cancellationToken);
+        var pending = _platform.WriteAsync(data, cancellationToken);
         if (pending.IsCompletedSuccessfully) return pending;
         return TrackWrite(pending);
     }
@@ -97,7 +97,7 @@ public partial class DataStream : IAsyncDisposable, IDisposable
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         CheckUsable();
-        return _transport.FlushAsync(cancellationToken);
+        return _platform.FlushAsync(cancellationToken);
     }
 
     /// <summary>Half-close: tells the peer no more data will come (TCP FIN) while this side can still read.</summary>
@@ -106,7 +106,7 @@ public partial class DataStream : IAsyncDisposable, IDisposable
         CheckUsable();
         if (_writeShutdown) return;
         _writeShutdown = true;
-        _transport.ShutdownWrite();
+        _platform.ShutdownWrite();
     }
 
     /// <summary>A <see cref="Stream"/> over this data stream, for the .NET stream ecosystem (the same object each time).</summary>
@@ -129,7 +129,7 @@ public partial class DataStream : IAsyncDisposable, IDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
-        await _transport.CloseAsync();
+        await _platform.CloseAsync();
         GC.SuppressFinalize(this);
     }
 

@@ -36,7 +36,7 @@ internal sealed class DataStreamAdapter(DataStream stream) : Stream
     public override Task FlushAsync(CancellationToken cancellationToken) =>
         stream.Loop.IsLoopThread ? stream.FlushAsync(cancellationToken).AsTask() : OnLoop(static async (s, _, t) => { await s.FlushAsync(t); return 0; }, default, cancellationToken);
 
-    public override void Flush() { } // nothing is buffered here; FlushAsync reaches the transport
+    public override void Flush() { } // nothing is buffered here; FlushAsync reaches the platform
 
     public override int Read(byte[] buffer, int offset, int count) => throw Blocking();
     public override void Write(byte[] buffer, int offset, int count) => throw Blocking();

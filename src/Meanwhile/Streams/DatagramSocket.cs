@@ -20,33 +20,33 @@ namespace Meanwhile;
 /// </remarks>
 public sealed class DatagramSocket : IAsyncDisposable, IDisposable
 {
-    private readonly DatagramTransport _transport;
+    private readonly PlatformDatagramSocket _platform;
     private IPEndPoint? _remote;
     private bool _hasLocalAddress;
     private bool _receiving;
     private bool _sending;
     private int _closed;
 
-    private DatagramSocket(EventLoop loop, DatagramTransport transport)
+    private DatagramSocket(EventLoop loop, PlatformDatagramSocket platform)
     {
         Loop = loop;
-        _transport = transport;
+        _platform = platform;
     }
 
     /// <summary>The loop this socket belongs to.</summary>
     public EventLoop Loop { get; }
 
     /// <summary><see cref="AddressFamily.InterNetwork"/> or <see cref="AddressFamily.InterNetworkV6"/>.</summary>
-    public AddressFamily AddressFamily => _transport.Family;
+    public AddressFamily AddressFamily => _platform.Family;
 
     /// <summary>This side's address (with the real port when port 0 was asked for); null before it has one.</summary>
-    public IPEndPoint? LocalEndPoint => _transport.LocalEndPoint;
+    public IPEndPoint? LocalEndPoint => _platform.LocalEndPoint;
 
     /// <summary>The peer given to <see cref="Connect"/>, or null.</summary>
     public IPEndPoint? RemoteEndPoint => _remote;
 
     /// <summary>What the socket is, in words ("udp 127.0.0.1:5000 -> 127.0.0.1:6000").</summary>
-    public string Description => _transport.Description;
+    public string Description => _platform.Description;
 
     /// <summary>Whether <see cref="DisposeAsync"/> has been called.</summary>
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
@@ -60,7 +60,7 @@ public sealed class DatagramSocket : IAsyncDisposable, IDisposable
         var socket = Open(endpoint.AddressFamily);
         try
         {
-            socket._transport.Bind(endpoint);
+            socket._platform.Bind(endpoint);
             socket._hasLocalAddress = true;
             return socket;
         }
@@ -79,7 +79,7 @@ public sealed class DatagramSocket : IAsyncDisposable, IDisposable
             throw new ArgumentException($"A UDP socket is IPv4 or IPv6, not {family}.", nameof(family));
         var loop = EventLoop.Current;
         loop.CheckThread();
-        return new DatagramSocket(loop, loop.Reactor.OpenDatagram(loop, family));
+        return new DatagramSocket(loop, loop.Platform.OpenDatagram(family));
     }
 
     /// <summary>
@@ -91,7 +91,7 @@ public sealed class DatagramSocket : IAsyncDisposable, IDisposable
     {
         CheckUsable();
         var endpoint = CheckDestination(remote, nameof(remote));
-        _transport.Connect(endpoint);
+        _platform.Connect(endpoint);
         _remote = endpoint;
         _hasLocalAddress = true;
     }
@@ -123,7 +123,7 @@ public sealed class DatagramSocket : IAsyncDisposable, IDisposable
     {
         if (_sending) throw new InvalidOperationException($"A send is already in progress on {Description}; one sender at a time.");
         _hasLocalAddress = true; // the kernel binds an unbound socket at its first send
-        var pending = _transport.SendAsync(datagram, to, cancellationToken);
+        var pending = _platform.SendAsync(datagram, to, cancellationToken);
         return pending.IsCompletedSuccessfully ? pending : TrackSend(pending);
     }
 
@@ -146,7 +146,7 @@ public sealed class DatagramSocket : IAsyncDisposable, IDisposable
         if (_receiving) throw new InvalidOperationException($"A receive is already in progress on {Description}; one receiver at a time.");
         // Nothing can reach a socket without a port; waiting would hang forever (and .NET's sockets refuse it).
         if (!_hasLocalAddress) throw new InvalidOperationException($"{Description} has no local address to receive on: Bind, Connect or send first.");
-        var pending = _transport.ReceiveAsync(buffer, cancellationToken);
+        var pending = _platform.ReceiveAsync(buffer, cancellationToken);
         return pending.IsCompletedSuccessfully ? pending : TrackReceive(pending);
     }
 
@@ -187,7 +187,7 @@ public sealed class DatagramSocket : IAsyncDisposable, IDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
-        await _transport.CloseAsync();
+        await _platform.CloseAsync();
     }
 
     /// <summary>Closes the socket (see <see cref="DisposeAsync"/>).</summary>

@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Text;
-using static Meanwhile.LinuxNative;
 
 namespace Meanwhile;
 
@@ -14,11 +12,11 @@ namespace Meanwhile;
 public sealed class FileDataStream : DataStream
 {
     private const int CopyChunk = 256 * 1024;
-    private readonly WorkerDescriptorTransport _file;
+    private readonly IPlatformFile _file;
 
-    internal FileDataStream(EventLoop loop, WorkerDescriptorTransport transport, string path) : base(loop, transport)
+    internal FileDataStream(EventLoop loop, PlatformStream stream, IPlatformFile file, string path) : base(loop, stream)
     {
-        _file = transport;
+        _file = file;
         Path = path;
     }
 
@@ -43,18 +41,7 @@ public sealed class FileDataStream : DataStream
         get
         {
             ObjectDisposedException.ThrowIf(IsClosed, this);
-            bool added = false;
-            try
-            {
-                _file.Handle.DangerousAddRef(ref added);
-                if (StatDescriptor((int)_file.Handle.DangerousGetHandle(), out _, out long size) < 0)
-                    throw SystemErrors.From("statx", LastErrno, Description);
-                return size;
-            }
-            finally
-            {
-                if (added) _file.Handle.DangerousRelease();
-            }
+            return _file.GetLength();
         }
     }
 
@@ -90,8 +77,7 @@ public sealed class FileDataStream : DataStream
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         CheckOpen();
-        string description = Description;
-        return _file.OnWorker(fd => ftruncate(fd, length) < 0 ? throw SystemErrors.From("ftruncate", LastErrno, description) : 0, cancellationToken);
+        return _file.SetLengthAsync(length, cancellationToken);
     }
 
     /// <summary>Waits until the file's data is on the storage device (fsync).</summary>
@@ -99,14 +85,13 @@ public sealed class FileDataStream : DataStream
     public Task SyncAsync(CancellationToken cancellationToken = default)
     {
         CheckOpen();
-        string description = Description;
-        return _file.OnWorker(fd => fsync(fd) < 0 ? throw SystemErrors.From("fsync", LastErrno, description) : 0, cancellationToken);
+        return _file.SyncAsync(cancellationToken);
     }
 
     /// <summary>
     /// Sends <paramref name="count"/> bytes of this file from <paramref name="offset"/> to <paramref name="destination"/>
-    /// without copying them through user space where the reactor allows: on epoll, sendfile(2) from the file straight
-    /// into the socket, waiting for writability on EAGAIN; on the portable reactor, reads on a worker and socket writes.
+    /// without copying them through user space where the platform allows: on epoll, sendfile(2) from the file straight
+    /// into the socket, waiting for writability on EAGAIN; elsewhere, reads into a pooled buffer and socket writes.
     /// Does not move <see cref="Position"/>.
     /// </summary>
     /// <remarks>
@@ -126,57 +111,7 @@ public sealed class FileDataStream : DataStream
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         CheckOpen();
         ObjectDisposedException.ThrowIf(destination.IsClosed, destination);
-        if (destination.Transport is DescriptorTransport socket) return await SendFileAsync(socket, offset, count, cancellationToken);
-
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(CopyChunk, Math.Max(count, 1)));
-        try
-        {
-            long sent = 0;
-            while (sent < count)
-            {
-                int n = await _file.ReadAtAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, count - sent)), offset + sent, cancellationToken);
-                if (n == 0) break;
-                await destination.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
-                sent += n;
-            }
-            return sent;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private async Task<long> SendFileAsync(DescriptorTransport socket, long offset, long count, CancellationToken cancellationToken)
-    {
-        bool added = false;
-        try
-        {
-            _file.Handle.DangerousAddRef(ref added);
-            int fileFd = (int)_file.Handle.DangerousGetHandle();
-            long position = offset, end = offset + count;
-            while (position < end)
-            {
-                int socketFd = socket.Descriptor;
-                if (socketFd < 0) throw new ObjectDisposedException(socket.Description);
-                nint n = SendChunk(socketFd, fileFd, ref position, (nint)Math.Min(end - position, 1L << 30));
-                if (n > 0) continue;
-                if (n == 0) break; // the file is shorter than asked
-                int errno = LastErrno;
-                if (errno == Errno.EAGAIN) await socket.WaitWritableAsync(cancellationToken);
-                else if (errno != Errno.EINTR) throw SystemErrors.From("sendfile", errno, $"{Path} -> {socket.Description}");
-            }
-            return position - offset;
-        }
-        finally
-        {
-            if (added) _file.Handle.DangerousRelease();
-        }
-    }
-
-    private static unsafe nint SendChunk(int socketFd, int fileFd, ref long position, nint count)
-    {
-        fixed (long* p = &position) return sendfile(socketFd, fileFd, p, count); // advances position by what it sent
+        return await _file.SendToAsync(destination, offset, count, cancellationToken);
     }
 
     private void CheckOpen()

@@ -9,13 +9,13 @@ namespace Meanwhile;
 /// </summary>
 public sealed class SocketStream : DataStream
 {
-    // The transport is the socket too (ISocketTransport): no field of its own for it, 8 bytes less per connection.
-    internal SocketStream(EventLoop loop, StreamTransport transport) : base(loop, transport)
+    // The platform stream is the socket too (IConnectedSocket): no field of its own for it, 8 bytes less per connection.
+    internal SocketStream(EventLoop loop, PlatformStream platform) : base(loop, platform)
     {
-        if (transport is not ISocketTransport) throw new ArgumentException("A socket stream needs a socket transport.", nameof(transport));
+        if (platform is not IConnectedSocket) throw new ArgumentException("A socket stream needs a connected socket.", nameof(platform));
     }
 
-    private ISocketTransport Socket => (ISocketTransport)Transport;
+    private IConnectedSocket Socket => (IConnectedSocket)Platform;
 
     /// <summary>This side's address.</summary>
     public EndPoint? LocalEndPoint => Socket.LocalEndPoint;
@@ -44,26 +44,16 @@ public sealed class SocketStream : DataStream
         // An address needs no resolution: straight to the reactor (a client opening 10,000 connections pays no
         // extra async layer, closure or string per connection).
         if (IPAddress.TryParse(host, out var literal))
-            return WithConnectTimeout(loop, options, host, port, token => loop.Reactor.ConnectAsync(loop, new IPEndPoint(literal, port), options, token).AsTask(), cancellationToken);
+            return WithConnectTimeout(loop, options, host, port, token => loop.Platform.ConnectAsync(new IPEndPoint(literal, port), options, token).AsTask(), cancellationToken);
         return WithConnectTimeout(loop, options, host, port, async token =>
         {
-            IPAddress[] addresses;
-            try
-            {
-                // Resolution blocks in getaddrinfo: it runs on a worker, in its own lane from file I/O.
-                addresses = await loop.RunOnWorker(() => Dns.GetHostAddresses(host), token);
-            }
-            catch (SocketException e)
-            {
-                throw new NameResolutionException(host, e);
-            }
-            if (addresses.Length == 0) throw new NameResolutionException(host, null);
+            var addresses = await loop.Platform.ResolveAsync(host, token);
             Exception? last = null;
             foreach (var address in addresses)
             {
                 try
                 {
-                    return await loop.Reactor.ConnectAsync(loop, new IPEndPoint(address, port), options, token);
+                    return await loop.Platform.ConnectAsync(new IPEndPoint(address, port), options, token);
                 }
                 catch (SystemCallException e) when (address != addresses[^1])
                 {
@@ -83,7 +73,7 @@ public sealed class SocketStream : DataStream
         ArgumentNullException.ThrowIfNull(endpoint);
         options ??= SocketStreamOptions.Default;
         var loop = EventLoop.Current;
-        return WithConnectTimeout(loop, options, endpoint, null, token => loop.Reactor.ConnectAsync(loop, endpoint, options, token).AsTask(), cancellationToken);
+        return WithConnectTimeout(loop, options, endpoint, null, token => loop.Platform.ConnectAsync(endpoint, options, token).AsTask(), cancellationToken);
     }
 
     /// <summary>Connects to the Unix domain socket at <paramref name="path"/>.</summary>

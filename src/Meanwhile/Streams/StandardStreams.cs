@@ -29,13 +29,6 @@ public static class StandardStreams
     {
         var loop = EventLoop.Current;
         loop.CheckThread();
-        if (OperatingSystem.IsLinux() && loop.SupportsDescriptors) return LinuxStandardStreams.Open(loop, fd);
-        var stream = fd switch
-        {
-            0 => Console.OpenStandardInput(),
-            1 => Console.OpenStandardOutput(),
-            _ => Console.OpenStandardError(),
-        };
-        return new DataStream(loop, new PortableStandardStreamTransport(loop, stream, $"{LinuxStandardStreams.Names[fd]} (console stream)"));
+        return loop.Platform.OpenStandardStream(fd);
     }
 }

@@ -9,14 +9,14 @@ namespace Meanwhile;
 /// </summary>
 public sealed class StreamListener : IAsyncDisposable
 {
-    private readonly ListenerTransport _transport;
+    private readonly PlatformListener _platform;
     private readonly string? _unixPath;
     private int _closed;
 
-    private StreamListener(EventLoop loop, ListenerTransport transport, string? unixPath)
+    private StreamListener(EventLoop loop, PlatformListener platform, string? unixPath)
     {
         Loop = loop;
-        _transport = transport;
+        _platform = platform;
         _unixPath = unixPath;
     }
 
@@ -24,7 +24,7 @@ public sealed class StreamListener : IAsyncDisposable
     public EventLoop Loop { get; }
 
     /// <summary>The bound address (with the real port when port 0 was asked for).</summary>
-    public EndPoint LocalEndPoint => _transport.LocalEndPoint;
+    public EndPoint LocalEndPoint => _platform.LocalEndPoint;
 
     /// <summary>The bound TCP port (0 for a Unix socket).</summary>
     public int Port => (LocalEndPoint as IPEndPoint)?.Port ?? 0;
@@ -38,7 +38,7 @@ public sealed class StreamListener : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(endpoint);
         var loop = EventLoop.Current;
         loop.CheckThread();
-        return new StreamListener(loop, loop.Reactor.Listen(loop, endpoint, options ?? ListenOptions.Default), null);
+        return new StreamListener(loop, loop.Platform.Listen(endpoint, options ?? ListenOptions.Default), null);
     }
 
     /// <summary>Listens on the Unix domain socket <paramref name="path"/>, which must not exist yet.</summary>
@@ -50,7 +50,7 @@ public sealed class StreamListener : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         var loop = EventLoop.Current;
         loop.CheckThread();
-        return new StreamListener(loop, loop.Reactor.Listen(loop, new UnixDomainSocketEndPoint(path), options ?? ListenOptions.Default), path);
+        return new StreamListener(loop, loop.Platform.Listen(new UnixDomainSocketEndPoint(path), options ?? ListenOptions.Default), path);
     }
 
     /// <summary>Waits for the next connection.</summary>
@@ -60,14 +60,14 @@ public sealed class StreamListener : IAsyncDisposable
     {
         Loop.CheckThread();
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
-        return _transport.AcceptAsync(cancellationToken);
+        return _platform.AcceptAsync(cancellationToken);
     }
 
     /// <summary>Stops listening; a pending accept ends with <see cref="ObjectDisposedException"/>; a Unix socket file is removed.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
-        await _transport.CloseAsync();
+        await _platform.CloseAsync();
         if (_unixPath is not null)
         {
             try { File.Delete(_unixPath); }

@@ -43,7 +43,7 @@ internal sealed class WorkerRequest<T> : IThreadPoolWorkItem, ITaskWait
                 try { request._loop.PostFromAnyThread(new ReadyItem(static (object? x) => { var (r, tk) = ((WorkerRequest<T>, CancellationToken))x!; r.Cancel(tk); }, (request, t))); }
                 catch (ObjectDisposedException) { }
             }, this);
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        _loop.Platform.QueueWorker(this);
         return _completion.Task;
     }
 

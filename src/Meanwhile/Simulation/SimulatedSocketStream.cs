@@ -1,0 +1,319 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace Meanwhile;
+
+/// <summary>
+/// One end of a simulated TCP or Unix connection, with the semantics of a kernel socket: bytes arrive in order after
+/// the link's latency; a writer waits once <see cref="SimulationOptions.SendBufferSize"/> bytes are sent and unread by
+/// the peer (backpressure); <see cref="ShutdownWrite"/> is a half-close; a close with unread input, a crash, or data
+/// for a closed socket resets the connection (ECONNRESET); a segment lost too often times it out (ETIMEDOUT).
+/// </summary>
+/// <remarks>The peer's reads free room at once: window updates cross the network without latency (a simplification).</remarks>
+internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, ISimulatedResource
+{
+    private readonly SimulatedNetwork _network;
+    private readonly IoRegistration _registration;
+    private readonly Queue<byte[]> _received = new();
+    private readonly SimulatedHost _peerHost;
+    private SortedDictionary<long, StreamSegment>? _outOfOrder;
+    private SimulatedSocketStream? _peer;
+    private int _receivedOffset;
+    private int _receivedBytes;
+    private int _unreadAtPeer;
+    private long _nextSendSequence;
+    private long _nextReceiveSequence;
+    private int _errno;
+    private bool _connected;
+    private bool _peerFinished;
+    private bool _writeShut;
+    private bool _sentReset;
+    private bool _isPipe;
+
+    private SimulatedSocketStream(SimulatedNetwork network, SimulatedHost host, SimulatedHost peerHost, EndPoint? local, EndPoint? remote)
+    {
+        _network = network;
+        Host = host;
+        _peerHost = peerHost;
+        LocalEndPoint = local;
+        RemoteEndPoint = remote;
+        Id = network.NextResourceId();
+        host.Resources.Add(Id, this);
+        _registration = new IoRegistration(network.Loop, unchecked((int)Id), external: false);
+    }
+
+    public long Id { get; }
+
+    public SimulatedHost Host { get; }
+
+    public EndPoint? LocalEndPoint { get; }
+
+    public EndPoint? RemoteEndPoint { get; }
+
+    public bool IsClosed { get; private set; }
+
+    /// <summary>Reset, timed out or closed before connecting: what it still has in flight no longer matters.</summary>
+    public bool IsAbandoned { get; private set; }
+
+    public override string Description => _isPipe ? $"pipe #{Id} on {Host.Name} (simulated)" :
+        $"{(LocalEndPoint is UnixDomainSocketEndPoint || RemoteEndPoint is UnixDomainSocketEndPoint ? "unix" : "tcp")} {LocalEndPoint} <-> {RemoteEndPoint} on {Host.Name} (simulated)";
+
+    /// <summary>Opens a connection from <paramref name="host"/> to <paramref name="endpoint"/>: a SYN, then its answer.</summary>
+    public static async ValueTask<SocketStream> ConnectAsync(SimulatedNetwork network, SimulatedHost host, EndPoint endpoint, CancellationToken cancellationToken)
+    {
+        SimulatedHost target;
+        EndPoint? local;
+        if (endpoint is IPEndPoint ip)
+        {
+            target = network.Route(host, ip.Address) ?? throw SystemErrors.From("connect", Errno.ENETUNREACH, $"{endpoint} from {host.Name} (simulated)");
+            var address = ReferenceEquals(target, host) && IPAddress.IsLoopback(ip.Address) ? IPAddress.Loopback : host.Address;
+            local = new IPEndPoint(address, host.NextEphemeralPort(static _ => true));
+        }
+        else if (endpoint is UnixDomainSocketEndPoint)
+        {
+            target = host;
+            local = null; // an unnamed Unix socket
+        }
+        else throw new ArgumentException($"A simulated stream connects to an IPEndPoint or a UnixDomainSocketEndPoint, not {endpoint.GetType().Name}.", nameof(endpoint));
+        var stream = new SimulatedSocketStream(network, host, target, local, endpoint);
+        network.Send(new StreamSegment(network, SegmentKind.Syn, stream, null, host, target, 0, null, endpoint));
+        try
+        {
+            while (!stream._connected)
+            {
+                if (stream._errno != 0) throw SystemErrors.From("connect", stream._errno, $"{endpoint} ({target.Name}) from {host.Name} (simulated)");
+                await stream._registration.WaitWritableAsync(cancellationToken);
+            }
+        }
+        catch
+        {
+            await stream.CloseAsync();
+            throw;
+        }
+        return new SocketStream(network.Loop, stream);
+    }
+
+    /// <summary>The listener's side of a connection whose SYN just arrived; answers it.</summary>
+    public static SimulatedSocketStream Accept(SimulatedNetwork network, StreamSegment syn, EndPoint local)
+    {
+        var client = syn.Source!;
+        var server = new SimulatedSocketStream(network, syn.To, syn.From, local, client.LocalEndPoint) { _peer = client, _connected = true };
+        network.Send(new StreamSegment(network, SegmentKind.SynAck, server, client, syn.To, syn.From, 0, null, null));
+        return server;
+    }
+
+    /// <summary>Two connected ends on one host, with no handshake: a pipe.</summary>
+    public static (SimulatedSocketStream A, SimulatedSocketStream B) Pair(SimulatedNetwork network, SimulatedHost host)
+    {
+        var a = new SimulatedSocketStream(network, host, host, null, null) { _connected = true, _isPipe = true };
+        var b = new SimulatedSocketStream(network, host, host, null, null) { _connected = true, _isPipe = true, _peer = a };
+        a._peer = b;
+        return (a, b);
+    }
+
+    /// <summary>A pipe's write end never reads: it behaves as if it had been shut for reading.</summary>
+    public void ShutdownRead() => _peerFinished = true;
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (IsClosed) return ValueTask.FromException<int>(new ObjectDisposedException(Description));
+        if (buffer.IsEmpty)
+        {
+            if (_receivedBytes > 0 || _peerFinished || _errno != 0) return new ValueTask<int>(0);
+            return _registration.WaitReadableForZeroByteRead(cancellationToken);
+        }
+        if (_receivedBytes > 0) return new ValueTask<int>(Take(buffer.Span));
+        if (_errno != 0) return ValueTask.FromException<int>(SystemErrors.From("recv", _errno, Description));
+        if (_peerFinished) return new ValueTask<int>(0);
+        return ReadSlowAsync(buffer, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await _registration.WaitReadableAsync(cancellationToken);
+            if (IsClosed) throw new ObjectDisposedException(Description);
+            if (_receivedBytes > 0) return Take(buffer.Span);
+            if (_errno != 0) throw SystemErrors.From("recv", _errno, Description);
+            if (_peerFinished) return 0;
+        }
+    }
+
+    private int Take(Span<byte> buffer)
+    {
+        int taken = 0;
+        while (taken < buffer.Length && _received.TryPeek(out var chunk))
+        {
+            int n = Math.Min(buffer.Length - taken, chunk.Length - _receivedOffset);
+            chunk.AsSpan(_receivedOffset, n).CopyTo(buffer[taken..]);
+            taken += n;
+            _receivedOffset += n;
+            if (_receivedOffset == chunk.Length)
+            {
+                _received.Dequeue();
+                _receivedOffset = 0;
+            }
+        }
+        _receivedBytes -= taken;
+        _peer?.OnPeerRead(taken);
+        return taken;
+    }
+
+    /// <summary>The peer's application read <paramref name="count"/> of this side's bytes: room for the writer.</summary>
+    private void OnPeerRead(int count)
+    {
+        _unreadAtPeer -= count;
+        if (!IsClosed) _registration.OnReady(readable: false, writable: true);
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        if (IsClosed) return ValueTask.FromException(new ObjectDisposedException(Description));
+        while (!data.IsEmpty)
+        {
+            if (WriteError() is { } error) return ValueTask.FromException(error);
+            int room = _network.Options.SendBufferSize - _unreadAtPeer;
+            if (room <= 0) return WriteSlowAsync(data, cancellationToken);
+            data = data[SendData(data.Span[..Math.Min(room, data.Length)])..];
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteSlowAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        while (!data.IsEmpty)
+        {
+            int room = _network.Options.SendBufferSize - _unreadAtPeer;
+            if (room <= 0)
+            {
+                await _registration.WaitWritableAsync(cancellationToken);
+                if (IsClosed) throw new ObjectDisposedException(Description);
+                if (WriteError() is { } error) throw error;
+                continue;
+            }
+            data = data[SendData(data.Span[..Math.Min(room, data.Length)])..];
+        }
+    }
+
+    private SystemCallException? WriteError() =>
+        _errno != 0 ? SystemErrors.From("send", _errno, Description)
+        : _writeShut ? SystemErrors.From("send", Errno.EPIPE, Description)
+        : null;
+
+    private int SendData(ReadOnlySpan<byte> data)
+    {
+        _unreadAtPeer += data.Length;
+        SendSequenced(SegmentKind.Data, data.ToArray());
+        return data.Length;
+    }
+
+    private void SendSequenced(SegmentKind kind, byte[]? data) =>
+        _network.Send(new StreamSegment(_network, kind, this, _peer, Host, _peerHost, _nextSendSequence++, data, null));
+
+    private void SendReset(SimulatedSocketStream to)
+    {
+        _sentReset = true;
+        _network.Send(new StreamSegment(_network, SegmentKind.Reset, this, to, Host, to.Host, 0, null, null));
+    }
+
+    public override void ShutdownWrite()
+    {
+        if (IsClosed || _writeShut) return;
+        _writeShut = true;
+        if (_connected && _errno == 0) SendSequenced(SegmentKind.Fin, null);
+    }
+
+    public override ValueTask CloseAsync()
+    {
+        if (IsClosed) return ValueTask.CompletedTask;
+        IsClosed = true;
+        if (!_connected) IsAbandoned = true;
+        else if (_errno == 0 && _peer is not null)
+        {
+            // Unread input makes a close a reset (as Linux does); otherwise the peer reads an end of stream.
+            if (_receivedBytes > 0) SendReset(_peer);
+            else if (!_writeShut) SendSequenced(SegmentKind.Fin, null);
+        }
+        _writeShut = true;
+        _received.Clear();
+        _receivedBytes = 0;
+        _registration.Dispose();
+        Host.Resources.Remove(Id);
+        return ValueTask.CompletedTask;
+    }
+
+    public void Crash()
+    {
+        if (IsClosed) return;
+        if (_peer is not null && _errno == 0) SendReset(_peer);
+        _errno = Errno.ECONNRESET;
+        IsAbandoned = true;
+        _ = CloseAsync();
+    }
+
+    internal void OnSynAck(SimulatedSocketStream server)
+    {
+        _peer = server;
+        if (IsClosed)
+        {
+            SendReset(server); // the attempt was abandoned meanwhile
+            return;
+        }
+        _connected = true;
+        _registration.OnReady(readable: false, writable: true);
+    }
+
+    internal void OnSequenced(StreamSegment segment)
+    {
+        _peer ??= segment.Source;
+        if (segment.Sequence != _nextReceiveSequence)
+        {
+            (_outOfOrder ??= new()).TryAdd(segment.Sequence, segment); // waits for the ones before it
+            return;
+        }
+        Apply(segment);
+        while (_outOfOrder is not null && _outOfOrder.Remove(_nextReceiveSequence, out var next)) Apply(next);
+    }
+
+    private void Apply(StreamSegment segment)
+    {
+        _nextReceiveSequence++;
+        if (segment.Kind == SegmentKind.Fin)
+        {
+            _peerFinished = true;
+            if (!IsClosed) _registration.OnReady(readable: true, writable: false);
+            return;
+        }
+        if (IsClosed)
+        {
+            // Data for a socket nobody will read: the kernel answers with a reset.
+            if (!_sentReset && !IsAbandoned) SendReset(segment.Source!);
+            segment.Source!.OnPeerRead(segment.Data!.Length);
+            return;
+        }
+        if (_errno != 0) return;
+        _received.Enqueue(segment.Data!);
+        _receivedBytes += segment.Data!.Length;
+        _registration.OnReady(readable: true, writable: false);
+    }
+
+    internal void OnReset() => Fail(Errno.ECONNRESET);
+
+    internal void OnRefused() => Fail(Errno.ECONNREFUSED);
+
+    internal void OnTimedOut() => Fail(Errno.ETIMEDOUT);
+
+    private void Fail(int errno)
+    {
+        if (_errno != 0 || IsClosed) return;
+        _errno = errno;
+        IsAbandoned = true;
+        _received.Clear();
+        _receivedBytes = 0;
+        _registration.OnReady(readable: true, writable: true);
+    }
+}
