@@ -109,7 +109,7 @@ internal sealed class PortableDatagramSocket : PlatformDatagramSocket
     {
         if (_closed) return ValueTask.FromException<ReceivedDatagram>(new ObjectDisposedException(Description));
         // A poll first: the SocketAddress receive has no non-throwing form, and an empty queue should not cost an exception.
-        if (_socket.Poll(0, SelectMode.SelectRead))
+        if (_socket.Poll(0, SelectMode.SelectRead) || _socket.Poll(0, SelectMode.SelectError)) // a datagram, or an ICMP error to report
         {
             try
             {

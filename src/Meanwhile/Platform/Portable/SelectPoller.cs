@@ -95,12 +95,11 @@ internal sealed class SelectPoller : Poller
         for (int i = 0; i < _registrations.Count; i++)
         {
             var registration = _registrations[i];
-            if (registration.IsWaitingReadable) _readable.Add(_sockets[i]);
-            if (registration.IsWaitingWritable)
-            {
-                _writable.Add(_sockets[i]);
-                _failed.Add(_sockets[i]); // Windows reports a failed connect here, not as writable
-            }
+            bool reading = registration.IsWaitingReadable, writing = registration.IsWaitingWritable;
+            if (reading) _readable.Add(_sockets[i]);
+            if (writing) _writable.Add(_sockets[i]);
+            // A pending error may show only here: a failed connect on Windows, an ICMP error on a connected UDP socket.
+            if (reading || writing) _failed.Add(_sockets[i]);
         }
         long microseconds = timeoutMilliseconds < 0 ? -1 : Math.Min((long)timeoutMilliseconds * 1000, int.MaxValue);
         try
