@@ -1,8 +1,5 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
-using System.Text;
 using Meanwhile.Http.Server;
 
 namespace Meanwhile.Cli;
@@ -21,7 +18,17 @@ internal static class ServerHost
     {
         var address = new IPEndPoint(IPAddress.Parse(settings.Host), settings.Port);
         var options = new HttpServerOptions { Host = settings.Host, Port = settings.Port, Loops = settings.Loops, ShutdownTimeout = settings.ShutdownTimeout, ServerHeader = "meanwhile" };
-        await using var server = new HttpServer(settings.AccessLog ? WithAccessLog(handler) : handler, options);
+        AccessLog? log;
+        try
+        {
+            log = OpenAccessLog(settings);
+        }
+        catch (IOException e)
+        {
+            Terminal.Error(e.Message);
+            return ExitCodes.Failure;
+        }
+        await using var server = new HttpServer(log is null ? handler : log.Wrap(handler), options);
         try
         {
             await server.StartAsync();
@@ -45,6 +52,7 @@ internal static class ServerHost
             Terminal.Error($"the server on {server.EndPoint} failed: {e.Message}");
             return ExitCodes.Failure;
         }
+        ReportAccessLog(log);
         if (server.ConnectionsCutAtShutdown is > 0 and var cut)
         {
             Terminal.Error($"stopped: the {settings.ShutdownTimeout} shutdown timeout cut {cut} connection{(cut == 1 ? "" : "s")} with a response in flight");
@@ -67,20 +75,25 @@ internal static class ServerHost
         return $"cannot listen on {address}: {reason}";
     }
 
-    /// <summary>Wraps a handler so each request prints a line: time, client, request, status, bytes, duration.</summary>
-    internal static RequestHandler WithAccessLog(RequestHandler handler) => async (request, response) =>
+    /// <summary>The access log the settings ask for, or null for none.</summary>
+    /// <exception cref="IOException">The log file cannot be opened; the message is the line to print.</exception>
+    private static AccessLog? OpenAccessLog(ServerSettings settings)
     {
-        long start = Stopwatch.GetTimestamp();
-        try
+        if (!settings.AccessLog) return null;
+        var options = new AccessLogOptions
         {
-            await handler(request, response);
-        }
-        finally
-        {
-            var line = new StringBuilder(128);
-            line.Append(CultureInfo.InvariantCulture, $"{DateTime.Now:HH:mm:ss.fff} {request.RemoteEndPoint} \"{request}\" {response.StatusCode} {response.BytesWritten} B {Stopwatch.GetElapsedTime(start).TotalMilliseconds:0.00} ms");
-            // Console.Out is synchronized, so lines from several loops never interleave.
-            Console.Out.WriteLine(line.ToString());
-        }
-    };
+            Format = settings.LogFormat,
+            OnLinesDropped = dropped => Terminal.Error($"access log: {dropped} line{(dropped == 1 ? "" : "s")} dropped: the log output does not keep up"),
+        };
+        return settings.AccessLogPath is { } path ? AccessLog.ToFile(path, options) : AccessLog.ToStandardOutput(options);
+    }
+
+    /// <summary>At shutdown: says how many lines the access log dropped in all, and why it stopped if it failed.</summary>
+    private static void ReportAccessLog(AccessLog? log)
+    {
+        if (log is null) return;
+        if (log.Failure is { } failure) Terminal.Error($"access log: writing to {log.Destination} failed: {failure.Message}");
+        if (log.DroppedLines is > 0 and var dropped)
+            Terminal.Error($"access log: {dropped} line{(dropped == 1 ? "" : "s")} dropped in all: the log output did not keep up");
+    }
 }
