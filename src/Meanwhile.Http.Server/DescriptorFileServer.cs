@@ -28,6 +28,7 @@ internal sealed class DescriptorFileServer
     private readonly SafeFileHandle _root;
     private readonly ulong _resolve;
     private readonly ulong _cachedOnly;
+    private readonly ThreadLocal<OpenFileCache>? _openFiles; // one per loop thread
 
     private DescriptorFileServer(StaticFiles files, StaticPath paths, SafeFileHandle root, ulong resolve, ulong cachedOnly)
     {
@@ -36,6 +37,9 @@ internal sealed class DescriptorFileServer
         _root = root;
         _resolve = resolve;
         _cachedOnly = cachedOnly;
+        var options = files.Options;
+        if (options.OpenFileCacheEntries > 0)
+            _openFiles = new(() => new OpenFileCache(options.OpenFileCacheEntries, options.OpenFileCacheValidity));
     }
 
     /// <summary>Test hook: behave as if no lookup and no page were cached, so every open, read and piece goes to a worker.</summary>
@@ -75,10 +79,26 @@ internal sealed class DescriptorFileServer
         var verdict = _paths.DecodeInto(raw, path, out int length, out bool directoryForm);
         if (verdict != PathVerdict.Found) return Refuse(response, verdict);
         if (length == 0) path[length++] = (byte)'.';
+        return OpenAndServe(request, response, socket, path, length, directoryForm, isIndex: false);
+    }
+
+    /// <summary>From the open-file cache, or opened here if the lookup is cached, or by a worker; <paramref name="path"/> has room for a NUL after <paramref name="length"/>.</summary>
+    private ValueTask OpenAndServe(ServerRequest request, ServerResponse response, DescriptorTransport socket, Span<byte> path, int length, bool directoryForm, bool isIndex)
+    {
+        if (_openFiles?.Value!.TryTake(path[..length]) is { } cached)
+        {
+            if (directoryForm && !isIndex)
+            {
+                OpenFileCache.Release(cached);
+                return Refuse(response, 404);
+            }
+            return ServeFile(request, response, socket, new OpenedFile(cached.Fd, cached), cached.Facts, MimeTypes.GetContentTypeBytes(path[..length]));
+        }
         path[length] = 0;
         int fd = Open(path, cachedOnly: true, out int errno);
-        if (fd < 0 && errno == Errno.EAGAIN) return OpenOnWorkerAsync(request, response, socket, path[..length].ToArray(), directoryForm);
-        return Serve(request, response, socket, fd, errno, path[..length], directoryForm, isIndex: false);
+        if (fd < 0 && errno == Errno.EAGAIN)
+            return isIndex ? OpenIndexOnWorkerAsync(request, response, socket, path[..length].ToArray()) : OpenOnWorkerAsync(request, response, socket, path[..length].ToArray(), directoryForm);
+        return Serve(request, response, socket, fd, errno, path[..length], directoryForm, isIndex);
     }
 
     private int Open(ReadOnlySpan<byte> nulTerminated, bool cachedOnly, out int errno)
@@ -124,7 +144,8 @@ internal sealed class DescriptorFileServer
                 close(fd);
                 return Refuse(response, 404); // "/file.txt/": a file is not a directory
             }
-            return ServeFile(request, response, socket, fd, facts, MimeTypes.GetContentTypeBytes(path));
+            var opened = _openFiles is null ? new OpenedFile(fd, null) : new OpenedFile(fd, _openFiles.Value!.Add(path, fd, facts));
+            return ServeFile(request, response, socket, opened, facts, MimeTypes.GetContentTypeBytes(path));
         }
         close(fd);
         if (facts.Type != S_IFDIR) return Refuse(response, 403); // a FIFO, a device, a socket: nothing a client may read
@@ -145,10 +166,7 @@ internal sealed class DescriptorFileServer
         path[length++] = (byte)'/';
         length += System.Text.Encoding.UTF8.GetBytes(index, path[length..]);
         if (length >= PathCapacity) return Refuse(response, 404);
-        path[length] = 0;
-        int fd = Open(path, cachedOnly: true, out int errno);
-        if (fd < 0 && errno == Errno.EAGAIN) return OpenIndexOnWorkerAsync(request, response, socket, path[..length].ToArray());
-        return Serve(request, response, socket, fd, errno, path[..length], directoryForm: true, isIndex: true);
+        return OpenAndServe(request, response, socket, path, length, directoryForm: true, isIndex: true);
     }
 
     private async ValueTask OpenIndexOnWorkerAsync(ServerRequest request, ServerResponse response, DescriptorTransport socket, byte[] path)
@@ -182,9 +200,10 @@ internal sealed class DescriptorFileServer
         _ => 404, // ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG: no such file under the root
     };
 
-    /// <summary>Head and body for an open regular file; closes <paramref name="fd"/> on every way out.</summary>
-    private ValueTask ServeFile(ServerRequest request, ServerResponse response, DescriptorTransport socket, int fd, in FileFacts facts, ReadOnlySpan<byte> contentType)
+    /// <summary>Head and body for an open regular file; done with <paramref name="file"/> on every way out.</summary>
+    private ValueTask ServeFile(ServerRequest request, ServerResponse response, DescriptorTransport socket, OpenedFile file, in FileFacts facts, ReadOnlySpan<byte> contentType)
     {
+        int fd = file.Fd;
         (long offset, long count) range;
         try
         {
@@ -192,13 +211,13 @@ internal sealed class DescriptorFileServer
         }
         catch
         {
-            close(fd);
+            file.Done();
             throw;
         }
         var (offset, count) = range;
         if (count < 0 || count == 0 || request.IsHead)
         {
-            close(fd);
+            file.Done();
             if (count >= 0) response.ContentLength = count; // HEAD: the length the body would have
             return ValueTask.CompletedTask;
         }
@@ -210,17 +229,18 @@ internal sealed class DescriptorFileServer
             if (n == count)
             {
                 ((IBufferWriter<byte>)response).Advance((int)count);
-                close(fd);
+                file.Done();
                 return ValueTask.CompletedTask;
             }
-            return ReadOnWorkerAsync(response, fd, offset, (int)count, Math.Max(0, (int)n));
+            return ReadOnWorkerAsync(response, file, offset, (int)count, Math.Max(0, (int)n));
         }
-        return SendAsync(request, response, socket, fd, offset, count);
+        return SendAsync(request, response, socket, file, offset, count);
     }
 
     /// <summary>A small body not (all) in the page cache: a worker reads the rest, then it goes out with the head.</summary>
-    private static async ValueTask ReadOnWorkerAsync(ServerResponse response, int fd, long offset, int count, int cached)
+    private static async ValueTask ReadOnWorkerAsync(ServerResponse response, OpenedFile file, long offset, int count, int cached)
     {
+        int fd = file.Fd;
         try
         {
             var buffer = new byte[count - cached];
@@ -232,14 +252,15 @@ internal sealed class DescriptorFileServer
         }
         finally
         {
-            close(fd);
+            file.Done();
         }
     }
 
     /// <summary>The head, then the body with sendfile in pieces; a piece the page cache lacks is read in by a worker first.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendAsync(ServerRequest request, ServerResponse response, DescriptorTransport socket, int fd, long offset, long count)
+    private async ValueTask SendAsync(ServerRequest request, ServerResponse response, DescriptorTransport socket, OpenedFile file, long offset, long count)
     {
+        int fd = file.Fd;
         try
         {
             var stream = await response.StartRawBodyAsync(count, request.Aborted);
@@ -255,7 +276,7 @@ internal sealed class DescriptorFileServer
         }
         finally
         {
-            close(fd);
+            file.Done();
         }
     }
 
@@ -277,4 +298,14 @@ internal sealed class DescriptorFileServer
             ArrayPool<byte>.Shared.Return(scratch);
         }
     });
+
+    /// <summary>A descriptor a response uses: its own (closed when done) or an open-file cache entry's (released when done).</summary>
+    private readonly record struct OpenedFile(int Fd, OpenFileCache.Entry? Cached)
+    {
+        public void Done()
+        {
+            if (Cached is null) close(Fd);
+            else OpenFileCache.Release(Cached);
+        }
+    }
 }
