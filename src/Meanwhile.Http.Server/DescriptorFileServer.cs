@@ -97,7 +97,7 @@ internal sealed class DescriptorFileServer
         path[length] = 0;
         int fd = Open(path, cachedOnly: true, out int errno);
         if (fd < 0 && errno == Errno.EAGAIN)
-            return isIndex ? OpenIndexOnWorkerAsync(request, response, socket, path[..length].ToArray()) : OpenOnWorkerAsync(request, response, socket, path[..length].ToArray(), directoryForm);
+            return OpenOnWorkerAsync(request, response, socket, path[..length].ToArray(), directoryForm, isIndex);
         return Serve(request, response, socket, fd, errno, path[..length], directoryForm, isIndex);
     }
 
@@ -115,7 +115,7 @@ internal sealed class DescriptorFileServer
     }
 
     /// <summary>The lookup needs the disk: a worker opens (never cancelled, so the descriptor it gets is always ours to close).</summary>
-    private async ValueTask OpenOnWorkerAsync(ServerRequest request, ServerResponse response, DescriptorTransport socket, byte[] path, bool directoryForm)
+    private async ValueTask OpenOnWorkerAsync(ServerRequest request, ServerResponse response, DescriptorTransport socket, byte[] path, bool directoryForm, bool isIndex)
     {
         var (fd, errno) = await EventLoop.Current.RunOnWorker(() =>
         {
@@ -124,7 +124,7 @@ internal sealed class DescriptorFileServer
             int opened = Open(terminated, cachedOnly: false, out int error);
             return (opened, error);
         });
-        await Serve(request, response, socket, fd, errno, path, directoryForm, isIndex: false);
+        await Serve(request, response, socket, fd, errno, path, directoryForm, isIndex);
     }
 
     /// <summary>Answers with what the open gave: an error's status, a directory's redirect or index, a file.</summary>
@@ -167,18 +167,6 @@ internal sealed class DescriptorFileServer
         length += System.Text.Encoding.UTF8.GetBytes(index, path[length..]);
         if (length >= PathCapacity) return Refuse(response, 404);
         return OpenAndServe(request, response, socket, path, length, directoryForm: true, isIndex: true);
-    }
-
-    private async ValueTask OpenIndexOnWorkerAsync(ServerRequest request, ServerResponse response, DescriptorTransport socket, byte[] path)
-    {
-        var (fd, errno) = await EventLoop.Current.RunOnWorker(() =>
-        {
-            var terminated = new byte[path.Length + 1];
-            path.CopyTo(terminated, 0);
-            int opened = Open(terminated, cachedOnly: false, out int error);
-            return (opened, error);
-        });
-        await Serve(request, response, socket, fd, errno, path, directoryForm: true, isIndex: true);
     }
 
     /// <summary>A directory without an index file; the listing itself resolves and reads the directory by path, on a worker, as the portable path does.</summary>
