@@ -65,7 +65,7 @@ start() {
       pid=$!; pids+=("$pid"); killpid=$pid; wait_port "$port" ;;
     meanwhile-logpipe)
       # stdout is a pipe into cat (on core 1, with wrk: the log's reader is not the server's CPU)
-      (taskset -c 0 "$TOOL" serve "$site" --loops 1 --port "$port" | taskset -c 1 cat > /dev/null) &
+      (taskset -c 0 "$TOOL" serve "$site" --loops 1 --port "$port" 2>/dev/null | taskset -c 1 cat > /dev/null) &
       pids+=("$!"); wait_port "$port"; pid=$(pgrep -f "serve $site --loops 1 --port $port" | head -n 1); killpid=$pid ;;
   esac
 }
@@ -74,7 +74,7 @@ start() {
 run() {
   local name=$1 file=$2 port=$3
   start "$name" "$port"
-  taskset -c 1 wrk -t1 -c64 -d1s "http://127.0.0.1:$port/$file" > /dev/null # warm-up
+  taskset -c 1 wrk -t1 -c64 -d"${WARMUP:-3}s" "http://127.0.0.1:$port/$file" > /dev/null # warm-up (the JIT's tiering too)
   local before; before=$(python3 "$here/cputicks.py" "$pid")
   local out; out=$(taskset -c 1 wrk -t1 -c64 -d"${DURATION}s" --latency "http://127.0.0.1:$port/$file")
   local after; after=$(python3 "$here/cputicks.py" "$pid")
@@ -120,13 +120,13 @@ if [[ " $PART " == *" strace "* ]]; then
     port=$((RANDOM % 500 + 20300))
     start "$c" "$port"
     taskset -c 1 wrk -t1 -c1 -d1s "http://127.0.0.1:$port/index.html" > /dev/null
-    strace -f -c -o "$work/strace-$c.txt" -p "$pid" & tracer=$!
+    strace -f -c -o "$work/strace-$c.txt" -p "$pid" 2>/dev/null & tracer=$!
     sleep 1
     out=$(taskset -c 1 wrk -t1 -c1 -d3s "http://127.0.0.1:$port/index.html")
     kill -INT "$tracer"; wait "$tracer" 2>/dev/null || true
     stop "$killpid"
     requests=$(awk '/requests in/ {print $1}' <<<"$out")
-    calls=$(awk '$NF=="total" {print $(NF-2)}' "$work/strace-$c.txt")
+    calls=$(awk 'NR>2 && $1 ~ /^[0-9.]+$/ && $NF!="total" {s+=$4} END {print s}' "$work/strace-$c.txt")
     echo "strace     $c: $calls calls / $requests requests = $(python3 -c "print(round($calls/$requests, 2))") per request: $(awk 'NR>2 && $NF!="total" && $1 ~ /^[0-9.]+$/ {printf "%s %s, ", $NF, $4}' "$work/strace-$c.txt")"
   done
 fi
@@ -136,7 +136,8 @@ if [[ " $PART " == *" cold "* ]]; then
   head -c 1073741824 /dev/zero | tr '\0' 'x' > "$site/1g.bin"
   for c in nginx meanwhile; do
     port=$((RANDOM % 500 + 20500))
-    python3 -c "import os; fd=os.open('$site/1g.bin', os.O_RDONLY); os.fsync(fd) if False else None; os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)"
+    # fsync first: dirty pages are not dropped
+    python3 -c "import os; fd=os.open('$site/1g.bin', os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)"
     start "$c" "$port"
     taskset -c 1 curl -s -o /dev/null "http://127.0.0.1:$port/1g.bin" & dl=$!
     out=$(taskset -c 1 wrk -t1 -c64 -d"${DURATION}s" --latency "http://127.0.0.1:$port/index.html")

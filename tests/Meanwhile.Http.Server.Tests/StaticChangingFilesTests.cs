@@ -71,7 +71,7 @@ public sealed class StaticChangingFilesTests : IDisposable
         Assert.True(written > 1 && seen.Count > 2, $"the files changed {written} times and {seen.Count} versions were seen: the race was not exercised");
     }
 
-    [Fact]
+    [EpollFact] // the open-file cache belongs to the descriptor path (Linux, epoll)
     public async Task The_open_file_cache_serves_a_file_as_it_was_opened_and_holds_no_more_entries_than_its_bound()
     {
         _site.Write("a.txt", "a, first");
