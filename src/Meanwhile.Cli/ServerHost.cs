@@ -1,8 +1,5 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
-using System.Text;
 using Meanwhile.Http.Server;
 
 namespace Meanwhile.Cli;
@@ -17,22 +14,29 @@ internal static class ServerHost
     /// <param name="what">What is served, for the first line ("echo", "/srv/www").</param>
     /// <param name="handler">The handler.</param>
     /// <param name="settings">Where to listen, loops, access log, shutdown timeout.</param>
-    public static Task<int> RunAsync(string what, RequestHandler handler, ServerSettings settings)
-    {
-        var logged = settings.AccessLog ? WithAccessLog(handler) : handler;
-        return RunAsync(what, _ => logged, settings, serverHeader: "meanwhile");
-    }
+    public static Task<int> RunAsync(string what, RequestHandler handler, ServerSettings settings) =>
+        RunAsync(what, _ => handler, settings, serverHeader: "meanwhile");
 
     /// <summary>Serves with a handler made per loop (its own state on each), until a signal; returns the exit code.</summary>
     /// <param name="what">What is served, for the first line.</param>
-    /// <param name="handlerPerLoop">Makes each loop's handler; it applies the access log itself (<see cref="WithAccessLog"/>).</param>
-    /// <param name="settings">Where to listen, loops, shutdown timeout.</param>
+    /// <param name="handlerPerLoop">Makes each loop's handler; the access log the settings ask for wraps it.</param>
+    /// <param name="settings">Where to listen, loops, access log, shutdown timeout.</param>
     /// <param name="serverHeader">The Server field, or null for none (a proxy relays its upstream's).</param>
     public static async Task<int> RunAsync(string what, Func<EventLoop, RequestHandler> handlerPerLoop, ServerSettings settings, string? serverHeader)
     {
         var address = new IPEndPoint(IPAddress.Parse(settings.Host), settings.Port);
         var options = new HttpServerOptions { Host = settings.Host, Port = settings.Port, Loops = settings.Loops, ShutdownTimeout = settings.ShutdownTimeout, ServerHeader = serverHeader };
-        await using var server = new HttpServer(handlerPerLoop, options);
+        AccessLog? log;
+        try
+        {
+            log = OpenAccessLog(settings);
+        }
+        catch (IOException e)
+        {
+            Terminal.Error(e.Message);
+            return ExitCodes.Failure;
+        }
+        await using var server = new HttpServer(log is null ? handlerPerLoop : loop => new LoggedHandler(handlerPerLoop(loop), log).HandleAsync, options);
         try
         {
             await server.StartAsync();
@@ -56,6 +60,7 @@ internal static class ServerHost
             Terminal.Error($"the server on {server.EndPoint} failed: {e.Message}");
             return ExitCodes.Failure;
         }
+        ReportAccessLog(log);
         if (server.ConnectionsCutAtShutdown is > 0 and var cut)
         {
             Terminal.Error($"stopped: the {settings.ShutdownTimeout} shutdown timeout cut {cut} connection{(cut == 1 ? "" : "s")} with a response in flight");
@@ -78,20 +83,38 @@ internal static class ServerHost
         return $"cannot listen on {address}: {reason}";
     }
 
-    /// <summary>Wraps a handler so each request prints a line: time, client, request, status, bytes, duration.</summary>
-    internal static RequestHandler WithAccessLog(RequestHandler handler) => async (request, response) =>
+    /// <summary>The access log the settings ask for, or null for none.</summary>
+    /// <exception cref="IOException">The log file cannot be opened; the message is the line to print.</exception>
+    private static AccessLog? OpenAccessLog(ServerSettings settings)
     {
-        long start = Stopwatch.GetTimestamp();
-        try
+        if (!settings.AccessLog) return null;
+        var options = new AccessLogOptions
         {
-            await handler(request, response);
-        }
-        finally
-        {
-            var line = new StringBuilder(128);
-            line.Append(CultureInfo.InvariantCulture, $"{DateTime.Now:HH:mm:ss.fff} {request.RemoteEndPoint} \"{request}\" {response.StatusCode} {response.BytesWritten} B {Stopwatch.GetElapsedTime(start).TotalMilliseconds:0.00} ms");
-            // Console.Out is synchronized, so lines from several loops never interleave.
-            Console.Out.WriteLine(line.ToString());
-        }
-    };
+            Format = settings.LogFormat,
+            OnLinesDropped = dropped => Terminal.Error($"access log: {dropped} line{(dropped == 1 ? "" : "s")} dropped: the log output does not keep up"),
+        };
+        return settings.AccessLogPath is { } path ? AccessLog.ToFile(path, options) : AccessLog.ToStandardOutput(options);
+    }
+
+    /// <summary>At shutdown: says how many lines the access log dropped in all, and why it stopped if it failed.</summary>
+    private static void ReportAccessLog(AccessLog? log)
+    {
+        if (log is null) return;
+        if (log.Failure is { } failure) Terminal.Error($"access log: writing to {log.Destination} failed: {failure.Message}");
+        if (log.DroppedLines is > 0 and var dropped)
+            Terminal.Error($"access log: {dropped} line{(dropped == 1 ? "" : "s")} dropped in all: the log output did not keep up");
+    }
+
+    /// <summary>
+    /// A loop's handler with the access log around it. The server disposes a per-loop handler's object when that loop
+    /// stops; this one passes that on to the handler it wraps (a proxy's upstream pool, say).
+    /// </summary>
+    private sealed class LoggedHandler(RequestHandler inner, AccessLog log) : IAsyncDisposable
+    {
+        private readonly RequestHandler _logged = log.Wrap(inner);
+
+        public ValueTask HandleAsync(ServerRequest request, ServerResponse response) => _logged(request, response);
+
+        public ValueTask DisposeAsync() => inner.Target is IAsyncDisposable state ? state.DisposeAsync() : ValueTask.CompletedTask;
+    }
 }

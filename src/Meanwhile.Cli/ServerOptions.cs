@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Meanwhile.Http.Server;
 
 namespace Meanwhile.Cli;
 
@@ -6,9 +7,11 @@ namespace Meanwhile.Cli;
 /// <param name="Host">Address to listen on.</param>
 /// <param name="Port">Port (0: any free one).</param>
 /// <param name="Loops">Event loops.</param>
-/// <param name="AccessLog">Print one line per request.</param>
+/// <param name="AccessLog">Log one line per request.</param>
+/// <param name="AccessLogPath">The log file; null for standard output.</param>
+/// <param name="LogFormat">The access log's line format.</param>
 /// <param name="ShutdownTimeout">How long requests in flight may take once a signal asked the server to stop.</param>
-internal sealed record ServerSettings(string Host, int Port, int Loops, bool AccessLog, Duration ShutdownTimeout);
+internal sealed record ServerSettings(string Host, int Port, int Loops, bool AccessLog, string? AccessLogPath, AccessLogFormat LogFormat, Duration ShutdownTimeout);
 
 /// <summary>The options <c>serve</c> and <c>echo</c> share: where to listen, how many loops, the access log, the shutdown timeout.</summary>
 internal sealed class ServerOptions
@@ -17,6 +20,24 @@ internal sealed class ServerOptions
     private readonly Option<int> _port = Options.Port(8080);
     private readonly Option<int> _loops = Options.Loops();
     private readonly Option<bool> _quiet;
+    private readonly Option<string?> _accessLog = new("--access-log")
+    {
+        Description = "Append the access log to this file (or FIFO, or device) instead of standard output; lines the output cannot take in time are dropped and counted, never waited for",
+        HelpName = "file",
+    };
+    private readonly Option<AccessLogFormat> _logFormat = new("--log-format")
+    {
+        Description = "The access log's format: common, combined (nginx's default) or json",
+        DefaultValueFactory = _ => AccessLogFormat.Combined,
+        HelpName = "common|combined|json",
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
+            if (Enum.TryParse<AccessLogFormat>(text, ignoreCase: true, out var format) && !char.IsDigit(text.FirstOrDefault())) return format;
+            result.AddError($"--log-format takes common, combined or json, not '{text}'.");
+            return default;
+        },
+    };
     private readonly Option<Duration> _shutdownTimeout = Options.Duration(
         "--shutdown-timeout", null,
         "On Ctrl+C or SIGTERM, how long requests in flight may take before their connections are cut (exit code 1 if any is); a second signal stops at once",
@@ -32,10 +53,13 @@ internal sealed class ServerOptions
         command.Options.Add(_port);
         command.Options.Add(_loops);
         command.Options.Add(_quiet);
+        command.Options.Add(_accessLog);
+        command.Options.Add(_logFormat);
         command.Options.Add(_shutdownTimeout);
     }
 
     /// <summary>Their values in <paramref name="parse"/>.</summary>
     public ServerSettings Read(ParseResult parse) =>
-        new(parse.GetValue(_host)!, parse.GetValue(_port), parse.GetValue(_loops), !parse.GetValue(_quiet), parse.GetValue(_shutdownTimeout));
+        new(parse.GetValue(_host)!, parse.GetValue(_port), parse.GetValue(_loops), !parse.GetValue(_quiet), parse.GetValue(_accessLog),
+            parse.GetValue(_logFormat), parse.GetValue(_shutdownTimeout));
 }

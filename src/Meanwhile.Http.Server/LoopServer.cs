@@ -78,6 +78,7 @@ internal sealed class LoopServer
         {
             await AcceptLoopAsync(listener);
             await DrainAsync();
+            await LoopFlushes.RunAsync(); // the access log's last lines, while the loop still runs
         }
         finally
         {

@@ -73,4 +73,14 @@ public static class MimeTypes
         var extension = Path.GetExtension(path);
         return !extension.IsEmpty && ByExtension.TryGetValue(extension, out var type) ? type : DefaultBytes;
     }
+
+    /// <summary>The media type for the extension of a UTF-8 path, as ASCII bytes (no allocation).</summary>
+    internal static ReadOnlySpan<byte> GetContentTypeBytes(ReadOnlySpan<byte> utf8Path)
+    {
+        int dot = utf8Path.LastIndexOf((byte)'.');
+        if (dot < 0 || utf8Path[dot..].Contains((byte)'/') || utf8Path.Length - dot > 16) return DefaultBytes;
+        Span<char> extension = stackalloc char[16];
+        for (int i = dot; i < utf8Path.Length; i++) extension[i - dot] = (char)utf8Path[i]; // ASCII in every known extension
+        return ByExtension.TryGetValue(extension[..(utf8Path.Length - dot)], out var type) ? type : DefaultBytes;
+    }
 }

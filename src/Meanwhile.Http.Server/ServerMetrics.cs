@@ -19,5 +19,6 @@ internal static class ServerMetrics
     public static readonly Counter<long> BytesWritten = Meter.CreateCounter<long>("meanwhile.http.server.bytes_written", "By", "Bytes sent to clients.");
     public static readonly Counter<long> Rejected = Meter.CreateCounter<long>("meanwhile.http.server.rejected", "{request}", "Requests refused with a 4xx/5xx before any handler ran (malformed, too large, refused by policy).");
     public static readonly Counter<long> HandlerErrors = Meter.CreateCounter<long>("meanwhile.http.server.handler_errors", "{request}", "Handlers that threw.");
+    public static readonly Counter<long> AccessLogDropped = Meter.CreateCounter<long>("meanwhile.http.server.access_log.dropped", "{line}", "Access log lines dropped because the log output did not keep up (or failed).");
     public static readonly Counter<long> Timeouts = Meter.CreateCounter<long>("meanwhile.http.server.timeouts", "{connection}", "Connections closed for a request-head, keep-alive, body-rate or write timeout.");
 }

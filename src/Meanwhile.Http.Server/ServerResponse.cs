@@ -173,6 +173,9 @@ public sealed class ServerResponse : IBufferWriter<byte>
         _body.Advance(count);
     }
 
+    /// <summary>The connection's stream (the socket), for handlers of this assembly that write bodies themselves.</summary>
+    internal DataStream ConnectionStream => _state.Connection.Stream;
+
     private bool BodyForbidden => _head!.IsHead || _status is 204 or 304;
 
     private void CountBody(int count)

@@ -44,4 +44,18 @@ public sealed record StaticFileOptions
 
     /// <summary>The size of the pieces a file body is sent in, each under <see cref="SendChunkTimeout"/>. Default: 1 MiB.</summary>
     public int SendChunkBytes { get; init => field = value >= 4096 ? value : throw new ArgumentOutOfRangeException(nameof(value)); } = 1024 * 1024;
+
+    /// <summary>
+    /// How many open files each loop keeps, with their size and validators, like nginx's <c>open_file_cache max=</c>:
+    /// a request for a cached file skips the lookup and the statx. 0 (default) keeps none: every request opens the file
+    /// again, so nothing is ever served from an earlier look at it. Used on Linux with the epoll reactor.
+    /// </summary>
+    public int OpenFileCacheEntries { get; init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value)); }
+
+    /// <summary>
+    /// How long a cached open file is used before it is opened and statted again (nginx's <c>open_file_cache_valid</c>).
+    /// Within it a file replaced by a rename is still served, whole, as its previous version; one rewritten in place may be
+    /// served with its previous length. Default: 1 s.
+    /// </summary>
+    public TimeSpan OpenFileCacheValidity { get; init => field = value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value)); } = TimeSpan.FromSeconds(1);
 }

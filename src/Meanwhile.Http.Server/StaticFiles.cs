@@ -1,4 +1,4 @@
-using System.Buffers.Text;
+using static Meanwhile.Http.Server.StaticResponses;
 
 namespace Meanwhile.Http.Server;
 
@@ -17,23 +17,27 @@ namespace Meanwhile.Http.Server;
 /// </code>
 /// </example>
 /// <remarks>
-/// <para>Immutable once built, so one instance serves every loop. Nothing about files is cached: each request resolves
-/// its path and stats the file again (a few microseconds against the dentry cache), so a changed file is never
-/// served with a stale length or validator, and there is no cache to bound or invalidate.</para>
-/// <para>Path resolution and stat run on the loop thread, as in nginx: they hit the kernel's caches; a cold lookup
-/// waits for the disk. Opening the file and (on the portable reactor) reading it run on worker threads.</para>
-/// <para>Every non-empty body goes out with <see cref="FileDataStream.SendToAsync"/> after
-/// <see cref="ServerResponse.StartRawBodyAsync"/>, small files too: reading a small file into the response would cost
-/// a second worker round trip (the read) to save one write of the head, and a worker round trip costs more than a
-/// system call. A body is sent in pieces of <see cref="StaticFileOptions.SendChunkBytes"/>, each of which must reach
-/// the client within <see cref="StaticFileOptions.SendChunkTimeout"/>. If the file cannot be read to the end (a disk
-/// error, or it shrank), the head is already out, so the connection is closed: the client sees a short body, never a
-/// wrong one.</para>
+/// <para>Immutable once built, so one instance serves every loop. Nothing about files is cached: each request opens
+/// the file again and takes its length and validators from the open descriptor, so a changed file is never served with
+/// a stale length or validator.</para>
+/// <para>On Linux with the epoll reactor a request for a file the kernel has cached runs on the loop thread, as in
+/// nginx: <c>openat2</c> beneath a descriptor of the root kept open (<c>RESOLVE_BENEATH</c>, so no path can lead out,
+/// whatever a local user swaps meanwhile), one <c>statx</c> of the descriptor, then the head and the body in one write
+/// for small files or the head then <c>sendfile</c>, then close. What the kernel has not cached never stalls the loop:
+/// a lookup that would need the disk (<c>RESOLVE_CACHED</c> says so), a small body that is not in the page cache
+/// (<c>preadv2</c> with <c>RWF_NOWAIT</c>), a piece of a large body not in it (<c>cachestat</c>) go to a worker thread.
+/// Since the root's descriptor is kept, a root directory renamed or replaced while serving is not followed.</para>
+/// <para>On the portable reactor the path is resolved and checked in managed code and the file opened and read on worker
+/// threads: slower, the same answers.</para>
+/// <para>A body is sent in pieces of <see cref="StaticFileOptions.SendChunkBytes"/>, each of which must reach the
+/// client within <see cref="StaticFileOptions.SendChunkTimeout"/>. If the file cannot be read to the end (a disk
+/// error, or it shrank) once the head is out, the connection is closed: the client sees a short body, never a wrong
+/// one.</para>
 /// </remarks>
 public sealed class StaticFiles
 {
-    private const int ETagCapacity = 2 + 16 + 1 + 16; // quotes, hex ticks, dash, hex length
     private readonly StaticPath _paths;
+    private readonly DescriptorFileServer? _descriptors;
 
     /// <summary>Creates a handler for the files under <paramref name="root"/>.</summary>
     /// <param name="root">The directory to serve; its real path (links resolved) becomes <see cref="Root"/>.</param>
@@ -43,6 +47,7 @@ public sealed class StaticFiles
     {
         Options = options ?? new StaticFileOptions();
         _paths = new StaticPath(root, Options.FollowSymlinksOutsideRoot, Options.ServeHiddenFiles);
+        _descriptors = DescriptorFileServer.TryCreate(this, _paths);
     }
 
     /// <summary>The served directory's real path.</summary>
@@ -63,8 +68,10 @@ public sealed class StaticFiles
             response.AddHeader("Allow"u8, "GET, HEAD"u8);
             return Refuse(response, 405);
         }
+        if (_descriptors is not null && response.ConnectionStream is SocketStream { Transport: DescriptorTransport socket })
+            return _descriptors.HandleAsync(request, response, socket);
         string path = "";
-        var verdict = _paths.Decode(RawPath(request), out string relative, out bool directoryForm);
+        var verdict = _paths.Decode(RawPath(request, Options), out string relative, out bool directoryForm);
         if (verdict == PathVerdict.Found) verdict = _paths.Locate(_paths.Root, relative, out path);
         if (verdict != PathVerdict.Found) return Refuse(response, verdict);
 
@@ -102,6 +109,12 @@ public sealed class StaticFiles
                 }
             }
         }
+        await ServeListingAsync(request, response, directory, relative);
+    }
+
+    /// <summary>A directory without an index file: its listing, or 404 when listings are off.</summary>
+    internal async ValueTask ServeListingAsync(ServerRequest request, ServerResponse response, string directory, string relative)
+    {
         if (!Options.DirectoryListing)
         {
             await Refuse(response, 404);
@@ -172,7 +185,7 @@ public sealed class StaticFiles
         {
             // The length comes from the open descriptor: what will be sent, whatever happened to the path meanwhile.
             long length = file.Length;
-            var (offset, count) = WriteHead(request, response, path, length, lastWriteUtc);
+            var (offset, count) = WriteHead(request, response, Options, MimeTypes.GetContentTypeBytes(path), length, lastWriteUtc.Ticks);
             if (count < 0) return; // 304 or 416: no body
             if (count == 0 || request.IsHead)
             {
@@ -182,69 +195,6 @@ public sealed class StaticFiles
             var stream = await response.StartRawBodyAsync(count, request.Aborted);
             if (stream is SocketStream socket) await SendAsync(file, socket, offset, count, request.Aborted);
         }
-    }
-
-    /// <summary>Sets status and header fields; returns the byte range to send, or a count of -1 for no body.</summary>
-    private (long Offset, long Count) WriteHead(ServerRequest request, ServerResponse response, string path, long length, DateTime lastWriteUtc)
-    {
-        // Validators: HTTP dates have whole seconds, so comparisons use the truncated time; the entity-tag keeps the
-        // full resolution (100 ns ticks) with the length, as nginx's "mtime-length": strong enough for a file that is
-        // replaced rather than edited in place within one tick.
-        var lastModified = new DateTimeOffset(lastWriteUtc.Ticks - lastWriteUtc.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
-        Span<byte> etag = stackalloc byte[ETagCapacity];
-        int etagLength = FormatETag(etag, lastWriteUtc.Ticks, length);
-        etag = etag[..etagLength];
-        Span<byte> date = stackalloc byte[HttpValidators.DateLength];
-        HttpValidators.FormatDate(lastModified, date);
-
-        response.AddHeader("ETag"u8, etag);
-        response.AddHeader("Last-Modified"u8, date);
-        if (Options.CacheControl is { } cacheControl) response.AddHeader("Cache-Control", cacheControl);
-
-        // RFC 9110 13.2.2: If-None-Match decides when present; If-Modified-Since only without it.
-        bool notModified = request.TryGetHeader("If-None-Match"u8, out var noneMatch)
-            ? HttpValidators.NoneMatchHits(noneMatch, etag)
-            : request.TryGetHeader("If-Modified-Since"u8, out var since) && HttpValidators.NotModifiedSince(since, lastModified);
-        if (notModified)
-        {
-            response.StatusCode = 304;
-            return (0, -1);
-        }
-
-        response.AddHeader("Accept-Ranges"u8, "bytes"u8);
-        // Range is defined for GET only (RFC 9110 14.2); a failed If-Range means "send it all".
-        var range = RangeVerdict.Whole;
-        long first = 0, last = length - 1;
-        if (request.MethodIs("GET"u8) && request.TryGetHeader("Range"u8, out var rangeValue)
-            && (!request.TryGetHeader("If-Range"u8, out var ifRange) || HttpValidators.IfRangeHolds(ifRange, etag, lastModified)))
-            range = HttpValidators.ParseRange(rangeValue, length, out first, out last);
-
-        Span<byte> contentRange = stackalloc byte[6 + 20 + 1 + 20 + 1 + 20];
-        if (range == RangeVerdict.Unsatisfiable)
-        {
-            response.StatusCode = 416;
-            "bytes */"u8.CopyTo(contentRange);
-            Utf8Formatter.TryFormat(length, contentRange[8..], out int n);
-            response.AddHeader("Content-Range"u8, contentRange[..(8 + n)]);
-            response.ContentLength = 0;
-            return (0, -1);
-        }
-        response.AddHeader("Content-Type"u8, MimeTypes.GetContentTypeBytes(path));
-        if (range == RangeVerdict.Whole) return (0, length);
-
-        response.StatusCode = 206;
-        "bytes "u8.CopyTo(contentRange);
-        int at = 6;
-        Utf8Formatter.TryFormat(first, contentRange[at..], out int written);
-        at += written;
-        contentRange[at++] = (byte)'-';
-        Utf8Formatter.TryFormat(last, contentRange[at..], out written);
-        at += written;
-        contentRange[at++] = (byte)'/';
-        Utf8Formatter.TryFormat(length, contentRange[at..], out written);
-        at += written;
-        response.AddHeader("Content-Range"u8, contentRange[..at]);
-        return (first, last - first + 1);
     }
 
     private async ValueTask SendAsync(FileDataStream file, SocketStream socket, long offset, long count, CancellationToken aborted)
@@ -288,72 +238,5 @@ public sealed class StaticFiles
                 throw new IOException($"{file.Path} ended at byte {offset + sent + n} while {offset + count} were promised: it shrank while being sent; the connection was closed.");
             sent += n;
         }
-    }
-
-    private static int FormatETag(Span<byte> destination, long ticks, long length)
-    {
-        destination[0] = (byte)'"';
-        Utf8Formatter.TryFormat(ticks, destination[1..], out int a, new System.Buffers.StandardFormat('x'));
-        destination[1 + a] = (byte)'-';
-        Utf8Formatter.TryFormat(length, destination[(2 + a)..], out int b, new System.Buffers.StandardFormat('x'));
-        destination[2 + a + b] = (byte)'"';
-        return 3 + a + b;
-    }
-
-    /// <summary>The percent-encoded path below the root: the Router's catch-all value when mounted, else the request's path.</summary>
-    private ReadOnlySpan<byte> RawPath(ServerRequest request)
-    {
-        return request.TryGetRouteValue(Options.RouteParameter, out var routed) ? routed : OriginPath(request);
-    }
-
-    /// <summary>The request's path in origin form (absolute-form targets lose their scheme and authority), still encoded.</summary>
-    private static ReadOnlySpan<byte> OriginPath(ServerRequest request)
-    {
-        var path = request.Path;
-        if (request.Head.TargetForm == HttpRequestTargetForm.Absolute)
-        {
-            // "http://host/a/b": the path starts at the first slash after the authority.
-            int scheme = path.IndexOf("://"u8);
-            int slash = scheme < 0 ? -1 : path[(scheme + 3)..].IndexOf((byte)'/');
-            path = slash < 0 ? "/"u8 : path[(scheme + 3 + slash)..];
-        }
-        return path;
-    }
-
-    private static ValueTask Redirect(ServerRequest request, ServerResponse response)
-    {
-        // Location is the request's own path with a slash added. Leading slashes are collapsed to one: "//evil.example/"
-        // would otherwise be a protocol-relative URL, an open redirect to another host.
-        var path = OriginPath(request).TrimStart((byte)'/');
-        var query = request.Query;
-        var location = new byte[1 + path.Length + 1 + (query.IsEmpty ? 0 : 1 + query.Length)];
-        location[0] = (byte)'/';
-        path.CopyTo(location.AsSpan(1));
-        int at = 1 + path.Length;
-        location[at++] = (byte)'/';
-        if (!query.IsEmpty)
-        {
-            location[at++] = (byte)'?';
-            query.CopyTo(location.AsSpan(at));
-        }
-        response.StatusCode = 301;
-        response.AddHeader("Location"u8, location);
-        return ValueTask.CompletedTask;
-    }
-
-    private static ValueTask Refuse(ServerResponse response, PathVerdict verdict) => Refuse(response, verdict switch
-    {
-        PathVerdict.BadRequest => 400,
-        PathVerdict.Forbidden => 403,
-        _ => 404,
-    });
-
-    private static ValueTask Refuse(ServerResponse response, int status)
-    {
-        response.StatusCode = status;
-        response.AddHeader("Content-Type"u8, "text/plain; charset=utf-8"u8);
-        response.Write(HttpReasonPhrases.Get(status));
-        response.Write("\n"u8);
-        return ValueTask.CompletedTask;
     }
 }

@@ -59,65 +59,76 @@ internal sealed class StaticPath
     public PathVerdict Decode(ReadOnlySpan<byte> raw, out string relative, out bool directoryForm)
     {
         relative = "";
-        directoryForm = false;
         byte[]? rented = null;
         Span<byte> buffer = raw.Length <= StackDecodeLimit ? stackalloc byte[StackDecodeLimit] : (rented = ArrayPool<byte>.Shared.Rent(raw.Length));
         try
         {
-            // One pass of percent-decoding: "%252e" becomes the literal "%2e", never ".". Bytes that no file name
-            // under a web root should hold are refused after decoding, so their encoded forms are refused too.
-            int length = 0;
-            for (int i = 0; i < raw.Length; i++)
-            {
-                byte b = raw[i];
-                if (b == (byte)'%')
-                {
-                    if (i + 2 >= raw.Length) return PathVerdict.BadRequest;
-                    int high = HexValue(raw[i + 1]), low = HexValue(raw[i + 2]);
-                    if (high < 0 || low < 0) return PathVerdict.BadRequest;
-                    b = (byte)(high << 4 | low);
-                    i += 2;
-                }
-                // NUL would cut the path short in the kernel; a backslash is a separator on other systems (and in
-                // some proxies' eyes); control bytes have no business in a URL's file name.
-                if (b < 0x20 || b == 0x7F || b == (byte)'\\') return PathVerdict.BadRequest;
-                buffer[length++] = b;
-            }
-            var decoded = buffer[..length];
-
-            // Normalise in place: the write position never passes the read position.
-            int written = 0;
-            bool lastWasDirectory = true; // an empty path is the root directory
-            int start = 0;
-            while (start <= decoded.Length)
-            {
-                int slash = decoded[start..].IndexOf((byte)'/');
-                int end = slash < 0 ? decoded.Length : start + slash;
-                var segment = decoded[start..end];
-                start = end + 1;
-                if (segment.IsEmpty || segment.SequenceEqual("."u8))
-                {
-                    lastWasDirectory = true;
-                    continue;
-                }
-                // Refused rather than resolved: ".." in a URL is either a mistake or an attack, never needed.
-                if (segment.SequenceEqual(".."u8)) return PathVerdict.BadRequest;
-                if (segment[0] == (byte)'.' && !_serveHidden) return PathVerdict.NotFound;
-                if (written > 0) buffer[written++] = (byte)'/';
-                segment.CopyTo(buffer[written..]);
-                written += segment.Length;
-                lastWasDirectory = false;
-            }
-            directoryForm = lastWasDirectory;
-            var normalised = buffer[..written];
-            if (!Utf8.IsValid(normalised)) return PathVerdict.BadRequest;
-            relative = written == 0 ? "" : Encoding.UTF8.GetString(normalised);
-            return PathVerdict.Found;
+            var verdict = DecodeInto(raw, buffer, out int length, out directoryForm);
+            if (verdict == PathVerdict.Found && length > 0) relative = Encoding.UTF8.GetString(buffer[..length]);
+            return verdict;
         }
         finally
         {
             if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Decode"/> into <paramref name="buffer"/> (at least <paramref name="raw"/>'s length): the normalised
+    /// relative path as UTF-8 bytes, <paramref name="length"/> of them, without allocating.
+    /// </summary>
+    public PathVerdict DecodeInto(ReadOnlySpan<byte> raw, Span<byte> buffer, out int length, out bool directoryForm)
+    {
+        length = 0;
+        directoryForm = false;
+        // One pass of percent-decoding: "%252e" becomes the literal "%2e", never ".". Bytes that no file name
+        // under a web root should hold are refused after decoding, so their encoded forms are refused too.
+        int decodedLength = 0;
+        for (int i = 0; i < raw.Length; i++)
+        {
+            byte b = raw[i];
+            if (b == (byte)'%')
+            {
+                if (i + 2 >= raw.Length) return PathVerdict.BadRequest;
+                int high = HexValue(raw[i + 1]), low = HexValue(raw[i + 2]);
+                if (high < 0 || low < 0) return PathVerdict.BadRequest;
+                b = (byte)(high << 4 | low);
+                i += 2;
+            }
+            // NUL would cut the path short in the kernel; a backslash is a separator on other systems (and in
+            // some proxies' eyes); control bytes have no business in a URL's file name.
+            if (b < 0x20 || b == 0x7F || b == (byte)'\\') return PathVerdict.BadRequest;
+            buffer[decodedLength++] = b;
+        }
+        var decoded = buffer[..decodedLength];
+
+        // Normalise in place: the write position never passes the read position.
+        int written = 0;
+        bool lastWasDirectory = true; // an empty path is the root directory
+        int start = 0;
+        while (start <= decoded.Length)
+        {
+            int slash = decoded[start..].IndexOf((byte)'/');
+            int end = slash < 0 ? decoded.Length : start + slash;
+            var segment = decoded[start..end];
+            start = end + 1;
+            if (segment.IsEmpty || segment.SequenceEqual("."u8))
+            {
+                lastWasDirectory = true;
+                continue;
+            }
+            // Refused rather than resolved: ".." in a URL is either a mistake or an attack, never needed.
+            if (segment.SequenceEqual(".."u8)) return PathVerdict.BadRequest;
+            if (segment[0] == (byte)'.' && !_serveHidden) return PathVerdict.NotFound;
+            if (written > 0) buffer[written++] = (byte)'/';
+            segment.CopyTo(buffer[written..]);
+            written += segment.Length;
+            lastWasDirectory = false;
+        }
+        directoryForm = lastWasDirectory;
+        if (!Utf8.IsValid(buffer[..written])) return PathVerdict.BadRequest;
+        length = written;
+        return PathVerdict.Found;
     }
 
     /// <summary>

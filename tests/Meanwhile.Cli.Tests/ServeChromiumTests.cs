@@ -42,8 +42,8 @@ public sealed class ServeChromiumTests
         }
         serve.Terminate();
         Assert.Equal(0, serve.WaitForExit());
-        Assert.Contains("\"GET /style.css\" 200", serve.Stdout);
-        Assert.Contains("\"GET /app.js\" 200", serve.Stdout);
+        Assert.Contains("\"GET /style.css HTTP/1.1\" 200 ", serve.Stdout);
+        Assert.Contains("\"GET /app.js HTTP/1.1\" 200 ", serve.Stdout);
     }
 
     internal static string? FindOnPath(string name) =>

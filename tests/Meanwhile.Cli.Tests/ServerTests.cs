@@ -18,7 +18,7 @@ public sealed class ServerTests
 
         serve.Terminate();
         Assert.Equal(0, serve.WaitForExit());
-        Assert.Contains("\"GET /style.css\" 200", serve.Stdout); // the access log
+        Assert.Contains("\"GET /style.css HTTP/1.1\" 200 ", serve.Stdout); // the access log, nginx's combined format
         Assert.Contains("stopped", serve.Stderr);
     }
 

@@ -55,12 +55,8 @@ internal static class ProxyCommand
                 ResponseHeadTimeout = parse.GetValue(responseTimeout).Value,
             };
             string what = $"proxy to {string.Join(", ", options.Upstreams.Select(u => u.GetLeftPart(UriPartial.Authority)))}";
-            // One handler per loop, each with its own upstream pool. The access log is serve's, through its one call.
-            return ServerHost.RunAsync(what, loop =>
-            {
-                RequestHandler handler = new ProxyHandler(options).HandleAsync;
-                return settings.AccessLog ? ServerHost.WithAccessLog(handler) : handler;
-            }, settings, serverHeader: null);
+            // One handler per loop, each with its own upstream pool; ServerHost puts serve's access log around it.
+            return ServerHost.RunAsync(what, _ => new ProxyHandler(options).HandleAsync, settings, serverHeader: null);
         });
         return command;
     }

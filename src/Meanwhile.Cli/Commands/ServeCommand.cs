@@ -12,12 +12,16 @@ internal static class ServeCommand
         var dir = new Argument<DirectoryInfo?>("dir") { Description = "The directory to serve [default: a sample site built into the tool]", Arity = ArgumentArity.ZeroOrOne };
         dir.Validators.Add(CheckDirectory);
         var listing = new Option<bool>("--listing") { Description = "List the entries of a directory that has no index.html (otherwise 404)" };
+        var openFileCache = new Option<bool>("--open-file-cache")
+        {
+            Description = "Keep up to 1000 files open with their size and validators for 1 s, as nginx's open_file_cache (a file rewritten in place within that second may be served with its old length)",
+        };
         var server = new ServerOptions("No access log");
         var command = new Command("serve", """
             Serves the files of a directory over HTTP (index.html for directories), logging each request.
             Without a directory it serves a small sample site. Ctrl+C stops it gracefully.
             """)
-        { dir, listing };
+        { dir, listing, openFileCache };
         server.AddTo(command);
         command.SetAction(async (parse, _) =>
         {
@@ -25,7 +29,7 @@ internal static class ServeCommand
             string root = sample ?? parse.GetValue(dir)!.FullName;
             try
             {
-                return await ServerHost.RunAsync(sample is null ? root : "the sample site", SiteFiles.Handler(root, parse.GetValue(listing)), server.Read(parse));
+                return await ServerHost.RunAsync(sample is null ? root : "the sample site", SiteFiles.Handler(root, parse.GetValue(listing), parse.GetValue(openFileCache)), server.Read(parse));
             }
             finally
             {

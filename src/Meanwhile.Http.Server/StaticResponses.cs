@@ -1,0 +1,140 @@
+using System.Buffers.Text;
+
+namespace Meanwhile.Http.Server;
+
+/// <summary>
+/// What every way of serving a static file answers alike: the head with its validators, conditional answers (304) and
+/// byte ranges (206, 416), the directory redirect, the plain error answers, and the request's path below the root.
+/// </summary>
+internal static class StaticResponses
+{
+    private const int ETagCapacity = 2 + 16 + 1 + 16; // quotes, hex ticks, dash, hex length
+
+    /// <summary>Sets status and header fields; returns the byte range to send, or a count of -1 for no body.</summary>
+    public static (long Offset, long Count) WriteHead(ServerRequest request, ServerResponse response, StaticFileOptions options, ReadOnlySpan<byte> contentType, long length, long modifiedTicks)
+    {
+        // Validators: HTTP dates have whole seconds, so comparisons use the truncated time; the entity-tag keeps the
+        // full resolution (100 ns ticks) with the length, as nginx's "mtime-length": strong enough for a file that is
+        // replaced rather than edited in place within one tick.
+        var lastModified = new DateTimeOffset(modifiedTicks - modifiedTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
+        Span<byte> etag = stackalloc byte[ETagCapacity];
+        int etagLength = FormatETag(etag, modifiedTicks, length);
+        etag = etag[..etagLength];
+        Span<byte> date = stackalloc byte[HttpValidators.DateLength];
+        HttpValidators.FormatDate(lastModified, date);
+
+        response.AddHeader("ETag"u8, etag);
+        response.AddHeader("Last-Modified"u8, date);
+        if (options.CacheControl is { } cacheControl) response.AddHeader("Cache-Control", cacheControl);
+
+        // RFC 9110 13.2.2: If-None-Match decides when present; If-Modified-Since only without it.
+        bool notModified = request.TryGetHeader("If-None-Match"u8, out var noneMatch)
+            ? HttpValidators.NoneMatchHits(noneMatch, etag)
+            : request.TryGetHeader("If-Modified-Since"u8, out var since) && HttpValidators.NotModifiedSince(since, lastModified);
+        if (notModified)
+        {
+            response.StatusCode = 304;
+            return (0, -1);
+        }
+
+        response.AddHeader("Accept-Ranges"u8, "bytes"u8);
+        // Range is defined for GET only (RFC 9110 14.2); a failed If-Range means "send it all".
+        var range = RangeVerdict.Whole;
+        long first = 0, last = length - 1;
+        if (request.MethodIs("GET"u8) && request.TryGetHeader("Range"u8, out var rangeValue)
+            && (!request.TryGetHeader("If-Range"u8, out var ifRange) || HttpValidators.IfRangeHolds(ifRange, etag, lastModified)))
+            range = HttpValidators.ParseRange(rangeValue, length, out first, out last);
+
+        Span<byte> contentRange = stackalloc byte[6 + 20 + 1 + 20 + 1 + 20];
+        if (range == RangeVerdict.Unsatisfiable)
+        {
+            response.StatusCode = 416;
+            "bytes */"u8.CopyTo(contentRange);
+            Utf8Formatter.TryFormat(length, contentRange[8..], out int n);
+            response.AddHeader("Content-Range"u8, contentRange[..(8 + n)]);
+            response.ContentLength = 0;
+            return (0, -1);
+        }
+        response.AddHeader("Content-Type"u8, contentType);
+        if (range == RangeVerdict.Whole) return (0, length);
+
+        response.StatusCode = 206;
+        "bytes "u8.CopyTo(contentRange);
+        int at = 6;
+        Utf8Formatter.TryFormat(first, contentRange[at..], out int written);
+        at += written;
+        contentRange[at++] = (byte)'-';
+        Utf8Formatter.TryFormat(last, contentRange[at..], out written);
+        at += written;
+        contentRange[at++] = (byte)'/';
+        Utf8Formatter.TryFormat(length, contentRange[at..], out written);
+        at += written;
+        response.AddHeader("Content-Range"u8, contentRange[..at]);
+        return (first, last - first + 1);
+    }
+
+    private static int FormatETag(Span<byte> destination, long ticks, long length)
+    {
+        destination[0] = (byte)'"';
+        Utf8Formatter.TryFormat(ticks, destination[1..], out int a, new System.Buffers.StandardFormat('x'));
+        destination[1 + a] = (byte)'-';
+        Utf8Formatter.TryFormat(length, destination[(2 + a)..], out int b, new System.Buffers.StandardFormat('x'));
+        destination[2 + a + b] = (byte)'"';
+        return 3 + a + b;
+    }
+
+    /// <summary>The percent-encoded path below the root: the Router's catch-all value when mounted, else the request's path.</summary>
+    public static ReadOnlySpan<byte> RawPath(ServerRequest request, StaticFileOptions options) =>
+        request.TryGetRouteValue(options.RouteParameter, out var routed) ? routed : OriginPath(request);
+
+    /// <summary>The request's path in origin form (absolute-form targets lose their scheme and authority), still encoded.</summary>
+    private static ReadOnlySpan<byte> OriginPath(ServerRequest request)
+    {
+        var path = request.Path;
+        if (request.Head.TargetForm == HttpRequestTargetForm.Absolute)
+        {
+            // "http://host/a/b": the path starts at the first slash after the authority.
+            int scheme = path.IndexOf("://"u8);
+            int slash = scheme < 0 ? -1 : path[(scheme + 3)..].IndexOf((byte)'/');
+            path = slash < 0 ? "/"u8 : path[(scheme + 3 + slash)..];
+        }
+        return path;
+    }
+
+    public static ValueTask Redirect(ServerRequest request, ServerResponse response)
+    {
+        // Location is the request's own path with a slash added. Leading slashes are collapsed to one: "//evil.example/"
+        // would otherwise be a protocol-relative URL, an open redirect to another host.
+        var path = OriginPath(request).TrimStart((byte)'/');
+        var query = request.Query;
+        var location = new byte[1 + path.Length + 1 + (query.IsEmpty ? 0 : 1 + query.Length)];
+        location[0] = (byte)'/';
+        path.CopyTo(location.AsSpan(1));
+        int at = 1 + path.Length;
+        location[at++] = (byte)'/';
+        if (!query.IsEmpty)
+        {
+            location[at++] = (byte)'?';
+            query.CopyTo(location.AsSpan(at));
+        }
+        response.StatusCode = 301;
+        response.AddHeader("Location"u8, location);
+        return ValueTask.CompletedTask;
+    }
+
+    public static ValueTask Refuse(ServerResponse response, PathVerdict verdict) => Refuse(response, verdict switch
+    {
+        PathVerdict.BadRequest => 400,
+        PathVerdict.Forbidden => 403,
+        _ => 404,
+    });
+
+    public static ValueTask Refuse(ServerResponse response, int status)
+    {
+        response.StatusCode = status;
+        response.AddHeader("Content-Type"u8, "text/plain; charset=utf-8"u8);
+        response.Write(HttpReasonPhrases.Get(status));
+        response.Write("\n"u8);
+        return ValueTask.CompletedTask;
+    }
+}

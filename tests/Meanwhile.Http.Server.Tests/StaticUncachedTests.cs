@@ -1,0 +1,82 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
+namespace Meanwhile.Http.Server.Tests;
+
+/// <summary>
+/// The roads files take when the kernel has not cached them (a lookup, a small body, a piece of a large one go to a
+/// worker): the answers are the same as from the cache, byte for byte.
+/// </summary>
+[Collection(nameof(StaticUncachedTests))] // the hook is process-wide: these tests take turns
+public sealed class StaticUncachedTests : IDisposable
+{
+    private readonly StaticSite _site = new();
+    private readonly byte[] _middle = RandomNumberGenerator.GetBytes(20_000);
+    private readonly byte[] _large = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
+
+    public StaticUncachedTests()
+    {
+        _site.Write("index.html", "Hello, World!");
+        _site.Write("middle.bin", _middle);
+        _site.Write("large.bin", _large);
+        _site.Write("sub/index.html", "sub home");
+    }
+
+    public void Dispose()
+    {
+        DescriptorFileServer.AssumeNothingCached = false;
+        _site.Dispose();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Files_are_the_same_from_the_cache_and_from_the_workers(bool nothingCached)
+    {
+        DescriptorFileServer.AssumeNothingCached = nothingCached;
+        // Small pieces, so the large file is several pieces, each checked against the cache on its own.
+        var files = new StaticFiles(_site.Root, new StaticFileOptions { SendChunkBytes = 256 * 1024 });
+        await using var server = await CountingServer.StartAsync(files.HandleAsync);
+        using var client = new HttpClient { BaseAddress = new Uri(server.Url) };
+
+        Assert.Equal("Hello, World!", await client.GetStringAsync("/"));
+        Assert.Equal("sub home", await client.GetStringAsync("/sub/"));
+        Assert.Equal(_middle, await client.GetByteArrayAsync("/middle.bin"));
+        Assert.Equal(_large, await client.GetByteArrayAsync("/large.bin"));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/missing.txt")).StatusCode);
+        Assert.Equal(HttpStatusCode.MovedPermanently, (await new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }).GetAsync(server.Url + "/sub")).StatusCode);
+
+        using var range = new HttpRequestMessage(HttpMethod.Get, "/large.bin");
+        range.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(1000, 2_999_999);
+        using var partial = await client.SendAsync(range);
+        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+        Assert.Equal(_large.AsSpan(1000, 2_999_000).ToArray(), await partial.Content.ReadAsByteArrayAsync());
+
+        using var smallRange = new HttpRequestMessage(HttpMethod.Get, "/middle.bin");
+        smallRange.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(5, 9);
+        using var smallPartial = await client.SendAsync(smallRange);
+        Assert.Equal(_middle.AsSpan(5, 5).ToArray(), await smallPartial.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task A_large_file_evicted_from_the_page_cache_is_read_in_by_a_worker_and_sent_whole()
+    {
+        string path = Path.Combine(_site.Root, "large.bin");
+        using (var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read))
+        {
+            // Drop the file's pages (they are clean: written and synced), so cachestat finds them missing.
+            using (var sync = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite)) RandomAccess.FlushToDisk(sync);
+            Assert.Equal(0, PosixFadvise(handle.DangerousGetHandle().ToInt32(), 0, 0, DontNeed));
+        }
+        var files = new StaticFiles(_site.Root, new StaticFileOptions { SendChunkBytes = 256 * 1024 });
+        await using var server = await CountingServer.StartAsync(files.HandleAsync);
+        using var client = new HttpClient { BaseAddress = new Uri(server.Url) };
+        Assert.Equal(_large, await client.GetByteArrayAsync("/large.bin"));
+    }
+
+    private const int DontNeed = 4;
+
+    [DllImport("libc", EntryPoint = "posix_fadvise")]
+    private static extern int PosixFadvise(int fd, long offset, long length, int advice);
+}
