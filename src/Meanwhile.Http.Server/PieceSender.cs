@@ -17,14 +17,14 @@ internal static class PieceSender
     /// <param name="count">The piece's length.</param>
     /// <param name="timeout">How long the piece may take once the socket is full.</param>
     /// <param name="request">The request (its target names the file in errors; its abort token ends the wait).</param>
-    public static ValueTask SendAsync(DataStream stream, DescriptorTransport socket, int fd, long offset, long count, TimeSpan timeout, ServerRequest request)
+    public static ValueTask SendAsync(DataStream stream, PolledDescriptorStream socket, int fd, long offset, long count, TimeSpan timeout, ServerRequest request)
     {
         long position = offset, end = offset + count;
         if (SendUntilFull(socket, fd, ref position, end)) return ValueTask.CompletedTask;
         return WaitAndSendAsync(stream, socket, fd, position, end, count, timeout, request);
     }
 
-    private static async ValueTask WaitAndSendAsync(DataStream stream, DescriptorTransport socket, int fd, long position, long end, long count, TimeSpan timeout, ServerRequest request)
+    private static async ValueTask WaitAndSendAsync(DataStream stream, PolledDescriptorStream socket, int fd, long position, long end, long count, TimeSpan timeout, ServerRequest request)
     {
         // The client is slower than the file: a stalled one would hold the connection forever. Closing the socket
         // ends the wait (and makes the server drop the connection).
@@ -56,7 +56,7 @@ internal static class PieceSender
     }
 
     /// <summary>sendfile until the range is sent (true) or the socket is full (false); throws if the file ended early.</summary>
-    private static bool SendUntilFull(DescriptorTransport socket, int fd, ref long position, long end)
+    private static bool SendUntilFull(PolledDescriptorStream socket, int fd, ref long position, long end)
     {
         while (position < end)
         {
