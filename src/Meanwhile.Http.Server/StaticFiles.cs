@@ -180,7 +180,7 @@ public sealed class StaticFiles
                 return;
             }
             var stream = await response.StartRawBodyAsync(count, request.Aborted);
-            if (stream is SocketStream socket) await SendAsync(file, socket, offset, count, request.Aborted);
+            if (stream is not null) await SendAsync(file, stream, offset, count, request.Aborted);
         }
     }
 
@@ -247,7 +247,7 @@ public sealed class StaticFiles
         return (first, last - first + 1);
     }
 
-    private async ValueTask SendAsync(FileDataStream file, SocketStream socket, long offset, long count, CancellationToken aborted)
+    private async ValueTask SendAsync(FileDataStream file, DataStream socket, long offset, long count, CancellationToken aborted)
     {
         var loop = EventLoop.Current;
         var timeout = Options.SendChunkTimeout;

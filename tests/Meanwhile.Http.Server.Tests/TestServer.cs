@@ -46,6 +46,7 @@ internal sealed class TestServer : IAsyncDisposable
             LingerTimeout = options.LingerTimeout,
             MaxDrainBytes = options.MaxDrainBytes,
             ReadBufferBytes = options.ReadBufferBytes,
+            Https = options.Https,
             ConnectionObserver = delta =>
             {
                 observer?.Invoke(delta);
