@@ -40,6 +40,21 @@ public sealed class HttpsTests
     }
 
     [Fact]
+    public async Task Cipher_suites_can_be_restricted()
+    {
+        using var files = new TestCertificates();
+        var (crt, key, _) = files.Server("localhost", "localhost");
+        await using var server = await StartAsync(new HttpsOptions
+        {
+            Certificate = ServerCertificate.LoadPem(crt, key),
+            CipherSuites = [TlsCipherSuite.TLS_AES_256_GCM_SHA384, TlsCipherSuite.TLS_AES_128_GCM_SHA256, TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384],
+        });
+        using (var client = TlsTestClient.Connect(server.Port)) Assert.Equal(SslProtocols.Tls13, client.Ssl.SslProtocol);
+        using (var client = TlsTestClient.Connect(server.Port, protocols: SslProtocols.Tls12))
+            Assert.Equal(TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, client.Ssl.NegotiatedCipherSuite);
+    }
+
+    [Fact]
     public async Task Tls_1_2_is_accepted_with_a_forward_secret_aead_suite()
     {
         using var files = new TestCertificates();
@@ -193,7 +208,7 @@ public sealed class HttpsTests
         var (crt, _, _) = files.Server("one", "localhost");
         var (_, otherKey, _) = files.Server("two", "localhost");
         var refused = Assert.Throws<CertificateLoadException>(() => ServerCertificate.LoadPem(crt, otherKey));
-        Assert.Equal($"the key in {otherKey} does not match the certificate in {crt}", refused.Message.Split(" (")[0]);
+        Assert.Equal($"the key in {otherKey} does not match the certificate in {crt}", refused.Message);
         Assert.Equal(crt, refused.CertificatePath);
         Assert.Equal(otherKey, refused.KeyPath);
         var missing = Assert.Throws<CertificateLoadException>(() => ServerCertificate.LoadPem(crt + ".missing", otherKey));

@@ -5,9 +5,14 @@ namespace Meanwhile.Http.Server;
 
 /// <summary>
 /// TLS for an <see cref="HttpServer"/> (<see cref="HttpServerOptions.Https"/>): its certificates (one, or one per host
-/// name with SNI), client certificates, and the handshake timeout. TLS 1.2 and 1.3 only, with forward-secret AEAD
-/// cipher suites; ALPN offers <c>http/1.1</c>; session resumption (tickets) is on.
+/// name with SNI), client certificates, and the handshake timeout. TLS 1.2 and 1.3 only; ALPN offers <c>http/1.1</c>;
+/// session resumption (tickets) is on.
 /// </summary>
+/// <remarks>
+/// The cipher suites are OpenSSL's defaults at the system's security level (Debian: <c>DEFAULT:@SECLEVEL=2</c>), as nginx's
+/// are unless <c>ssl_ciphers</c> says otherwise; restrict them system-wide in OpenSSL's configuration (<c>CipherString</c>,
+/// see docs/security.md) rather than with <see cref="CipherSuites"/>, which costs resumption.
+/// </remarks>
 /// <example>
 /// <code>
 /// var https = new HttpsOptions { Certificate = ServerCertificate.LoadPem("cert.pem", "key.pem") };
@@ -42,6 +47,13 @@ public sealed class HttpsOptions
     /// client sent none.
     /// </summary>
     public Func<X509Certificate2?, X509Chain?, SslPolicyErrors, bool>? ClientCertificateValidation { get; init; }
+
+    /// <summary>
+    /// The cipher suites offered, in order of preference; null for OpenSSL's defaults. Setting them turns off session
+    /// resumption and makes every handshake build its own OpenSSL context (.NET shares contexts, and with them the
+    /// session tickets' keys, only without a cipher policy), so handshakes cost more. Ignored on Windows.
+    /// </summary>
+    public IReadOnlyList<System.Net.Security.TlsCipherSuite>? CipherSuites { get; init; }
 
     /// <summary>Time allowed for the TLS handshake, from the accept; past it the connection is closed. Default: 10 s.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);

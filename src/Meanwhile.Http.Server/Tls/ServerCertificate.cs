@@ -102,36 +102,28 @@ public sealed class ServerCertificate
         }
         if (chain.Count == 0) throw new CertificateLoadException(certificatePath, keyPath, $"{certificatePath} holds no PEM certificate");
         var leaf = chain[0];
-        X509Certificate2 withKey;
+        bool elliptic = leaf.GetKeyAlgorithm() == "1.2.840.10045.2.1";
+        using AsymmetricAlgorithm key = elliptic ? ECDsa.Create() : RSA.Create();
         try
         {
-            withKey = leaf.GetKeyAlgorithm() switch
-            {
-                "1.2.840.10045.2.1" => WithEcKey(leaf, keyPem),
-                _ => WithRsaKey(leaf, keyPem),
-            };
+            key.ImportFromPem(keyPem);
         }
         catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             throw new CertificateLoadException(certificatePath, keyPath,
-                $"the key in {keyPath} does not match the certificate in {certificatePath} ({e.Message.TrimEnd('.')})", e);
+                $"{keyPath} holds no unencrypted {(elliptic ? "EC" : "RSA")} private key for the certificate in {certificatePath} ({e.Message.TrimEnd('.')})", e);
+        }
+        X509Certificate2 withKey;
+        try
+        {
+            withKey = elliptic ? leaf.CopyWithPrivateKey((ECDsa)key) : leaf.CopyWithPrivateKey((RSA)key);
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            throw new CertificateLoadException(certificatePath, keyPath, $"the key in {keyPath} does not match the certificate in {certificatePath}", e);
         }
         chain.RemoveAt(0);
         return SslStreamCertificateContext.Create(withKey, chain, offline: true);
-    }
-
-    private static X509Certificate2 WithEcKey(X509Certificate2 leaf, string keyPem)
-    {
-        using var key = ECDsa.Create();
-        key.ImportFromPem(keyPem);
-        return leaf.CopyWithPrivateKey(key);
-    }
-
-    private static X509Certificate2 WithRsaKey(X509Certificate2 leaf, string keyPem)
-    {
-        using var key = RSA.Create();
-        key.ImportFromPem(keyPem);
-        return leaf.CopyWithPrivateKey(key);
     }
 
     private static SslStreamCertificateContext LoadPfxContext(string path, string? password)

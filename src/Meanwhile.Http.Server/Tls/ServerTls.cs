@@ -16,24 +16,6 @@ namespace Meanwhile.Http.Server;
 /// </remarks>
 internal sealed class ServerTls
 {
-    // Forward-secret AEAD suites only: testssl.sh flags CBC suites (LUCKY13) and static-RSA key exchange. Windows
-    // takes its suites from the system (SslStream cannot set them there).
-    private static readonly CipherSuitesPolicy? Ciphers = OperatingSystem.IsWindows() ? null : AeadSuites();
-
-    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    private static CipherSuitesPolicy AeadSuites() => new(
-    [
-        TlsCipherSuite.TLS_AES_128_GCM_SHA256,
-        TlsCipherSuite.TLS_AES_256_GCM_SHA384,
-        TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256,
-        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-        TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-    ]);
-
     private static readonly List<SslApplicationProtocol> Alpn = [SslApplicationProtocol.Http11];
 
     private readonly LoopServer _server;
@@ -42,6 +24,7 @@ internal sealed class ServerTls
     private readonly Dictionary<SslStreamCertificateContext, SslServerAuthenticationOptions> _built = new(ReferenceEqualityComparer.Instance);
     private readonly ServerOptionsSelectionCallback _select;
     private readonly RemoteCertificateValidationCallback? _validateClient;
+    private readonly CipherSuitesPolicy? _ciphers;
 
     public ServerTls(LoopServer server, HttpsOptions options)
     {
@@ -51,6 +34,7 @@ internal sealed class ServerTls
         foreach (var (host, certificate) in options.CertificatesByHost ?? new Dictionary<string, ServerCertificate>()) _byHost[host] = certificate;
         _select = static (stream, hello, state, token) => new ValueTask<SslServerAuthenticationOptions>(((ServerTls)state!).OptionsFor(hello.ServerName));
         if (options.ClientCertificates != ClientCertificatePolicy.None) _validateClient = ValidateClient;
+        if (options.CipherSuites is { } suites && !OperatingSystem.IsWindows()) _ciphers = new CipherSuitesPolicy(suites);
     }
 
     public TimeSpan HandshakeTimeout => _options.HandshakeTimeout;
@@ -97,7 +81,8 @@ internal sealed class ServerTls
         {
             ServerCertificateContext = context,
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            CipherSuitesPolicy = Ciphers,
+            // A cipher policy costs resumption and a new OpenSSL context per handshake (.NET caches contexts only without one).
+            CipherSuitesPolicy = _ciphers,
             ApplicationProtocols = Alpn,
             AllowTlsResume = true,
             ClientCertificateRequired = _options.ClientCertificates != ClientCertificatePolicy.None,
