@@ -111,7 +111,7 @@ public sealed class HttpsBadInputTests(ITestOutputHelper output) : IDisposable
         {
             using var socket = Connect(server.Port);
             socket.Send([0x16, 0x03, 0x01]); // the start of a record header, and no more
-            WaitFor(ConnectionPhase.Handshake);
+            Peer.WaitForPhase(_phases, ConnectionPhase.Handshake);
             _clock.Advance(TimeSpan.FromSeconds(9));
             Assert.Equal(1, server.Connections.Open); // within the timeout: still waiting
             _clock.Advance(TimeSpan.FromSeconds(2));
@@ -151,17 +151,6 @@ public sealed class HttpsBadInputTests(ITestOutputHelper output) : IDisposable
                 if (i % 2 == 0) client.Socket.LingerState = new LingerOption(true, 0);
             }
             await AssertNothingLeftAsync(server, baseline);
-        }
-    }
-
-    private void WaitFor(ConnectionPhase phase)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero || !_phases.TryTake(out var seen, left)) throw new TimeoutException($"the connection never reached {phase}");
-            if (seen == phase) return;
         }
     }
 }

@@ -9,16 +9,9 @@ namespace Meanwhile.Http.Server;
 /// session resumption (tickets) is on.
 /// </summary>
 /// <remarks>
-/// The cipher suites are OpenSSL's defaults at the system's security level (Debian: <c>DEFAULT:@SECLEVEL=2</c>), as nginx's
-/// are unless <c>ssl_ciphers</c> says otherwise; restrict them system-wide in OpenSSL's configuration (<c>CipherString</c>,
-/// see docs/security.md) rather than with <see cref="CipherSuites"/>, which costs resumption.
+/// The cipher suites are .NET's defaults (forward-secret; TLS 1.2 keeps two CBC suites per key type) unless
+/// <see cref="CipherSuites"/> restricts them, which costs resumption (see docs/security.md).
 /// </remarks>
-/// <example>
-/// <code>
-/// var https = new HttpsOptions { Certificate = ServerCertificate.LoadPem("cert.pem", "key.pem") };
-/// await using var server = new HttpServer(handler, new HttpServerOptions { Port = 8443, Https = https });
-/// </code>
-/// </example>
 public sealed class HttpsOptions
 {
     /// <summary>The certificate for clients whose host name (SNI) matches nothing more specific, or that send none.</summary>
