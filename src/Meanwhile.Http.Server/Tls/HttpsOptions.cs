@@ -12,7 +12,7 @@ namespace Meanwhile.Http.Server;
 /// The cipher suites are .NET's defaults (forward-secret; TLS 1.2 keeps two CBC suites per key type) unless
 /// <see cref="CipherSuites"/> restricts them, which costs resumption (see docs/security.md).
 /// </remarks>
-public sealed class HttpsOptions
+public sealed record HttpsOptions
 {
     /// <summary>The certificate for clients whose host name (SNI) matches nothing more specific, or that send none.</summary>
     public ServerCertificate? Certificate { get; init; }
