@@ -80,7 +80,8 @@ public sealed partial class HttpsToolTests : IDisposable
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("UntrustedRoot", refused.Stderr);
 
-        var bench = ToolProcess.Run("bench", "--cacert", crt, "-c", "2", "-d", "1s", "--json", https);
+        // A generous timeout: the first TLS handshakes of a cold process on a loaded machine can take seconds.
+        var bench = ToolProcess.Run("bench", "--cacert", crt, "-c", "2", "-d", "5s", "--timeout", "30s", "--json", https);
         Assert.True(bench.ExitCode == 0, bench.Stderr);
         Assert.True(System.Text.Json.JsonDocument.Parse(bench.Stdout).RootElement.GetProperty("requests").GetInt64() > 0, bench.Stdout);
         echo.Terminate();
