@@ -30,6 +30,17 @@ internal static class Options
         DefaultValueFactory = _ => Environment.ProcessorCount,
     }.AtLeast(1);
 
+    /// <summary><c>--cacert</c>: PEM certificates trusted for https:// instead of the system store (curl's option).</summary>
+    public static Option<FileInfo?> CaCert() => new Option<FileInfo?>("--cacert")
+    {
+        Description = "For https://, trust the certificates in this PEM file (a private CA, or a server's self-signed certificate) instead of the system's",
+        HelpName = "file",
+    }.Validated(file => file is null ? null : TlsFiles.ReadTrusted(file.FullName, out _));
+
+    /// <summary>The certificates of a <c>--cacert</c> file; null when none was given.</summary>
+    public static System.Security.Cryptography.X509Certificates.X509Certificate2Collection? TrustedRoots(FileInfo? file) =>
+        file is null ? null : TlsFiles.ReadTrusted(file.FullName, out var roots) is null ? roots : null;
+
     /// <summary><c>--json</c>: machine-readable output.</summary>
     public static Option<bool> Json() => new("--json") { Description = "Print the results as JSON (for scripts) instead of tables" };
 

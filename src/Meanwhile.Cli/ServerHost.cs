@@ -25,7 +25,33 @@ internal static class ServerHost
     public static async Task<int> RunAsync(string what, Func<EventLoop, RequestHandler> handlerPerLoop, ServerSettings settings, string? serverHeader)
     {
         var address = new IPEndPoint(IPAddress.Parse(settings.Host), settings.Port);
-        var options = new HttpServerOptions { Host = settings.Host, Port = settings.Port, Loops = settings.Loops, ShutdownTimeout = settings.ShutdownTimeout, ServerHeader = serverHeader };
+        string? selfSigned = null;
+        HttpsOptions? https = null;
+        if (settings.Tls is { } tls)
+        {
+            try
+            {
+                https = new HttpsOptions { Certificate = LoadCertificate(tls, out selfSigned) };
+            }
+            catch (CertificateLoadException e)
+            {
+                Terminal.Error($"cannot serve HTTPS: {e.Message}");
+                return ExitCodes.Failure;
+            }
+        }
+        try
+        {
+            return await RunAsync(what, handlerPerLoop, settings, serverHeader, address, https);
+        }
+        finally
+        {
+            if (selfSigned is not null) Directory.Delete(selfSigned, recursive: true);
+        }
+    }
+
+    private static async Task<int> RunAsync(string what, Func<EventLoop, RequestHandler> handlerPerLoop, ServerSettings settings, string? serverHeader, IPEndPoint address, HttpsOptions? https)
+    {
+        var options = new HttpServerOptions { Host = settings.Host, Port = settings.Port, Loops = settings.Loops, ShutdownTimeout = settings.ShutdownTimeout, ServerHeader = serverHeader, Https = https };
         AccessLog? log;
         try
         {
@@ -48,12 +74,14 @@ internal static class ServerHost
             return ExitCodes.Failure;
         }
         // Scripts and tests read this line for the port, so its shape stays put.
-        Console.Out.WriteLine($"listening on http://{server.EndPoint} ({what}, {settings.Loops} loop{(settings.Loops == 1 ? "" : "s")}); Ctrl+C stops");
+        Console.Out.WriteLine($"listening on {(https is null ? "http" : "https")}://{server.EndPoint} ({what}, {settings.Loops} loop{(settings.Loops == 1 ? "" : "s")}); Ctrl+C stops");
         Console.Out.Flush();
 
         try
         {
-            await server.RunUntilSignalAsync(_ => Terminal.Error($"shutting down: finishing the requests in flight (at most {settings.ShutdownTimeout}; a second Ctrl+C stops at once)"));
+            await server.RunUntilSignalAsync(
+                _ => Terminal.Error($"shutting down: finishing the requests in flight (at most {settings.ShutdownTimeout}; a second Ctrl+C stops at once)"),
+                (count, failure) => Terminal.Error(failure is null ? $"SIGHUP: reloaded {count} certificate{(count == 1 ? "" : "s")}" : $"SIGHUP: the certificates in use stay: {failure.Message}"));
         }
         catch (Exception e)
         {
@@ -68,6 +96,19 @@ internal static class ServerHost
         }
         Terminal.Error("stopped");
         return ExitCodes.Success;
+    }
+
+    /// <summary>The certificate of <paramref name="tls"/>: loaded from its files, or made and written for <c>--tls-self-signed</c> (its directory in <paramref name="directory"/>).</summary>
+    private static ServerCertificate LoadCertificate(ServerTlsSettings tls, out string? directory)
+    {
+        directory = null;
+        if (!tls.SelfSigned) return ServerCertificate.LoadPem(tls.CertificatePath!, tls.KeyPath!);
+        var made = TlsFiles.WriteSelfSigned();
+        directory = made.Directory;
+        // On stderr, before the listening line: clients need both to trust this certificate.
+        Terminal.Error($"self-signed certificate for localhost, 127.0.0.1 and ::1 written to {made.CertificatePath} (trust it with: curl --cacert {made.CertificatePath})");
+        Terminal.Error($"SHA-256 fingerprint {TlsFiles.Fingerprint(made.Certificate)}");
+        return ServerCertificate.LoadPem(made.CertificatePath, made.KeyPath);
     }
 
     /// <summary>One line for a failure to listen: the address, the reason in words and its errno, and what to do about it.</summary>

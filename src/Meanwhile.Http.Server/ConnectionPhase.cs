@@ -15,6 +15,8 @@ internal enum ConnectionPhase : byte
     Write,
     /// <summary>After the last response, discarding what the client still sends before the close.</summary>
     Linger,
+    /// <summary>The TLS handshake of an HTTPS connection (handshake timeout, from the accept).</summary>
+    Handshake,
     /// <summary>Closed.</summary>
     Closed,
 }

@@ -22,6 +22,7 @@ internal sealed class ConnectionTimeouts
     private readonly DeadlineQueue? _write;
     private readonly DeadlineQueue? _linger;
     private readonly DeadlineQueue? _bodyRate;
+    private readonly DeadlineQueue? _handshake;
     private readonly Action<ConnectionPhase>? _observer;
 
     public ConnectionTimeouts(LoopServer server)
@@ -33,12 +34,16 @@ internal sealed class ConnectionTimeouts
         _write = QueueFor(options.ResponseWriteTimeout);
         _linger = QueueFor(options.LingerTimeout);
         _bodyRate = options.MinRequestBodyDataRate > 0 ? QueueFor(TimeSpan.FromSeconds(1)) : null;
+        _handshake = options.Https is { } https ? QueueFor(https.HandshakeTimeout) : null;
         _observer = options.PhaseObserver;
     }
 
     private DeadlineQueue? QueueFor(TimeSpan timeout) => timeout > TimeSpan.Zero ? new DeadlineQueue(_server.Loop, timeout) : null;
 
-    /// <summary>A new connection waits for its first request: the head timeout runs from the accept.</summary>
+    /// <summary>An HTTPS connection's TLS handshake runs: the handshake timeout runs from the accept.</summary>
+    public void HandshakeStarted(ServerConnection connection) => Enter(connection, ConnectionPhase.Handshake, _handshake);
+
+    /// <summary>A new connection waits for its first request: the head timeout runs from the accept (from the handshake's end over TLS).</summary>
     public void Accepted(ServerConnection connection) => Enter(connection, ConnectionPhase.Idle, _requestHead);
 
     /// <summary>A request's first byte arrived: the head timeout runs from it (from the accept for the first request).</summary>
@@ -100,6 +105,9 @@ internal sealed class ConnectionTimeouts
                 // Nothing is being written in this phase: the 408 goes straight out before the close.
                 connection.TimeOutHead();
                 break;
+            case ConnectionPhase.Handshake:
+                TimeOut(connection, "TLS handshake timeout");
+                break;
             case ConnectionPhase.Idle:
                 TimeOut(connection, "keep-alive timeout");
                 break;
@@ -123,6 +131,7 @@ internal sealed class ConnectionTimeouts
         _write?.Clear();
         _linger?.Clear();
         _bodyRate?.Clear();
+        _handshake?.Clear();
     }
 
     private void CheckBodyRate(ServerConnection connection)
@@ -148,6 +157,7 @@ internal sealed class ConnectionTimeouts
         ConnectionPhase.Body => _bodyRate,
         ConnectionPhase.Write => _write,
         ConnectionPhase.Linger => _linger,
+        ConnectionPhase.Handshake => _handshake,
         _ => null,
     };
 

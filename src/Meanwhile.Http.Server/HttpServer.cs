@@ -222,7 +222,11 @@ public sealed class HttpServer : IAsyncDisposable
     /// signal killed (130 for SIGINT, 143 for SIGTERM), as a user pressing Ctrl+C twice expects.
     /// </summary>
     /// <param name="onSignal">Called (on the signal's thread) when a signal starts the shutdown, e.g. to log it.</param>
-    public async Task RunUntilSignalAsync(Action<PosixSignal>? onSignal = null)
+    /// <param name="onReload">
+    /// For an HTTPS server, SIGHUP reloads the certificates (<see cref="ReloadCertificates"/>) and then calls this with
+    /// the number reloaded and the failure, if any (the certificates in use then stay).
+    /// </param>
+    public async Task RunUntilSignalAsync(Action<PosixSignal>? onSignal = null, Action<int, CertificateLoadException?>? onReload = null)
     {
         int signals = 0;
         void OnSignal(PosixSignalContext context)
@@ -239,7 +243,38 @@ public sealed class HttpServer : IAsyncDisposable
         }
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var hangUp = Options.Https is null ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true; // SIGHUP reloads; it does not end the process
+            try { onReload?.Invoke(ReloadCertificates(), null); }
+            catch (CertificateLoadException e) { onReload?.Invoke(0, e); }
+        });
         await Completion;
+    }
+
+    /// <summary>
+    /// Loads the HTTPS certificates again from their files (<see cref="HttpsOptions.ReloadCertificates"/>): new
+    /// handshakes use them, open connections keep theirs. All or nothing: on failure the ones in use stay.
+    /// <see cref="RunUntilSignalAsync"/> calls it on SIGHUP. Safe from any thread.
+    /// </summary>
+    /// <returns>How many certificates were reloaded.</returns>
+    /// <exception cref="InvalidOperationException">The server does not serve HTTPS.</exception>
+    /// <exception cref="CertificateLoadException">A file cannot be read or its key does not match; nothing changed.</exception>
+    public int ReloadCertificates()
+    {
+        var https = Options.Https ?? throw new InvalidOperationException("The server does not serve HTTPS: it has no certificates to reload.");
+        var logger = Options.LoggerFactory?.CreateLogger("Meanwhile.Http.Server") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        try
+        {
+            int count = https.ReloadCertificates();
+            ServerLog.CertificatesReloaded(logger, count);
+            return count;
+        }
+        catch (CertificateLoadException e)
+        {
+            ServerLog.CertificateReloadFailed(logger, e);
+            throw;
+        }
     }
 
     /// <summary>Stops gracefully and waits until every loop has finished.</summary>

@@ -57,6 +57,9 @@ public sealed record HttpServerOptions
     /// <summary>Size of the read buffer rented from the pool when data arrives (idle connections hold none). Default: 16 KiB.</summary>
     public int ReadBufferBytes { get; init => field = value >= 256 ? value : throw new ArgumentOutOfRangeException(nameof(value)); } = 16 * 1024;
 
+    /// <summary>TLS: certificates, SNI, client certificates, handshake timeout; null serves plain HTTP. Default: null.</summary>
+    public HttpsOptions? Https { get; init; }
+
     /// <summary>The value of the <c>Server</c> header; null or empty sends none. Default: none.</summary>
     public string? ServerHeader { get; init; }
 

@@ -33,7 +33,11 @@ internal sealed class LoopServer
             field.Release();
         }
         Timeouts = new ConnectionTimeouts(this);
+        if (options.Https is { } https) Tls = new ServerTls(this, https);
     }
+
+    /// <summary>The TLS handshakes of this loop's connections; null for plain HTTP.</summary>
+    public ServerTls? Tls { get; }
 
     public EventLoop Loop { get; }
 

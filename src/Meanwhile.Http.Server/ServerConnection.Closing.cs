@@ -72,10 +72,10 @@ internal sealed partial class ServerConnection
         Abort("request head timeout");
     }
 
-    /// <summary>On graceful shutdown: a connection between requests closes now; one with a request in progress finishes it.</summary>
+    /// <summary>On graceful shutdown: a connection between requests (or still in its TLS handshake) closes now; one with a request in progress finishes it.</summary>
     public void OnShutdown()
     {
-        if (Phase == ConnectionPhase.Idle) Abort("server shutting down");
+        if (Phase is ConnectionPhase.Idle or ConnectionPhase.Handshake) Abort("server shutting down");
     }
 
 

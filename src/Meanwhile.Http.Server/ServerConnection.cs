@@ -26,7 +26,8 @@ namespace Meanwhile.Http.Server;
 internal sealed partial class ServerConnection : DeadlineQueue.Entry
 {
     private readonly LoopServer _server;
-    private readonly SocketStream _stream;
+    // The accepted socket; over HTTPS, the TLS stream on it once the handshake is done (the socket is then its Socket).
+    private DataStream _stream;
 
     // Set while a request is being parsed or answered; null while idle (see RequestState).
     private RequestState? _state;
@@ -48,7 +49,11 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
     /// <summary>Position in the loop server's connection list (swap-remove).</summary>
     public int Slot { get; set; }
 
-    public SocketStream Stream => _stream;
+    /// <summary>What requests are read from and responses written to: the socket, or the TLS stream over it.</summary>
+    public DataStream Stream => _stream;
+
+    /// <summary>The TCP socket, under TLS or not.</summary>
+    public SocketStream Socket => _stream as SocketStream ?? ((TlsStream)_stream).Socket;
 
     /// <summary>The request state while the connection has a request; null while idle.</summary>
     public RequestState? State => _state;
@@ -60,7 +65,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
     {
         get
         {
-            try { return _stream.RemoteEndPoint?.ToString(); }
+            try { return Socket.RemoteEndPoint?.ToString(); }
             catch (ObjectDisposedException) { return null; }
         }
     }
@@ -72,11 +77,20 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
     public async Task RunAsync()
     {
         Mark(ServerMarks.ConnectionAccepted);
-        _server.Timeouts.Accepted(this);
         bool linger = false;
         try
         {
-            while (true)
+            bool serving = true;
+            if (_server.Tls is { } tls)
+            {
+                // A Task-backed wait (SslStream's handshake): awaited plainly, so it resumes on the loop.
+                var (secured, answered) = await tls.HandshakeAsync(this, (SocketStream)_stream);
+                if (secured is not null) _stream = secured;
+                serving = secured is not null;
+                linger = answered && !_aborted; // plain HTTP on the TLS port got its 400
+            }
+            if (serving) _server.Timeouts.Accepted(this);
+            while (serving)
             {
                 if (InputEmpty)
                 {

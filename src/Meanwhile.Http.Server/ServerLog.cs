@@ -25,4 +25,13 @@ internal static partial class ServerLog
 
     [LoggerMessage(7, LogLevel.Information, "Shutting down: {Connections} connection(s) still open")]
     public static partial void ShuttingDown(ILogger logger, int connections);
+
+    [LoggerMessage(8, LogLevel.Debug, "TLS handshake with {Remote} failed: {Reason}")]
+    public static partial void HandshakeFailed(ILogger logger, string? remote, string reason);
+
+    [LoggerMessage(9, LogLevel.Information, "Reloaded {Count} certificate(s)")]
+    public static partial void CertificatesReloaded(ILogger logger, int count);
+
+    [LoggerMessage(10, LogLevel.Error, "Reloading the certificates failed; the ones in use stay")]
+    public static partial void CertificateReloadFailed(ILogger logger, Exception exception);
 }

@@ -94,10 +94,16 @@ public sealed class ServerRequest
     public bool HasBody => Head.HasBody;
 
     /// <summary>The client's address.</summary>
-    public EndPoint? RemoteEndPoint => _state.Connection.Stream.RemoteEndPoint;
+    public EndPoint? RemoteEndPoint => _state.Connection.Socket.RemoteEndPoint;
 
     /// <summary>The server's address for this connection.</summary>
-    public EndPoint? LocalEndPoint => _state.Connection.Stream.LocalEndPoint;
+    public EndPoint? LocalEndPoint => _state.Connection.Socket.LocalEndPoint;
+
+    /// <summary>True when the request came over TLS (an <see cref="HttpServerOptions.Https"/> server).</summary>
+    public bool IsHttps => _state.Connection.Stream is TlsStream;
+
+    /// <summary>The TLS session of an HTTPS request (protocol, SNI host name, the client's certificate); null over plain HTTP.</summary>
+    public TlsStream? Tls => _state.Connection.Stream as TlsStream;
 
     /// <summary>
     /// Fires when the answer is no longer wanted: the client closed or reset the connection (a half-close counts, as

@@ -193,11 +193,11 @@ public sealed class StaticFiles
                 return;
             }
             var stream = await response.StartRawBodyAsync(count, request.Aborted);
-            if (stream is SocketStream socket) await SendAsync(file, socket, offset, count, request.Aborted);
+            if (stream is not null) await SendAsync(file, stream, offset, count, request.Aborted);
         }
     }
 
-    private async ValueTask SendAsync(FileDataStream file, SocketStream socket, long offset, long count, CancellationToken aborted)
+    private async ValueTask SendAsync(FileDataStream file, DataStream socket, long offset, long count, CancellationToken aborted)
     {
         var loop = EventLoop.Current;
         var timeout = Options.SendChunkTimeout;

@@ -31,7 +31,7 @@ internal sealed class ToolProcess : IDisposable
         {
             if (e.Data is null) { _listening.TrySetException(new InvalidOperationException($"exited before listening: {Stderr}")); return; }
             lock (_stdout) _stdout.AppendLine(e.Data);
-            if (e.Data.StartsWith("listening on http://", StringComparison.Ordinal)) _listening.TrySetResult(e.Data.Split(' ')[2]);
+            if (e.Data.StartsWith("listening on http://", StringComparison.Ordinal) || e.Data.StartsWith("listening on https://", StringComparison.Ordinal)) _listening.TrySetResult(e.Data.Split(' ')[2]);
         };
         _process.ErrorDataReceived += (_, e) =>
         {
@@ -135,6 +135,7 @@ internal sealed class ToolProcess : IDisposable
 /// <summary>Linux signal numbers.</summary>
 internal static class Signals
 {
+    public const int Hup = 1;
     public const int Int = 2;
     public const int Term = 15;
 }

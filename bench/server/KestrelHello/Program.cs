@@ -1,6 +1,6 @@
 // Kestrel peer for bench/server/run.sh: "Hello, World!" as text/plain.
 //
-//   KestrelHello --port 8082 [--mode mapget|raw]
+//   KestrelHello --port 8082 [--mode mapget|raw] [--tls-cert cert.pem --tls-key key.pem]
 //
 // mapget (default): the minimal API, app.MapGet("/", () => "Hello, World!") (routing + endpoint middleware;
 //                   Content-Type: text/plain; charset=utf-8).
@@ -14,12 +14,15 @@ using Microsoft.Extensions.Logging;
 
 int port = 8082;
 string mode = "mapget";
+string? tlsCertificate = null, tlsKey = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
         case "--port": port = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--mode": mode = args[++i]; break;
+        case "--tls-cert": tlsCertificate = args[++i]; break;
+        case "--tls-key": tlsKey = args[++i]; break;
         default:
             Console.Error.WriteLine("usage: KestrelHello [--port N] [--mode mapget|raw]");
             return 2;
@@ -28,7 +31,11 @@ for (int i = 0; i < args.Length; i++)
 
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
-builder.WebHost.ConfigureKestrel(options => options.ListenLocalhost(port));
+builder.WebHost.ConfigureKestrel(options => options.ListenLocalhost(port, listen =>
+{
+    if (tlsCertificate is not null)
+        listen.UseHttps(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(tlsCertificate, tlsKey));
+}));
 var app = builder.Build();
 if (mode == "raw")
 {

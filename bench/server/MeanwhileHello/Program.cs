@@ -1,6 +1,7 @@
 // "Hello, World!" on Meanwhile.Http.Server for bench/server/run.sh.
 //
 //   MeanwhileHello --port 8081 [--loops 1]          (MEANWHILE_REACTOR=portable for the portable reactor)
+//   MeanwhileHello --port 8443 --tls-cert cert.pem --tls-key key.pem    (HTTPS; bench/server/tls.sh)
 //
 // GET /        -> 200 "Hello, World!", Content-Type: text/plain (a Router route, as an application would write it)
 // GET /_stats  -> "<bytes allocated by the process> <gen0 GCs> <gen1 GCs> <gen2 GCs>": the benchmark reads it before
@@ -20,6 +21,7 @@ using Meanwhile.Http.Server;
 string host = "127.0.0.1";
 int port = 8081;
 int loops = 1;
+string? tlsCertificate = null, tlsKey = null;
 for (int i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -29,8 +31,10 @@ for (int i = 0; i < args.Length; i++)
         case "--port": port = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--loops": loops = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--alloc-ticks": _ = new AllocationTicks(); break;
+        case "--tls-cert": tlsCertificate = Next(); break;
+        case "--tls-key": tlsKey = Next(); break;
         default:
-            Console.Error.WriteLine("usage: MeanwhileHello [--host ADDRESS] [--port N] [--loops N] [--alloc-ticks]");
+            Console.Error.WriteLine("usage: MeanwhileHello [--host ADDRESS] [--port N] [--loops N] [--alloc-ticks] [--tls-cert FILE --tls-key FILE]");
             return 2;
     }
 }
@@ -78,7 +82,7 @@ var router = new Router()
         return ValueTask.CompletedTask;
     });
 
-await using var server = new HttpServer(router.HandleAsync, new HttpServerOptions { Host = host, Port = port, Loops = loops });
+await using var server = new HttpServer(router.HandleAsync, new HttpServerOptions { Host = host, Port = port, Loops = loops, Https = tlsCertificate is null ? null : new HttpsOptions { Certificate = ServerCertificate.LoadPem(tlsCertificate, tlsKey) } });
 await server.StartAsync();
 Console.WriteLine($"listening on {server.EndPoint} ({loops} loop{(loops == 1 ? "" : "s")}, reactor {Environment.GetEnvironmentVariable("MEANWHILE_REACTOR") ?? "default"})");
 

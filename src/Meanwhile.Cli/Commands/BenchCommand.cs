@@ -34,6 +34,7 @@ internal static class BenchCommand
         var pipeline = new Option<int>("--pipeline") { Description = "Requests in flight per connection (HTTP/1.1 pipelining)", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var insecure = new Option<bool>("--insecure", "-k") { Description = "For https://, accept any server certificate (wrk never checks them)" };
         var json = Options.Json();
+        var cacert = Options.CaCert();
         var command = new Command("bench", """
             Sends GET requests to one URL as fast as the server answers, over a fixed number of keep-alive connections,
             for a fixed time, like wrk. Reports requests and bytes per second (whole responses, head included, as wrk
@@ -41,7 +42,7 @@ internal static class BenchCommand
             and latency percentiles (p50, p90, p99, p99.9, max) from a log-bucketed histogram (values within 1.6 %).
             Exits with 1 when every request failed.
             """)
-        { url, connections, duration, timeout, pipeline, insecure, json };
+        { url, connections, duration, timeout, pipeline, insecure, cacert, json };
         command.SetAction(parse =>
         {
             var client = new LoopHttpClientOptions
@@ -52,6 +53,7 @@ internal static class BenchCommand
                 ConnectTimeout = parse.GetValue(timeout),
                 RequestTimeout = parse.GetValue(timeout),
                 ServerCertificateValidation = parse.GetValue(insecure) ? (_, _, _, _) => true : null,
+                TrustedRootCertificates = Options.TrustedRoots(parse.GetValue(cacert)),
             };
             var report = Run(new Uri(parse.GetValue(url)!), client, parse.GetValue(duration), parse.GetValue(json));
             if (parse.GetValue(json)) WriteJson(report);

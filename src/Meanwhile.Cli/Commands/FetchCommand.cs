@@ -24,12 +24,13 @@ internal static class FetchCommand
         var concurrency = new Option<int>("--concurrency", "-c") { Description = "Downloads in progress at once", DefaultValueFactory = _ => 6 }.AtLeast(1);
         var output = new Option<DirectoryInfo?>("--output", "-o") { Description = "Save each body in this directory (created if needed), named after its URL", HelpName = "dir" };
         var json = Options.Json();
+        var cacert = Options.CaCert();
         var command = new Command("fetch", """
             Downloads URLs concurrently on one event loop, with a live progress bar per URL and a summary table
             (status, size, time, and waiting time: how long until the response began). Exits with 1 when any
             download fails (no response, or a status of 400 or more).
             """)
-        { urls, input, concurrency, output, json };
+        { urls, input, concurrency, output, cacert, json };
         command.Validators.Add(result =>
         {
             var given = result.GetValue(urls) ?? [];
@@ -56,7 +57,8 @@ internal static class FetchCommand
                     list.Add(uri);
                 }
             }
-            return Run(list, parse.GetValue(concurrency), parse.GetValue(output), parse.GetValue(json));
+            var client = new LoopHttpClientOptions { MaxConnectionsPerOrigin = parse.GetValue(concurrency), TrustedRootCertificates = Options.TrustedRoots(parse.GetValue(cacert)) };
+            return Run(list, client, parse.GetValue(output), parse.GetValue(json));
         });
         return command;
     }
@@ -64,7 +66,7 @@ internal static class FetchCommand
     private static Uri? ParseUrl(string text) =>
         Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) ? uri : null;
 
-    private static int Run(List<Uri> uris, int concurrency, DirectoryInfo? output, bool json)
+    private static int Run(List<Uri> uris, LoopHttpClientOptions client, DirectoryInfo? output, bool json)
     {
         output?.Create();
         var names = FileNames(uris);
@@ -74,11 +76,11 @@ internal static class FetchCommand
             outcomes = [];
             AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
-                .Start(context => outcomes = EventLoop.Run(() => FetchAllAsync(uris, concurrency, output, names, uri => new BarProgress(context.AddTask(Terminal.Escape(Short(uri)), autoStart: true, maxValue: 1)))));
+                .Start(context => outcomes = EventLoop.Run(() => FetchAllAsync(uris, client, output, names, uri => new BarProgress(context.AddTask(Terminal.Escape(Short(uri)), autoStart: true, maxValue: 1)))));
         }
         else
         {
-            outcomes = EventLoop.Run(() => FetchAllAsync(uris, concurrency, output, names, null));
+            outcomes = EventLoop.Run(() => FetchAllAsync(uris, client, output, names, null));
         }
 
         if (json) WriteJson(outcomes);
@@ -109,11 +111,12 @@ internal static class FetchCommand
         }
     }
 
-    private static async Task<Outcome[]> FetchAllAsync(List<Uri> uris, int concurrency, DirectoryInfo? output, string[] names, Func<Uri, BarProgress>? progressFor)
+    private static async Task<Outcome[]> FetchAllAsync(List<Uri> uris, LoopHttpClientOptions options, DirectoryInfo? output, string[] names, Func<Uri, BarProgress>? progressFor)
     {
         var loop = EventLoop.Current;
         var outcomes = new Outcome[uris.Count];
-        await using var client = new LoopHttpClient(new LoopHttpClientOptions { MaxConnectionsPerOrigin = concurrency });
+        int concurrency = options.MaxConnectionsPerOrigin;
+        await using var client = new LoopHttpClient(options);
         int next = 0;
         // `concurrency` workers take the next URL as each finishes, so at most that many are in progress.
         var workers = Enumerable.Range(0, Math.Min(concurrency, uris.Count)).Select(_ => (Task)loop.Spawn(async () =>

@@ -29,5 +29,5 @@ internal interface IPlatformFile
     Task SyncAsync(CancellationToken cancellationToken);
 
     /// <summary>Sends <paramref name="count"/> bytes from <paramref name="offset"/> to a socket; returns how many (fewer if the file ended).</summary>
-    Task<long> SendToAsync(SocketStream destination, long offset, long count, CancellationToken cancellationToken);
+    Task<long> SendToAsync(DataStream destination, long offset, long count, CancellationToken cancellationToken);
 }

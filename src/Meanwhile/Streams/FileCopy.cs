@@ -7,7 +7,7 @@ internal static class FileCopy
 {
     private const int Chunk = 256 * 1024;
 
-    public static async Task<long> SendAsync(IPlatformFile file, SocketStream destination, long offset, long count, CancellationToken cancellationToken)
+    public static async Task<long> SendAsync(IPlatformFile file, DataStream destination, long offset, long count, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Chunk, Math.Max(count, 1)));
         try

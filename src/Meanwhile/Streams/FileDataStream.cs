@@ -99,12 +99,12 @@ public sealed class FileDataStream : DataStream
     /// (a cold file makes the loop wait for the disk, as in nginx without its thread pool). Do not write to
     /// <paramref name="destination"/> while this runs.
     /// </remarks>
-    /// <param name="destination">A connected socket on the same loop.</param>
+    /// <param name="destination">A stream of the same loop: a connected socket gets sendfile(2) on epoll; any other (a <see cref="TlsStream"/>) gets reads and writes.</param>
     /// <param name="offset">Where in the file to start.</param>
     /// <param name="count">How many bytes to send.</param>
     /// <param name="cancellationToken">Stops sending (some bytes may have been sent).</param>
     /// <returns>The bytes sent: <paramref name="count"/>, or fewer if the file ended first.</returns>
-    public async Task<long> SendToAsync(SocketStream destination, long offset, long count, CancellationToken cancellationToken = default)
+    public async Task<long> SendToAsync(DataStream destination, long offset, long count, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);

@@ -207,7 +207,7 @@ internal sealed class BlockingDescriptorStream : PlatformStream, IPlatformFile
     }
 
     /// <summary>sendfile(2) into a socket of the epoll path; a copy through a buffer into any other.</summary>
-    public Task<long> SendToAsync(SocketStream destination, long offset, long count, CancellationToken cancellationToken) =>
+    public Task<long> SendToAsync(DataStream destination, long offset, long count, CancellationToken cancellationToken) =>
         destination.Platform is PolledDescriptorStream socket
             ? SendFileAsync(socket, offset, count, cancellationToken)
             : FileCopy.SendAsync(this, destination, offset, count, cancellationToken);

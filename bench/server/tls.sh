@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# HTTPS server benchmark (issue 17): Meanwhile.Http.Server over TLS against nginx (ssl, 1 worker) and Kestrel HTTPS, in
+# one run, with the same ECDSA P-256 certificate for all; every server pinned to core 0, every client to core 1.
+#
+#   bench/server/tls.sh       # ROUNDS=3 SECONDS_PER_RUN=5 CONNS=64 COUNT=10000 PORT_BASE=22100 IDLE=1
+#
+# Per round, servers alternated:
+#   keepalive  wrk -t1 -c64 over https (keep-alive), req/s and server CPU (user+system) per request
+#   full       wrk -t1 -c64 -H 'Connection: close': one request per connection, so one full TLS 1.3 handshake each
+#              (wrk resumes no session), handshakes/s
+#   resumed    openssl s_time -reuse (one client, sequential): resumed TLS 1.3 handshakes with one GET each, per second
+# Then (IDLE=1) memory per idle TLS keep-alive connection with COUNT open (idle_tls.py: RSS growth of the server).
+# Raw lines go to stdout; uptime is printed with each round (the machine may be shared: compare ratios, not absolutes).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+ROUNDS="${ROUNDS:-3}"; SECONDS_PER_RUN="${SECONDS_PER_RUN:-5}"; CONNS="${CONNS:-64}"; COUNT="${COUNT:-10000}"
+PORT_BASE="${PORT_BASE:-22100}"; ARTIFACTS="${ARTIFACTS:-/tmp/bench-artifacts-tls}"
+SERVERS="${SERVERS:-meanwhile nginx kestrel}"
+work="$(mktemp -d)"; chmod 755 "$work"
+declare -A pid port
+cleanup() { for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+ulimit -n "$(ulimit -Hn)"
+
+echo "== build (Release, $ARTIFACTS)"
+for p in MeanwhileHello KestrelHello; do
+  dotnet build -c Release --artifacts-path "$ARTIFACTS" "$here/$p" -nologo -v q | grep -E " error |rror\(s\)" || true
+done
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" \
+  -days 7 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+
+i=0
+for s in $SERVERS; do
+  port[$s]=$((PORT_BASE + i)); i=$((i + 1))
+  case "$s" in
+    meanwhile) taskset -c 0 env -u MEANWHILE_REACTOR "$ARTIFACTS/bin/MeanwhileHello/release/MeanwhileHello" --port "${port[$s]}" --loops 1 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" > "$work/$s.log" 2>&1 & ;;
+    kestrel) taskset -c 0 "$ARTIFACTS/bin/KestrelHello/release/KestrelHello" --port "${port[$s]}" --mode raw --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" > "$work/$s.log" 2>&1 & ;;
+    nginx)
+      cat > "$work/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+worker_rlimit_nofile 30000;
+error_log $work/nginx-error.log warn;
+pid $work/nginx.pid;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  keepalive_timeout 300s;
+  keepalive_requests 100000000;
+  client_body_temp_path $work;
+  default_type text/plain;
+  ssl_session_cache shared:SSL:10m;
+  ssl_session_tickets on;
+  server {
+    listen 127.0.0.1:${port[nginx]} ssl;
+    ssl_certificate $work/cert.pem;
+    ssl_certificate_key $work/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / { return 200 "Hello, World!"; }
+  }
+}
+CONF
+      taskset -c 0 nginx -p "$work" -c "$work/nginx.conf" > "$work/nginx.log" 2>&1 & ;;
+    *) echo "unknown server $s" >&2; exit 1 ;;
+  esac
+  pid[$s]=$!
+done
+for s in $SERVERS; do
+  for _ in $(seq 200); do curl -sk -o /dev/null "https://127.0.0.1:${port[$s]}/" && break; sleep 0.1; done
+done
+worker() { # the process holding connections: nginx's worker, else the server itself
+  if [ "$1" = nginx ]; then pgrep -P "${pid[nginx]}" | head -1; else echo "${pid[$1]}"; fi
+}
+
+wrk_rps() { # server [extra wrk args] -> "requests req/s"
+  local s=$1; shift
+  taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" "$@" "https://127.0.0.1:${port[$s]}/" |
+    awk '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {print n, r}'
+}
+
+echo "== warm-up"
+for s in $SERVERS; do wrk_rps "$s" >/dev/null; wrk_rps "$s" -H 'Connection: close' >/dev/null; done
+
+for r in $(seq "$ROUNDS"); do
+  echo "== round $r/$ROUNDS; $(uptime)"
+  for s in $SERVERS; do
+    c0=$(python3 "$here/cputicks.py" "${pid[$s]}")
+    read -r n rps < <(wrk_rps "$s")
+    c1=$(python3 "$here/cputicks.py" "${pid[$s]}")
+    cpu_us=$(python3 -c "print(round(($c1 - $c0) * 1e6 / max($n, 1), 1))")
+    read -r _ full < <(wrk_rps "$s" -H 'Connection: close')
+    t0=$(date +%s.%N)
+    resumed=$(taskset -c 1 openssl s_time -connect "127.0.0.1:${port[$s]}" -reuse -www / -time "$SECONDS_PER_RUN" 2>/dev/null |
+      awk '/connections in .* real seconds/ {print $1; exit}')
+    resumed=$(python3 -c "print(round(${resumed:-0} / ($(date +%s.%N) - $t0)))")
+    printf '  %-10s keepalive %10s req/s  cpu %6s us/req  full-handshakes %8s /s  resumed %8s /s\n' "$s" "$rps" "$cpu_us" "$full" "${resumed:-?}"
+  done
+done
+
+[ "${IDLE:-1}" = 1 ] || exit 0
+echo "== idle TLS connections ($COUNT open); $(uptime)"
+for s in $SERVERS; do
+  taskset -c 1 python3 "$here/idle_tls.py" --label "$s" --port "${port[$s]}" --pid "$(worker "$s")" --count "$COUNT"
+done

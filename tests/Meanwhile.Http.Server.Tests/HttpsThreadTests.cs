@@ -1,0 +1,51 @@
+using System.Net.Sockets;
+using System.Text;
+using Meanwhile.Http.Server;
+using Xunit.Abstractions;
+
+namespace Meanwhile.Http.Server.Tests;
+
+/// <summary>
+/// TLS records are decrypted and encrypted on the loop thread, with no thread-pool hop per record: the process's
+/// thread-pool work items are counted across many requests (so no other test runs beside it).
+/// </summary>
+[Collection(nameof(ProcessAllocationMeasuring))]
+public sealed class HttpsThreadTests(ITestOutputHelper output)
+{
+    private const int Requests = 400;
+
+    [Fact]
+    public async Task Https_requests_cost_no_more_thread_pool_work_items_than_plain_ones_and_run_on_the_loop_thread()
+    {
+        using var files = new TestCertificates();
+        var (crt, key, _) = files.Server("localhost", "localhost");
+        var threads = new HashSet<int>();
+        RequestHandler handler = (request, response) =>
+        {
+            lock (threads) threads.Add(Environment.CurrentManagedThreadId);
+            response.Write("ok"u8);
+            return ValueTask.CompletedTask;
+        };
+        await using var plain = await TestServer.StartAsync(handler);
+        await using var https = await TestServer.StartAsync(handler, new HttpServerOptions { Https = new HttpsOptions { Certificate = ServerCertificate.LoadPem(crt, key) } });
+
+        // Blocking clients on this thread: they queue no thread-pool work of their own.
+        using var raw = new RawClient(plain.Port);
+        using var tls = TlsTestClient.Connect(https.Port);
+        long plainItems = CountWorkItems(() => { raw.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"); Assert.Equal(200, raw.ReadResponses(1)[0].Status); });
+        lock (threads) threads.Clear();
+        long tlsItems = CountWorkItems(() => Assert.Equal(200, tls.Get("/").Status));
+        output.WriteLine($"thread-pool work items for {Requests} requests: plain {plainItems}, https {tlsItems}");
+        // One hop per record would be at least two per request (the request's record in, the response's out).
+        Assert.InRange(tlsItems - plainItems, long.MinValue, Requests / 10);
+        lock (threads) Assert.Single(threads); // every https request ran on the one loop thread
+    }
+
+    private static long CountWorkItems(Action exchange)
+    {
+        for (int i = 0; i < 20; i++) exchange(); // warm
+        long before = ThreadPool.CompletedWorkItemCount + ThreadPool.PendingWorkItemCount;
+        for (int i = 0; i < Requests; i++) exchange();
+        return ThreadPool.CompletedWorkItemCount + ThreadPool.PendingWorkItemCount - before;
+    }
+}
