@@ -4,7 +4,8 @@ namespace Meanwhile.Http.Proxy;
 
 /// <summary>
 /// The optional active health check: every <see cref="ProxyOptions.HealthProbeInterval"/>, a GET of
-/// <see cref="ProxyOptions.HealthProbePath"/> on each upstream, on a connection of its own that it closes. A 2xx or 3xx
+/// <see cref="ProxyOptions.HealthProbePath"/> on each upstream, on a connection of its own that it closes, within
+/// <see cref="ProxyOptions.ConnectTimeout"/> for the whole exchange. A 2xx or 3xx
 /// puts a skipped upstream back at once; a failure or another status skips it for <see cref="ProxyOptions.FailureQuarantine"/>.
 /// </summary>
 public sealed partial class ProxyHandler
@@ -19,7 +20,8 @@ public sealed partial class ProxyHandler
                 bool healthy;
                 try
                 {
-                    healthy = await _loop.WithTimeout(_options.HealthProbeInterval, probeToken => ProbeAsync(upstream, path, probeToken));
+                    // Not the interval: a short interval on a busy machine would skip healthy upstreams.
+                    healthy = await _loop.WithTimeout(_options.ConnectTimeout, probeToken => ProbeAsync(upstream, path, probeToken));
                 }
                 catch (Exception e) when (e is IOException or TimeoutException or HttpParseException)
                 {

@@ -63,7 +63,8 @@ public sealed class ProxyOptions
 
     /// <summary>
     /// A path such as <c>/healthz</c> to GET on every upstream each <see cref="HealthProbeInterval"/> (from each loop):
-    /// a 2xx or 3xx puts a skipped upstream back at once, anything else skips it. Null (the default) probes nothing.
+    /// a 2xx or 3xx within <see cref="ConnectTimeout"/> puts a skipped upstream back at once, anything else skips it for
+    /// <see cref="FailureQuarantine"/>. Null (the default) probes nothing.
     /// </summary>
     public string? HealthProbePath { get; init; }
 
