@@ -15,6 +15,8 @@ internal enum ConnectionPhase : byte
     Write,
     /// <summary>After the last response, discarding what the client still sends before the close.</summary>
     Linger,
+    /// <summary>Switched to another protocol (<see cref="UpgradedConnection"/>), which keeps its own deadlines.</summary>
+    Upgraded,
     /// <summary>Closed.</summary>
     Closed,
 }
