@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 
 namespace Meanwhile.Http.Server;
 
@@ -67,6 +68,7 @@ public sealed class UpgradedConnection : IAsyncDisposable
 
     // The server watched the socket for the client leaving while the handler ran: that wait (for data, with no buffer)
     // is still pending, and it is the only reader until it ends.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadAfterWatcherAsync(Task watcher, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         await watcher.WaitAsync(cancellationToken);

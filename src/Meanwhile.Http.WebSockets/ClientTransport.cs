@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Net;
 using System.Net.Security;
 
@@ -28,9 +29,11 @@ internal sealed class ClientTransport(SocketStream socket, SslStream? tls) : Web
         await socket.DisposeAsync();
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<int> ReadTlsAsync(SslStream tls, Memory<byte> buffer, CancellationToken cancellationToken) =>
         await tls.ReadAsync(buffer, cancellationToken);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask WriteTlsAsync(SslStream tls, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         await tls.WriteAsync(data, cancellationToken);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -58,6 +59,7 @@ public sealed partial class LoopWebSocket
         await SendCloseAsync(code, reason, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendCloseAsync(WebSocketCloseCode code, string reason, CancellationToken cancellationToken)
     {
         _state = LoopWebSocketState.CloseSent;
@@ -68,6 +70,7 @@ public sealed partial class LoopWebSocket
     }
 
     /// <summary>The peer's close frame arrived (its code and reason are recorded): answer it unless we began, then close the TCP connection.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask OnPeerClosedAsync()
     {
         bool answer = _state == LoopWebSocketState.Open;
@@ -94,6 +97,7 @@ public sealed partial class LoopWebSocket
     /// The TCP close after the close handshake: the server closes first; a client waits (a bounded time) for the
     /// server's FIN, so that the TIME_WAIT lands on the server... RFC 6455 7.1.1 wants it on the server, which can afford it.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FinishAsync()
     {
         if (_transportClosed) return;
@@ -114,6 +118,7 @@ public sealed partial class LoopWebSocket
     /// half-closes, reads what the peer still sends (its close frame, the end of the stream) for at most the close
     /// timeout so that no reset destroys the close frame, closes, and throws the failure. Never returns.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FailAsync(WebSocketCloseCode code, string reason)
     {
         Refuse(code, reason);
@@ -149,6 +154,7 @@ public sealed partial class LoopWebSocket
     }
 
     /// <summary>Reads and drops what comes until the peer closes its side, for at most the close timeout.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask DrainUntilEndAsync()
     {
         using var timeout = new CloseTimer(this, default);

@@ -143,6 +143,7 @@ public sealed partial class LoopWebSocket
     }
 
     /// <summary>Reads and checks the next frame header, then takes it off the buffer.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<FrameHeader> ReadHeaderAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -208,6 +209,7 @@ public sealed partial class LoopWebSocket
     }
 
     /// <summary>A ping, pong or close whose payload is buffered; returns the result to hand out for a close, null to go on.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<WebSocketReadResult?> OnControlFrameAsync(FrameHeader header, CancellationToken cancellationToken)
     {
         int length = (int)header.PayloadLength;
@@ -259,6 +261,7 @@ public sealed partial class LoopWebSocket
     }
 
     /// <summary>Makes sure at least <paramref name="count"/> bytes are buffered; the read buffer is rented only once data is there.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FillAsync(int count, CancellationToken cancellationToken)
     {
         if (_inEnd - _inStart >= count) return;
