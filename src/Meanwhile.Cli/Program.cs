@@ -15,6 +15,7 @@ var root = new RootCommand("""
     ServeCommand.Create(),
     EchoCommand.Create(),
     FetchCommand.Create(),
+    WsCommand.Create(),
     BenchCommand.Create(),
 };
 
