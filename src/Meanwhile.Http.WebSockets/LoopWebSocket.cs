@@ -33,6 +33,7 @@ public sealed partial class LoopWebSocket : IAsyncDisposable
     private LoopWebSocketState _state;
     private LoopWebSocketException? _failure;
     private bool _transportClosed;
+    private WebSocketAdapter? _adapter;
 
     internal LoopWebSocket(WebSocketTransport transport, bool isServer, string? subProtocol, LoopWebSocketOptions options, ReadOnlySpan<byte> received)
     {
@@ -73,6 +74,12 @@ public sealed partial class LoopWebSocket : IAsyncDisposable
 
     /// <summary>The options it runs with.</summary>
     public LoopWebSocketOptions Options => _options;
+
+    /// <summary>
+    /// This connection as .NET's abstract <see cref="System.Net.WebSockets.WebSocket"/>, so code written against it runs on
+    /// Meanwhile (the same object each time). Calls from other threads are carried to the loop.
+    /// </summary>
+    public System.Net.WebSockets.WebSocket AsWebSocket() => _adapter ??= new WebSocketAdapter(this);
 
     /// <summary>
     /// Ends the connection at once, without a close handshake if it was not complete (the peer sees the TCP connection

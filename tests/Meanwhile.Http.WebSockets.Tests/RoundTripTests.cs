@@ -139,4 +139,31 @@ public sealed class RoundTripTests
             await socket.CloseAsync();
         });
     }
+
+    [Fact]
+    public async Task Code_written_against_dotnets_WebSocket_runs_on_a_LoopWebSocket_from_the_loop_and_from_the_thread_pool()
+    {
+        await using var server = await WsServer.EchoAsync();
+        Loops.Run(async () =>
+        {
+            await using var socket = await LoopWebSocket.ConnectAsync(server.Uri());
+            System.Net.WebSockets.WebSocket adapted = socket.AsWebSocket();
+            Assert.Equal("on the loop", await EchoThroughAsync(adapted, "on the loop"));
+            // From a thread-pool thread: carried to the loop and back.
+            Assert.Equal("from the pool", await Task.Run(() => EchoThroughAsync(adapted, "from the pool")));
+            await adapted.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+            Assert.Equal(System.Net.WebSockets.WebSocketState.Closed, adapted.State);
+            Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, adapted.CloseStatus);
+        });
+    }
+
+    /// <summary>Library-style code that knows only System.Net.WebSockets.</summary>
+    private static async Task<string> EchoThroughAsync(System.Net.WebSockets.WebSocket socket, string text)
+    {
+        await socket.SendAsync(Encoding.UTF8.GetBytes(text), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+        var buffer = new byte[256];
+        var result = await socket.ReceiveAsync(new ArraySegment<byte>(buffer), CancellationToken.None);
+        Assert.True(result.EndOfMessage);
+        return Encoding.UTF8.GetString(buffer, 0, result.Count);
+    }
 }
