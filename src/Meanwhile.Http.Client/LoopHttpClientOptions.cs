@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace Meanwhile.Http.Client;
 
 /// <summary>How a <see cref="LoopHttpClient"/> connects, pools, times out and follows redirects. Immutable once built.</summary>
-public sealed class LoopHttpClientOptions
+public sealed record LoopHttpClientOptions
 {
     /// <summary>The defaults.</summary>
     public static LoopHttpClientOptions Default { get; } = new();

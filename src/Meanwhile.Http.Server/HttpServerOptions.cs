@@ -4,7 +4,7 @@ namespace Meanwhile.Http.Server;
 
 /// <summary>How an <see cref="HttpServer"/> listens, what it accepts and how long it waits for slow clients.</summary>
 /// <remarks>Immutable once built (init-only), so every loop of a server shares one instance.</remarks>
-public sealed class HttpServerOptions
+public sealed record HttpServerOptions
 {
     /// <summary>The address to listen on. Default: 127.0.0.1.</summary>
     public string Host { get; init; } = "127.0.0.1";

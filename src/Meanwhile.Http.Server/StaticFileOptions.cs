@@ -2,7 +2,7 @@ namespace Meanwhile.Http.Server;
 
 /// <summary>How <see cref="StaticFiles"/> serves its directory. The defaults are the safe ones.</summary>
 /// <remarks>Immutable once built (init-only), so every loop of a server shares one instance.</remarks>
-public sealed class StaticFileOptions
+public sealed record StaticFileOptions
 {
     /// <summary>The file served for a directory requested with a trailing slash; null serves none. Default: <c>index.html</c>.</summary>
     public string? IndexFile

@@ -2,7 +2,7 @@ namespace Meanwhile.Http;
 
 /// <summary>Bounds on what a parser accepts, so a peer cannot make it buffer without end.</summary>
 /// <remarks>Immutable (init-only) so one instance can be shared by every connection of a server.</remarks>
-public sealed class HttpParserLimits
+public sealed record HttpParserLimits
 {
     /// <summary>Defaults for a server parsing requests: 8 KiB start line, 32 KiB header section, 100 fields, 16 MiB body.</summary>
     public static HttpParserLimits Requests { get; } = new();

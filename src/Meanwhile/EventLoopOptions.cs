@@ -1,7 +1,7 @@
 namespace Meanwhile;
 
 /// <summary>How an <see cref="EventLoop"/> is set up.</summary>
-public sealed class EventLoopOptions
+public sealed record EventLoopOptions
 {
     /// <summary>
     /// Where the loop reads time. Default: <see cref="TimeProvider.System"/>. Give a <see cref="VirtualClock"/>

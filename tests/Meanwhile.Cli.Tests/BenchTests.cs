@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Meanwhile.Http.Client.Tests;
 
 namespace Meanwhile.Cli.Tests;
 
@@ -35,7 +34,8 @@ public sealed class BenchTests(NginxFixture nginx) : IClassFixture<NginxFixture>
     public void An_https_url_is_loaded_with_insecure_and_fails_as_TLS_without_it()
     {
         var url = nginx.Https("/hello.txt").ToString(); // a certificate from a private CA the tool does not trust
-        var (code, stdout, stderr) = ToolProcess.Run("bench", url, "-d", "1s", "-c", "2", "--insecure", "--json");
+        // A generous timeout: a cold process's first TLS handshake on a loaded machine can outlast wrk's 2 s default.
+        var (code, stdout, stderr) = ToolProcess.Run("bench", url, "-d", "1s", "-c", "2", "--timeout", "30s", "--insecure", "--json");
         Assert.True(code == 0, stderr + stdout);
         using (var json = JsonDocument.Parse(stdout))
         {
@@ -43,7 +43,7 @@ public sealed class BenchTests(NginxFixture nginx) : IClassFixture<NginxFixture>
             Assert.Equal(0, json.RootElement.GetProperty("errors").GetInt64());
         }
 
-        (code, stdout, stderr) = ToolProcess.Run("bench", url, "-d", "1s", "-c", "2", "--json");
+        (code, stdout, stderr) = ToolProcess.Run("bench", url, "-d", "1s", "-c", "2", "--timeout", "30s", "--json");
         Assert.True(code == 1, stderr + stdout);
         using (var json = JsonDocument.Parse(stdout))
         {

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Meanwhile.Http.Client.Tests;
 
 namespace Meanwhile.Cli.Tests;
 

@@ -7,22 +7,6 @@ using Xunit.Abstractions;
 
 namespace Meanwhile.Http.Client.Tests;
 
-/// <summary>A fact for the epoll reactor (the portable one allocates in .NET's socket engine).</summary>
-public sealed class EpollFactAttribute : FactAttribute
-{
-    public EpollFactAttribute()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            Skip = "needs Linux (epoll)";
-        }
-        else if (string.Equals(Environment.GetEnvironmentVariable("MEANWHILE_REACTOR"), "portable", StringComparison.OrdinalIgnoreCase))
-        {
-            Skip = "the suite runs on the portable reactor; the allocation-free path is the epoll one";
-        }
-    }
-}
-
 public sealed class AllocationTests(ITestOutputHelper output)
 {
     /// <summary>
@@ -41,7 +25,7 @@ public sealed class AllocationTests(ITestOutputHelper output)
         server.Start();
         var uri = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}/plaintext");
         double perRequest = 0;
-        Loops.WithClient(async client =>
+        ClientLoops.WithClient(async client =>
         {
             var request = new LoopHttpRequest("GET", uri);
             var buffer = new byte[256];

@@ -104,10 +104,10 @@ public sealed class HostileServerTests
             socket.Shutdown(SocketShutdown.Send);
             await FakeServer.DrainUntilClosed(socket);
         });
-        Loops.WithClient(async client =>
+        ClientLoops.WithClient(async client =>
         {
             using var response = await client.GetAsync(server.Uri());
-            var error = await Loops.Fails(() => response.ReadAsBytesAsync());
+            var error = await ClientLoops.Fails(() => response.ReadAsBytesAsync());
             Assert.Equal(LoopHttpErrorKind.IncompleteResponse, error.Kind);
             Assert.Equal(HttpParseErrorKind.None, error.ParseError.Kind);
             Assert.Contains("9 body bytes", error.Message, StringComparison.Ordinal);
@@ -124,9 +124,9 @@ public sealed class HostileServerTests
             socket.Shutdown(SocketShutdown.Send);
             await FakeServer.DrainUntilClosed(socket);
         });
-        Loops.WithClient(async client =>
+        ClientLoops.WithClient(async client =>
         {
-            var error = await Loops.Fails(() => client.GetBytesAsync(server.Uri()));
+            var error = await ClientLoops.Fails(() => client.GetBytesAsync(server.Uri()));
             Assert.Equal(LoopHttpErrorKind.IncompleteResponse, error.Kind);
         }, Quick);
     }
@@ -141,9 +141,9 @@ public sealed class HostileServerTests
             socket.LingerState = new LingerOption(true, 0); // close with RST
             socket.Close();
         });
-        Loops.WithClient(async client =>
+        ClientLoops.WithClient(async client =>
         {
-            var error = await Loops.Fails(() => client.GetBytesAsync(server.Uri()));
+            var error = await ClientLoops.Fails(() => client.GetBytesAsync(server.Uri()));
             Assert.True(error.Kind is LoopHttpErrorKind.ConnectionReset or LoopHttpErrorKind.IncompleteResponse, error.ToString());
         }, Quick);
     }
@@ -157,9 +157,9 @@ public sealed class HostileServerTests
             await FakeServer.Send(socket, "HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n");
             await FakeServer.DrainUntilClosed(socket);
         });
-        Loops.WithClient(async client =>
+        ClientLoops.WithClient(async client =>
         {
-            var error = await Loops.Fails(() => client.GetAsync(server.Uri()));
+            var error = await ClientLoops.Fails(() => client.GetAsync(server.Uri()));
             Assert.Equal(LoopHttpErrorKind.MalformedResponse, error.Kind);
             Assert.Equal(HttpParseErrorKind.InvalidStatusLine, error.ParseError.Kind);
             Assert.Contains(error.ParseError.Reason, error.Message, StringComparison.Ordinal);
@@ -175,9 +175,9 @@ public sealed class HostileServerTests
             await FakeServer.Send(socket, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
             await FakeServer.DrainUntilClosed(socket);
         });
-        Loops.WithClient(async client =>
+        ClientLoops.WithClient(async client =>
         {
-            var error = await Loops.Fails(() => client.GetAsync(server.Uri()));
+            var error = await ClientLoops.Fails(() => client.GetAsync(server.Uri()));
             Assert.Equal(HttpParseErrorKind.ConflictingFraming, error.ParseError.Kind);
         }, Quick);
     }
@@ -194,9 +194,9 @@ public sealed class HostileServerTests
                 await FakeServer.Send(socket, $"X-Endless-{i}: {new string('v', 100)}\r\n");
             }
         });
-        Loops.WithClient(async client =>
+        ClientLoops.WithClient(async client =>
         {
-            var error = await Loops.Fails(() => client.GetAsync(server.Uri()));
+            var error = await ClientLoops.Fails(() => client.GetAsync(server.Uri()));
             Assert.Equal(LoopHttpErrorKind.MalformedResponse, error.Kind);
             Assert.True(error.ParseError.Kind is HttpParseErrorKind.HeaderSectionTooLarge or HttpParseErrorKind.TooManyFields, error.ToString());
         }, Quick);
@@ -206,9 +206,9 @@ public sealed class HostileServerTests
     public void A_close_before_any_response_is_an_incomplete_response()
     {
         using var server = new FakeServer(async (socket, _) => await FakeServer.ReadHead(socket));
-        Loops.WithClient(async client =>
+        ClientLoops.WithClient(async client =>
         {
-            var error = await Loops.Fails(() => client.GetAsync(server.Uri()));
+            var error = await ClientLoops.Fails(() => client.GetAsync(server.Uri()));
             Assert.Equal(LoopHttpErrorKind.IncompleteResponse, error.Kind);
         }, Quick);
     }
@@ -222,7 +222,7 @@ public sealed class HostileServerTests
             await FakeServer.Send(socket, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             socket.Shutdown(SocketShutdown.Both); // gone while the client thinks the connection is idle
         });
-        Loops.WithClient(async client =>
+        ClientLoops.WithClient(async client =>
         {
             Assert.Equal("ok", await client.GetStringAsync(server.Uri()));
             Assert.Equal("ok", await client.GetStringAsync(server.Uri()));
@@ -239,7 +239,7 @@ public sealed class HostileServerTests
             await FakeServer.Send(socket, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal");
             await FakeServer.DrainUntilClosed(socket);
         });
-        Loops.WithClient(async client =>
+        ClientLoops.WithClient(async client =>
         {
             using var response = await client.GetAsync(server.Uri());
             Assert.Equal(200, response.StatusCode);
@@ -262,7 +262,7 @@ public sealed class HostileServerTests
             await FakeServer.Send(socket, "HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n\r\n");
             await FakeServer.DrainUntilClosed(socket);
         });
-        Loops.WithClient(async client =>
+        ClientLoops.WithClient(async client =>
         {
             var request = new LoopHttpRequest("PUT", server.Uri("/upload")) { Body = RequestBody.FromBytes(new byte[10_000]), ExpectContinue = true };
             using (var response = await client.SendAsync(request))
@@ -276,11 +276,11 @@ public sealed class HostileServerTests
     }
 
     [Fact]
-    public void Refused_and_unresolvable_are_typed() => Loops.WithClient(async client =>
+    public void Refused_and_unresolvable_are_typed() => ClientLoops.WithClient(async client =>
     {
-        var refused = await Loops.Fails(() => client.GetAsync(new Uri($"http://127.0.0.1:{FreePort.Get()}/")));
+        var refused = await ClientLoops.Fails(() => client.GetAsync(new Uri($"http://127.0.0.1:{FreePort.Get()}/")));
         Assert.Equal(LoopHttpErrorKind.ConnectionRefused, refused.Kind);
-        var unknown = await Loops.Fails(() => client.GetAsync(new Uri("http://no-such-host.invalid/")));
+        var unknown = await ClientLoops.Fails(() => client.GetAsync(new Uri("http://no-such-host.invalid/")));
         Assert.Equal(LoopHttpErrorKind.NameResolution, unknown.Kind);
     });
 }

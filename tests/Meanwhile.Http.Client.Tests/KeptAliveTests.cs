@@ -10,7 +10,7 @@ namespace Meanwhile.Http.Client.Tests;
 public sealed class KeptAliveTests(NodeFixture node) : IClassFixture<NodeFixture>
 {
     [Fact]
-    public void Cancellation_on_a_kept_alive_connection_ends_the_request_and_the_client_goes_on() => Loops.WithClient(async client =>
+    public void Cancellation_on_a_kept_alive_connection_ends_the_request_and_the_client_goes_on() => ClientLoops.WithClient(async client =>
     {
         Assert.Equal("node GET /x", await client.GetStringAsync(node.Uri("/x")));
         using var cancel = new CancellationTokenSource();
@@ -23,7 +23,7 @@ public sealed class KeptAliveTests(NodeFixture node) : IClassFixture<NodeFixture
     });
 
     [Fact]
-    public void A_body_read_cancelled_by_its_own_token_closes_the_connection() => Loops.WithClient(async client =>
+    public void A_body_read_cancelled_by_its_own_token_closes_the_connection() => ClientLoops.WithClient(async client =>
     {
         Assert.Equal("node GET /x", await client.GetStringAsync(node.Uri("/x")));
         using var response = await client.GetAsync(node.Uri("/slow-body?ms=20000"));
@@ -35,7 +35,7 @@ public sealed class KeptAliveTests(NodeFixture node) : IClassFixture<NodeFixture
     });
 
     [Fact]
-    public void Cancelling_the_task_that_waits_for_a_request_sent_with_others_ends_it() => Loops.WithClient(async client =>
+    public void Cancelling_the_task_that_waits_for_a_request_sent_with_others_ends_it() => ClientLoops.WithClient(async client =>
     {
         // With another request out, a kept-alive request goes out at the loop's next turn, with the others of its
         // turn; its read must still be the waiting task's own wait, which cancelling the task ends.
@@ -61,7 +61,7 @@ public sealed class KeptAliveTests(NodeFixture node) : IClassFixture<NodeFixture
     });
 
     [Fact]
-    public void Requests_can_be_combined_as_tasks() => Loops.WithClient(async client =>
+    public void Requests_can_be_combined_as_tasks() => ClientLoops.WithClient(async client =>
     {
         // More requests than connections: each frees its connection for the next as soon as it has its body.
         async Task<string> Fetch(string path)

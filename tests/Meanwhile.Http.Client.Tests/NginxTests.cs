@@ -6,7 +6,7 @@ namespace Meanwhile.Http.Client.Tests;
 public sealed class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
 {
     [Fact]
-    public void Gets_a_static_file() => Loops.WithClient(async client =>
+    public void Gets_a_static_file() => ClientLoops.WithClient(async client =>
     {
         using var response = await client.SendAsync(new LoopHttpRequest("GET", nginx.Http("/hello.txt")).WithHeader("Accept-Encoding", "identity"));
         Assert.Equal(200, response.StatusCode);
@@ -15,7 +15,7 @@ public sealed class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
     });
 
     [Fact]
-    public void Reuses_one_connection_for_sequential_requests() => Loops.WithClient(async client =>
+    public void Reuses_one_connection_for_sequential_requests() => ClientLoops.WithClient(async client =>
     {
         var uri = nginx.Http("/hello.txt");
         var connections = new HashSet<string>();
@@ -32,7 +32,7 @@ public sealed class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
     });
 
     [Fact]
-    public void Queues_requests_beyond_the_connection_limit() => Loops.WithClient(async client =>
+    public void Queues_requests_beyond_the_connection_limit() => ClientLoops.WithClient(async client =>
     {
         var uri = nginx.Http("/hello.txt");
         var tasks = Enumerable.Range(0, 40).Select(async _ =>
@@ -47,7 +47,7 @@ public sealed class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
     }, new LoopHttpClientOptions { MaxConnectionsPerOrigin = 2 });
 
     [Fact]
-    public void Pipelines_requests_in_order_on_one_connection() => Loops.WithClient(async client =>
+    public void Pipelines_requests_in_order_on_one_connection() => ClientLoops.WithClient(async client =>
     {
         var paths = Enumerable.Range(0, 24).Select(i => i % 2 == 0 ? "/hello.txt" : "/sub/index.html").ToList();
         var tasks = paths.Select(async path =>
@@ -66,7 +66,7 @@ public sealed class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
     }, new LoopHttpClientOptions { MaxConnectionsPerOrigin = 1, MaxPipelineDepth = 8 });
 
     [Fact]
-    public void Decodes_gzip_and_sends_accept_encoding() => Loops.WithClient(async client =>
+    public void Decodes_gzip_and_sends_accept_encoding() => ClientLoops.WithClient(async client =>
     {
         using var response = await client.GetAsync(nginx.Http("/big.txt"));
         Assert.Equal("gzip", response.GetHeader("Content-Encoding"));
@@ -75,7 +75,7 @@ public sealed class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
     });
 
     [Fact]
-    public void Leaves_the_body_encoded_without_automatic_decompression() => Loops.WithClient(async client =>
+    public void Leaves_the_body_encoded_without_automatic_decompression() => ClientLoops.WithClient(async client =>
     {
         using var response = await client.GetAsync(nginx.Http("/big.txt"));
         Assert.Null(response.GetHeader("Content-Encoding"));
@@ -83,7 +83,7 @@ public sealed class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
     }, new LoopHttpClientOptions { AutomaticDecompression = false });
 
     [Fact]
-    public void Streams_a_large_body_in_small_reads() => Loops.WithClient(async client =>
+    public void Streams_a_large_body_in_small_reads() => ClientLoops.WithClient(async client =>
     {
         using var response = await client.GetAsync(nginx.Http("/big.bin"));
         var received = new MemoryStream();
@@ -98,7 +98,7 @@ public sealed class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
     });
 
     [Fact]
-    public void Head_and_204_have_no_body_and_keep_the_connection() => Loops.WithClient(async client =>
+    public void Head_and_204_have_no_body_and_keep_the_connection() => ClientLoops.WithClient(async client =>
     {
         string first;
         using (var head = await client.SendAsync(new LoopHttpRequest("HEAD", nginx.Http("/big.bin"))))
@@ -121,7 +121,7 @@ public sealed class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
     }, new LoopHttpClientOptions { MaxConnectionsPerOrigin = 1 });
 
     [Fact]
-    public void A_response_not_read_to_its_end_closes_its_connection() => Loops.WithClient(async client =>
+    public void A_response_not_read_to_its_end_closes_its_connection() => ClientLoops.WithClient(async client =>
     {
         string first;
         using (var big = await client.GetAsync(nginx.Http("/big.bin")))
@@ -141,7 +141,7 @@ public sealed class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
     [InlineData("/found", 302)]
     [InlineData("/see-other", 303)]
     [InlineData("/temporary", 307)]
-    public void Follows_redirects(string path, int _) => Loops.WithClient(async client =>
+    public void Follows_redirects(string path, int _) => ClientLoops.WithClient(async client =>
     {
         using var response = await client.GetAsync(nginx.Http(path));
         Assert.Equal(200, response.StatusCode);
@@ -151,7 +151,7 @@ public sealed class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
     });
 
     [Fact]
-    public void A_303_after_post_becomes_a_get() => Loops.WithClient(async client =>
+    public void A_303_after_post_becomes_a_get() => ClientLoops.WithClient(async client =>
     {
         using var response = await client.SendAsync(new LoopHttpRequest("POST", nginx.Http("/see-other")) { Body = RequestBody.FromString("data") });
         Assert.Equal("GET", response.Method);
@@ -159,7 +159,7 @@ public sealed class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
     });
 
     [Fact]
-    public void Returns_redirects_as_they_are_when_told_not_to_follow() => Loops.WithClient(async client =>
+    public void Returns_redirects_as_they_are_when_told_not_to_follow() => ClientLoops.WithClient(async client =>
     {
         using var response = await client.GetAsync(nginx.Http("/moved"));
         Assert.Equal(301, response.StatusCode);
@@ -167,14 +167,14 @@ public sealed class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
     }, new LoopHttpClientOptions { MaxRedirects = 0 });
 
     [Fact]
-    public void A_redirect_loop_is_too_many_redirects() => Loops.WithClient(async client =>
+    public void A_redirect_loop_is_too_many_redirects() => ClientLoops.WithClient(async client =>
     {
-        var error = await Loops.Fails(() => client.GetAsync(nginx.Http("/loop")));
+        var error = await ClientLoops.Fails(() => client.GetAsync(nginx.Http("/loop")));
         Assert.Equal(LoopHttpErrorKind.TooManyRedirects, error.Kind);
     }, new LoopHttpClientOptions { MaxRedirects = 5 });
 
     [Fact]
-    public void Https_with_a_trusted_private_ca() => Loops.WithClient(async client =>
+    public void Https_with_a_trusted_private_ca() => ClientLoops.WithClient(async client =>
     {
         var uri = nginx.Https("/hello.txt");
         for (int i = 1; i <= 3; i++)
@@ -189,9 +189,9 @@ public sealed class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
     }, new LoopHttpClientOptions { TrustedRootCertificates = [nginx.Ca], MaxConnectionsPerOrigin = 1 });
 
     [Fact]
-    public void Https_validates_certificates_by_default() => Loops.WithClient(async client =>
+    public void Https_validates_certificates_by_default() => ClientLoops.WithClient(async client =>
     {
-        var error = await Loops.Fails(() => client.GetAsync(nginx.Https("/hello.txt")));
+        var error = await ClientLoops.Fails(() => client.GetAsync(nginx.Https("/hello.txt")));
         Assert.Equal(LoopHttpErrorKind.Tls, error.Kind);
     });
 
@@ -203,15 +203,15 @@ public sealed class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
         var request = new CertificateRequest("CN=Other CA", other, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         using var otherCa = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        Loops.WithClient(async client =>
+        ClientLoops.WithClient(async client =>
         {
-            var error = await Loops.Fails(() => client.GetAsync(nginx.Https("/hello.txt")));
+            var error = await ClientLoops.Fails(() => client.GetAsync(nginx.Https("/hello.txt")));
             Assert.Equal(LoopHttpErrorKind.Tls, error.Kind);
         }, new LoopHttpClientOptions { TrustedRootCertificates = [otherCa] });
     }
 
     [Fact]
-    public void Fetches_many_urls_with_a_concurrency_limit() => Loops.WithClient(async client =>
+    public void Fetches_many_urls_with_a_concurrency_limit() => ClientLoops.WithClient(async client =>
     {
         var uris = Enumerable.Range(0, 60).Select(i => nginx.Http(i % 3 == 0 ? "/sub/index.html" : "/hello.txt")).Append(new Uri($"http://127.0.0.1:{FreePort.Get()}/refused")).ToList();
         var results = new List<FetchResult>();

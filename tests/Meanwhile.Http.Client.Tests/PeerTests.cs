@@ -24,7 +24,7 @@ public sealed class NodeFixture : IDisposable
 public sealed class NodeTests(NodeFixture node) : IClassFixture<NodeFixture>
 {
     [Fact]
-    public void Reads_a_chunked_response() => Loops.WithClient(async client =>
+    public void Reads_a_chunked_response() => ClientLoops.WithClient(async client =>
     {
         using var response = await client.GetAsync(node.Uri("/chunked?n=200"));
         Assert.Equal("chunked", response.GetHeader("Transfer-Encoding"));
@@ -32,7 +32,7 @@ public sealed class NodeTests(NodeFixture node) : IClassFixture<NodeFixture>
     });
 
     [Fact]
-    public void Reads_a_close_delimited_body_and_does_not_reuse_the_connection() => Loops.WithClient(async client =>
+    public void Reads_a_close_delimited_body_and_does_not_reuse_the_connection() => ClientLoops.WithClient(async client =>
     {
         var uri = node.Uri("/close-delimited");
         using (var response = await client.GetAsync(uri))
@@ -47,7 +47,7 @@ public sealed class NodeTests(NodeFixture node) : IClassFixture<NodeFixture>
     });
 
     [Fact]
-    public void Keeps_the_connection_alive_between_requests() => Loops.WithClient(async client =>
+    public void Keeps_the_connection_alive_between_requests() => ClientLoops.WithClient(async client =>
     {
         for (int i = 0; i < 5; i++)
         {
@@ -58,7 +58,7 @@ public sealed class NodeTests(NodeFixture node) : IClassFixture<NodeFixture>
     });
 
     [Fact]
-    public void Cancellation_ends_a_waiting_request() => Loops.WithClient(async client =>
+    public void Cancellation_ends_a_waiting_request() => ClientLoops.WithClient(async client =>
     {
         using var cancel = new CancellationTokenSource();
         var request = client.GetAsync(node.Uri("/delay?ms=20000"), cancel.Token).AsTask();
@@ -74,7 +74,7 @@ public sealed class NodeTests(NodeFixture node) : IClassFixture<NodeFixture>
         var (python, line) = PeerProcess.Start("python3", ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", dir.Path], l => l.Contains("port ", StringComparison.Ordinal));
         using var _ = python;
         int port = int.Parse(Regex.Match(line, @"port (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        Loops.WithClient(async client =>
+        ClientLoops.WithClient(async client =>
         {
             for (int i = 0; i < 3; i++)
             {
@@ -105,14 +105,14 @@ public sealed class KestrelTests : IAsyncLifetime
     private Uri Uri(string path) => new($"http://127.0.0.1:{_kestrel.Port}{path}");
 
     [Fact]
-    public void Gets_and_follows_a_redirect() => Loops.WithClient(async client =>
+    public void Gets_and_follows_a_redirect() => ClientLoops.WithClient(async client =>
     {
         Assert.Equal("Hello from Kestrel", await client.GetStringAsync(Uri("/redirect")));
         Assert.Equal(1, client.OpenConnections(Uri("/")));
     });
 
     [Fact]
-    public void Posts_bytes_with_content_length() => Loops.WithClient(async client =>
+    public void Posts_bytes_with_content_length() => ClientLoops.WithClient(async client =>
     {
         var data = new byte[200_000];
         new Random(1).NextBytes(data);
@@ -123,7 +123,7 @@ public sealed class KestrelTests : IAsyncLifetime
     });
 
     [Fact]
-    public void Posts_a_stream_of_unknown_length_chunked() => Loops.WithClient(async client =>
+    public void Posts_a_stream_of_unknown_length_chunked() => ClientLoops.WithClient(async client =>
     {
         var data = new byte[1_000_000];
         new Random(2).NextBytes(data);
@@ -134,7 +134,7 @@ public sealed class KestrelTests : IAsyncLifetime
     });
 
     [Fact]
-    public void Posts_with_expect_100_continue() => Loops.WithClient(async client =>
+    public void Posts_with_expect_100_continue() => ClientLoops.WithClient(async client =>
     {
         var data = System.Text.Encoding.ASCII.GetBytes("continued body");
         var request = new LoopHttpRequest("POST", Uri("/echo")) { Body = RequestBody.FromBytes(data), ExpectContinue = true };
@@ -143,7 +143,7 @@ public sealed class KestrelTests : IAsyncLifetime
     });
 
     [Fact]
-    public void Streams_a_chunked_response() => Loops.WithClient(async client =>
+    public void Streams_a_chunked_response() => ClientLoops.WithClient(async client =>
     {
         var body = await client.GetBytesAsync(Uri("/stream?n=123456"));
         Assert.Equal(123456, body.Length);

@@ -4,7 +4,7 @@ namespace Meanwhile.Http.Client.Tests;
 public sealed class StringOverloadTests(NginxFixture nginx) : IClassFixture<NginxFixture>
 {
     [Fact]
-    public void Get_string_and_get_bytes_take_a_string_uri() => Loops.WithClient(async client =>
+    public void Get_string_and_get_bytes_take_a_string_uri() => ClientLoops.WithClient(async client =>
     {
         Assert.Equal("Hello, World!", await client.GetStringAsync(nginx.Http("/hello.txt").ToString()));
         Assert.Equal(nginx.BigBinary, await client.GetBytesAsync(nginx.Http("/big.bin").ToString()));

@@ -40,7 +40,7 @@ public sealed class TimeoutTests
         Assert.False(request.IsCompleted, $"the request ended before its deadline ({clock.Elapsed})");
         clock.Advance(TimeSpan.FromTicks(1));
         // Time stands still from here: the request must end now. A real-time bound turns a miss into a failure, not a hang.
-        return await Loops.Fails(() => request.WaitAsync(TimeSpan.FromSeconds(20)));
+        return await ClientLoops.Fails(() => request.WaitAsync(TimeSpan.FromSeconds(20)));
     }
 
     [Fact]

@@ -29,23 +29,10 @@ internal sealed class TestServer : IAsyncDisposable
         options ??= new HttpServerOptions();
         var connections = new ConnectionCounter();
         var observer = options.ConnectionObserver;
-        var server = new HttpServer(handler, new HttpServerOptions
+        var server = new HttpServer(handler, options with
         {
             Port = 0,
             Loops = loops,
-            Limits = options.Limits,
-            RequestHeadTimeout = options.RequestHeadTimeout,
-            KeepAliveTimeout = options.KeepAliveTimeout,
-            ShutdownTimeout = options.ShutdownTimeout,
-            ResponseBufferBytes = options.ResponseBufferBytes,
-            TimeProvider = options.TimeProvider,
-            PhaseObserver = options.PhaseObserver,
-            MinRequestBodyDataRate = options.MinRequestBodyDataRate,
-            MinRequestBodyDataRateGracePeriod = options.MinRequestBodyDataRateGracePeriod,
-            ResponseWriteTimeout = options.ResponseWriteTimeout,
-            LingerTimeout = options.LingerTimeout,
-            MaxDrainBytes = options.MaxDrainBytes,
-            ReadBufferBytes = options.ReadBufferBytes,
             ConnectionObserver = delta =>
             {
                 observer?.Invoke(delta);

@@ -1,7 +1,7 @@
 namespace Meanwhile;
 
 /// <summary>Options of a listening socket.</summary>
-public sealed class ListenOptions
+public sealed record ListenOptions
 {
     /// <summary>Defaults: backlog 511, SO_REUSEADDR on, SO_REUSEPORT off.</summary>
     public static ListenOptions Default { get; } = new();

@@ -1,7 +1,7 @@
 namespace Meanwhile;
 
 /// <summary>Options of a connected TCP or Unix stream socket.</summary>
-public sealed class SocketStreamOptions
+public sealed record SocketStreamOptions
 {
     /// <summary>Defaults: TCP_NODELAY on, no keep-alive, no connect timeout.</summary>
     public static SocketStreamOptions Default { get; } = new();

@@ -2,13 +2,13 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
-namespace Meanwhile.Tests;
+namespace Meanwhile.Testing;
 
 /// <summary>
-/// A program not written here (python3, socat) that a test talks to: started by the test, its output collected
+/// A program not written here (python3, socat, nginx, node) that a test talks to: started by the test, its output collected
 /// line by line, and killed (with its children) when the test disposes it.
 /// </summary>
-internal sealed class PeerProcess : IDisposable
+public sealed class PeerProcess : IDisposable
 {
     private readonly Process _process;
     private readonly BlockingCollection<string> _lines = new();
@@ -25,7 +25,9 @@ internal sealed class PeerProcess : IDisposable
     }
 
     /// <summary>Starts <paramref name="program"/>; both stdout and stderr lines are collected.</summary>
-    public static PeerProcess Start(string program, params string[] arguments)
+    public static PeerProcess Start(string program, params string[] arguments) => Start(program, null, arguments);
+
+    private static PeerProcess Start(string program, string? workingDirectory, string[] arguments)
     {
         if (!IsInstalled(program))
             throw new InvalidOperationException($"{program} is not installed; the real-peer tests need it (apt-get install -y {program}).");
@@ -35,9 +37,29 @@ internal sealed class PeerProcess : IDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
         return new PeerProcess(Process.Start(info)!);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="program"/> (in <paramref name="workingDirectory"/> when given) and waits up to 20 s for an
+    /// output line that <paramref name="ready"/> accepts: a server saying it listens, say.
+    /// </summary>
+    /// <returns>The peer and the line that said it is ready.</returns>
+    public static (PeerProcess Peer, string ReadyLine) Start(string program, IEnumerable<string> arguments, Func<string, bool> ready, string? workingDirectory = null)
+    {
+        var peer = Start(program, workingDirectory, [.. arguments]);
+        try
+        {
+            return (peer, peer.WaitFor(ready, TimeSpan.FromSeconds(20)));
+        }
+        catch
+        {
+            peer.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Runs a python3 program given as text.</summary>
@@ -64,14 +86,21 @@ internal sealed class PeerProcess : IDisposable
     public Match WaitFor(string pattern, TimeSpan timeout)
     {
         var regex = new Regex(pattern);
+        return regex.Match(WaitFor(regex.IsMatch, timeout, $"/{pattern}/"));
+    }
+
+    /// <summary>Blocks until the peer prints a line that <paramref name="accept"/> accepts; returns the line.</summary>
+    public string WaitFor(Func<string, bool> accept, TimeSpan timeout) => WaitFor(accept, timeout, "the line it was waited for");
+
+    private string WaitFor(Func<string, bool> accept, TimeSpan timeout, string wanted)
+    {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero || !_lines.TryTake(out var line, left))
-                throw new TimeoutException($"The peer did not print /{pattern}/ within {timeout} (exited: {_process.HasExited}):\n{Transcript}");
-            var match = regex.Match(line);
-            if (match.Success) return match;
+                throw new TimeoutException($"The peer did not print {wanted} within {timeout} (exited: {_process.HasExited}):\n{Transcript}");
+            if (accept(line)) return line;
         }
     }
 

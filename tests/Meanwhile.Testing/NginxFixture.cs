@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Meanwhile.Http.Client.Tests;
+namespace Meanwhile.Testing;
 
 /// <summary>
 /// nginx with a generated config in a temp dir, in the foreground (<c>daemon off</c>), on free loopback ports:
