@@ -13,7 +13,7 @@ public sealed class ChromiumTests : IDisposable
     [Fact]
     public async Task A_page_served_by_StaticFiles_opens_a_WebSocket_and_shows_the_echo()
     {
-        Assert.True(Peer.Exists("chromium"), "chromium is not installed (./test.sh installs it)");
+        Assert.True(PeerProcess.IsInstalled("chromium"), "chromium is not installed (./test.sh installs it)");
         File.WriteAllText(Path.Combine(_site.FullName, "index.html"), """
             <!DOCTYPE html>
             <html><head><meta charset="utf-8"><title>ws</title></head><body>
@@ -58,13 +58,11 @@ public sealed class ChromiumTests : IDisposable
         await using var server = await WsServer.StartAsync(router.HandleAsync);
 
         string profile = Path.Combine(_site.FullName, "profile");
-        var (code, dom, stderr) = Peer.Run("chromium",
-        [
+        var (code, dom, stderr) = PeerOutput.Of(PeerProcess.Start("chromium",
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             $"--user-data-dir={profile}",
-            "--dump-dom", $"http://127.0.0.1:{server.Port}/index.html",
-        ], timeoutSeconds: 120);
+            "--dump-dom", $"http://127.0.0.1:{server.Port}/index.html"));
         Assert.True(code == 0, $"chromium failed ({code}): {stderr}");
         const string Expected = "text:héllo from chromium | binary:1,2,3,250 | protocol echo.v1 | close 1000 true";
         Assert.Equal(Expected, await reported.Task.WaitAsync(TimeSpan.FromSeconds(10)));

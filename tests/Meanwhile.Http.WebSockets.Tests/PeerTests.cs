@@ -14,16 +14,16 @@ public sealed class PeerTests
     private const string Python = "/usr/bin/python3"; // Debian's, which has python3-websockets
     private const string NodeWs = "/usr/share/nodejs/ws";
 
-    private static bool HasPythonWebsockets => File.Exists(Python) && Peer.Run(Python, ["-c", "import websockets"]).ExitCode == 0;
+    private static bool HasPythonWebsockets => File.Exists(Python) && PeerOutput.Of(PeerProcess.Start(Python, "-c", "import websockets")).ExitCode == 0;
 
-    private static bool HasNodeWs => Directory.Exists(NodeWs) && Peer.Exists("node");
+    private static bool HasNodeWs => Directory.Exists(NodeWs) && PeerProcess.IsInstalled("node");
 
     [Fact]
     public async Task Python_websockets_as_a_client_gets_text_binary_and_fragmented_messages_echoed_and_a_clean_close()
     {
         Assert.True(HasPythonWebsockets, "python3-websockets is not installed (./test.sh installs it)");
         await using var server = await WsServer.EchoAsync(new LoopWebSocketOptions { MaxMessageBytes = 4 * 1024 * 1024 });
-        var (code, stdout, stderr) = Peer.Run(Python, ["-c", $$"""
+        var (code, stdout, stderr) = PeerOutput.Of(PeerProcess.Start(Python, "-c", $$"""
             import asyncio, websockets
             async def main():
                 async with websockets.connect('ws://127.0.0.1:{{server.Port}}/ws', max_size=None) as ws:
@@ -37,7 +37,7 @@ public sealed class PeerTests
                     await ws.close(code=4000, reason='bye')
                     print('closed', ws.close_code)
             asyncio.run(main())
-            """]);
+            """));
         Assert.True(code == 0, stderr);
         Assert.Equal("héllo\n2097152 True\nfragmented\nclosed 4000\n", stdout);
     }
@@ -47,7 +47,7 @@ public sealed class PeerTests
     {
         Assert.True(HasNodeWs, "node-ws is not installed (./test.sh installs it)");
         await using var server = await WsServer.EchoAsync();
-        var (code, stdout, stderr) = Peer.Run("node", ["-e", $$"""
+        var (code, stdout, stderr) = PeerOutput.Of(PeerProcess.Start("node", "-e", $$"""
             const WebSocket = require('{{NodeWs}}');
             const ws = new WebSocket('ws://127.0.0.1:{{server.Port}}/ws');
             const out = [];
@@ -58,7 +58,7 @@ public sealed class PeerTests
             });
             ws.on('close', (code, reason) => { console.log(out.join('|') + '|close ' + code); });
             ws.on('error', e => { console.error(e.message); process.exit(3); });
-            """]);
+            """));
         Assert.True(code == 0, stderr);
         Assert.Equal("text text é|binary 3|close 1000\n", stdout);
     }
@@ -82,7 +82,7 @@ public sealed class PeerTests
     public void Our_client_talks_to_a_python_websockets_server()
     {
         Assert.True(HasPythonWebsockets, "python3-websockets is not installed (./test.sh installs it)");
-        using var peer = Peer.Start(Python, ["-u", "-c", """
+        var (peer, ready) = PeerProcess.Start(Python, ["-u", "-c", """
             import asyncio, websockets
             async def handler(ws, path=None):
                 async for message in ws:
@@ -93,8 +93,9 @@ public sealed class PeerTests
                     print('port', server.sockets[0].getsockname()[1], flush=True)
                     await asyncio.Future()
             asyncio.run(main())
-            """]);
-        int port = peer.WaitForPort();
+            """], line => line.StartsWith("port ", StringComparison.Ordinal));
+        using var _ = peer;
+        int port = int.Parse(ready[5..]);
         Loops.Run(async () =>
         {
             await using var socket = await LoopWebSocket.ConnectAsync($"ws://127.0.0.1:{port}/", new LoopWebSocketOptions { SubProtocols = ["chat"] });
@@ -114,7 +115,7 @@ public sealed class PeerTests
     public void Our_client_talks_to_a_node_ws_server_that_pings_and_closes_first()
     {
         Assert.True(HasNodeWs, "node-ws is not installed (./test.sh installs it)");
-        using var peer = Peer.Start("node", ["-e", $$"""
+        var (peer, ready) = PeerProcess.Start("node", ["-e", $$"""
             const { WebSocketServer } = require('{{NodeWs}}');
             const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 }, () => console.log('port ' + wss.address().port));
             wss.on('connection', ws => {
@@ -125,8 +126,9 @@ public sealed class PeerTests
                 ws.send(data, { binary: isBinary });
               });
             });
-            """]);
-        int port = peer.WaitForPort();
+            """], line => line.StartsWith("port ", StringComparison.Ordinal));
+        using var _ = peer;
+        int port = int.Parse(ready[5..]);
         Loops.Run(async () =>
         {
             await using var socket = await LoopWebSocket.ConnectAsync($"ws://127.0.0.1:{port}/");
@@ -139,65 +141,5 @@ public sealed class PeerTests
             Assert.Equal((WebSocketCloseCode)4001, socket.CloseCode);
             Assert.Equal("server leaves", socket.CloseReason);
         });
-    }
-}
-
-/// <summary>External programs with deadlines.</summary>
-internal sealed class Peer : IDisposable
-{
-    private readonly Process _process;
-    private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly StringBuilder _stderr = new();
-
-    private Peer(string file, IEnumerable<string> args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null) _port.TrySetException(new InvalidOperationException($"the peer exited: {_stderr}"));
-            else if (e.Data.StartsWith("port ", StringComparison.Ordinal)) _port.TrySetResult(int.Parse(e.Data[5..]));
-        };
-        _process.ErrorDataReceived += (_, e) =>
-        {
-            lock (_stderr) _stderr.AppendLine(e.Data);
-        };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-    }
-
-    public static bool Exists(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(dir => File.Exists(Path.Combine(dir, name)));
-
-    public static Peer Start(string file, IEnumerable<string> args) => new(file, args);
-
-    /// <summary>The port from the peer's "port N" line.</summary>
-    public int WaitForPort()
-    {
-        if (!_port.Task.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException($"the peer printed no port: {_stderr}");
-        return _port.Task.Result;
-    }
-
-    public static (int ExitCode, string Stdout, string Stderr) Run(string file, IEnumerable<string> args, int timeoutSeconds = 60)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeoutSeconds * 1000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} did not finish within {timeoutSeconds} s");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
-
-    public void Dispose()
-    {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-        _process.WaitForExit();
-        _process.Dispose();
     }
 }
