@@ -10,18 +10,22 @@ cd "$(dirname "$0")"
 # Debian puts nginx (and setpriv's peers) in /usr/sbin and /sbin, which a user's PATH often lacks.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
-# Every program the tests start, with the Debian package that has it. Basic tools (sh, cat, sleep, yes, mkfifo,
+# Every program the tests start (or, for a path, the library they load), with the Debian package that has it. Basic tools (sh, cat, sleep, yes, mkfifo,
 # find, grep) come with every Debian; these do not.
 peers=(
   nginx:nginx curl:curl wrk:wrk socat:socat openssl:openssl node:nodejs python3:python3 chromium:chromium
   kill:procps taskset:util-linux prlimit:util-linux setpriv:util-linux
+  /usr/lib/python3/dist-packages/websockets:python3-websockets /usr/share/nodejs/ws:node-ws
 )
 
 missing_packages() {
   local peer packages=()
   for peer in "${peers[@]}"; do
     # type -P: a program file, not a shell builtin (bash's kill is one; the tests start /bin/kill).
-    type -P "${peer%%:*}" >/dev/null 2>&1 || packages+=("${peer#*:}")
+    case "${peer%%:*}" in
+      /*) [ -e "${peer%%:*}" ] || packages+=("${peer#*:}") ;;
+      *) type -P "${peer%%:*}" >/dev/null 2>&1 || packages+=("${peer#*:}") ;;
+    esac
   done
   [ ${#packages[@]} -eq 0 ] || printf '%s\n' "${packages[@]}" | sort -u | tr '\n' ' ' | sed 's/ $//'
 }

@@ -16,6 +16,7 @@ var root = new RootCommand("""
     EchoCommand.Create(),
     ProxyCommand.Create(),
     FetchCommand.Create(),
+    WsCommand.Create(),
     BenchCommand.Create(),
 };
 

@@ -17,6 +17,8 @@ internal enum ConnectionPhase : byte
     Linger,
     /// <summary>The TLS handshake of an HTTPS connection (handshake timeout, from the accept).</summary>
     Handshake,
+    /// <summary>Switched to another protocol (<see cref="UpgradedConnection"/>), which keeps its own deadlines.</summary>
+    Upgraded,
     /// <summary>Closed.</summary>
     Closed,
 }

@@ -62,6 +62,9 @@ internal sealed class ConnectionTimeouts
     /// <summary>After the last response, unread bytes are discarded until the linger time is over.</summary>
     public void Lingering(ServerConnection connection) => Enter(connection, ConnectionPhase.Linger, _linger);
 
+    /// <summary>The connection switched protocols: the new protocol keeps its own deadlines.</summary>
+    public void Upgraded(ServerConnection connection) => Enter(connection, ConnectionPhase.Upgraded, null);
+
     public void Closed(ServerConnection connection) => Enter(connection, ConnectionPhase.Closed, null);
 
     /// <summary>A flush waits for the client: the write timeout runs; returns what to restore once the bytes are out.</summary>

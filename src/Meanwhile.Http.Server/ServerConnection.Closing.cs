@@ -76,6 +76,7 @@ internal sealed partial class ServerConnection
     public void OnShutdown()
     {
         if (Phase is ConnectionPhase.Idle or ConnectionPhase.Handshake) Abort("server shutting down");
+        else if (Phase == ConnectionPhase.Upgraded) _upgrade?.OnServerStopping();
     }
 
 

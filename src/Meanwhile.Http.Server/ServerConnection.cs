@@ -157,6 +157,11 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                     }
                     if (!await DispatchAsync(state).ConfigureAwait(false))
                     {
+                        if (state.Response.SwitchedTo is { } upgrade)
+                        {
+                            await RunUpgradedAsync(state, upgrade).ConfigureAwait(false);
+                            break;
+                        }
                         linger = !_aborted && !_peerClosed;
                         break;
                     }
@@ -304,7 +309,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
         try
         {
             await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
-            if (state.Body.HandlerDone || _aborted) return; // the main loop reads it
+            if (state.Body.HandlerDone || _aborted || _upgrade is not null) return; // the main loop (or the upgraded protocol) reads it
             int n = await _stream.ReadAsync(state.Input.GetReadMemory()).ConfigureAwait(false);
             if (n > 0)
             {
@@ -320,7 +325,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
         catch (Exception e) when (e is ObjectDisposedException or SystemCallException or OperationCanceledException)
         {
             _peerClosed = true;
-            state.CancelAbortToken();
+            if (_upgrade is null) state.CancelAbortToken(); // after an upgrade the state went back to the pool
         }
     }
 

@@ -15,4 +15,7 @@ public static class ServerMarks
 
     /// <summary>Response bytes were handed to the kernel.</summary>
     public const string ResponseSent = "http.response-sent";
+
+    /// <summary>The connection switched protocols (101) and was handed to its upgrade handler.</summary>
+    public const string Upgraded = "http.upgraded";
 }

@@ -28,6 +28,8 @@ public sealed class ServerResponse : IBufferWriter<byte>
     private bool _keepAlive;
     private bool _raw;
     private ResponseBodyStream? _stream;
+    private UpgradeHandler? _upgrade;
+    private string? _upgradeProtocol;
 
     internal ServerResponse(RequestState state) => _state = state;
 
@@ -39,6 +41,7 @@ public sealed class ServerResponse : IBufferWriter<byte>
         set
         {
             CheckNotStarted();
+            if (_upgrade is not null) throw new InvalidOperationException("The response switches protocols (Upgrade was called): its status is 101.");
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 200);
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 999);
             _status = value;
@@ -126,6 +129,35 @@ public sealed class ServerResponse : IBufferWriter<byte>
         return _state.Output.FlushAsync();
     }
 
+    /// <summary>
+    /// Switches the connection to <paramref name="protocol"/> once the handler returns (RFC 9110 7.8): the server sends
+    /// <c>101 Switching Protocols</c> with the header fields added, <c>Upgrade: <paramref name="protocol"/></c> and
+    /// <c>Connection: Upgrade</c>, then hands the connection to <paramref name="handler"/>, which owns it until it
+    /// returns. The request's objects are given back before that: read from them what the protocol needs first.
+    /// </summary>
+    /// <param name="protocol">The protocol token, e.g. <c>websocket</c>.</param>
+    /// <param name="handler">What runs the connection after the switch.</param>
+    /// <exception cref="InvalidOperationException">The head was sent, body bytes were written, the request is not HTTP/1.1, or it has a body.</exception>
+    public void Upgrade(string protocol, UpgradeHandler handler)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(protocol);
+        ArgumentNullException.ThrowIfNull(handler);
+        CheckNotStarted();
+        foreach (char c in protocol)
+        {
+            if (c <= ' ' || c >= 127 || c == ',') throw new ArgumentException("A protocol is a token (with an optional /version).", nameof(protocol));
+        }
+        if (_head!.Version != HttpProtocolVersion.Http11) throw new InvalidOperationException("Only an HTTP/1.1 request can switch protocols.");
+        if (_head.HasBody) throw new InvalidOperationException("A request with a body cannot switch protocols here.");
+        if (_bodyBytes > 0) throw new InvalidOperationException("A response that switches protocols has no body.");
+        _status = 101;
+        _upgrade = handler;
+        _upgradeProtocol = protocol;
+    }
+
+    /// <summary>The handler to hand the connection to, once the 101 response was written; null for an ordinary response.</summary>
+    internal UpgradeHandler? SwitchedTo => _started && _upgrade is not null ? _upgrade : null;
+
     /// <summary>The body as a write-only <see cref="Stream"/> (the same object for every request of the connection).</summary>
     public Stream Body => _stream ??= new ResponseBodyStream(this);
 
@@ -197,6 +229,8 @@ public sealed class ServerResponse : IBufferWriter<byte>
         _chunked = false;
         _raw = false;
         _keepAlive = false;
+        _upgrade = null;
+        _upgradeProtocol = null;
         _headers.Clear();
         _body.Clear();
     }
@@ -211,6 +245,7 @@ public sealed class ServerResponse : IBufferWriter<byte>
     /// <summary>Drops what the handler buffered (before an error response replaces it).</summary>
     internal void Discard()
     {
+        _upgrade = null;
         _headers.Release();
         _body.Release();
     }
@@ -254,6 +289,15 @@ public sealed class ServerResponse : IBufferWriter<byte>
         output.Write(server.Date.Line);
         server.WriteServerHeader(output);
         output.Write(_headers.WrittenSpan);
+        if (_upgrade is not null)
+        {
+            // 101: no body and no framing; the connection belongs to the new protocol after the head.
+            _keepAlive = false;
+            HttpHeadWriter.WriteField(output, "Upgrade", _upgradeProtocol!);
+            output.Write("Connection: Upgrade\r\n"u8);
+            HttpHeadWriter.WriteEndOfHead(output);
+            return;
+        }
         if (_status is 204 or 304)
         {
             // No content and no framing (RFC 9110 8.6, 15.3.5, 15.4.5).
@@ -278,6 +322,7 @@ public sealed class ServerResponse : IBufferWriter<byte>
 
     private void CheckUsable()
     {
+        if (_upgrade is not null) throw new InvalidOperationException("The response switches protocols (Upgrade was called): it has no body.");
         if (_raw) throw new InvalidOperationException("The body is being sent raw (StartRawBodyAsync); write it on the returned stream.");
     }
 

@@ -46,6 +46,9 @@ public sealed class HttpInputReader
     /// <summary>Bytes received and not yet consumed by the parser (a pipelined request, the rest of a body).</summary>
     public int Buffered => _end - _start;
 
+    /// <summary>The bytes received and not yet consumed by the parser: what follows a head when the connection switches protocols (101).</summary>
+    public ReadOnlySpan<byte> Unparsed => _buffer.AsSpan(_start, _end - _start);
+
     /// <summary>Body bytes the parser has delimited and the caller has not taken yet.</summary>
     public int BodyAvailable => _bodyLength;
 

@@ -21,13 +21,14 @@ internal static class BenchCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var url = new Argument<string>("url") { Description = "The http:// or https:// URL to load" };
+        var url = new Argument<string>("url") { Description = "The http:// or https:// URL to load (ws:// or wss:// for a WebSocket echo load)" };
         url.Validators.Add(r =>
         {
             var text = r.GetValueOrDefault<string>();
-            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-                r.AddError($"'{text}' is not an absolute http or https URL.");
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "ws" or "wss"))
+                r.AddError($"'{text}' is not an absolute http, https, ws or wss URL.");
         });
+        var messageSize = new Option<int>("--message-size", "-s") { Description = "ws://: the size of each message, in bytes", DefaultValueFactory = _ => 32 }.AtLeast(0);
         var connections = new Option<int>("--connections", "-c") { Description = "Connections kept open", DefaultValueFactory = _ => 10 }.AtLeast(1);
         var duration = Options.Duration("--duration", "-d", "How long to run (e.g. 10s, 500ms, 1m)", TimeSpan.FromSeconds(10));
         var timeout = Options.Duration("--timeout", null, "A request (connecting included) taking longer fails as a timeout, as in wrk", TimeSpan.FromSeconds(2));
@@ -40,11 +41,16 @@ internal static class BenchCommand
             for a fixed time, like wrk. Reports requests and bytes per second (whole responses, head included, as wrk
             counts them), errors by kind (refused, reset, timeout, TLS, bad response) with the first message of each,
             and latency percentiles (p50, p90, p99, p99.9, max) from a log-bucketed histogram (values within 1.6 %).
-            Exits with 1 when every request failed.
+            With a ws:// or wss:// URL, each connection sends a binary message of --message-size bytes and waits for its
+            echo before the next: it reports round trips per second and their latency. Exits with 1 when every request
+            failed.
             """)
-        { url, connections, duration, timeout, pipeline, insecure, cacert, json };
+        { url, connections, duration, timeout, pipeline, insecure, cacert, json, messageSize };
         command.SetAction(parse =>
         {
+            var target = new Uri(parse.GetValue(url)!);
+            if (target.Scheme is "ws" or "wss")
+                return WebSocketLoad.Run(target, parse.GetValue(connections), parse.GetValue(messageSize), parse.GetValue(duration), parse.GetValue(insecure), parse.GetValue(json));
             var client = new LoopHttpClientOptions
             {
                 MaxConnectionsPerOrigin = parse.GetValue(connections),

@@ -1,0 +1,103 @@
+// The WebSocket servers of bench/websocket.sh. Usage: WsBenchServer meanwhile|kestrel PORT
+//   meanwhile: /echo echoes each message; /broadcast holds connections, and GET /send sends one 100-byte message
+//   (its first 8 bytes: the send time in Unix microseconds) to all of them at once, answering when all are written.
+//   kestrel: /echo with ASP.NET Core's WebSockets, the same echo loop.
+using System.Buffers.Binary;
+using System.Net.WebSockets;
+using Meanwhile;
+using Meanwhile.Http;
+using Meanwhile.Http.Server;
+using Meanwhile.Http.WebSockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+string mode = args[0];
+int port = int.Parse(args[1]);
+if (mode == "kestrel")
+{
+    var builder = WebApplication.CreateSlimBuilder();
+    builder.Logging.ClearProviders();
+    builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+    var app = builder.Build();
+    app.UseWebSockets();
+    app.Map("/echo", async (HttpContext context) =>
+    {
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                return;
+            }
+            int count = result.Count;
+            while (!result.EndOfMessage)
+            {
+                result = await socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None);
+                count += result.Count;
+            }
+            await socket.SendAsync(buffer.AsMemory(0, count), result.MessageType, true, CancellationToken.None);
+        }
+    });
+    Console.WriteLine($"listening on http://127.0.0.1:{port}");
+    await app.RunAsync();
+    return;
+}
+
+var clients = new List<LoopWebSocket>();
+var router = new Router()
+    .MapWebSocket("/echo", async socket =>
+    {
+        var message = new PooledByteBuffer(256);
+        try
+        {
+            while (true)
+            {
+                var kind = await socket.ReceiveMessageAsync(message);
+                if (kind == WebSocketMessageKind.Close) return;
+                await socket.SendAsync(message.WrittenMemory, kind);
+                message.Clear();
+            }
+        }
+        finally
+        {
+            message.Release();
+        }
+    })
+    .MapWebSocket("/broadcast", async socket =>
+    {
+        clients.Add(socket);
+        try
+        {
+            while ((await socket.ReceiveAsync(new byte[16])).Kind != WebSocketMessageKind.Close)
+            {
+            }
+        }
+        catch (LoopWebSocketException)
+        {
+        }
+        clients.Remove(socket);
+    })
+    .MapGet("/send", async (request, response) =>
+    {
+        var payload = new byte[100];
+        BinaryPrimitives.WriteInt64LittleEndian(payload, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000 + DateTime.UtcNow.Ticks / 10 % 1000);
+        var sends = new List<Task>(clients.Count);
+        foreach (var client in clients.ToArray()) sends.Add(client.SendAsync(payload, WebSocketMessageKind.Binary).AsTask());
+        await Task.WhenAll(sends);
+        response.Write(System.Text.Encoding.ASCII.GetBytes($"{sends.Count}\n"));
+    })
+    .MapGet("/count", (request, response) =>
+    {
+        response.Write(System.Text.Encoding.ASCII.GetBytes($"{clients.Count}\n"));
+        return ValueTask.CompletedTask;
+    });
+// One loop: the broadcast list is the loop's, with no lock.
+await using var server = new HttpServer(router.HandleAsync, new HttpServerOptions { Port = port, Loops = 1 });
+await server.StartAsync();
+Console.WriteLine($"listening on http://127.0.0.1:{port}");
+await server.RunUntilSignalAsync();

@@ -1,0 +1,212 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Meanwhile.Http.WebSockets;
+
+/// <summary>The sending half: frames built and written one at a time, masked on a client, each write waiting for a slow peer.</summary>
+public sealed partial class LoopWebSocket
+{
+    // A server copies a payload up to this size behind its header, for one write; a larger one is written where it is.
+    private const int CopyBelowBytes = 16 * 1024;
+    // A client masks a large payload through a buffer of this size.
+    private const int MaskChunkBytes = 16 * 1024;
+
+    private readonly PooledByteBuffer _out = new(256);
+    private bool _writing;
+    private Queue<TaskCompletionSource>? _writeWaiters;
+    private WebSocketMessageKind _sending; // the kind of the fragmented message being sent; 0 between messages
+
+    /// <summary>
+    /// Sends <paramref name="data"/> as a message, or as a piece of one: pieces sent with <paramref name="endOfMessage"/>
+    /// false are frames of one fragmented message, which the piece with it true ends (streamed writing). Completes once
+    /// the kernel has the bytes: a slow peer makes it wait.
+    /// </summary>
+    /// <param name="data">The bytes (UTF-8 for text: they are not checked).</param>
+    /// <param name="kind">Text or binary; the same for every piece of a message.</param>
+    /// <param name="endOfMessage">Whether this piece ends the message.</param>
+    /// <param name="cancellationToken">Ends the wait for the turn to write (a frame half written cannot be taken back: then the connection is cut).</param>
+    /// <exception cref="InvalidOperationException">This side already sent its close frame, or the kind differs from the message's.</exception>
+    /// <exception cref="LoopWebSocketException">The connection dropped.</exception>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> data, WebSocketMessageKind kind, bool endOfMessage = true, CancellationToken cancellationToken = default)
+    {
+        CheckThread();
+        if (kind is not (WebSocketMessageKind.Text or WebSocketMessageKind.Binary)) throw new ArgumentOutOfRangeException(nameof(kind), kind, "Send text or binary; close with CloseAsync.");
+        CheckCanSend();
+        if (_sending != 0 && _sending != kind) throw new InvalidOperationException($"A {_sending} message is being sent in pieces; its pieces are {_sending} too.");
+        var opcode = _sending != 0 ? Opcode.Continuation : (Opcode)kind;
+        _sending = endOfMessage ? 0 : kind;
+        return WriteFrameAsync(opcode, endOfMessage, data, cancellationToken);
+    }
+
+    /// <summary>Sends <paramref name="text"/> as one text message.</summary>
+    /// <param name="text">The text.</param>
+    /// <param name="cancellationToken">Ends the wait for the turn to write.</param>
+    public async ValueTask SendTextAsync(string text, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        byte[] bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            int length = Encoding.UTF8.GetBytes(text, bytes);
+            await SendAsync(bytes.AsMemory(0, length), WebSocketMessageKind.Text, true, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
+
+    /// <summary>Sends a ping with <paramref name="payload"/> (at most 125 bytes); the peer answers with a pong, seen by the next receive.</summary>
+    /// <param name="payload">Application data the pong echoes.</param>
+    /// <param name="cancellationToken">Ends the wait for the turn to write.</param>
+    public ValueTask PingAsync(ReadOnlyMemory<byte> payload = default, CancellationToken cancellationToken = default)
+    {
+        CheckThread();
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(payload.Length, FrameHeader.MaxControlPayload, nameof(payload));
+        CheckCanSend();
+        return SendControlAsync(Opcode.Ping, payload, cancellationToken);
+    }
+
+    private void CheckCanSend()
+    {
+        if (_failure is not null) throw _failure;
+        if (_state != LoopWebSocketState.Open) throw new InvalidOperationException($"The WebSocket is {_state}: nothing more can be sent.");
+    }
+
+    private ValueTask SendControlAsync(Opcode opcode, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        WriteFrameAsync(opcode, true, payload, cancellationToken);
+
+    /// <summary>Writes one frame when it is this frame's turn; frames never interleave.</summary>
+    private ValueTask WriteFrameAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (_writing) return WriteAfterTurnAsync(opcode, fin, payload, cancellationToken);
+        _writing = true;
+        ValueTask pending;
+        try
+        {
+            pending = WriteFrameNowAsync(opcode, fin, payload, cancellationToken);
+        }
+        catch
+        {
+            EndWriteTurn();
+            throw;
+        }
+        if (pending.IsCompletedSuccessfully)
+        {
+            EndWriteTurn();
+            return ValueTask.CompletedTask;
+        }
+        return EndTurnAfterAsync(pending);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask EndTurnAfterAsync(ValueTask pending)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        finally
+        {
+            EndWriteTurn();
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteAfterTurnAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        var turn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        (_writeWaiters ??= new()).Enqueue(turn);
+        using (cancellationToken.UnsafeRegister(static (state, token) => ((TaskCompletionSource)state!).TrySetCanceled(token), turn))
+        {
+            try
+            {
+                await turn.Task; // a Task: awaited plainly, it resumes on the loop
+            }
+            catch (OperationCanceledException) when (!turn.Task.IsCompletedSuccessfully)
+            {
+                throw; // left the queue without the turn (EndWriteTurn skips cancelled waiters)
+            }
+        }
+        try
+        {
+            await WriteFrameNowAsync(opcode, fin, payload, cancellationToken);
+        }
+        finally
+        {
+            EndWriteTurn();
+        }
+    }
+
+    /// <summary>Passes the turn to the next waiting frame, or frees it.</summary>
+    private void EndWriteTurn()
+    {
+        while (_writeWaiters is { Count: > 0 } waiters)
+        {
+            if (waiters.Dequeue().TrySetResult()) return;
+        }
+        _writing = false;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteFrameNowAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (_transportClosed) throw _failure ?? new LoopWebSocketException(CloseCode ?? WebSocketCloseCode.AbnormalClosure, "The connection is closed.");
+        try
+        {
+            int? maskKey = _isServer ? null : NewMaskKey();
+            var head = _out.GetSpan(FrameHeader.MaxLength);
+            _out.Advance(FrameHeader.Write(head, opcode, fin, false, payload.Length, maskKey));
+            if (maskKey is int key)
+            {
+                // A client masks a copy: the caller's bytes stay as they were. Large payloads go through in chunks.
+                int offset = 0, at = 0;
+                do
+                {
+                    int n = Math.Min(payload.Length - at, MaskChunkBytes);
+                    var room = _out.GetSpan(n);
+                    offset = FrameMask.CopyMasked(payload.Span.Slice(at, n), room, key, offset);
+                    _out.Advance(n);
+                    at += n;
+                    await _transport.WriteAsync(_out.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                    _out.Clear();
+                }
+                while (at < payload.Length);
+            }
+            else if (payload.Length < CopyBelowBytes)
+            {
+                _out.Write(payload.Span);
+                await _transport.WriteAsync(_out.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _transport.WriteAsync(_out.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                await _transport.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is ObjectDisposedException or SystemCallException or IOException)
+        {
+            throw Dropped(e);
+        }
+        catch (OperationCanceledException)
+        {
+            // Part of the frame may be out: the stream cannot carry another frame, so the connection is cut.
+            Dropped(null);
+            await CloseTransportAsync();
+            throw;
+        }
+        finally
+        {
+            _out.Release(); // an idle connection holds no output buffer either
+        }
+    }
+
+    private static int NewMaskKey()
+    {
+        Span<byte> key = stackalloc byte[4];
+        RandomNumberGenerator.Fill(key);
+        return BitConverter.ToInt32(key);
+    }
+}
