@@ -90,6 +90,7 @@ public sealed partial class EventLoop : IDisposable
         Recorder = new LoopEventRecorder(this);
         _reactor = Reactor.Create(this, options.Reactor);
         if (_virtualClock is not null) _virtualClock.Advanced += OnVirtualClockAdvanced;
+        _monitor = SetUpDiagnostics(options);
     }
 
     /// <summary>The loop running on the calling thread.</summary>
@@ -126,6 +127,7 @@ public sealed partial class EventLoop : IDisposable
     {
         while (true)
         {
+            _turnCount++;
             DrainPosted();
             FireDueTimers();
             _runSincePoll += RunReadyBatch();
@@ -136,6 +138,7 @@ public sealed partial class EventLoop : IDisposable
             // other a little at a time. Tokio's scheduler polls its driver every 61 tasks for the same reason.
             if (timeout == 0 && _runSincePoll < EventInterval && _ready.Count > 0) continue;
             _runSincePoll = 0;
+            BeforePoll();
             _reactor.Poll(timeout);
         }
     }
@@ -147,6 +150,8 @@ public sealed partial class EventLoop : IDisposable
         // yielding cannot starve the others, nor, within EventInterval items, timers and I/O.
         int ran = _ready.Count;
         int count = ran;
+        var monitor = _monitor; // diagnostics: null when off, so each hook below costs a register test
+        monitor?.BeginBatch();
         while (count-- > 0)
         {
             var item = _ready.Dequeue();
@@ -159,6 +164,7 @@ public sealed partial class EventLoop : IDisposable
             // Run it under its task's context (or the loop's): awaits capture it, and it tells who is running.
             SynchronizationContext.SetSynchronizationContext(owner?.Context ?? _rootContext);
             _loopAwaiter = null;
+            monitor?.BeginItem(item);
             try
             {
                 item.Invoke();
@@ -168,6 +174,7 @@ public sealed partial class EventLoop : IDisposable
                 ReportError(e, "a callback on the loop threw", owner);
             }
             if (owner is not null) AfterTaskTurn(owner);
+            monitor?.EndItem();
             if (_unstampedDelayCount != 0) StampDelays(); // a delay's clock starts no later than the end of the turn that armed it
         }
         SynchronizationContext.SetSynchronizationContext(_rootContext);
@@ -400,6 +407,7 @@ public sealed partial class EventLoop : IDisposable
         if (_disposed) return;
         if (_running) throw new InvalidOperationException("The event loop cannot be disposed while it runs; call Stop and let RunUntilComplete return.");
         _disposed = true;
+        LiveLoops.Remove(this);
         if (_virtualClock is not null) _virtualClock.Advanced -= OnVirtualClockAdvanced;
         _ready.Clear();
         _reactor.Dispose();

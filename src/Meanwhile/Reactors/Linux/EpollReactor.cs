@@ -57,6 +57,10 @@ internal sealed unsafe class EpollReactor : Reactor
 
     public override bool SupportsDescriptors => true;
 
+    public override int? RegistrationCount => _slots.Count - _freeSlots.Count;
+
+    public override string? DescribeDescriptor(int descriptor) => DescriptorNames.Describe(descriptor);
+
     public override void Poll(int timeoutMilliseconds)
     {
         int count;
