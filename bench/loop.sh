@@ -10,8 +10,9 @@
 # OS). Each benchmark runs as a fresh process per repetition (peak RSS belongs to one measurement), and the
 # repetitions are interleaved so that a burst of outside load hits every implementation alike.
 # Environment: REPS (3), CPU (1), ARTIFACTS (/tmp/bench-artifacts: the isolated build output),
-# RESULTS (a file for the raw JSON lines; a temporary file by default), BASELINE (a git revision whose spawn rate is
-# measured beside this tree's: a change's cost, before and after, in one run).
+# RESULTS (a file for the raw JSON lines; a temporary file by default), BASELINE (another checkout's directory, e.g.
+# `git worktree add /tmp/before main`, or a git revision: its spawn rate is measured beside this tree's, as
+# "baseline", in the same repetitions: a change's cost, before and after, in one run), ONLY=spawn (just the spawn rows).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -44,9 +45,13 @@ dll="$artifacts/bin/Meanwhile.Benchmarks/release/Meanwhile.Benchmarks.dll"
 [ -f "$dll" ] || { echo "loop.sh: the build did not produce $dll" >&2; exit 1; }
 baseline_dll=""
 if [ -n "${BASELINE:-}" ]; then
-  rev="$(git -C "$root" rev-parse --short "$BASELINE")"
-  src="$(mktemp -d -t meanwhile-baseline.XXXXXX)"
-  git -C "$root" archive "$rev" | tar -x -C "$src"
+  if [ -d "$BASELINE" ]; then
+    src="$BASELINE"; rev="$(git -C "$BASELINE" rev-parse --short HEAD)"
+  else
+    rev="$(git -C "$root" rev-parse --short "$BASELINE")"
+    src="$(mktemp -d -t meanwhile-baseline.XXXXXX)"
+    git -C "$root" archive "$rev" | tar -x -C "$src"
+  fi
   echo "== build baseline $BASELINE ($rev)"
   dotnet build "$src/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$artifacts-baseline" -nologo -v quiet
   baseline_dll="$artifacts-baseline/bin/Meanwhile.Benchmarks/release/Meanwhile.Benchmarks.dll"
@@ -72,6 +77,7 @@ for rep in $(seq 1 "$reps"); do
   echo "== repetition $rep/$reps"
   run "spawn     meanwhile (1,000,000 x 7 runs)" "${mw[@]}" spawn --tasks 1000000 --runs 7
   [ -n "$baseline_dll" ] && run --as baseline "spawn     baseline  (1,000,000 x 7 runs)" dotnet "$baseline_dll" spawn --tasks 1000000 --runs 7
+  [ "${ONLY:-}" = spawn ] && continue
   [ "$have_node" = 1 ] && run "spawn     node      (1,000,000 x 5 runs)" node "$here/peers/spawn.js" --tasks 1000000 --runs 5
   run "spawn     asyncio   (200,000 x 5 runs)" python3 "$here/peers/spawn.py" --tasks 200000 --runs 5
   run "sleeps    meanwhile 100,000" "${mw[@]}" sleeps --count 100000

@@ -94,6 +94,12 @@ def main(path):
     row("gen1 GCs per run", [med(spawn["meanwhile"], "gen1"), None, None], "")
     row("share of time in GC pauses", [med(spawn["meanwhile"], "gc_pause_share"), None, None], "%")
     print(f"  (tasks per run: {ns})")
+    before = find("spawn", "meanwhile-before")
+    if before and spawn["meanwhile"]:
+        after_rate, before_rate = med(spawn["meanwhile"], "rate"), med(before, "rate")
+        runs = lambda rs: " / ".join(f"{r['rate']:,.0f}" for r in rs)
+        print(f"  after/before (BASELINE): {after_rate:,.0f} vs {before_rate:,.0f} tasks/s = {after_rate / before_rate:.3f}x; "
+              f"runs {runs(spawn['meanwhile'])} vs {runs(before)}")
 
     print("\nconcurrent 1-second sleeps, 100,000")
     print(header)

@@ -20,6 +20,9 @@ internal static class Program
                  direct: one plain async method per sleep; timers: the Delay ValueTasks themselves.
           idle   [--seconds S]
                  process CPU time while the loop waits S seconds on one Delay.
+          deadlines [--connections N] [--passes P] [--requests R]
+                 connection deadlines kept by a heartbeat walk (the server before issue 14) against DeadlineQueues:
+                 one heartbeat pass over N idle connections (cold and warm caches), and the deadline work per request.
 
         Coordination (issue 16; bench/coordination.sh runs them against asyncio):
           queue   --impl meanwhile|channel [--mode single|batch] [--items N] [--capacity C] [--batch B] [--runs R]
@@ -59,6 +62,7 @@ internal static class Program
                 "spawn" => SpawnBenchmark.Run(options),
                 "sleeps" => SleepsBenchmark.Run(options),
                 "idle" => IdleBenchmark.Run(options),
+                "deadlines" => DeadlinesBenchmark.Run(options),
                 "queue" => CoordinationBenchmark.Queue(options),
                 "lock" => CoordinationBenchmark.Lock(options),
                 "waiters" => CoordinationBenchmark.Waiters(options),

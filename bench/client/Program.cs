@@ -217,7 +217,7 @@ static int Many(Uri uri, int count, bool trace)
             loop.Recorder.Stop();
             Console.WriteLine($"  GCs: gen0 {GC.CollectionCount(0) - gen0}, gen1 {GC.CollectionCount(1) - gen1}, gen2 {GC.CollectionCount(2) - gen2}, paused {(GC.GetTotalPauseDuration() - paused).TotalSeconds:0.000} s");
             Console.WriteLine($"  {"calls made",-24} {allStarted.TotalSeconds:0.000} s (CPU: user {cpuCalls.User - cpuBefore.User:0.000} s, system {cpuCalls.System - cpuBefore.System:0.000} s; whole run: user {cpuAll.User - cpuBefore.User:0.000} s, system {cpuAll.System - cpuBefore.System:0.000} s)");
-            foreach (var label in new[] { HttpMarks.Connect, HttpMarks.Connected, HttpMarks.RequestSent, HttpMarks.ResponseReceived })
+            foreach (var label in new[] { ClientMarks.Connect, ClientMarks.Connected, ClientMarks.RequestSent, ClientMarks.ResponseReceived })
             {
                 Report(label, loop.Recorder.Events.Where(e => e.Kind == LoopEventKind.Mark && e.Label == label).Select(e => e.Time).ToList());
             }

@@ -4,6 +4,8 @@
 # of requests, then 10,000 concurrent 1-second requests on one loop (a cold and a warm round) next to the floor of
 # that scenario (bench/client/many-floor.c, built when cc is there).
 # Needs: nginx, libnginx-mod-http-echo (for the delayed answers), wrk, taskset. Usage: bench/client/run.sh [seconds] [rounds]
+# BASELINE=DIR also runs DIR's own bench/client (another checkout, e.g. `git worktree add /tmp/before main`) in the same
+# rounds, for a before/after comparison of LoopHttpClient's req/s, CPU and allocation per request.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -16,6 +18,11 @@ trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"'
 
 dotnet build -c Release "$here" -v q -nologo >/dev/null
 bench="dotnet $root/bench/client/bin/Release/net10.0/Meanwhile.Http.Client.Bench.dll"
+before=""
+if [ -n "${BASELINE:-}" ]; then
+  dotnet build -c Release "$BASELINE/bench/client" -v q -nologo >/dev/null
+  before="dotnet $BASELINE/bench/client/bin/Release/net10.0/Meanwhile.Http.Client.Bench.dll"
+fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 slow=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -43,21 +50,30 @@ url="http://127.0.0.1:$port/"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 : > "$work/wrk" ; : > "$work/meanwhile" ; : > "$work/system" ; : > "$work/alloc" ; : > "$work/cost-meanwhile" ; : > "$work/cost-system"
+: > "$work/before" ; : > "$work/alloc-before" ; : > "$work/cost-before"
 for r in $(seq "$rounds"); do
   taskset -c 1 wrk -t1 -c$conns -d${seconds}s "$url" | awk '/Requests\/sec/ {print int($2)}' >> "$work/wrk"
   taskset -c 1 $bench load "$url" meanwhile $conns "$seconds" | tee -a "$work/raw" | awk '{print $2; print $4 > "/dev/stderr"}' >> "$work/meanwhile" 2>>"$work/alloc"
   taskset -c 1 $bench load "$url" system $conns "$seconds" | awk '{print $2}' >> "$work/system"
   taskset -c 1 $bench cost "$url" meanwhile $conns 300000 >> "$work/cost-meanwhile"
   taskset -c 1 $bench cost "$url" system $conns 300000 >> "$work/cost-system"
+  if [ -n "$before" ]; then
+    taskset -c 1 $before load "$url" meanwhile $conns "$seconds" | awk '{print $2; print $4 > "/dev/stderr"}' >> "$work/before" 2>>"$work/alloc-before"
+    taskset -c 1 $before cost "$url" meanwhile $conns 300000 >> "$work/cost-before"
+  fi
 done
 w=$(median < "$work/wrk"); m=$(median < "$work/meanwhile"); s=$(median < "$work/system"); a=$(median < "$work/alloc")
 echo "keep-alive GET, $conns connections, ${seconds}s x $rounds rounds, nginx on core 0, generator on core 1 (medians)"
 printf "  %-32s %8s req/s\n" "wrk" "$w"
 printf "  %-32s %8s req/s  %.2f x wrk  %s B allocated/request\n" "Meanwhile LoopHttpClient" "$m" "$(echo "$m / $w" | bc -l)" "$a"
 printf "  %-32s %8s req/s  %.2f x wrk\n" "System.Net.Http.HttpClient" "$s" "$(echo "$s / $w" | bc -l)"
+if [ -n "$before" ]; then
+  mb=$(median < "$work/before"); ab=$(median < "$work/alloc-before")
+  printf "  %-32s %8s req/s  %.2f x wrk  %s B allocated/request  (after/before %.3f)\n" "LoopHttpClient before ($BASELINE)" "$mb" "$(echo "$mb / $w" | bc -l)" "$ab" "$(echo "$m / $mb" | bc -l)"
+fi
 # CPU per request does not depend on what else runs on the machine the way req/s does (cost mode: 300,000 requests
 # once the JIT is done (the bench warms up until it has compiled nothing for 2 s), process CPU time from getrusage).
-for c in meanwhile system; do
+for c in meanwhile system ${before:+before}; do
   u=$(awk '{print $2}' "$work/cost-$c" | median); k=$(awk '{print $4}' "$work/cost-$c" | median); b=$(awk '{print $6}' "$work/cost-$c" | median)
   printf "  %-32s %6s us user + %6s us system CPU per request, %s B allocated per request\n" "cost, $c" "$u" "$k" "$b"
 done

@@ -11,6 +11,8 @@
 # the process allocated (its /_stats endpoint, read before and after). Servers: meanwhile (epoll reactor),
 # meanwhile-portable (MEANWHILE_REACTOR=portable), kestrel (minimal API MapGet), kestrel-raw (one middleware),
 # nginx, node. Raw lines go to RESULTS (JSON lines); summarize.py prints medians, ratios and the goals.
+# BASELINE=DIR adds meanwhile-before: DIR's own bench/server/MeanwhileHello (another checkout, e.g. a
+# `git worktree add /tmp/before main`), in the same rounds, for a before/after comparison.
 # Needs: nginx, wrk, node, taskset, python3, the .NET SDK (Microsoft.AspNetCore.App shared framework).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -23,8 +25,9 @@ DEPTH="${DEPTH:-16}"
 SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 ARTIFACTS="${ARTIFACTS:-/tmp/serverbench-artifacts}"
-SERVERS="${SERVERS:-meanwhile meanwhile-portable kestrel kestrel-raw nginx node}"
-PIPELINED="${PIPELINED:-meanwhile meanwhile-portable kestrel kestrel-raw nginx node}"
+BASELINE="${BASELINE:-}"
+SERVERS="${SERVERS:-meanwhile ${BASELINE:+meanwhile-before }meanwhile-portable kestrel kestrel-raw nginx node}"
+PIPELINED="${PIPELINED:-meanwhile ${BASELINE:+meanwhile-before }meanwhile-portable kestrel kestrel-raw nginx node}"
 work="$(mktemp -d)"
 chmod 755 "$work"
 RESULTS="${RESULTS:-$work/results.jsonl}"
@@ -46,6 +49,11 @@ for p in MeanwhileHello KestrelHello; do
   dotnet build -c Release --artifacts-path "$ARTIFACTS" "$here/$p" -nologo -v q | grep -E "error|Warn|Elapsed" || true
 done
 mw="$ARTIFACTS/bin/MeanwhileHello/release/MeanwhileHello"
+if [ -n "$BASELINE" ]; then
+  dotnet build -c Release --artifacts-path "$ARTIFACTS-baseline" "$BASELINE/bench/server/MeanwhileHello" -nologo -v q | grep -E "error|Warn|Elapsed" || true
+  echo "   baseline: $BASELINE at $(git -C "$BASELINE" rev-parse --short HEAD)"
+fi
+mwb="$ARTIFACTS-baseline/bin/MeanwhileHello/release/MeanwhileHello"
 ke="$ARTIFACTS/bin/KestrelHello/release/KestrelHello"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -63,6 +71,7 @@ start() { # name, then the command (run pinned, in the background)
 for s in $SERVERS; do
   case "$s" in
     meanwhile) start "$s" env -u MEANWHILE_REACTOR "$mw" --port @PORT@ --loops 1 ;;
+    meanwhile-before) start "$s" env -u MEANWHILE_REACTOR "$mwb" --port @PORT@ --loops 1 ;;
     meanwhile-portable) start "$s" env MEANWHILE_REACTOR=portable "$mw" --port @PORT@ --loops 1 ;;
     kestrel) start "$s" "$ke" --port @PORT@ --mode mapget ;;
     kestrel-raw) start "$s" "$ke" --port @PORT@ --mode raw ;;

@@ -5,7 +5,7 @@ import statistics
 import sys
 
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-order = ["meanwhile", "meanwhile-portable", "kestrel", "kestrel-raw", "nginx", "node"]
+order = ["meanwhile", "meanwhile-before", "meanwhile-portable", "kestrel", "kestrel-raw", "nginx", "node"]
 
 def med(values):
     return statistics.median(values) if values else float("nan")
@@ -56,3 +56,7 @@ if "meanwhile" in pipe and "kestrel" in pipe:
 if "meanwhile" in plain:
     a = plain["meanwhile"]["alloc"]
     print(f"  no allocation per request once warm:   {a:.1f} B/request  {'met' if a < 1 else 'MISSED'}")
+for mode, t in (("plain", plain), ("pipelined", pipe)):
+    if "meanwhile" in t and "meanwhile-before" in t:
+        a, b = t["meanwhile"], t["meanwhile-before"]
+        print(f"  after/before, {mode + ':':<11}            {a['rps'] / b['rps']:.3f}x req/s, CPU/request {a['cpu_us']:.2f} vs {b['cpu_us']:.2f} µs, alloc {a['alloc']:.1f} vs {b['alloc']:.1f} B")

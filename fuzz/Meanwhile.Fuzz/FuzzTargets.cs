@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Meanwhile.Http;
+using Meanwhile.Http.Server;
 
 namespace Meanwhile.Fuzz;
 
@@ -84,7 +85,7 @@ public static class FuzzTargets
         _ = HttpRequestPolicy.OriginServer.Check(head);
 
         var json = new ArrayBufferWriter<byte>();
-        HttpEchoJsonWriter.Write(head, body, json);
+        EchoJsonWriter.Write(head, body, json);
         using (JsonDocument echo = JsonDocument.Parse(json.WrittenMemory))
         {
             string? method = echo.RootElement.GetProperty("method").GetString();

@@ -1,78 +1,62 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.ExceptionServices;
 using System.Threading.Tasks.Sources;
-using Meanwhile.Http;
 
 namespace Meanwhile.Http.Client;
 
 /// <summary>
 /// The life of one call to <see cref="LoopHttpClient.SendAsync"/>, redirects included, until its response is
-/// disposed: its timeouts, the caller's cancellation, and the connection it is using. Pooled by the client: a warm
-/// exchange costs no allocation.
+/// disposed: its timeouts, the caller's cancellation, the connection it is using, and the value task the caller awaits.
+/// Pooled (<see cref="ExchangePool"/>): a warm exchange costs no allocation.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Timeouts are places in the client's <see cref="DeadlineQueue"/>s (one per configured timeout), not timers. When
-/// one expires, or the caller's token fires, the exchange ends: the connection it uses is closed (its pending read
-/// or write ends at once, as the server ends a connection whose deadline passed), and the waits that are not on a
-/// connection (a free connection, a connect, a TLS handshake, a <c>100 Continue</c>) see <see cref="SlowToken"/>
-/// cancelled. That token's source is created only when such a wait happens, so a request on a kept-alive connection
-/// allocates none. Whatever the layers below then throw, <see cref="Translate"/> reports what really happened.
+/// Timeouts are entries in the client's <see cref="DeadlineQueue"/>s (one per configured timeout), not timers. When one
+/// expires, or the caller's token fires, the exchange ends: the connection it uses is closed (its pending read or write
+/// ends at once, as the server ends a connection whose deadline passed), and the waits that are not on a connection (a
+/// free connection, a connect, a TLS handshake, a turn, <c>100 Continue</c>) see <see cref="WaitToken"/> cancelled. That
+/// token's source is made only when such a wait happens, so a request on a kept-alive connection makes none. Whatever
+/// the layers below then throw, <see cref="Translate"/> reports what really happened.
 /// </para>
 /// <para>
-/// It is also what <see cref="LoopHttpClient.SendAsync"/> returns, as the source of a <see cref="ValueTask{TResult}"/>.
-/// The fast path — a request without a body on an idle kept-alive connection — is written out by hand here
-/// (<see cref="StartFast"/>, <see cref="ContinueFast"/>): write the head, read until the response head is parsed,
-/// with the connection's read awaited through a cached delegate. No async method, no box, no task: the server's
-/// discipline (per-connection objects reused, nothing per request but what the caller keeps, the response). Everything
-/// else (no idle connection, pipelining, bodies, 100-continue, redirects, a retry after a stale connection) runs the
-/// general path, <see cref="RunGeneralAsync"/>, an ordinary async method.
+/// Both paths send through the exchange's <see cref="RoundTrip"/>. The fast path — a request without a body when the
+/// origin has an idle connection or a free slot — takes the connection at once and completes the caller's value task
+/// from the round trip's continuation: no async method, no task. Everything else (waiting for a connection, pipelining,
+/// bodies, redirects, a retry after a stale connection) is the general path, <see cref="RunGeneralAsync"/>, an
+/// ordinary async method around the same round trip.
 /// </para>
 /// <para>Loop thread only; a caller's token cancelled on another thread is posted to the loop.</para>
 /// </remarks>
-internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
+internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWaits
 {
-    private readonly LoopHttpClient _client;
-    private readonly DeadlineEntry _whole;
-    private readonly DeadlineEntry _phase;
-    private CancellationTokenSource? _slow;
+    private readonly ClientContext _context;
+    private readonly Origins _origins;
+    private readonly ExchangePool _pool;
+    private readonly Countdown _whole;
+    private readonly Countdown _phase;
+    private readonly RoundTrip _roundTrip;
+    private readonly Action _onConnected;
+    private LoopValueTaskSourceCore<LoopHttpResponse> _result;
+    private bool _finishOnResult;
+    private CancellationTokenSource? _waits;
     private CancellationTokenRegistration _callerRegistration;
     private CancellationToken _callerToken;
     private int _generation;
 
     // The fast path's state.
-    private readonly Action _onReceived;
-    private readonly Action _onConnected;
-    private TaskAwaiter<HttpConnection> _connecting;
-    private OriginPool? _connectPool;
-    private byte[]? _connectTarget;
     private LoopHttpRequest _request = null!;
-    private HttpConnection? _fastConnection;
-    private bool _fastReused;
-    private bool _fastHeadSent;
-    private OriginPool? _queuedPool;
-    private byte[]? _queuedTarget;
-    private ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter _pendingRead;
+    private OriginPool? _fastPool;
+    private byte[] _fastTarget = [];
+    private TaskAwaiter<ClientConnection> _connecting;
 
-    // The value-task source's state (ManualResetValueTaskSourceCore would post every completion to the loop's
-    // context with a new tuple; running the continuation inline when the context is already the right one is both
-    // cheaper and what the runtime does for a Task).
-    private short _version;
-    private bool _completed;
-    private bool _finishOnResult;
-    private LoopHttpResponse? _result;
-    private ExceptionDispatchInfo? _error;
-    private Action<object?>? _continuation;
-    private object? _continuationState;
-    private object? _capturedContext;
-    private ExecutionContext? _capturedExecution;
-
-    public Exchange(LoopHttpClient client)
+    public Exchange(ClientContext context, Origins origins, ExchangePool pool)
     {
-        this._client = client;
-        _whole = new DeadlineEntry(this) { Kind = LoopHttpErrorKind.RequestTimeout };
-        _phase = new DeadlineEntry(this);
-        _onReceived = OnReceived;
+        _context = context;
+        _origins = origins;
+        _pool = pool;
+        _whole = new Countdown(this) { Kind = LoopHttpErrorKind.RequestTimeout };
+        _phase = new Countdown(this);
+        _roundTrip = new RoundTrip(this, context, pool);
+        _result = new LoopValueTaskSourceCore<LoopHttpResponse>(context.Loop);
         _onConnected = OnConnected;
     }
 
@@ -86,35 +70,63 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
     public bool Ended => Fired is not null || Canceled;
 
     /// <summary>The connection this exchange is using (from acquiring it until its response is released), closed if it ends.</summary>
-    public HttpConnection? Connection { get; set; }
+    public ClientConnection? Connection { get; set; }
 
-    /// <summary>A token for the waits that are not on a connection; created on first use.</summary>
-    public CancellationToken SlowToken
+    /// <summary>A token for the waits that are not on a connection; made on first use.</summary>
+    public CancellationToken WaitToken
     {
         get
         {
-            if (_slow is null)
+            if (_waits is null)
             {
-                _slow = new CancellationTokenSource();
+                _waits = new CancellationTokenSource();
                 if (Ended)
                 {
-                    _slow.Cancel();
+                    _waits.Cancel();
                 }
             }
 
-            return _slow.Token;
+            return _waits.Token;
         }
     }
 
-    /// <summary>Starts the exchange: the whole-request timeout runs from now, and <paramref name="token"/> can end it.</summary>
-    public void Start(DeadlineQueue? requestTimeout, CancellationToken token)
+    /// <summary>Sends <paramref name="request"/>: the whole-request timeout runs from now and <paramref name="token"/> can end it.</summary>
+    public ValueTask<LoopHttpResponse> Send(LoopHttpRequest request, CancellationToken token)
     {
-        requestTimeout?.Add(_whole);
+        _context.RequestTimeout?.Start(_whole);
         _callerToken = token;
         if (token.CanBeCanceled)
         {
             _callerRegistration = Link(token);
         }
+
+        _request = request;
+        var pool = _origins.PoolFor(request.Uri, out byte[] target);
+        if (request.Body is null && !request.ExpectContinue && pool.TryTakeIdle() is { } connection)
+        {
+            StartFast(connection, pool, target);
+        }
+        else if (request.Body is null && !request.ExpectContinue && pool.TryTakeSlot())
+        {
+            // A new connection: open it (one async method), then carry on as on a kept-alive one.
+            _fastPool = pool;
+            _fastTarget = target;
+            _connecting = OpenAsync(pool).GetAwaiter();
+            if (_connecting.IsCompleted)
+            {
+                OnConnected();
+            }
+            else
+            {
+                _connecting.UnsafeOnCompleted(_onConnected);
+            }
+        }
+        else
+        {
+            _ = RunGeneralAsync(request, 0);
+        }
+
+        return new ValueTask<LoopHttpResponse>(this, _result.Version);
     }
 
     /// <summary>Makes <paramref name="token"/> end the exchange too (a body read's own token); dispose the result when the read is over.</summary>
@@ -129,20 +141,20 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
         return token.UnsafeRegister(static (state, token) =>
         {
             var (self, generation) = ((Exchange, int))state!;
-            if (self._client.Loop.IsLoopThread)
+            var loop = self._context.Loop;
+            if (loop.IsLoopThread)
             {
                 self.Cancel(generation, token);
+                return;
             }
-            else
+
+            try
             {
-                try
-                {
-                    self._client.Loop.Post(static s => { var (self, generation, token) = ((Exchange, int, CancellationToken))s!; self.Cancel(generation, token); }, (self, generation, token));
-                }
-                catch (ObjectDisposedException)
-                {
-                    // the loop is gone, and the exchange with it
-                }
+                loop.Post(static s => { var (self, generation, token) = ((Exchange, int, CancellationToken))s!; self.Cancel(generation, token); }, (self, generation, token));
+            }
+            catch (ObjectDisposedException)
+            {
+                // the loop is gone, and the exchange with it
             }
         }, (this, current));
     }
@@ -150,28 +162,16 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
     /// <summary>Starts the countdown of one phase (connect, response head) in <paramref name="queue"/>; null runs none.</summary>
     public void StartPhase(DeadlineQueue? queue, LoopHttpErrorKind kind)
     {
-        EndPhase();
+        _phase.Stop();
         if (queue is not null)
         {
             _phase.Kind = kind;
-            queue.Add(_phase);
+            queue.Start(_phase);
         }
     }
 
     /// <summary>Stops the current phase's countdown.</summary>
-    public void EndPhase() => _phase.Queue?.Remove(_phase);
-
-    /// <summary>A timeout passed.</summary>
-    public void Expire(LoopHttpErrorKind kind)
-    {
-        if (Ended)
-        {
-            return;
-        }
-
-        Fired = kind;
-        End();
-    }
+    public void EndPhase() => _phase.Stop();
 
     /// <summary>The exception to throw for <paramref name="error"/>: what really ended the exchange, if something did.</summary>
     public Exception Translate(Exception error, Uri uri)
@@ -196,40 +196,17 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
         return Failures.Translate(error, uri);
     }
 
-    /// <summary>Sends <paramref name="first"/>: the fast path when it applies, the general path otherwise.</summary>
-    public ValueTask<LoopHttpResponse> Send(LoopHttpRequest first)
+    /// <summary>Opens a connection for the pool slot the caller was given, under the connect timeout.</summary>
+    private async Task<ClientConnection> OpenAsync(OriginPool pool)
     {
-        _request = first;
-        var pool = _client.PoolFor(first.Uri, out byte[] target);
-        if (first.Body is null && !first.ExpectContinue && pool.TryTakeIdle() is { } connection)
+        StartPhase(_context.ConnectTimeout, LoopHttpErrorKind.ConnectTimeout);
+        try
         {
-            StartFast(connection, pool, target);
+            return await ClientConnection.OpenAsync(pool, WaitToken);
         }
-        else if (first.Body is null && !first.ExpectContinue && pool.TryTakeSlot())
+        finally
         {
-            StartConnect(pool, target);
-        }
-        else
-        {
-            _ = RunGeneralAsync(first, 0, null);
-        }
-
-        return new ValueTask<LoopHttpResponse>(this, _version);
-    }
-
-    /// <summary>The fast path on a new connection: open it (one async method), then carry on as on a kept-alive one.</summary>
-    private void StartConnect(OriginPool pool, byte[] target)
-    {
-        _connectPool = pool;
-        _connectTarget = target;
-        _connecting = _client.OpenAsync(pool, this).GetAwaiter();
-        if (_connecting.IsCompleted)
-        {
-            OnConnected();
-        }
-        else
-        {
-            _connecting.UnsafeOnCompleted(_onConnected);
+            EndPhase();
         }
     }
 
@@ -237,10 +214,10 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
     {
         var opening = _connecting;
         _connecting = default;
-        var (pool, target) = (_connectPool!, _connectTarget!);
-        _connectPool = null;
-        _connectTarget = null;
-        HttpConnection connection;
+        var (pool, target) = (_fastPool!, _fastTarget);
+        _fastPool = null;
+        _fastTarget = [];
+        ClientConnection connection;
         try
         {
             connection = opening.GetResult(); // a failure has already given the slot back
@@ -254,173 +231,39 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
         StartFast(connection, pool, target);
     }
 
-    private void StartFast(HttpConnection connection, OriginPool pool, byte[] target)
+    /// <summary>The fast path: the round trip on a connection taken at once; it calls <see cref="RoundTripEnded"/>.</summary>
+    private void StartFast(ClientConnection connection, OriginPool pool, byte[] target)
     {
-        _fastConnection = connection;
         Connection = connection;
-        _fastReused = connection.Completed > 0 || connection.InFlight > 1;
-        _fastHeadSent = false;
-        try
-        {
-            connection.BeginExclusive();
-        }
-        catch (Exception e)
-        {
-            FailFast(e);
-            return;
-        }
-
-        // The head is written out when it is sent: sixty-four heads waiting for the same turn would each hold a
-        // buffer, more than the shared array pool keeps.
-        _queuedPool = pool;
-        _queuedTarget = target;
-        // The read that follows the write must belong to the caller's task, as if it had started at once: the loop
-        // knows the task by this context (its introspection shows the wait; cancelling the task ends it).
-        QueuedContext = SynchronizationContext.Current;
-        _client.QueueSend(this);
+        _roundTrip.Start(connection, _request, pool, target);
     }
 
-    /// <summary>The caller's context when <see cref="StartFast"/> queued the request: the client sends it under that context.</summary>
-    public SynchronizationContext? QueuedContext { get; private set; }
-
-    /// <summary>Writes and sends the head of the request <see cref="StartFast"/> queued (the client sends those of a turn together), then reads.</summary>
-    public void SendQueuedHead()
+    /// <summary>The fast path's round trip is over (<paramref name="failure"/> null: the response head is in); completes the caller's value task.</summary>
+    public void RoundTripEnded(Exception? failure)
     {
-        var (pool, target) = (_queuedPool!, _queuedTarget!);
-        _queuedPool = null;
-        _queuedTarget = null;
-        QueuedContext = null;
-        var head = _client.RentWriter();
-        try
+        if (failure is not null)
         {
-            _client.WriteHead(head, _request, pool, target);
-            var write = _fastConnection!.WriteExclusive(head);
-            if (!write.IsCompletedSuccessfully)
+            Connection = null;
+            if (failure is StaleConnectionException && _request.IsIdempotent)
             {
-                // The kernel's send buffer is full (rare for a head): finish the write in an async method.
-                _ = WriteThenContinueAsync(write, head);
+                // The server closed the kept-alive connection as we used it: the general path sends again.
+                _ = RunGeneralAsync(_request, 0);
                 return;
             }
 
-            write.GetAwaiter().GetResult();
-            _client.ReturnWriter(head);
-        }
-        catch (Exception e)
-        {
-            _client.ReturnWriter(head);
-            FailFast(e);
+            Fail(failure, _request.Uri);
             return;
         }
 
-        HeadSent();
-    }
+        var response = new LoopHttpResponse(Connection!, _request.Uri, _request.Method, this, _context.Options.AutomaticDecompression, 0);
 
-    private async Task WriteThenContinueAsync(ValueTask write, PooledByteBuffer head)
-    {
-        try
-        {
-            await write;
-        }
-        catch (Exception e)
-        {
-            FailFast(e);
-            return;
-        }
-        finally
-        {
-            _client.ReturnWriter(head);
-        }
-
-        HeadSent();
-    }
-
-    private void HeadSent()
-    {
-        _fastConnection!.HeadSent(_request.Method);
-        _fastHeadSent = true;
-        StartPhase(_client.Timeouts.ResponseHeaders, LoopHttpErrorKind.ResponseHeadersTimeout);
-        ContinueFast();
-    }
-
-    /// <summary>Parses what came; reads more until the response head is in. Completing is the last thing it does.</summary>
-    private void ContinueFast()
-    {
-        var connection = _fastConnection!;
-        LoopHttpResponse response;
-        try
-        {
-            while (!connection.TryReadFinalHead(_request.Uri))
-            {
-                var read = connection.ReceiveAsync();
-                if (!read.IsCompleted)
-                {
-                    // Without the context: the read completes on the loop (its own continuation runs from the ready
-                    // queue), and carrying on right there saves a post — and the object a post would allocate.
-                    // OnReceived checks the thread, in case a transport ever completes elsewhere.
-                    _pendingRead = read.ConfigureAwait(false).GetAwaiter();
-                    _pendingRead.UnsafeOnCompleted(_onReceived);
-                    return;
-                }
-
-                connection.Received(read.GetAwaiter().GetResult());
-            }
-
-            EndPhase();
-            response = new LoopHttpResponse(connection, _request.Uri, _request.Method, this, _client.Options.AutomaticDecompression, 0);
-        }
-        catch (Exception e)
-        {
-            FailFast(e);
-            return;
-        }
-
-        _fastConnection = null;
-        if (_client.Options.MaxRedirects > 0 && response.StatusCode is >= 300 and < 400)
+        if (_context.Options.MaxRedirects > 0 && response.StatusCode is >= 300 and < 400)
         {
             _ = RunGeneralAsync(_request, 0, response);
             return;
         }
 
-        Complete(response, null);
-    }
-
-    private void OnReceived()
-    {
-        if (!_client.Loop.IsLoopThread)
-        {
-            _client.Loop.Post(static s => ((Exchange)s!).OnReceived(), this);
-            return;
-        }
-
-        var read = _pendingRead;
-        _pendingRead = default;
-        try
-        {
-            _fastConnection!.Received(read.GetResult());
-        }
-        catch (Exception e)
-        {
-            FailFast(e);
-            return;
-        }
-
-        ContinueFast();
-    }
-
-    private void FailFast(Exception e)
-    {
-        var connection = _fastConnection!;
-        _fastConnection = null;
-        Connection = null;
-        var failure = connection.FailedExclusive(e, _fastHeadSent, _fastReused, this);
-        if (failure is StaleConnectionException && _request.IsIdempotent)
-        {
-            // The server closed the kept-alive connection as we used it: the general path sends again.
-            _ = RunGeneralAsync(_request, 0, null);
-            return;
-        }
-
-        Fail(failure, _request.Uri);
+        _result.SetResult(response);
     }
 
     /// <summary>
@@ -428,14 +271,14 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
     /// from a <paramref name="response"/> the fast path already has, when that is a redirect to follow. Never throws:
     /// it completes the exchange.
     /// </summary>
-    private async Task RunGeneralAsync(LoopHttpRequest current, int redirects, LoopHttpResponse? response)
+    private async Task RunGeneralAsync(LoopHttpRequest current, int redirects, LoopHttpResponse? response = null)
     {
         try
         {
             for (; ; redirects++)
             {
-                response ??= await _client.SendOnceAsync(current, this, redirects);
-                var next = _client.Options.MaxRedirects > 0 && response.StatusCode is >= 300 and < 400 ? Redirects.Next(current, response) : null;
+                response ??= await SendOnceAsync(current, redirects);
+                var next = _context.Options.MaxRedirects > 0 && response.StatusCode is >= 300 and < 400 ? Redirects.Next(current, response) : null;
                 if (next is null)
                 {
                     break;
@@ -443,9 +286,9 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
 
                 response.ReleaseForRedirect();
                 response = null;
-                if (redirects == _client.Options.MaxRedirects)
+                if (redirects == _context.Options.MaxRedirects)
                 {
-                    throw new LoopHttpException(LoopHttpErrorKind.TooManyRedirects, _request.Uri, $"more than {_client.Options.MaxRedirects} redirects (the last one to {next.Uri})");
+                    throw new LoopHttpException(LoopHttpErrorKind.TooManyRedirects, _request.Uri, $"more than {_context.Options.MaxRedirects} redirects (the last one to {next.Uri})");
                 }
 
                 current = next;
@@ -457,153 +300,91 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
             return;
         }
 
-        Complete(response, null);
+        _result.SetResult(response);
+    }
+
+    /// <summary>One request of the general path (no redirect): a connection from the pool or a new one, then the round trip; retries on stale connections.</summary>
+    private async Task<LoopHttpResponse> SendOnceAsync(LoopHttpRequest request, int redirects)
+    {
+        var pool = _origins.PoolFor(request.Uri, out byte[] target);
+        bool pipelinable = request.Body is null && request.IsIdempotent && !request.ExpectContinue;
+        for (int attempt = 1; ; attempt++)
+        {
+            var connection = await pool.AcquireAsync(pipelinable, this) ?? await OpenAsync(pool);
+            Connection = connection;
+            try
+            {
+                await _roundTrip.RunAsync(connection, request, pool, target);
+                return new LoopHttpResponse(connection, request.Uri, request.Method, this, _context.Options.AutomaticDecompression, redirects);
+            }
+            catch (StaleConnectionException) when (attempt < 3 && request.IsIdempotent && (request.Body?.IsReplayable ?? true))
+            {
+                // The server closed a kept-alive connection as we used it: send again (RFC 9112 9.3.1 allows it for idempotent requests).
+                Connection = null;
+                request.Body?.Rewind();
+            }
+        }
     }
 
     private void Fail(Exception e, Uri uri)
     {
-        var translated = Translate(e, uri);
         _finishOnResult = true; // the exchange is over once the caller has seen the error
-        Complete(null, ReferenceEquals(translated, e) ? ExceptionDispatchInfo.Capture(e) : ExceptionDispatchInfo.Capture(translated));
+        _result.SetException(Translate(e, uri));
     }
 
-    /// <summary>Completes the value task; may run the caller's continuation inline, so nothing may touch this exchange afterwards.</summary>
-    private void Complete(LoopHttpResponse? response, ExceptionDispatchInfo? failure)
-    {
-        _result = response;
-        _error = failure;
-        _completed = true;
-        var next = _continuation;
-        if (next is null)
-        {
-            return; // not awaited yet: OnCompleted will see it is done
-        }
-
-        _continuation = null;
-        Invoke(next, _continuationState, _capturedContext, _capturedExecution);
-    }
-
-    private static void Invoke(Action<object?> next, object? state, object? context, ExecutionContext? execution)
-    {
-        switch (context)
-        {
-            case SynchronizationContext sc when !ReferenceEquals(SynchronizationContext.Current, sc):
-                sc.Post(static s => { var (next, state, execution) = ((Action<object?>, object?, ExecutionContext?))s!; Run(next, state, execution); }, (next, state, execution));
-                break;
-            case TaskScheduler scheduler:
-                Task.Factory.StartNew(static s => { var (next, state, execution) = ((Action<object?>, object?, ExecutionContext?))s!; Run(next, state, execution); }, (next, state, execution), CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler);
-                break;
-            default:
-                Run(next, state, execution);
-                break;
-        }
-    }
-
-    private static void Run(Action<object?> next, object? state, ExecutionContext? execution)
-    {
-        if (execution is null)
-        {
-            next(state);
-        }
-        else
-        {
-            ExecutionContext.Run(execution, static s => { var (next, state) = ((Action<object?>, object?))s!; next(state); }, (next, state));
-        }
-    }
-
-    ValueTaskSourceStatus IValueTaskSource<LoopHttpResponse>.GetStatus(short token)
-    {
-        CheckVersion(token);
-        return !_completed ? ValueTaskSourceStatus.Pending
-            : _error is null ? ValueTaskSourceStatus.Succeeded
-            : _error.SourceException is OperationCanceledException ? ValueTaskSourceStatus.Canceled
-            : ValueTaskSourceStatus.Faulted;
-    }
+    ValueTaskSourceStatus IValueTaskSource<LoopHttpResponse>.GetStatus(short token) => _result.GetStatus(token);
 
     LoopHttpResponse IValueTaskSource<LoopHttpResponse>.GetResult(short token)
     {
-        CheckVersion(token);
-        if (!_completed)
+        try
         {
-            throw new InvalidOperationException("The request has not completed yet; await it.");
+            return _result.GetResult(token);
         }
-
-        var response = _result;
-        var failure = _error;
-        _result = null;
-        _error = null;
-        _version++; // a second GetResult is an error, as for any ValueTask
-        if (_finishOnResult)
+        finally
         {
-            _finishOnResult = false;
-            Finish();
-        }
-
-        failure?.Throw();
-        return response!;
-    }
-
-    void IValueTaskSource<LoopHttpResponse>.OnCompleted(Action<object?> next, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
-    {
-        CheckVersion(token);
-        object? context = null;
-        if ((flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) != 0)
-        {
-            if (SynchronizationContext.Current is { } sc && sc.GetType() != typeof(SynchronizationContext))
+            if (_finishOnResult)
             {
-                context = sc;
-            }
-            else if (TaskScheduler.Current != TaskScheduler.Default)
-            {
-                context = TaskScheduler.Current;
+                _finishOnResult = false;
+                Finish();
             }
         }
-
-        var execution = (flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 ? ExecutionContext.Capture() : null;
-        if (_completed)
-        {
-            Invoke(next, state, context, execution);
-            return;
-        }
-
-        _continuation = next;
-        _continuationState = state;
-        _capturedContext = context;
-        _capturedExecution = execution;
     }
 
-    private void CheckVersion(short token)
-    {
-        if (token != _version)
-        {
-            throw new InvalidOperationException("This ValueTask was already awaited (or its result taken); a ValueTask is awaited once.");
-        }
-    }
+    void IValueTaskSource<LoopHttpResponse>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _result.OnCompleted(continuation, state, token, flags);
 
     /// <summary>The exchange is over (its response disposed, or it failed and the caller saw it): stops its countdowns and makes it reusable.</summary>
     public void Finish()
     {
-        _whole.Queue?.Remove(_whole);
-        EndPhase();
+        _whole.Stop();
+        _phase.Stop();
         _callerRegistration.Dispose();
         _callerRegistration = default;
         _callerToken = default;
         Connection = null;
-        if (_slow is not null)
+        if (_waits is not null)
         {
-            _slow.Dispose();
-            _slow = null;
+            _waits.Dispose();
+            _waits = null;
         }
 
         _generation++;
         Fired = null;
         Canceled = false;
         _request = null!;
-        _completed = false;
-        _continuationState = null;
-        _capturedContext = null;
-        _capturedExecution = null;
-        _client.ReturnExchange(this);
+        _result.Reset(); // a stale token of the caller's value task now fails
+        _pool.Return(this);
+    }
+
+    private void Expire(LoopHttpErrorKind kind)
+    {
+        if (Ended)
+        {
+            return;
+        }
+
+        Fired = kind;
+        End();
     }
 
     private void Cancel(int expectedGeneration, CancellationToken token)
@@ -620,9 +401,17 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>
 
     private void End()
     {
-        _whole.Queue?.Remove(_whole);
-        EndPhase();
-        _slow?.Cancel();
+        _whole.Stop();
+        _phase.Stop();
+        _waits?.Cancel();
         Connection?.Abort();
+    }
+
+    /// <summary>One of the exchange's two deadlines (the whole request, and the current phase's).</summary>
+    private sealed class Countdown(Exchange owner) : DeadlineQueue.Entry
+    {
+        public LoopHttpErrorKind Kind;
+
+        protected override void OnExpired() => owner.Expire(Kind);
     }
 }

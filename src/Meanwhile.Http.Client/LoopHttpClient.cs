@@ -22,17 +22,10 @@ namespace Meanwhile.Http.Client;
 /// </remarks>
 public sealed class LoopHttpClient : IAsyncDisposable
 {
-    private readonly Dictionary<string, OriginPool> _pools = new(StringComparer.Ordinal);
-    private readonly Stack<PooledByteBuffer> _writers = new();
-    private readonly Stack<Exchange> _exchanges = new();
-    private readonly List<Task> _closing = [];
-    private readonly Queue<Exchange> _sends = new();
-    private readonly Action _sendQueued;
-    private bool _sendScheduled;
-    private int _exchangesOut; // calls of SendAsync whose response is not disposed yet
-    private Uri? _lastUri;
-    private OriginPool? _lastPool;
-    private byte[] _lastTarget = [];
+    // The parts the client is made of; they get the context, never the client (nothing below points back up).
+    private readonly ClientContext _context;
+    private readonly Origins _origins;
+    private readonly ExchangePool _exchanges;
     private bool _disposed;
 
     /// <summary>Creates a client on the current loop.</summary>
@@ -42,8 +35,9 @@ public sealed class LoopHttpClient : IAsyncDisposable
     {
         Loop = EventLoop.Current;
         Options = options ?? LoopHttpClientOptions.Default;
-        Timeouts = new ClientTimeouts(Loop, Options);
-        _sendQueued = SendQueued;
+        _context = new ClientContext(Loop, Options);
+        _origins = new Origins(_context);
+        _exchanges = new ExchangePool(_context, _origins);
     }
 
     /// <summary>The loop this client runs on.</summary>
@@ -58,7 +52,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
     public int OpenConnections(Uri uri)
     {
         ArgumentNullException.ThrowIfNull(uri);
-        return _pools.TryGetValue(OriginKey(uri), out var pool) ? pool.OpenCount : 0;
+        return _origins.OpenCount(uri);
     }
 
     /// <summary>
@@ -90,20 +84,9 @@ public sealed class LoopHttpClient : IAsyncDisposable
             return ValueTask.FromCanceled<LoopHttpResponse>(cancellationToken);
         }
 
-        var exchange = _exchanges.TryPop(out var reused) ? reused : new Exchange(this);
-        _exchangesOut++;
-        exchange.Start(Timeouts.Request, cancellationToken);
-        return exchange.Send(request);
+        return _exchanges.Rent().Send(request, cancellationToken);
     }
 
-    /// <summary>The timeouts of <see cref="Options"/>, as queues of exchanges (null where no timeout is set).</summary>
-    internal ClientTimeouts Timeouts { get; }
-
-    internal void ReturnExchange(Exchange exchange)
-    {
-        _exchangesOut--;
-        _exchanges.Push(exchange);
-    }
     /// <summary>Sends a GET request.</summary>
     /// <param name="uri">An absolute http or https URI.</param>
     /// <param name="cancellationToken">Abandons the request.</param>
@@ -236,234 +219,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
         }
 
         _disposed = true;
-        foreach (var pool in _pools.Values)
-        {
-            pool.CloseIdle();
-        }
-
-        await Task.WhenAll(_closing);
-        _closing.Clear();
-    }
-
-    /// <summary>Keeps a connection's close so <see cref="DisposeAsync"/> can wait for it.</summary>
-    internal void TrackClose(Task close)
-    {
-        if (close.IsCompleted)
-        {
-            return;
-        }
-
-        if (_closing.Count >= 64)
-        {
-            _closing.RemoveAll(static t => t.IsCompleted);
-        }
-
-        _closing.Add(close);
-    }
-
-    /// <summary>The general path of one request (no redirect): a connection from the pool or a new one, pipelining, bodies, 100-continue, retries on stale connections.</summary>
-    internal async Task<LoopHttpResponse> SendOnceAsync(LoopHttpRequest request, Exchange exchange, int redirects)
-    {
-        var pool = PoolFor(request.Uri, out byte[] target);
-        var head = RentWriter();
-        try
-        {
-            bool bodyInHead = WriteHead(head, request, pool, target);
-            bool pipelinable = request.Body is null && request.IsIdempotent && !request.ExpectContinue;
-            for (int attempt = 1; ; attempt++)
-            {
-                var connection = await pool.AcquireAsync(pipelinable, exchange) ?? await OpenAsync(pool, exchange);
-                exchange.Connection = connection;
-                try
-                {
-                    await connection.ExchangeAsync(request, head, bodyInHead, exchange, Options);
-                    return new LoopHttpResponse(connection, request.Uri, request.Method, exchange, Options.AutomaticDecompression, redirects);
-                }
-                catch (StaleConnectionException) when (attempt < 3 && request.IsIdempotent && (request.Body?.IsReplayable ?? true))
-                {
-                    // The server closed a kept-alive connection as we used it: send again (RFC 9112 9.3.1 allows it for idempotent requests).
-                    exchange.Connection = null;
-                    request.Body?.Rewind();
-                    head.Release();
-                    bodyInHead = WriteHead(head, request, pool, target);
-                }
-            }
-        }
-        finally
-        {
-            ReturnWriter(head);
-        }
-    }
-
-    /// <summary>
-    /// Sends <paramref name="exchange"/>'s request now when it is the only one, else at the loop's next turn with every
-    /// other request of this turn: the answers a poll brought are all read before the next requests go out, as wrk
-    /// does. Sent one by one, each request woke the server for itself; sent together, the server takes them in one
-    /// wake-up (fewer of its epoll_waits per request). Alone, the extra turn would only add latency.
-    /// </summary>
-    internal void QueueSend(Exchange exchange)
-    {
-        if (_exchangesOut <= 1 && !_sendScheduled)
-        {
-            exchange.SendQueuedHead();
-            return;
-        }
-
-        _sends.Enqueue(exchange);
-        if (!_sendScheduled)
-        {
-            _sendScheduled = true;
-            Loop.CallSoon(_sendQueued);
-        }
-    }
-
-    private void SendQueued()
-    {
-        var context = SynchronizationContext.Current;
-        try
-        {
-            // A caller resumed by a failure here may queue another request: it goes out in this round too.
-            while (_sends.TryDequeue(out var exchange))
-            {
-                SynchronizationContext.SetSynchronizationContext(exchange.QueuedContext);
-                exchange.SendQueuedHead();
-            }
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(context);
-            _sendScheduled = false;
-            if (_sends.Count > 0)
-            {
-                _sendScheduled = true;
-                Loop.CallSoon(_sendQueued);
-            }
-        }
-    }
-
-    internal PooledByteBuffer RentWriter() => _writers.TryPop(out var pooled) ? pooled : new PooledByteBuffer(1024);
-
-    internal void ReturnWriter(PooledByteBuffer writer)
-    {
-        writer.Release();
-        _writers.Push(writer);
-    }
-
-    /// <summary>Opens a connection (and its TLS session for https) to <paramref name="pool"/>'s origin, in the slot the caller was given.</summary>
-    internal async Task<HttpConnection> OpenAsync(OriginPool pool, Exchange exchange)
-    {
-        exchange.StartPhase(Timeouts.Connect, LoopHttpErrorKind.ConnectTimeout);
-        try
-        {
-            Mark(Loop, HttpMarks.Connect);
-            var token = exchange.SlowToken;
-            var socket = await (pool.Address is { } address ? SocketStream.ConnectAsync(address, null, token) : SocketStream.ConnectAsync(pool.Host, pool.Port, null, token));
-            var connection = pool.IsHttps ? await HttpConnection.StartTlsAsync(pool, socket, Options, token) : HttpConnection.Plain(pool, socket, Options);
-            Mark(Loop, HttpMarks.Connected);
-            pool.Connected(connection);
-            return connection;
-        }
-        catch
-        {
-            pool.ConnectFailed();
-            throw;
-        }
-        finally
-        {
-            exchange.EndPhase();
-        }
-    }
-
-    /// <summary>Records a step of the exchange for timelines (<see cref="HttpMarks"/>); one field test when not recording.</summary>
-    internal static void Mark(EventLoop loop, string label)
-    {
-        if (loop.Recorder.IsEnabled)
-        {
-            loop.Recorder.Mark(label);
-        }
-    }
-
-    /// <summary>The pool for <paramref name="uri"/>'s origin and its request-target bytes; the last one is remembered, as clients tend to repeat a URI.</summary>
-    internal OriginPool PoolFor(Uri uri, out byte[] target)
-    {
-        if (!ReferenceEquals(uri, _lastUri))
-        {
-            string key = OriginKey(uri);
-            if (!_pools.TryGetValue(key, out var pool))
-            {
-                pool = new OriginPool(this, uri);
-                _pools.Add(key, pool);
-            }
-
-            _lastPool = pool;
-            _lastTarget = System.Text.Encoding.ASCII.GetBytes(uri.GetComponents(UriComponents.PathAndQuery, UriFormat.UriEscaped));
-            _lastUri = uri;
-        }
-
-        target = _lastTarget;
-        return _lastPool!;
-    }
-
-    private static string OriginKey(Uri uri) => $"{uri.Scheme}://{uri.IdnHost}:{uri.Port}";
-
-    /// <summary>Serializes the request head (and a small in-memory body) into <paramref name="head"/>; true when the body went with it.</summary>
-    internal bool WriteHead(PooledByteBuffer head, LoopHttpRequest request, OriginPool pool, byte[] target)
-    {
-        HttpHeadWriter.WriteRequestLine(head, MethodBytes.Of(request.Method), target, HttpProtocolVersion.Http11);
-        HttpHeadWriter.WriteField(head, "Host"u8, pool.HostHeader);
-        if (Options.UserAgent is { } agent && !request.HasHeader("User-Agent"))
-        {
-            HttpHeadWriter.WriteField(head, "User-Agent", agent);
-        }
-
-        if (Options.AutomaticDecompression && !request.HasHeader("Accept-Encoding"))
-        {
-            HttpHeadWriter.WriteField(head, "Accept-Encoding"u8, ContentDecoding.AcceptEncoding);
-        }
-
-        foreach (var field in request.Headers)
-        {
-            if (field.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)
-                || field.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                || field.Key.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new ArgumentException($"The client writes '{field.Key}' itself, from the URI and the body.", nameof(request));
-            }
-
-            HttpHeadWriter.WriteField(head, field.Key, field.Value);
-        }
-
-        var body = request.Body;
-        if (body is null)
-        {
-            // RFC 9110 8.6: a request whose method gives a body meaning says when it has none.
-            if (request.Method is "POST" or "PUT" or "PATCH")
-            {
-                HttpHeadWriter.WriteContentLength(head, 0);
-            }
-        }
-        else if (body.Length is { } length)
-        {
-            HttpHeadWriter.WriteContentLength(head, length);
-        }
-        else
-        {
-            HttpHeadWriter.WriteChunkedTransferEncoding(head);
-        }
-
-        if (body is not null && request.ExpectContinue)
-        {
-            HttpHeadWriter.WriteField(head, "Expect"u8, "100-continue"u8);
-        }
-
-        HttpHeadWriter.WriteEndOfHead(head);
-        if (body is { Stream: null } && !request.ExpectContinue && body.Bytes.Length <= RequestBodyWriter.InlineLimit)
-        {
-            // One write for head and body: one syscall, one TLS record.
-            head.Write(body.Bytes.Span);
-            return true;
-        }
-
-        return false;
+        _origins.CloseIdle();
+        await _context.WhenClosedAsync();
     }
 }

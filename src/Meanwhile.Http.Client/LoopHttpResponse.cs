@@ -14,14 +14,14 @@ namespace Meanwhile.Http.Client;
 /// </remarks>
 public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
 {
-    private readonly HttpConnection _connection;
+    private readonly ClientConnection _connection;
     private readonly Exchange _exchange;
     private readonly bool _decode;
     private Stream? _content;
     private bool _released;
     private bool _ownsExchange = true;
 
-    internal LoopHttpResponse(HttpConnection connection, Uri uri, string method, Exchange exchange, bool decode, int redirects)
+    internal LoopHttpResponse(ClientConnection connection, Uri uri, string method, Exchange exchange, bool decode, int redirects)
     {
         this._connection = connection;
         this._exchange = exchange;

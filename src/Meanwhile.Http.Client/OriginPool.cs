@@ -6,27 +6,27 @@ namespace Meanwhile.Http.Client;
 /// </summary>
 internal sealed class OriginPool
 {
-    private readonly Stack<HttpConnection> _idle = new();
-    private readonly List<HttpConnection> _open = [];
+    private readonly Stack<ClientConnection> _idle = new();
+    private readonly List<ClientConnection> _open = [];
     private readonly Queue<Waiter> _waiters = new();
     private readonly int _maxConnections;
     private readonly int _maxPipelineDepth;
     private int _slots; // open connections plus connections being opened
 
-    public OriginPool(LoopHttpClient client, Uri uri)
+    public OriginPool(ClientContext context, Uri uri)
     {
-        Client = client;
+        Context = context;
         IsHttps = uri.Scheme == Uri.UriSchemeHttps;
         Host = uri.DnsSafeHost;
         TlsHost = uri.IdnHost;
         Port = uri.Port;
         Address = System.Net.IPAddress.TryParse(Host, out var literal) ? new System.Net.IPEndPoint(literal, Port) : null;
         HostHeader = System.Text.Encoding.ASCII.GetBytes(uri.IsDefaultPort ? uri.IdnHost : $"{uri.IdnHost}:{uri.Port}");
-        _maxConnections = client.Options.MaxConnectionsPerOrigin;
-        _maxPipelineDepth = client.Options.MaxPipelineDepth;
+        _maxConnections = context.Options.MaxConnectionsPerOrigin;
+        _maxPipelineDepth = context.Options.MaxPipelineDepth;
     }
 
-    public LoopHttpClient Client { get; }
+    public ClientContext Context { get; }
 
     public bool IsHttps { get; }
 
@@ -48,10 +48,10 @@ internal sealed class OriginPool
     public int OpenCount => _slots;
 
     /// <summary>
-    /// A connection to use (its <see cref="HttpConnection.InFlight"/> already counts the caller), or null when the
+    /// A connection to use (its <see cref="ClientConnection.InFlight"/> already counts the caller), or null when the
     /// caller has been given a slot and must open a new connection, then call <see cref="Connected"/> or <see cref="ConnectFailed"/>.
     /// </summary>
-    public ValueTask<HttpConnection?> AcquireAsync(bool pipelinable, Exchange exchange)
+    public ValueTask<ClientConnection?> AcquireAsync(bool pipelinable, IExchangeWaits exchange)
     {
         if (_waiters.Count == 0)
         {
@@ -63,15 +63,15 @@ internal sealed class OriginPool
             if (_slots < _maxConnections)
             {
                 _slots++;
-                return new((HttpConnection?)null);
+                return new((ClientConnection?)null);
             }
         }
 
-        var token = exchange.SlowToken;
-        var waiter = new Waiter(new TaskCompletionSource<HttpConnection?>(TaskCreationOptions.RunContinuationsAsynchronously), pipelinable);
+        var token = exchange.WaitToken;
+        var waiter = new Waiter(new TaskCompletionSource<ClientConnection?>(TaskCreationOptions.RunContinuationsAsynchronously), pipelinable);
         if (token.CanBeCanceled)
         {
-            token.UnsafeRegister(static state => ((TaskCompletionSource<HttpConnection?>)state!).TrySetCanceled(), waiter.Turn);
+            token.UnsafeRegister(static state => ((TaskCompletionSource<ClientConnection?>)state!).TrySetCanceled(), waiter.Turn);
         }
 
         _waiters.Enqueue(waiter);
@@ -79,7 +79,7 @@ internal sealed class OriginPool
     }
 
     /// <summary>An idle connection for a request that will use it alone (the fast path), or null; never waits, never opens one.</summary>
-    public HttpConnection? TryTakeIdle()
+    public ClientConnection? TryTakeIdle()
     {
         if (_waiters.Count == 0)
         {
@@ -108,7 +108,7 @@ internal sealed class OriginPool
         return false;
     }
 
-    public void Connected(HttpConnection connection)
+    public void Connected(ClientConnection connection)
     {
         connection.InFlight = 1;
         _open.Add(connection);
@@ -121,7 +121,7 @@ internal sealed class OriginPool
     }
 
     /// <summary>A response on <paramref name="connection"/> was released (it may have been closed meanwhile).</summary>
-    public void Returned(HttpConnection connection)
+    public void Returned(ClientConnection connection)
     {
         if (!connection.IsBroken && connection.InFlight == 0)
         {
@@ -132,7 +132,7 @@ internal sealed class OriginPool
     }
 
     /// <summary><paramref name="connection"/> was closed: its slot is free.</summary>
-    public void Closed(HttpConnection connection)
+    public void Closed(ClientConnection connection)
     {
         if (_open.Remove(connection))
         {
@@ -151,7 +151,7 @@ internal sealed class OriginPool
         }
     }
 
-    private bool TryTake(bool pipelinable, out HttpConnection connection)
+    private bool TryTake(bool pipelinable, out ClientConnection connection)
     {
         while (_idle.TryPop(out connection!))
         {
@@ -165,7 +165,7 @@ internal sealed class OriginPool
         // Pipeline only once every allowed connection is open: separate connections do not wait on each other.
         if (pipelinable && _maxPipelineDepth > 1 && _slots >= _maxConnections)
         {
-            HttpConnection? best = null;
+            ClientConnection? best = null;
             foreach (var candidate in _open)
             {
                 if (!candidate.IsBroken && candidate.InFlight < _maxPipelineDepth && (best is null || candidate.InFlight < best.InFlight))
@@ -227,5 +227,5 @@ internal sealed class OriginPool
         }
     }
 
-    private readonly record struct Waiter(TaskCompletionSource<HttpConnection?> Turn, bool Pipelinable);
+    private readonly record struct Waiter(TaskCompletionSource<ClientConnection?> Turn, bool Pipelinable);
 }

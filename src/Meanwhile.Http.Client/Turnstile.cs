@@ -16,7 +16,7 @@ internal sealed class Turnstile
     /// <summary>Takes the next place in line; the returned task completes when it is this caller's turn.</summary>
     /// <remarks>The place is taken synchronously, before the caller awaits: that is what keeps the order.</remarks>
     /// <param name="exchange">Whose turn it is; only a caller that has to wait asks it for a token (which ends the wait when the exchange ends).</param>
-    public Task EnterAsync(Exchange exchange)
+    public Task EnterAsync(IExchangeWaits exchange)
     {
         if (!_busy)
         {
@@ -24,7 +24,7 @@ internal sealed class Turnstile
             return Task.CompletedTask;
         }
 
-        var cancellationToken = exchange.SlowToken;
+        var cancellationToken = exchange.WaitToken;
         var turn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (cancellationToken.CanBeCanceled)
         {
@@ -35,16 +35,29 @@ internal sealed class Turnstile
         return turn.Task;
     }
 
-    /// <summary>Takes the turn if nobody has it; false (and nothing taken) otherwise.</summary>
-    public bool TryEnter()
+    /// <summary>
+    /// Gives up a place taken with <see cref="EnterAsync"/> by a caller that failed before using it: the turn is passed
+    /// on if it was already granted, and skipped when it comes otherwise.
+    /// </summary>
+    /// <param name="turn">The task <see cref="EnterAsync"/> returned.</param>
+    public void Abandon(Task turn)
     {
-        if (_busy)
+        if (turn.IsCompletedSuccessfully)
         {
-            return false;
+            Exit();
+            return;
         }
 
-        _busy = true;
-        return true;
+        if (_waiting is not null)
+        {
+            foreach (var waiter in _waiting)
+            {
+                if (waiter.Task == turn)
+                {
+                    waiter.TrySetCanceled();
+                }
+            }
+        }
     }
 
     /// <summary>Ends the current turn and hands it to the next waiter still waiting.</summary>

@@ -5,7 +5,7 @@ namespace Meanwhile.Http.Server;
 /// <summary>
 /// Echo mode: answers every request with 200 and a JSON description of what arrived (method, target, version,
 /// header fields in order, de-chunked body in base64) — the contract of the conformance corpus in
-/// <c>tests/conformance/README.md</c>; the JSON itself is <see cref="HttpEchoJsonWriter"/>'s.
+/// <c>tests/conformance/README.md</c>; the JSON itself is <see cref="EchoJsonWriter"/>'s.
 /// </summary>
 public static class EchoHandler
 {
@@ -34,13 +34,13 @@ public static class EchoHandler
                 last += n;
             }
             response.AddHeader("Content-Type"u8, "application/json"u8);
-            HttpEchoJsonWriter.WriteStart(request.Head, response);
+            EchoJsonWriter.WriteStart(request.Head, response);
             for (int i = 0; i < pieces.Count; i++)
             {
-                HttpEchoJsonWriter.WriteBodyPart(pieces[i].AsSpan(0, i == pieces.Count - 1 ? last : PieceBytes), response);
+                EchoJsonWriter.WriteBodyPart(pieces[i].AsSpan(0, i == pieces.Count - 1 ? last : PieceBytes), response);
                 await response.WriteAsync(ReadOnlyMemory<byte>.Empty); // sends (chunked) once a response buffer's worth waits
             }
-            HttpEchoJsonWriter.WriteEnd(response);
+            EchoJsonWriter.WriteEnd(response);
         }
         finally
         {

@@ -3,17 +3,16 @@ using Microsoft.Extensions.Logging;
 namespace Meanwhile.Http.Server;
 
 /// <summary>
-/// The server's part on one loop: its listener, its connections, and a one-second heartbeat that refreshes the
-/// cached Date header and checks every connection's deadline (one timer per loop, none per request).
+/// The server's part on one loop: its listener, its connections, their deadlines (<see cref="ConnectionTimeouts"/>:
+/// one timer per configured timeout, none per request), the pool of request states, and a one-second heartbeat that
+/// refreshes the cached Date header.
 /// </summary>
 internal sealed class LoopServer
 {
-    private const int TimeoutsPerTurn = 64;
-
     // Enough for the connections busy at one moment; a burst beyond it leaves the extra states to the GC.
     private const int MaxPooledRequestStates = 256;
 
-    private readonly List<HttpConnection> _connections = new();
+    private readonly List<ServerConnection> _connections = new();
     private readonly Stack<RequestState> _requestStates = new();
     private TaskCompletionSource? _drained;
     private TimerHandle? _heartbeat;
@@ -32,6 +31,7 @@ internal sealed class LoopServer
             _serverHeader = field.WrittenSpan.ToArray();
             field.Release();
         }
+        Timeouts = new ConnectionTimeouts(this);
     }
 
     public EventLoop Loop { get; }
@@ -43,6 +43,9 @@ internal sealed class LoopServer
     public ILogger Logger { get; }
 
     public DateHeader Date { get; } = new();
+
+    /// <summary>The deadlines of this loop's connections.</summary>
+    public ConnectionTimeouts Timeouts { get; }
 
     public bool IsStopping { get; private set; }
 
@@ -78,6 +81,7 @@ internal sealed class LoopServer
         finally
         {
             _heartbeat?.Cancel();
+            Timeouts.Clear();
             await listener.DisposeAsync();
         }
     }
@@ -133,7 +137,7 @@ internal sealed class LoopServer
                 await stream.DisposeAsync();
                 break;
             }
-            var connection = new HttpConnection(this, stream) { Slot = _connections.Count };
+            var connection = new ServerConnection(this, stream) { Slot = _connections.Count };
             _connections.Add(connection);
             ServerMetrics.Connections.Add(1);
             ServerMetrics.ActiveConnections.Add(1);
@@ -174,9 +178,9 @@ internal sealed class LoopServer
     }
 
     /// <summary>A parser, request and response for a connection that has bytes to handle (loop thread).</summary>
-    public RequestState RentRequestState(HttpConnection connection)
+    public RequestState RentRequestState(ServerConnection connection)
     {
-        var state = _requestStates.TryPop(out var pooled) ? pooled : new RequestState(Options);
+        var state = _requestStates.TryPop(out var pooled) ? pooled : new RequestState(this);
         state.Attach(connection);
         return state;
     }
@@ -184,11 +188,12 @@ internal sealed class LoopServer
     /// <summary>Takes back a connection's state once its parser is idle and its buffers are released.</summary>
     public void ReturnRequestState(RequestState state)
     {
+        state.Parser.ReleaseBuffers();
         state.Detach();
         if (_requestStates.Count < MaxPooledRequestStates) _requestStates.Push(state);
     }
 
-    public void Remove(HttpConnection connection)
+    public void Remove(ServerConnection connection)
     {
         int slot = connection.Slot;
         if (slot < 0 || slot >= _connections.Count || _connections[slot] != connection) return;
@@ -207,31 +212,6 @@ internal sealed class LoopServer
     private void Heartbeat()
     {
         Date.Update(Loop.Time.GetUtcNow());
-        long now = Now;
         ScheduleHeartbeat();
-        Sweep(_connections.Count - 1, now);
-    }
-
-    /// <summary>
-    /// Checks deadlines from <paramref name="from"/> down, and after <see cref="TimeoutsPerTurn"/> time-outs lets the
-    /// loop turn before going on: each time-out aborts a connection (an answer, a close, the end of its task), so
-    /// thousands expiring at once (a slowloris wave) would otherwise stall every other client for the whole batch.
-    /// </summary>
-    private void Sweep(int from, long now)
-    {
-        int timedOut = 0;
-        for (int i = Math.Min(from, _connections.Count - 1); i >= 0; i--)
-        {
-            var connection = _connections[i];
-            bool wasAborted = connection.IsAborted;
-            connection.CheckDeadline(now);
-            if (!wasAborted && connection.IsAborted && ++timedOut == TimeoutsPerTurn && i > 0)
-            {
-                // Connections removed meanwhile swap the last one into their slot: it was checked already, or lies
-                // below i and is checked in turn. Checking one twice is harmless.
-                Loop.CallSoon(() => Sweep(i - 1, now));
-                return;
-            }
-        }
     }
 }

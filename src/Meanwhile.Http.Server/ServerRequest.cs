@@ -16,7 +16,7 @@ namespace Meanwhile.Http.Server;
 public sealed class ServerRequest
 {
     private const int MaxRouteValues = 8;
-    private HttpConnection _connection = null!; // set while a connection uses it (see RequestState)
+    private readonly RequestState _state;
     private readonly string?[] _routeNames = new string?[MaxRouteValues];
     private readonly int[] _routeStarts = new int[MaxRouteValues];
     private readonly int[] _routeLengths = new int[MaxRouteValues];
@@ -24,12 +24,10 @@ public sealed class ServerRequest
     private RequestBodyStream? _body;
     private bool _active;
 
-    internal ServerRequest() { }
-
-    internal void Attach(HttpConnection? connection) => _connection = connection!;
+    internal ServerRequest(RequestState state) => _state = state;
 
     /// <summary>The parsed head (fields, trailers once the body has been read, framing facts).</summary>
-    public HttpRequestHead Head => _connection.Head;
+    public HttpRequestHead Head => _state.Parser.Head;
 
     /// <summary>The method, as received (case-sensitive, e.g. <c>GET</c>).</summary>
     public ReadOnlySpan<byte> Method => Head.Method;
@@ -75,16 +73,16 @@ public sealed class ServerRequest
     public bool HasBody => Head.HasBody;
 
     /// <summary>The client's address.</summary>
-    public EndPoint? RemoteEndPoint => _connection.Stream.RemoteEndPoint;
+    public EndPoint? RemoteEndPoint => _state.Connection.Stream.RemoteEndPoint;
 
     /// <summary>The server's address for this connection.</summary>
-    public EndPoint? LocalEndPoint => _connection.Stream.LocalEndPoint;
+    public EndPoint? LocalEndPoint => _state.Connection.Stream.LocalEndPoint;
 
     /// <summary>
     /// Fires when the answer is no longer wanted: the client closed or reset the connection (a half-close counts, as
     /// in Kestrel: a server cannot tell it apart), a timeout hit, or a graceful shutdown ran out of time.
     /// </summary>
-    public CancellationToken Aborted => _connection.AbortToken;
+    public CancellationToken Aborted => _state.AbortToken;
 
     /// <summary>True when the method is exactly <paramref name="method"/> (e.g. <c>"POST"u8</c>).</summary>
     /// <param name="method">The method to compare with.</param>
@@ -107,7 +105,7 @@ public sealed class ServerRequest
     {
         CheckActive();
         cancellationToken.ThrowIfCancellationRequested();
-        return _connection.ReadBodyAsync(buffer);
+        return _state.Body.ReadAsync(buffer);
     }
 
     /// <summary>Reads the whole remaining body into <paramref name="destination"/>; returns how many bytes that was.</summary>

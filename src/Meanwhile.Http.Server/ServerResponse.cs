@@ -15,7 +15,7 @@ namespace Meanwhile.Http.Server;
 /// </remarks>
 public sealed class ServerResponse : IBufferWriter<byte>
 {
-    private HttpConnection _connection = null!; // set while a connection uses it (see RequestState)
+    private readonly RequestState _state;
     private readonly PooledByteBuffer _headers = new(512);
     private readonly PooledByteBuffer _body = new(4096);
     private HttpRequestHead? _head;
@@ -29,9 +29,7 @@ public sealed class ServerResponse : IBufferWriter<byte>
     private bool _raw;
     private ResponseBodyStream? _stream;
 
-    internal ServerResponse() { }
-
-    internal void Attach(HttpConnection? connection) => _connection = connection!;
+    internal ServerResponse(RequestState state) => _state = state;
 
     /// <summary>The status code, 200 unless set; from 200 to 999 (interim responses are the server's business).</summary>
     /// <exception cref="InvalidOperationException">The head was already sent.</exception>
@@ -115,7 +113,7 @@ public sealed class ServerResponse : IBufferWriter<byte>
     {
         cancellationToken.ThrowIfCancellationRequested();
         Write(data.Span);
-        return _body.Length >= _connection.Server.Options.ResponseBufferBytes ? FlushAsync(cancellationToken) : ValueTask.CompletedTask;
+        return _body.Length >= _state.Server.Options.ResponseBufferBytes ? FlushAsync(cancellationToken) : ValueTask.CompletedTask;
     }
 
     /// <summary>Sends the head (if not yet sent) and the buffered body now, waiting for the socket to take them.</summary>
@@ -125,7 +123,7 @@ public sealed class ServerResponse : IBufferWriter<byte>
         cancellationToken.ThrowIfCancellationRequested();
         CheckUsable();
         Emit(final: false);
-        return _connection.FlushAsync();
+        return _state.Output.FlushAsync();
     }
 
     /// <summary>The body as a write-only <see cref="Stream"/> (the same object for every request of the connection).</summary>
@@ -151,10 +149,10 @@ public sealed class ServerResponse : IBufferWriter<byte>
         if (_bodyBytes > 0) throw new InvalidOperationException("Body bytes were already written; a raw body must be the whole body.");
         ContentLength = contentLength;
         Emit(final: false);
-        await _connection.FlushAsync();
+        await _state.Output.FlushAsync();
         _raw = true;
         _bodyBytes = contentLength;
-        return BodyForbidden ? null : _connection.Stream;
+        return BodyForbidden ? null : _state.Connection.Stream;
     }
 
     Span<byte> IBufferWriter<byte>.GetSpan(int sizeHint)
@@ -227,10 +225,10 @@ public sealed class ServerResponse : IBufferWriter<byte>
 
     private void Emit(bool final)
     {
-        var output = _connection.Output;
+        var output = _state.Output.Buffer;
         if (!_started)
         {
-            if (!final) _keepAlive = _head!.KeepAlive && !_closeRequested && !_connection.Server.IsStopping;
+            if (!final) _keepAlive = _head!.KeepAlive && !_closeRequested && !_state.Server.IsStopping;
             WriteHead(output, final);
             _started = true;
         }
@@ -248,7 +246,7 @@ public sealed class ServerResponse : IBufferWriter<byte>
 
     private void WriteHead(PooledByteBuffer output, bool final)
     {
-        var server = _connection.Server;
+        var server = _state.Server;
         HttpHeadWriter.WriteStatusLine(output, HttpProtocolVersion.Http11, _status, HttpReasonPhrases.Get(_status));
         output.Write(server.Date.Line);
         server.WriteServerHeader(output);

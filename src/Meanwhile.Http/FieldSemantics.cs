@@ -47,7 +47,7 @@ internal static class FieldSemantics
         return default;
     }
 
-    /// <summary>Checks uri-host [":" port] (RFC 9110 7.2); an empty Host is allowed (RFC 9112 3.2).</summary>
+    /// <summary>Checks uri-host [":" port] (RFC 9110 7.2, RFC 3986 3.2.2: a "%" starts a two-digit escape); an empty Host is allowed (RFC 9112 3.2).</summary>
     internal static bool IsValidHost(ReadOnlySpan<byte> value, bool portRequired)
     {
         if (value.IsEmpty)
@@ -55,7 +55,7 @@ internal static class FieldSemantics
             return !portRequired;
         }
 
-        if (value.ContainsAnyExcept(HttpChars.Authority))
+        if (value.ContainsAnyExcept(HttpChars.Authority) || !HttpChars.HasValidEscapes(value))
         {
             return false;
         }

@@ -20,8 +20,11 @@ internal static class HttpChars
     /// <summary>field-vchar plus SP and HTAB (RFC 9110 5.5): VCHAR and obs-text; no other control byte, no DEL.</summary>
     internal static readonly SearchValues<byte> FieldValue = SearchValues.Create(Range(0x20, 0x7E).Concat(Range(0x80, 0xFF)).Append(HTAB).ToArray());
 
-    /// <summary>Bytes a request-target may hold: VCHAR and obs-text. Stricter URI grammar is left to the router; CTLs, SP and DEL are never allowed.</summary>
+    /// <summary>Bytes a request line's target can be made of: VCHAR and obs-text; CTLs, SP and DEL end or break the line. The URI grammar is <see cref="PathAndQuery"/>'s.</summary>
     internal static readonly SearchValues<byte> Target = SearchValues.Create(Range(0x21, 0x7E).Concat(Range(0x80, 0xFF)).ToArray());
+
+    /// <summary>What a path and query are made of (RFC 3986 3.3, 3.4): unreserved, sub-delims, ":", "@", "/", "?" and "%" (of pct-encoded).</summary>
+    internal static readonly SearchValues<byte> PathAndQuery = SearchValues.Create(Ascii(Alpha + Digit + "-._~!$&'()*+,;=:@/?%"));
 
     /// <summary>reg-name, IPv4 and IP-literal bytes plus ':' for the port (RFC 3986 3.2.2): what a Host value or an authority-form target may hold.</summary>
     internal static readonly SearchValues<byte> Authority = SearchValues.Create(Ascii(Alpha + Digit + "-._~!$&'()*+,;=%:[]"));
@@ -40,6 +43,22 @@ internal static class HttpChars
 
     /// <summary>True when <paramref name="value"/> is a non-empty token.</summary>
     internal static bool IsToken(ReadOnlySpan<byte> value) => !value.IsEmpty && !value.ContainsAnyExcept(Token);
+
+    /// <summary>True when every "%" starts pct-encoded: "%" HEXDIG HEXDIG.</summary>
+    internal static bool HasValidEscapes(ReadOnlySpan<byte> value)
+    {
+        for (int at = value.IndexOf((byte)'%'); at >= 0; at = value.IndexOf((byte)'%'))
+        {
+            if (value.Length < at + 3 || !HexDigit.Contains(value[at + 1]) || !HexDigit.Contains(value[at + 2]))
+            {
+                return false;
+            }
+
+            value = value[(at + 3)..];
+        }
+
+        return true;
+    }
 
     /// <summary>True for SP and HTAB.</summary>
     internal static bool IsWhitespace(byte b) => b == SP || b == HTAB;

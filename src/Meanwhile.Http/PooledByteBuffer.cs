@@ -3,11 +3,16 @@ using System.Buffers;
 namespace Meanwhile.Http;
 
 /// <summary>
-/// A growable byte buffer rented from <see cref="ArrayPool{T}.Shared"/>, for the server's output and a response's
-/// buffered body, and the client's request heads: one pooled writer for both sides. <see cref="Release"/> gives the
-/// array back, so an idle connection holds none.
+/// A growable byte buffer rented from <see cref="ArrayPool{T}.Shared"/>, where the head writers
+/// (<see cref="HttpHeadWriter"/>, <see cref="HttpChunkedWriter"/>) gather what one write sends: the server's responses
+/// and buffered bodies, the client's request heads. <see cref="Clear"/> keeps the array for the next batch;
+/// <see cref="Release"/> gives it back, so an idle connection holds none.
 /// </summary>
-internal sealed class PooledByteBuffer : IBufferWriter<byte>
+/// <remarks>
+/// Unlike <see cref="ArrayBufferWriter{T}"/>, its memory comes from and goes back to the shared pool. Arrays above
+/// 1 MiB are left to the GC rather than pooled. Not thread-safe.
+/// </remarks>
+public sealed class PooledByteBuffer : IBufferWriter<byte>
 {
     // Arrays above this size are neither rented nor returned: the shared pool would keep them for the life of the
     // process (large buffered responses under load would leave gigabytes pooled), while the GC gives them back once unused.
@@ -17,21 +22,32 @@ internal sealed class PooledByteBuffer : IBufferWriter<byte>
     private byte[]? _buffer;
     private int _length;
 
-    public PooledByteBuffer(int initialSize) => _initialSize = initialSize;
+    /// <summary>Creates an empty buffer; nothing is rented until the first write.</summary>
+    /// <param name="initialSize">The size of the first array rented.</param>
+    public PooledByteBuffer(int initialSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(initialSize);
+        _initialSize = initialSize;
+    }
 
     /// <summary>Bytes written and not yet cleared.</summary>
     public int Length => _length;
 
+    /// <summary>The bytes written, valid until the next write, clear or release.</summary>
     public ReadOnlyMemory<byte> WrittenMemory => _buffer is null ? default : _buffer.AsMemory(0, _length);
 
+    /// <summary>The bytes written, valid until the next write, clear or release.</summary>
     public ReadOnlySpan<byte> WrittenSpan => _buffer is null ? default : _buffer.AsSpan(0, _length);
 
+    /// <summary>Appends <paramref name="data"/>.</summary>
+    /// <param name="data">The bytes.</param>
     public void Write(ReadOnlySpan<byte> data)
     {
         data.CopyTo(GetSpan(data.Length));
         _length += data.Length;
     }
 
+    /// <inheritdoc />
     public void Advance(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
@@ -39,12 +55,14 @@ internal sealed class PooledByteBuffer : IBufferWriter<byte>
         _length += count;
     }
 
+    /// <inheritdoc />
     public Memory<byte> GetMemory(int sizeHint = 0)
     {
         Ensure(sizeHint);
         return _buffer.AsMemory(_length);
     }
 
+    /// <inheritdoc />
     public Span<byte> GetSpan(int sizeHint = 0)
     {
         Ensure(sizeHint);

@@ -2,7 +2,7 @@ namespace Meanwhile.Http;
 
 /// <summary>
 /// Parses <c>method SP request-target SP HTTP-version</c> (RFC 9112 3) with exactly one SP between parts,
-/// and classifies the request-target form (RFC 9112 3.2).
+/// and classifies the request-target form (RFC 9112 3.2, <see cref="RequestTarget"/>).
 /// </summary>
 internal static class RequestLine
 {
@@ -38,7 +38,7 @@ internal static class RequestLine
             return new HttpParseError(HttpParseErrorKind.InvalidRequestTarget, "invalid character in request-target");
         }
 
-        HttpParseError formError = ClassifyTarget(method, target, out HttpRequestTargetForm form);
+        HttpParseError formError = RequestTarget.Classify(method, target, out HttpRequestTargetForm form);
         if (formError.IsError)
         {
             return formError;
@@ -78,42 +78,6 @@ internal static class RequestLine
     /// <summary>True for <c>HTTP/DIGIT.DIGIT</c> (RFC 9112 2.3; the name is case-sensitive).</summary>
     internal static bool IsWellFormedVersion(ReadOnlySpan<byte> version) =>
         version.Length == 8 && version.StartsWith("HTTP/"u8) && char.IsAsciiDigit((char)version[5]) && version[6] == (byte)'.' && char.IsAsciiDigit((char)version[7]);
-
-    private static HttpParseError ClassifyTarget(ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, out HttpRequestTargetForm form)
-    {
-        if (method.SequenceEqual("CONNECT"u8))
-        {
-            // CONNECT takes authority-form and nothing else (RFC 9112 3.2.3): uri-host ":" port.
-            form = HttpRequestTargetForm.Authority;
-            return FieldSemantics.IsValidHost(target, portRequired: true)
-                ? default
-                : new HttpParseError(HttpParseErrorKind.InvalidRequestTarget, "CONNECT needs an authority-form target (host:port)");
-        }
-
-        if (target[0] == (byte)'/')
-        {
-            form = HttpRequestTargetForm.Origin;
-            return default;
-        }
-
-        if (target.Length == 1 && target[0] == (byte)'*')
-        {
-            form = HttpRequestTargetForm.Asterisk;
-            return method.SequenceEqual("OPTIONS"u8)
-                ? default
-                : new HttpParseError(HttpParseErrorKind.InvalidRequestTarget, "asterisk-form is only for OPTIONS");
-        }
-
-        // absolute-form: scheme ":" hier-part (RFC 3986 3), the scheme starting with a letter.
-        form = HttpRequestTargetForm.Absolute;
-        int colon = target.IndexOf(HttpChars.Colon);
-        if (colon < 1 || !char.IsAsciiLetter((char)target[0]) || target[1..colon].ContainsAnyExcept(HttpChars.SchemeTail))
-        {
-            return new HttpParseError(HttpParseErrorKind.InvalidRequestTarget, "request-target is not origin-form, absolute-form or asterisk-form");
-        }
-
-        return default;
-    }
 
     private static HttpParseError Invalid(string reason) => new(HttpParseErrorKind.InvalidRequestLine, reason);
 }

@@ -67,24 +67,6 @@ public sealed class NodeTests(NodeFixture node) : IClassFixture<NodeFixture>
     });
 
     [Fact]
-    public void Whole_request_timeout_is_a_typed_error() => Loops.WithClient(async client =>
-    {
-        var error = await Loops.Fails(() => client.GetAsync(node.Uri("/delay?ms=20000")));
-        Assert.Equal(LoopHttpErrorKind.RequestTimeout, error.Kind);
-    }, new LoopHttpClientOptions { RequestTimeout = TimeSpan.FromMilliseconds(200) });
-
-    [Fact]
-    public void Response_headers_timeout_is_a_typed_error() => Loops.WithClient(async client =>
-    {
-        var error = await Loops.Fails(() => client.GetAsync(node.Uri("/delay?ms=20000")));
-        Assert.Equal(LoopHttpErrorKind.ResponseHeadersTimeout, error.Kind);
-    }, new LoopHttpClientOptions { ResponseHeadersTimeout = TimeSpan.FromMilliseconds(200) });
-}
-
-/// <summary>Python's http.server (HTTP/1.0, a new connection per request).</summary>
-public sealed class PythonTests
-{
-    [Fact]
     public void Gets_files_from_python_http_server()
     {
         using var dir = new TempDir();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Reflection;
 using System.Text;
@@ -24,7 +25,7 @@ public sealed class AllocationTests(ITestOutputHelper output)
     /// allocation counter is read by the handler itself at two requests far apart.
     /// </summary>
     [EpollFact]
-    public async Task AWarmKeepAliveRequestAllocatesNothing()
+    public async Task A_warm_keep_alive_request_allocates_nothing()
     {
         const int warm = 2000, measured = 20000;
         int count = 0;
@@ -64,5 +65,22 @@ public sealed class AllocationTests(ITestOutputHelper output)
         bool optimized = typeof(HttpServer).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled != true;
         output.WriteLine(optimized ? "optimized build" : "debug build: async state machines are classes and allocate per call");
         Assert.True(perRequest < (optimized ? 8 : 2048), $"{perRequest:0.###} bytes per request");
+    }
+
+    [Fact]
+    public void Echo_json_writer_allocates_nothing_into_a_reused_buffer()
+    {
+        using var parser = new HttpRequestParser();
+        parser.Parse(Encoding.Latin1.GetBytes("GET /caf\u00e9 HTTP/1.1\r\nHost: x\r\nX-Q: \"quoted\"\r\n\r\n"), out _, out _);
+        var output = new ArrayBufferWriter<byte>(4096);
+        EchoJsonWriter.Write(parser.Head, "body"u8, output);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            output.ResetWrittenCount();
+            EchoJsonWriter.Write(parser.Head, "body"u8, output);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }

@@ -20,7 +20,14 @@ public sealed class PropertyTests
         .Array[0, 24]
         .Select(b => Latin1.Text(b).Trim(' ', '\t'));
 
-    private static readonly Gen<string> Target = Gen.OneOf(Gen.Byte[0x21, 0x7E], Gen.Byte[0x80, 0xFF]).Array[0, 30].Select(b => "/" + Latin1.Text(b));
+    // origin-form (RFC 9112 3.2.1): pchar, "/" and "?", and escapes such as %C3%A9 for what URI syntax leaves out.
+    private const string PathChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?";
+
+    private static readonly Gen<string> Target = Gen.OneOf(
+            Gen.OneOf(PathChars.ToCharArray()).Select(c => c.ToString()),
+            Gen.Byte.Select(b => "%" + b.ToString("X2", CultureInfo.InvariantCulture)))
+        .Array[0, 30]
+        .Select(pieces => "/" + string.Concat(pieces));
 
     private static readonly Gen<(string Name, string Value)> Field = Gen.Select(FieldName, FieldValue);
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
-using Meanwhile.Http;
+using Meanwhile.Http.Client;
+using Meanwhile.Http.Server;
 
 namespace Meanwhile.Cli;
 
@@ -44,12 +45,12 @@ internal static class SequenceDiagram
             string who = Who(row);
             if (row.Side == Side.Browser)
             {
-                string arrow = row.Step is HttpMarks.Connect or HttpMarks.RequestSent ? "[blue]------>[/]" : "";
+                string arrow = row.Step is ClientMarks.Connect or ClientMarks.RequestSent ? "[blue]------>[/]" : "";
                 lines.Add(Row(Ms(row.Time), $"[cyan]{label}[/]", arrow, "[grey].[/]", who));
             }
             else
             {
-                string arrow = row.Step is HttpMarks.ConnectionAccepted or HttpMarks.ResponseSent ? "[green]<------[/]" : "";
+                string arrow = row.Step is ServerMarks.ConnectionAccepted or ServerMarks.ResponseSent ? "[green]<------[/]" : "";
                 lines.Add(Row(Ms(row.Time), "[grey].[/]", arrow, $"[yellow]{label}[/]", who));
             }
         }
@@ -80,13 +81,13 @@ internal static class SequenceDiagram
 
     private static string Label(string step) => step switch
     {
-        HttpMarks.Connect => "[[connect]]",
-        HttpMarks.RequestSent => "[[send the request]]",
-        HttpMarks.ResponseReceived => "[[response received]]",
-        HttpMarks.ConnectionAccepted => "[[accept the connection]]",
-        HttpMarks.RequestReceived => "[[request received]]",
+        ClientMarks.Connect => "[[connect]]",
+        ClientMarks.RequestSent => "[[send the request]]",
+        ClientMarks.ResponseReceived => "[[response received]]",
+        ServerMarks.ConnectionAccepted => "[[accept the connection]]",
+        ServerMarks.RequestReceived => "[[request received]]",
         DemoRun.BuildPageMark => "[[build the page]]",
-        HttpMarks.ResponseSent => "[[send the response]]",
+        ServerMarks.ResponseSent => "[[send the response]]",
         _ => step,
     };
 

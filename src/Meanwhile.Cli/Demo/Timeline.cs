@@ -1,5 +1,6 @@
 using System.Globalization;
-using Meanwhile.Http;
+using Meanwhile.Http.Client;
+using Meanwhile.Http.Server;
 
 namespace Meanwhile.Cli;
 
@@ -9,7 +10,7 @@ internal enum Side { Browser, Server }
 /// <summary>One step of one exchange, as recorded: when, which side, which task, which page.</summary>
 /// <param name="Time">Since the recording started.</param>
 /// <param name="Side">Browser or server.</param>
-/// <param name="Kind">One of the <see cref="HttpMarks"/> labels, or <see cref="DemoRun.BuildPageMark"/>.</param>
+/// <param name="Kind">One of the <see cref="ClientMarks"/> or <see cref="ServerMarks"/> labels, or <see cref="DemoRun.BuildPageMark"/>.</param>
 /// <param name="TaskId">The loop task that recorded it (a browser fetch, or a server connection).</param>
 /// <param name="Page">The page the exchange is about.</param>
 internal readonly record struct Step(TimeSpan Time, Side Side, string Kind, int TaskId, int Page);
@@ -71,13 +72,13 @@ internal sealed class Timeline
             bool build = label.StartsWith(DemoRun.BuildPageMark, StringComparison.Ordinal);
             int page;
             Side side;
-            if (label is HttpMarks.Connect or HttpMarks.RequestSent or HttpMarks.ResponseReceived && pageOfTask.TryGetValue(e.TaskId, out page))
+            if (label is ClientMarks.Connect or ClientMarks.RequestSent or ClientMarks.ResponseReceived && pageOfTask.TryGetValue(e.TaskId, out page))
                 side = Side.Browser;
-            else if ((build || label is HttpMarks.ConnectionAccepted or HttpMarks.RequestReceived or HttpMarks.ResponseSent) && buildMarks.TryGetValue(e.TaskId, out var marks))
+            else if ((build || label is ServerMarks.ConnectionAccepted or ServerMarks.RequestReceived or ServerMarks.ResponseSent) && buildMarks.TryGetValue(e.TaskId, out var marks))
             {
                 side = Side.Server;
                 int index = i;
-                var owner = label == HttpMarks.ResponseSent
+                var owner = label == ServerMarks.ResponseSent
                     ? marks.LastOrDefault(m => m.Index < index)
                     : marks.FirstOrDefault(m => m.Index >= index);
                 if (owner == default) continue;
@@ -91,11 +92,11 @@ internal sealed class Timeline
         foreach (var group in steps.GroupBy(s => s.Page).OrderBy(g => g.Key))
         {
             TimeSpan? At(Side side, string step) => group.Where(s => s.Side == side && s.Kind == step).Select(s => (TimeSpan?)s.Time).FirstOrDefault();
-            var connect = At(Side.Browser, HttpMarks.Connect) ?? At(Side.Browser, HttpMarks.RequestSent);
-            var sent = At(Side.Browser, HttpMarks.RequestSent);
-            var received = At(Side.Browser, HttpMarks.ResponseReceived);
-            var serverReceived = At(Side.Server, HttpMarks.RequestReceived);
-            var serverSent = At(Side.Server, HttpMarks.ResponseSent);
+            var connect = At(Side.Browser, ClientMarks.Connect) ?? At(Side.Browser, ClientMarks.RequestSent);
+            var sent = At(Side.Browser, ClientMarks.RequestSent);
+            var received = At(Side.Browser, ClientMarks.ResponseReceived);
+            var serverReceived = At(Side.Server, ServerMarks.RequestReceived);
+            var serverSent = At(Side.Server, ServerMarks.ResponseSent);
             if (connect is null || sent is null || received is null || serverReceived is null || serverSent is null) continue;
             int browserTask = group.First(s => s.Side == Side.Browser).TaskId;
             int serverTask = group.First(s => s.Side == Side.Server).TaskId;

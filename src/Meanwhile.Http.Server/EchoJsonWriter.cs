@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 
-namespace Meanwhile.Http;
+namespace Meanwhile.Http.Server;
 
 /// <summary>
 /// Writes the echo-mode JSON body for a request:
@@ -12,7 +12,7 @@ namespace Meanwhile.Http;
 /// <c>"\u00e9"</c>. The output is pure ASCII: bytes outside printable ASCII are written as <c>\u00XX</c>,
 /// which every JSON reader decodes to the same Latin-1 character. Trailers are not listed.
 /// </remarks>
-public static class HttpEchoJsonWriter
+public static class EchoJsonWriter
 {
     private static ReadOnlySpan<byte> Hex => "0123456789abcdef"u8;
 
