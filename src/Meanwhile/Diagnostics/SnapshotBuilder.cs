@@ -89,7 +89,8 @@ internal static class SnapshotBuilder
         {
             siblings.Clear();
             for (var child = scope.FirstChild; child is not null && budget-- > 0; child = child.NextSibling) siblings.Add(child);
-            for (int i = siblings.Count - 1; i >= 0; i--) stack.Push((siblings[i], parentId)); // the first child comes out first
+            // A scope lists its newest child first: pushed in that order, the oldest comes out first, so tasks read in spawn order.
+            foreach (var sibling in siblings) stack.Push((sibling, parentId));
         }
     }
 
