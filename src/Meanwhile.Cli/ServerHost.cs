@@ -20,7 +20,7 @@ internal static class ServerHost
     public static async Task<int> RunAsync(string what, RequestHandler handler, ServerSettings settings)
     {
         var address = new IPEndPoint(IPAddress.Parse(settings.Host), settings.Port);
-        var options = new HttpServerOptions { Host = settings.Host, Port = settings.Port, Loops = settings.Loops, ShutdownTimeout = settings.ShutdownTimeout, ServerHeader = "meanwhile" };
+        var options = new HttpServerOptions { Host = settings.Host, Port = settings.Port, Loops = settings.Loops, ShutdownTimeout = settings.ShutdownTimeout, ServerHeader = "meanwhile", Diagnostics = settings.Diagnostics };
         await using var server = new HttpServer(settings.AccessLog ? WithAccessLog(handler) : handler, options);
         try
         {

@@ -8,7 +8,8 @@ namespace Meanwhile.Cli;
 /// <param name="Loops">Event loops.</param>
 /// <param name="AccessLog">Print one line per request.</param>
 /// <param name="ShutdownTimeout">How long requests in flight may take once a signal asked the server to stop.</param>
-internal sealed record ServerSettings(string Host, int Port, int Loops, bool AccessLog, Duration ShutdownTimeout);
+/// <param name="Diagnostics">Whether the loops show to <c>meanwhile ps</c> and <c>meanwhile top</c>.</param>
+internal sealed record ServerSettings(string Host, int Port, int Loops, bool AccessLog, Duration ShutdownTimeout, bool Diagnostics = true);
 
 /// <summary>The options <c>serve</c> and <c>echo</c> share: where to listen, how many loops, the access log, the shutdown timeout.</summary>
 internal sealed class ServerOptions
@@ -21,6 +22,10 @@ internal sealed class ServerOptions
         "--shutdown-timeout", null,
         "On Ctrl+C or SIGTERM, how long requests in flight may take before their connections are cut (exit code 1 if any is); a second signal stops at once",
         TimeSpan.FromSeconds(5), allowZero: true);
+    private readonly Option<bool> _noDiagnostics = new("--no-diagnostics")
+    {
+        Description = "Keep the loops out of `meanwhile ps` and `meanwhile top` (no diagnostics endpoint, no per-task timing)",
+    };
 
     /// <summary>Creates the options; <paramref name="quietDescription"/> says what <c>--quiet</c> is for in this command.</summary>
     public ServerOptions(string quietDescription) => _quiet = new Option<bool>("--quiet", "-q") { Description = quietDescription };
@@ -33,9 +38,10 @@ internal sealed class ServerOptions
         command.Options.Add(_loops);
         command.Options.Add(_quiet);
         command.Options.Add(_shutdownTimeout);
+        command.Options.Add(_noDiagnostics);
     }
 
     /// <summary>Their values in <paramref name="parse"/>.</summary>
     public ServerSettings Read(ParseResult parse) =>
-        new(parse.GetValue(_host)!, parse.GetValue(_port), parse.GetValue(_loops), !parse.GetValue(_quiet), parse.GetValue(_shutdownTimeout));
+        new(parse.GetValue(_host)!, parse.GetValue(_port), parse.GetValue(_loops), !parse.GetValue(_quiet), parse.GetValue(_shutdownTimeout), !parse.GetValue(_noDiagnostics));
 }

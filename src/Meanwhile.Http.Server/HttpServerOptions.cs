@@ -69,6 +69,13 @@ public sealed class HttpServerOptions
     /// <summary>The clock of each loop (a <see cref="VirtualClock"/> in tests); null for the system clock.</summary>
     public TimeProvider? TimeProvider { get; init; }
 
+    /// <summary>
+    /// Whether the server's loops have diagnostics on (<see cref="EventLoopOptions.Diagnostics"/>), so that
+    /// <c>meanwhile ps</c> and <c>meanwhile top</c> see them, with their connections and requests. Default: null, which
+    /// leaves it to <c>MEANWHILE_DIAGNOSTICS</c>.
+    /// </summary>
+    public bool? Diagnostics { get; init; }
+
     /// <summary>Test hook: told on the loop thread each time a connection changes phase.</summary>
     internal Action<ConnectionPhase>? PhaseObserver { get; init; }
 

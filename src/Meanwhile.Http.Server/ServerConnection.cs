@@ -199,6 +199,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
         var head = state.Parser.Head;
         ServedAny = true;
         ServerMetrics.Requests.Add(1);
+        _server.RequestCount++;
         state.Body.Begin(head);
         state.Request.Begin();
         state.Response.Begin(head);
