@@ -16,6 +16,7 @@ var root = new RootCommand("""
     EchoCommand.Create(),
     FetchCommand.Create(),
     BenchCommand.Create(),
+    PsCommand.Create(),
 };
 
 var parsed = root.Parse(args);
