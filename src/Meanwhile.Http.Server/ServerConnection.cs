@@ -203,6 +203,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
         state.Body.Begin(head);
         state.Request.Begin();
         state.Response.Begin(head);
+        var activity = ServerActivities.Start(state.Request);
         Mark(ServerMarks.RequestReceived);
         _server.Timeouts.HandlerStarted(this);
 
@@ -229,6 +230,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                 failure = e;
             }
         }
+        if (activity is not null) ServerActivities.Stop(activity, state.Response.StatusCode, failure);
         state.Body.End();
         state.Request.End();
 
