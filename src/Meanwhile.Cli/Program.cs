@@ -17,6 +17,7 @@ var root = new RootCommand("""
     FetchCommand.Create(),
     BenchCommand.Create(),
     PsCommand.Create(),
+    TopCommand.Create(),
 };
 
 var parsed = root.Parse(args);

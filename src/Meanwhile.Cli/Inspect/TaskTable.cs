@@ -8,15 +8,21 @@ internal static class TaskTable
 {
     private const int MaxChildrenShown = 4;
 
-    /// <summary>One row per task of each loop, in the order given.</summary>
-    public static Table Rows(IEnumerable<(LoopSnapshot Loop, LoopTaskInfo Task)> rows)
+    /// <summary>One row per task of each loop, in the order given; <paramref name="share"/> adds a first column, top's busy share.</summary>
+    public static Table Rows(IEnumerable<(LoopSnapshot Loop, LoopTaskInfo Task)> rows, Func<(LoopSnapshot Loop, LoopTaskInfo Task), string>? share = null)
     {
-        var table = new Table().Border(TableBorder.Simple)
-            .AddColumns("LOOP", "ID", "NAME", "PARENT", "CHILDREN", "STATE", "WAITS ON", "DETAIL", "FOR", "BUSY", "SCHEDULED", "TURNS", "METHOD");
-        foreach (int right in new[] { 1, 3, 8, 9, 10, 11 }) table.Columns[right].RightAligned();
-        foreach (var (loop, task) in rows)
+        var table = new Table().Border(TableBorder.Simple);
+        if (share is not null) table.AddColumn(new TableColumn("BUSY%").RightAligned());
+        int first = table.Columns.Count;
+        table.AddColumns("LOOP", "ID", "NAME", "PARENT", "CHILDREN", "STATE", "WAITS ON", "DETAIL", "FOR", "BUSY", "SCHEDULED", "TURNS", "METHOD");
+        foreach (int right in new[] { 1, 3, 8, 9, 10, 11 }) table.Columns[first + right].RightAligned();
+        foreach (var row in rows)
         {
-            table.AddRow(
+            var (loop, task) = row;
+            var cells = new List<string>(14);
+            if (share is not null) cells.Add(share(row));
+            cells.AddRange(
+            [
                 loop.LoopId.ToString(CultureInfo.InvariantCulture),
                 task.Id.ToString(CultureInfo.InvariantCulture),
                 Terminal.Escape(task.Name ?? ""),
@@ -29,7 +35,9 @@ internal static class TaskTable
                 SnapshotText.Duration(task.BusyTime),
                 SnapshotText.Duration(task.ScheduledTime),
                 task.Turns?.ToString("N0", CultureInfo.InvariantCulture) ?? "-",
-                Terminal.Escape(task.Method ?? ""));
+                Terminal.Escape(task.Method ?? ""),
+            ]);
+            table.AddRow([.. cells]);
         }
         return table;
     }
