@@ -133,7 +133,7 @@ public sealed class HttpServer : IAsyncDisposable
     {
         try
         {
-            var loopOptions = new EventLoopOptions { Reactor = Options.Reactor, TimeProvider = Options.TimeProvider, Diagnostics = Options.Diagnostics, Name = $"http {index}" };
+            var loopOptions = new EventLoopOptions { Reactor = Options.Reactor, TimeProvider = Options.TimeProvider, Diagnostics = Options.Diagnostics, Name = $"http {index}", LoggerFactory = Options.LoggerFactory };
             EventLoop.Run(async () =>
             {
                 var loop = EventLoop.Current;

@@ -70,7 +70,10 @@ public sealed class EventLoopOptions
 
     private readonly TimeSpan _slowTurnThreshold = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Where the loop logs slow turns (category <c>Meanwhile.Loop</c>). Default: one line on standard error.</summary>
+    /// <summary>
+    /// Where the loop logs slow turns (category <c>Meanwhile.Loop</c>). Default: nowhere; they are still counted, and the
+    /// last one shows in <c>meanwhile ps</c> and <c>top</c>.
+    /// </summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
     /// <summary>The loop's name in diagnostics and metrics. Default: its thread's name, or "loop N".</summary>

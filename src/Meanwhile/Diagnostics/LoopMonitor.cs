@@ -174,8 +174,8 @@ internal sealed class LoopMonitor
         string who = task is null ? "a loop callback" : $"task #{task.Id}{(task.Name is null ? "" : $" '{task.Name}'")}";
         double milliseconds = duration * 1000.0 / Stopwatch.Frequency;
         double threshold = SlowTurnThreshold.TotalMilliseconds;
+        // No logger, no line: a program's standard error is its own (a loop's first turns, compiling code, are often slow).
         if (_logger is not null) LoopLog.SlowTurn(_logger, _loop.Name, who, milliseconds, method, threshold);
-        else Console.Error.WriteLine($"Meanwhile: slow turn on loop '{_loop.Name}': {who} ran {milliseconds:0.0} ms in {method} without awaiting, and no other task of the loop ran meanwhile (threshold {threshold:0.#} ms)");
     }
 }
 
