@@ -15,7 +15,8 @@ public sealed class TopTests
         var lines = frames[1].Split('\n');
         // The loop's row: turns/s and busy share are rates between the two refreshes.
         var loop = Assert.Single(lines, l => l.Contains("main loop", StringComparison.Ordinal));
-        Assert.Matches(@"main loop\s+[\d.]+ (µs|ms|s)\s+[\d,]+\s+[\d.]+%\s+\d+\s+\d+\s+\d+\s+6\s+-\s+-\s+\d+", loop);
+        // Lag: the loop may be too busy to answer within the endpoint's wait on a loaded machine ("no answer").
+        Assert.Matches(@"main loop\s+(\S+ (µs|ms|s)|no answer)\s+[\d,]+\s+[\d.]+%\s+\d+\s+\d+\s+\d+\s+6\s+-\s+-\s+\d+", loop);
         // The spinner computes 20 ms per turn: the busiest task, first in the task table.
         var header = Array.FindIndex(lines, l => l.Contains("BUSY%", StringComparison.Ordinal));
         var firstTask = lines.Skip(header + 1).First(l => l.Contains('%'));
