@@ -96,10 +96,13 @@ public sealed partial class EventLoop
         return monitor;
     }
 
-    /// <summary>Before the reactor may sleep: the monitor's clock reading goes stale, and a lag probe starts if someone now listens for lag.</summary>
-    private void BeforePoll()
+    /// <summary>
+    /// A turn begins: it is counted, and a lag probe starts if someone now listens for lag; here rather than before the
+    /// poll, so that the poll's timeout is computed with the probe's timer armed (else an idle loop would sleep past it).
+    /// </summary>
+    private void BeginTurn()
     {
-        _monitor?.BeforePoll();
+        _turnCount++;
         if (_lagProbe is null && LagProbe.IsWanted) _lagProbe = LagProbe.Start(this);
     }
 

@@ -127,7 +127,7 @@ public sealed partial class EventLoop : IDisposable
     {
         while (true)
         {
-            _turnCount++;
+            BeginTurn();
             DrainPosted();
             FireDueTimers();
             _runSincePoll += RunReadyBatch();
@@ -138,7 +138,7 @@ public sealed partial class EventLoop : IDisposable
             // other a little at a time. Tokio's scheduler polls its driver every 61 tasks for the same reason.
             if (timeout == 0 && _runSincePoll < EventInterval && _ready.Count > 0) continue;
             _runSincePoll = 0;
-            BeforePoll();
+            _monitor?.BeforePoll();
             _reactor.Poll(timeout);
         }
     }
