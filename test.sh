@@ -14,7 +14,7 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 # find, grep) come with every Debian; these do not.
 peers=(
   nginx:nginx curl:curl wrk:wrk socat:socat openssl:openssl node:nodejs python3:python3 chromium:chromium
-  kill:procps taskset:util-linux prlimit:util-linux setpriv:util-linux
+  kill:procps taskset:util-linux prlimit:util-linux setpriv:util-linux useradd:passwd
   /usr/lib/python3/dist-packages/websockets:python3-websockets /usr/share/nodejs/ws:node-ws
 )
 

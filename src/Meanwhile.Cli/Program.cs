@@ -18,6 +18,8 @@ var root = new RootCommand("""
     FetchCommand.Create(),
     WsCommand.Create(),
     BenchCommand.Create(),
+    PsCommand.Create(),
+    TopCommand.Create(),
 };
 
 var parsed = root.Parse(args);

@@ -51,7 +51,7 @@ internal static class ServerHost
 
     private static async Task<int> RunAsync(string what, Func<EventLoop, RequestHandler> handlerPerLoop, ServerSettings settings, string? serverHeader, IPEndPoint address, HttpsOptions? https)
     {
-        var options = new HttpServerOptions { Host = settings.Host, Port = settings.Port, Loops = settings.Loops, ShutdownTimeout = settings.ShutdownTimeout, ServerHeader = serverHeader, Https = https };
+        var options = new HttpServerOptions { Host = settings.Host, Port = settings.Port, Loops = settings.Loops, ShutdownTimeout = settings.ShutdownTimeout, ServerHeader = serverHeader, Https = https, Diagnostics = settings.Diagnostics };
         AccessLog? log;
         try
         {

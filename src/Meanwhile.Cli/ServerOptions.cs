@@ -12,7 +12,8 @@ namespace Meanwhile.Cli;
 /// <param name="LogFormat">The access log's line format.</param>
 /// <param name="ShutdownTimeout">How long requests in flight may take once a signal asked the server to stop.</param>
 /// <param name="Tls">HTTPS: the certificate files, or a self-signed certificate; null for plain HTTP.</param>
-internal sealed record ServerSettings(string Host, int Port, int Loops, bool AccessLog, string? AccessLogPath, AccessLogFormat LogFormat, Duration ShutdownTimeout, ServerTlsSettings? Tls = null);
+/// <param name="Diagnostics">Whether the loops show to <c>meanwhile ps</c> and <c>meanwhile top</c>.</param>
+internal sealed record ServerSettings(string Host, int Port, int Loops, bool AccessLog, string? AccessLogPath, AccessLogFormat LogFormat, Duration ShutdownTimeout, ServerTlsSettings? Tls = null, bool Diagnostics = true);
 
 /// <summary>HTTPS for <c>serve</c> and <c>echo</c>: PEM files (<c>--tls-cert</c>, <c>--tls-key</c>), or <c>--tls-self-signed</c>.</summary>
 /// <param name="CertificatePath">The certificate chain, PEM; null with <paramref name="SelfSigned"/>.</param>
@@ -49,6 +50,10 @@ internal sealed class ServerOptions
         "--shutdown-timeout", null,
         "On Ctrl+C or SIGTERM, how long requests in flight may take before their connections are cut (exit code 1 if any is); a second signal stops at once",
         TimeSpan.FromSeconds(5), allowZero: true);
+    private readonly Option<bool> _noDiagnostics = new("--no-diagnostics")
+    {
+        Description = "Keep the loops out of `meanwhile ps` and `meanwhile top` (no diagnostics endpoint, no per-task timing)",
+    };
 
     private readonly Option<FileInfo?> _tlsCertificate = new("--tls-cert") { Description = "Serve HTTPS with this certificate (PEM: the server's certificate, then its chain); SIGHUP reloads it", HelpName = "file" };
     private readonly Option<FileInfo?> _tlsKey = new("--tls-key") { Description = "The private key of --tls-cert (PEM)", HelpName = "file" };
@@ -70,6 +75,7 @@ internal sealed class ServerOptions
         command.Options.Add(_tlsCertificate);
         command.Options.Add(_tlsKey);
         command.Options.Add(_tlsSelfSigned);
+        command.Options.Add(_noDiagnostics);
         command.Validators.Add(result =>
         {
             bool certificate = result.GetValue(_tlsCertificate) is not null, key = result.GetValue(_tlsKey) is not null;
@@ -85,6 +91,6 @@ internal sealed class ServerOptions
             : parse.GetValue(_tlsCertificate) is { } certificate ? new ServerTlsSettings(certificate.FullName, parse.GetValue(_tlsKey)!.FullName, false)
             : null;
         return new(parse.GetValue(_host)!, parse.GetValue(_port), parse.GetValue(_loops), !parse.GetValue(_quiet), parse.GetValue(_accessLog),
-            parse.GetValue(_logFormat), parse.GetValue(_shutdownTimeout), tls);
+            parse.GetValue(_logFormat), parse.GetValue(_shutdownTimeout), tls, !parse.GetValue(_noDiagnostics));
     }
 }

@@ -72,6 +72,9 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWa
     /// <summary>The connection this exchange is using (from acquiring it until its response is released), closed if it ends.</summary>
     public ClientConnection? Connection { get; set; }
 
+    /// <summary>The request's trace span while someone listens to <see cref="ClientActivities"/>; null otherwise.</summary>
+    public System.Diagnostics.Activity? Activity { get; private set; }
+
     /// <summary>A token for the waits that are not on a connection; made on first use.</summary>
     public CancellationToken WaitToken
     {
@@ -93,6 +96,8 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWa
     /// <summary>Sends <paramref name="request"/>: the whole-request timeout runs from now and <paramref name="token"/> can end it.</summary>
     public ValueTask<LoopHttpResponse> Send(LoopHttpRequest request, CancellationToken token)
     {
+        ClientMetrics.Requests.Add(1);
+        Activity = ClientActivities.Start(request);
         _context.RequestTimeout?.Start(_whole);
         _callerToken = token;
         if (token.CanBeCanceled)
@@ -263,7 +268,7 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWa
             return;
         }
 
-        _result.SetResult(response);
+        Succeed(response);
     }
 
     /// <summary>
@@ -300,7 +305,7 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWa
             return;
         }
 
-        _result.SetResult(response);
+        Succeed(response);
     }
 
     /// <summary>One request of the general path (no redirect): a connection from the pool or a new one, then the round trip; retries on stale connections.</summary>
@@ -326,10 +331,29 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWa
         }
     }
 
+    private void Succeed(LoopHttpResponse response)
+    {
+        if (Activity is { } activity)
+        {
+            Activity = null;
+            ClientActivities.Stop(activity, response.StatusCode, null);
+        }
+
+        _result.SetResult(response);
+    }
+
     private void Fail(Exception e, Uri uri)
     {
         _finishOnResult = true; // the exchange is over once the caller has seen the error
-        _result.SetException(Translate(e, uri));
+        var error = Translate(e, uri);
+        ClientMetrics.Failures.Add(1);
+        if (Activity is { } activity)
+        {
+            Activity = null;
+            ClientActivities.Stop(activity, 0, error);
+        }
+
+        _result.SetException(error);
     }
 
     ValueTaskSourceStatus IValueTaskSource<LoopHttpResponse>.GetStatus(short token) => _result.GetStatus(token);

@@ -112,6 +112,8 @@ internal sealed class OriginPool
     {
         connection.InFlight = 1;
         _open.Add(connection);
+        ClientMetrics.Connections.Add(1);
+        ClientMetrics.OpenConnections.Add(1);
     }
 
     public void ConnectFailed()
@@ -137,6 +139,7 @@ internal sealed class OriginPool
         if (_open.Remove(connection))
         {
             _slots--;
+            ClientMetrics.OpenConnections.Add(-1);
         }
 
         ServeWaiters();

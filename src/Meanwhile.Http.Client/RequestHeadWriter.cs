@@ -5,7 +5,7 @@ internal static class RequestHeadWriter
 {
     /// <summary>Writes <paramref name="request"/>'s head into <paramref name="head"/>; true when its body went with it.</summary>
     /// <exception cref="ArgumentException">The request sets a field the client writes itself (Host, Content-Length, Transfer-Encoding).</exception>
-    public static bool Write(PooledByteBuffer head, LoopHttpRequest request, OriginPool pool, byte[] target, LoopHttpClientOptions options)
+    public static bool Write(PooledByteBuffer head, LoopHttpRequest request, OriginPool pool, byte[] target, LoopHttpClientOptions options, System.Diagnostics.Activity? activity)
     {
         HttpHeadWriter.WriteRequestLine(head, MethodBytes.Of(request.Method), target, HttpProtocolVersion.Http11);
         HttpHeadWriter.WriteField(head, "Host"u8, pool.HostHeader);
@@ -29,6 +29,11 @@ internal static class RequestHeadWriter
             }
 
             HttpHeadWriter.WriteField(head, field.Key, field.Value);
+        }
+
+        if (activity is not null)
+        {
+            ClientActivities.Inject(head, activity, request);
         }
 
         var body = request.Body;

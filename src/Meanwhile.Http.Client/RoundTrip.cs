@@ -167,7 +167,7 @@ internal sealed class RoundTrip : IValueTaskSource
         _head = _context.RentWriter();
         try
         {
-            _bodyInHead = RequestHeadWriter.Write(_head, _request, _pool, _target, _context.Options);
+            _bodyInHead = RequestHeadWriter.Write(_head, _request, _pool, _target, _context.Options, _exchange.Activity);
             var write = _connection.WriteAsync(_head.WrittenMemory);
             if (!write.IsCompleted)
             {
@@ -305,7 +305,7 @@ internal sealed class RoundTrip : IValueTaskSource
         _holdingRead = true;
         var token = _exchange.WaitToken;
         _head = _context.RentWriter();
-        RequestHeadWriter.Write(_head, _request, _pool, _target, _context.Options);
+        RequestHeadWriter.Write(_head, _request, _pool, _target, _context.Options, _exchange.Activity);
         await _connection.WriteAsync(_head.WrittenMemory);
         _connection.BeginResponse(_request.Method);
 

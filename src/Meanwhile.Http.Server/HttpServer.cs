@@ -162,7 +162,7 @@ public sealed class HttpServer : IAsyncDisposable
     {
         try
         {
-            var loopOptions = new EventLoopOptions { Reactor = Options.Reactor, TimeProvider = Options.TimeProvider };
+            var loopOptions = new EventLoopOptions { Reactor = Options.Reactor, TimeProvider = Options.TimeProvider, Diagnostics = Options.Diagnostics, Name = $"http {index}", LoggerFactory = Options.LoggerFactory };
             EventLoop.Run(async () =>
             {
                 var loop = EventLoop.Current;
@@ -182,6 +182,9 @@ public sealed class HttpServer : IAsyncDisposable
                     if (handler?.Target is IAsyncDisposable made) await made.DisposeAsync();
                     return;
                 }
+                // Per-loop figures for meanwhile top (read on this loop when a snapshot is taken).
+                using var connections = loop.AddSnapshotFigure("connections", () => server.ConnectionCount);
+                using var requests = loop.AddSnapshotFigure("requests", () => server.RequestCount);
                 ServerLog.Listening(server.Logger, listener.LocalEndPoint.ToString() ?? "?", index, loop.ReactorName);
                 listening.TrySetResult((IPEndPoint)listener.LocalEndPoint);
                 try

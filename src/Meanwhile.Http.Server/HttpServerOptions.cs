@@ -79,6 +79,13 @@ public sealed record HttpServerOptions
     /// <summary>Test hook: where the default logger writes instead of standard error.</summary>
     internal TextWriter? DefaultLogWriter { get; init; }
 
+    /// <summary>
+    /// Whether the server's loops have diagnostics on (<see cref="EventLoopOptions.Diagnostics"/>), so that
+    /// <c>meanwhile ps</c> and <c>meanwhile top</c> see them, with their connections and requests. Default: null, which
+    /// leaves it to <c>MEANWHILE_DIAGNOSTICS</c>.
+    /// </summary>
+    public bool? Diagnostics { get; init; }
+
     /// <summary>Test hook: told on the loop thread each time a connection changes phase.</summary>
     internal Action<ConnectionPhase>? PhaseObserver { get; init; }
 

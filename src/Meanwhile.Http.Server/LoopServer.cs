@@ -56,6 +56,9 @@ internal sealed class LoopServer
 
     public int ConnectionCount => _connections.Count;
 
+    /// <summary>Requests this loop has handed to the handler, for its diagnostics (<c>meanwhile top</c>'s requests/s).</summary>
+    public long RequestCount { get; set; }
+
     /// <summary>Connections the graceful shutdown closed at its deadline, their requests unfinished.</summary>
     public int ConnectionsCutAtShutdown { get; private set; }
 

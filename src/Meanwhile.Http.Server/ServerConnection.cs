@@ -220,9 +220,11 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
         var head = state.Parser.Head;
         ServedAny = true;
         ServerMetrics.Requests.Add(1);
+        _server.RequestCount++;
         state.Body.Begin(head);
         state.Request.Begin();
         state.Response.Begin(head);
+        var activity = ServerActivities.Start(state.Request);
         Mark(ServerMarks.RequestReceived);
         _server.Timeouts.HandlerStarted(this);
 
@@ -253,6 +255,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
             }
             if (!_server.Loop.IsLoopThread) await new LoopReturn(_server.Loop);
         }
+        if (activity is not null) ServerActivities.Stop(activity, state.Response.StatusCode, failure);
         state.Body.End();
         state.Request.End();
 

@@ -46,6 +46,7 @@ public sealed partial class EventLoop
     internal TTask Schedule<TTask>(TTask task) where TTask : LoopTask
     {
         _liveTasks++;
+        _monitor?.OnSpawned(task);
         Recorder.Record(LoopEventKind.TaskSpawned, task, label: task.Name);
         _ready.Enqueue(new ReadyItem(task));
         return task;
@@ -248,26 +249,9 @@ public sealed partial class EventLoop
         return RunOnWorker(() => { work(); return true; }, cancellationToken);
     }
 
-    /// <summary>The loop's live tasks (spawned and not finished), with what each waits for.</summary>
-    public IReadOnlyList<LoopTaskInfo> GetTasks()
-    {
-        CheckThread();
-        var result = new List<LoopTaskInfo>();
-        Collect(_root, 0, result);
-        return result;
-
-        static void Collect(CancelScope scope, int parentId, List<LoopTaskInfo> into)
-        {
-            for (var child = scope.FirstChild; child is not null; child = child.NextSibling)
-            {
-                int id = parentId;
-                if (child is LoopTask task)
-                {
-                    into.Add(new LoopTaskInfo(task.Id, task.Name, parentId, task.Status, task.WaitingOn));
-                    id = task.Id;
-                }
-                Collect(child, id, into);
-            }
-        }
-    }
+    /// <summary>
+    /// The loop's live tasks (spawned and not finished), each before its children, with its state, what it waits for
+    /// and, when the loop's diagnostics are on, its times and turns.
+    /// </summary>
+    public IReadOnlyList<LoopTaskInfo> GetTasks() => TakeSnapshot(int.MaxValue).Tasks;
 }

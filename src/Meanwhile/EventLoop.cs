@@ -92,6 +92,7 @@ public sealed partial class EventLoop : IDisposable
         _platform = options.Backend?.Invoke(this) ?? PlatformBackend.Create(this, options.Reactor);
         _poller = _platform.Poller;
         if (_virtualClock is not null) _virtualClock.Advanced += OnVirtualClockAdvanced;
+        _monitor = SetUpDiagnostics(options);
     }
 
     /// <summary>The loop running on the calling thread.</summary>
@@ -130,6 +131,7 @@ public sealed partial class EventLoop : IDisposable
     {
         while (true)
         {
+            BeginTurn();
             DrainPosted();
             FireDueTimers();
             _runSincePoll += RunReadyBatch();
@@ -140,6 +142,7 @@ public sealed partial class EventLoop : IDisposable
             // other a little at a time. Tokio's scheduler polls its driver every 61 tasks for the same reason.
             if (timeout == 0 && _runSincePoll < EventInterval && _ready.Count > 0) continue;
             _runSincePoll = 0;
+            _monitor?.BeforePoll();
             _poller.Poll(timeout);
         }
     }
@@ -151,6 +154,8 @@ public sealed partial class EventLoop : IDisposable
         // yielding cannot starve the others, nor, within EventInterval items, timers and I/O.
         int ran = _ready.Count;
         int count = ran;
+        var monitor = _monitor; // diagnostics: null when off, so each hook below costs a register test
+        monitor?.BeginBatch();
         while (count-- > 0)
         {
             var item = _ready.Dequeue();
@@ -163,6 +168,7 @@ public sealed partial class EventLoop : IDisposable
             // Run it under its task's context (or the loop's): awaits capture it, and it tells who is running.
             SynchronizationContext.SetSynchronizationContext(owner?.Context ?? _rootContext);
             _loopAwaiter = null;
+            monitor?.BeginItem(item);
             try
             {
                 item.Invoke();
@@ -172,6 +178,7 @@ public sealed partial class EventLoop : IDisposable
                 ReportError(e, "a callback on the loop threw", owner);
             }
             if (owner is not null) AfterTaskTurn(owner);
+            monitor?.EndItem();
             if (_unstampedDelayCount != 0) StampDelays(); // a delay's clock starts no later than the end of the turn that armed it
         }
         SynchronizationContext.SetSynchronizationContext(_rootContext);
@@ -410,6 +417,7 @@ public sealed partial class EventLoop : IDisposable
         if (_disposed) return;
         if (_running) throw new InvalidOperationException("The event loop cannot be disposed while it runs; call Stop and let RunUntilComplete return.");
         _disposed = true;
+        LiveLoops.Remove(this);
         if (_virtualClock is not null) _virtualClock.Advanced -= OnVirtualClockAdvanced;
         _ready.Clear();
         _platform.Dispose();

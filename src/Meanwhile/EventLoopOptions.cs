@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Meanwhile;
 
 /// <summary>How an <see cref="EventLoop"/> is set up.</summary>
@@ -43,4 +45,40 @@ public sealed record EventLoopOptions
     }
 
     private readonly TimeSpan _shutdownGracePeriod = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Whether the loop measures itself for <c>meanwhile ps</c> and <c>meanwhile top</c>: each task's busy and scheduled
+    /// time, turns and waits, and turns that hog the loop (<see cref="SlowTurnThreshold"/>); and whether it shows on the
+    /// process's diagnostics endpoint, a Unix socket only the process's user can open (docs/diagnostics.md). Null, the
+    /// default, means on when the environment variable <c>MEANWHILE_DIAGNOSTICS</c> is <c>1</c>. Off, the loop measures
+    /// nothing; its <c>Meanwhile.Loop</c> metrics work either way.
+    /// </summary>
+    public bool? Diagnostics { get; init; }
+
+    /// <summary>
+    /// A turn (one task running from a resume to its next await) that takes longer than this holds up every other task
+    /// of the loop: with <see cref="Diagnostics"/> on, it is logged, naming the task and the async method that ran, and
+    /// counted in the <c>meanwhile.loop.slow_turns</c> metric (asyncio's debug mode warns after 100 ms as well).
+    /// Default: 100 ms.
+    /// </summary>
+    public TimeSpan SlowTurnThreshold
+    {
+        get => _slowTurnThreshold;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            _slowTurnThreshold = value;
+        }
+    }
+
+    private readonly TimeSpan _slowTurnThreshold = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Where the loop logs slow turns (category <c>Meanwhile.Loop</c>). Default: nowhere; they are still counted, and the
+    /// last one shows in <c>meanwhile ps</c> and <c>top</c>.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>The loop's name in diagnostics and metrics. Default: its thread's name, or "loop N".</summary>
+    public string? Name { get; init; }
 }

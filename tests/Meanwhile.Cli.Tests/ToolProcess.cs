@@ -49,6 +49,9 @@ internal sealed class ToolProcess : IDisposable
         _process.StandardInput.Close();
     }
 
+    /// <summary>The process id (of the tool itself: a wrapper such as setpriv execs it).</summary>
+    public int Pid => _process.Id;
+
     public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
 
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }

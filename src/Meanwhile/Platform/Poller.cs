@@ -33,5 +33,11 @@ internal abstract class Poller : IDisposable
     /// <summary>Stops watching a registration's source (loop thread).</summary>
     internal virtual void Deregister(IoRegistration registration) { }
 
+    /// <summary>Descriptors registered now, for diagnostics; null where the poller has none. Any thread; may be stale.</summary>
+    public virtual int? RegistrationCount => null;
+
+    /// <summary>What a descriptor is, for diagnostics ("tcp 127.0.0.1:8080 &lt;-&gt; 127.0.0.1:50412"); null if unknown.</summary>
+    public virtual string? DescribeDescriptor(int descriptor) => null;
+
     public abstract void Dispose();
 }

@@ -28,5 +28,5 @@ internal sealed class FlowedWork(Delegate work, ExecutionContext context)
         return _started!;
     }
 
-    private Delegate Work => work;
+    internal Delegate Work => work;
 }

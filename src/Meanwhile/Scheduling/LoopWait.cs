@@ -62,6 +62,9 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
 
     public bool IsPending => _status == WaitStatus.Pending;
 
+    /// <summary>Whether the wait ended and its task has not resumed yet: for diagnostics, the task is then ready to run.</summary>
+    internal bool HasEnded => _status is WaitStatus.Succeeded or WaitStatus.Canceled or WaitStatus.Faulted;
+
     /// <summary>Whether the wait succeeded and its task has not taken the result yet (its continuation may be queued).</summary>
     protected bool IsGranted => _status == WaitStatus.Succeeded;
 
@@ -196,6 +199,9 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
         _queued = true;
         Loop.EnqueueReady(new ReadyItem(this, Owner));
     }
+
+    /// <summary>What resuming the wait runs (an async method's box, or another continuation), for diagnostics: read before it runs.</summary>
+    internal virtual object? CodeToResume => _continuationKind == ContinuationKind.AsyncMethod ? _continuationState : _rare?.Continuation;
 
     /// <summary>Runs the continuation: the loop calls this from its ready queue.</summary>
     public virtual void Execute()

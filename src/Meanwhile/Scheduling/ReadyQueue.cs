@@ -62,10 +62,14 @@ internal sealed class ReadyQueue
     private int _head;
     private int _count;
 
+    /// <summary>Told of each item queued for a task, while the loop's diagnostics are on (null otherwise).</summary>
+    internal LoopMonitor? Monitor;
+
     public int Count => _count;
 
     public void Enqueue(in ReadyItem item)
     {
+        Monitor?.OnQueued(item.Owner);
         if (_count == _items.Length) Grow();
         _items[(_head + _count) & (_items.Length - 1)] = item;
         _count++;

@@ -20,6 +20,9 @@ public partial class LoopTask
         return true;
     }
 
+    /// <summary>Whether a yield of this task is queued to resume: the task is ready to run.</summary>
+    internal bool IsYieldQueued => _yield == YieldState.Resumed;
+
     ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) =>
         _yield == YieldState.Resumed ? ValueTaskSourceStatus.Succeeded : ValueTaskSourceStatus.Pending;
 

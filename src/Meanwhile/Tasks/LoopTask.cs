@@ -51,6 +51,7 @@ public partial class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTas
         public Exception? Exception;
         public object? TaskSource; // TaskCompletionSource or TaskCompletionSource<T>, made on demand
         public UnobservedFault? UnobservedFault;
+        public TaskStats? Stats; // while the loop's diagnostics are on
     }
 
     /// <summary>A task awaiting this one, and the task it belongs to (so it resumes in its own context).</summary>
@@ -107,6 +108,15 @@ public partial class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTas
 
     /// <summary>What the task is waiting for right now, when the loop knows it.</summary>
     public WaitReason WaitingOn => CurrentWait?.Reason ?? WaitReason.None;
+
+    /// <summary>What the loop measured of the task, while its diagnostics are on.</summary>
+    internal TaskStats? Stats => (_extras as Extras)?.Stats;
+
+    /// <summary>Gives the task its <see cref="Stats"/> (at spawn, when the loop's diagnostics are on).</summary>
+    internal TaskStats AttachStats() => ExtrasOrNew.Stats ??= new TaskStats();
+
+    /// <summary>The task's code, to name its method: the work delegate until it starts, then its async method's box (the Task it returned).</summary>
+    internal object? DiagnosticCode => _workOrInner is FlowedWork flowed ? flowed.Work : _workOrInner;
 
     /// <summary>The group the task was spawned in, which waits for it.</summary>
     /// <remarks>

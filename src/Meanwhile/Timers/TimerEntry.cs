@@ -52,6 +52,8 @@ internal sealed class CallbackTimer : TimerEntry
 
     internal override void Fire() => Loop.EnqueueReady(new ReadyItem(this));
 
+    internal override object? CodeToResume => _callback;
+
     /// <summary>Cancels the callback (no-op once it ran).</summary>
     internal void Cancel()
     {

@@ -55,6 +55,10 @@ internal sealed unsafe class EpollPoller : Poller
 
     public override bool SupportsDescriptors => true;
 
+    public override int? RegistrationCount => _slots.Count - _freeSlots.Count;
+
+    public override string? DescribeDescriptor(int descriptor) => DescriptorNames.Describe(descriptor);
+
     public override void Poll(int timeoutMilliseconds)
     {
         int count;
