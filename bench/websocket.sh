@@ -13,7 +13,7 @@ out=${ARTIFACTS:-/tmp/bench-artifacts-websocket}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"  # 10,000 connections need more than the usual 1024
 
-dotnet publish src/Meanwhile.Cli -c Release -o "$out/cli" >/dev/null
+dotnet build src/Meanwhile.Cli -c Release -o "$out/cli" >/dev/null
 dotnet build bench/websocket -c Release -o "$out/server" >/dev/null
 cli="$out/cli/Meanwhile.Cli"
 server="$out/server/WsBenchServer"
