@@ -35,8 +35,9 @@ public class LoopMetricsTests
             Assert.Equal(Instruments, series.Names.Order());
             Assert.Equal(4, series.Last("meanwhile.loop.tasks.live")); // main and the three sleepers
             Assert.Equal(5, series.Last("meanwhile.loop.tasks.spawned"));
-            // The sleepers' three timers, and the lag probe's while it is armed: the probe re-arms at the top of the turn
-            // after it fires, so when this wait ends in the turn that fired it, the probe's timer is not counted yet.
+            // The sleepers' three timers and the lag probe's. Beside other test classes it was seen at 3; the cause is not
+            // found (the probe re-arms in the callback that reports the lag, and this wait resumes a turn later), so the
+            // bound only requires the sleepers' timers. An open bug, noted in the issue.
             Assert.InRange(series.Last("meanwhile.loop.timers"), 3, 4);
             Assert.True(series.Last("meanwhile.loop.turns") > 2);
             Assert.Equal(0, series.Last("meanwhile.loop.ready_queue.length")); // main is running: nothing else is ready
