@@ -244,16 +244,12 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                 state.Watcher = WatchForDisconnectAsync(state);
             try
             {
-                // Resumed where the handler finished: on the loop, inline, for a handler whose waits are the loop's (no
-                // post through the context, which costs an allocation per request); a handler that finished on another
-                // thread is brought back to the loop just below, as a plain await would have done.
-                await handling.ConfigureAwait(false);
+                await handling;
             }
             catch (Exception e)
             {
                 failure = e;
             }
-            if (!_server.Loop.IsLoopThread) await new LoopReturn(_server.Loop);
         }
         if (activity is not null) ServerActivities.Stop(activity, state.Response.StatusCode, failure);
         state.Body.End();
