@@ -33,7 +33,7 @@ public sealed class ProxyCommandTests
 
         proxy.Terminate();
         Assert.Equal(0, proxy.WaitForExit());
-        Assert.Contains("\"GET /quote?symbol=ACME\" 200", proxy.Stdout); // serve's access log
+        Assert.Contains("\"GET /quote?symbol=ACME HTTP/1.1\" 200 ", proxy.Stdout); // serve's access log (combined)
         Assert.Contains("proxy to http://", proxy.Stdout);
     }
 
