@@ -12,8 +12,9 @@ internal sealed class StandardErrorLogger(TextWriter? writer = null) : ILogger
 {
     public static StandardErrorLogger Instance { get; } = new();
 
-    // Console.Error is synchronized: lines from several loops never interleave.
-    private TextWriter Writer => writer ?? Console.Error;
+    // Console.Error is synchronized: lines from several loops never interleave. Opened here, when the server starts,
+    // not at the first line: that line may be the one saying the process is out of descriptors (EMFILE).
+    private readonly TextWriter _writer = writer ?? Console.Error;
 
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
@@ -25,6 +26,13 @@ internal sealed class StandardErrorLogger(TextWriter? writer = null) : ILogger
         if (!IsEnabled(logLevel)) return;
         string level = logLevel switch { LogLevel.Warning => "warning", LogLevel.Error => "error", _ => "critical" };
         string line = $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} meanwhile http server {level}: {formatter(state, exception)}";
-        Writer.WriteLine(exception is null ? line : $"{line}{Environment.NewLine}{exception}");
+        try
+        {
+            _writer.WriteLine(exception is null ? line : $"{line}{Environment.NewLine}{exception}");
+        }
+        catch (IOException)
+        {
+            // standard error is gone or full: the line is lost, the server goes on
+        }
     }
 }
