@@ -86,6 +86,30 @@ internal sealed class SelectPoller : Poller
         _sockets.RemoveAt(last);
     }
 
+    public override int? RegistrationCount => _registrations.Count;
+
+    /// <summary>Names a watched socket as the epoll backend names its descriptors ("tcp 127.0.0.1:8080 &lt;-&gt; 127.0.0.1:50412").</summary>
+    public override string? DescribeDescriptor(int descriptor)
+    {
+        foreach (var socket in _sockets)
+        {
+            if (unchecked((int)socket.Handle) != descriptor) continue;
+            try
+            {
+                string kind = socket.AddressFamily == AddressFamily.Unix ? "unix" : socket.SocketType == SocketType.Dgram ? "udp" : "tcp";
+                string local = socket.LocalEndPoint?.ToString() ?? "?";
+                if (socket.IsBound && socket.SocketType == SocketType.Stream && !socket.Connected && socket.RemoteEndPoint is null)
+                    return $"{kind} {local} (listening)";
+                return socket.RemoteEndPoint is { } remote ? $"{kind} {local} <-> {remote}" : $"{kind} {local}";
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return null; // closed under us: nothing to name
+            }
+        }
+        return null;
+    }
+
     public override void Poll(int timeoutMilliseconds)
     {
         _readable.Clear();
@@ -98,8 +122,11 @@ internal sealed class SelectPoller : Poller
             bool reading = registration.IsWaitingReadable, writing = registration.IsWaitingWritable;
             if (reading) _readable.Add(_sockets[i]);
             if (writing) _writable.Add(_sockets[i]);
-            // A pending error may show only here: a failed connect on Windows, an ICMP error on a connected UDP socket.
-            if (reading || writing) _failed.Add(_sockets[i]);
+            // A pending error may show only in the error set: a failed connect, an ICMP error on a connected UDP socket.
+            // A stream socket waiting to read needs no entry there (a reset or hang-up reads as readable), and leaving
+            // it out keeps an idle server's poll set at one entry a connection: poll refuses more entries than the
+            // process may open descriptors (EINVAL), and .NET's Select gives each set its own entries.
+            if (writing || (reading && _sockets[i].SocketType != SocketType.Stream)) _failed.Add(_sockets[i]);
         }
         long microseconds = timeoutMilliseconds < 0 ? -1 : Math.Min((long)timeoutMilliseconds * 1000, int.MaxValue);
         try
