@@ -9,7 +9,6 @@ namespace Meanwhile.Cli.Tests;
 /// </summary>
 public sealed class PsTests
 {
-    private static readonly bool Epoll = !string.Equals(Environment.GetEnvironmentVariable("MEANWHILE_REACTOR"), "portable", StringComparison.OrdinalIgnoreCase);
 
     [Fact]
     public void Ps_json_reads_back_each_task_with_what_it_waits_on_and_its_times()
@@ -35,12 +34,8 @@ public sealed class PsTests
         Assert.Equal(("waiting", "QueueGet"), StateAndWait(tasks["consumer"]));
         Assert.Equal("jobs", tasks["consumer"].GetProperty("wait").GetProperty("name").GetString());
         Assert.Equal(("waiting", "Foreign"), StateAndWait(tasks["foreign"]));
-        if (Epoll)
-        {
-            Assert.Equal(("waiting", "Readable"), StateAndWait(tasks["reader"]));
-            Assert.Matches(@"^tcp 127\.0\.0\.1:\d+ <-> 127\.0\.0\.1:\d+$", tasks["reader"].GetProperty("wait").GetProperty("target").GetString());
-        }
-        else Assert.Equal(("waiting", "Socket"), StateAndWait(tasks["reader"]));
+        Assert.Equal(("waiting", "Readable"), StateAndWait(tasks["reader"]));
+        Assert.Matches(@"^tcp 127\.0\.0\.1:\d+ <-> 127\.0\.0\.1:\d+$", tasks["reader"].GetProperty("wait").GetProperty("target").GetString());
         foreach (var name in new[] { "ticker", "consumer", "foreign", "reader" })
             Assert.True(tasks[name].GetProperty("waitingMs").GetDouble() > 0, tasks[name].GetRawText());
 

@@ -56,12 +56,9 @@ public class DiagnosticsTests
 
             var socket = tasks["reader"];
             Assert.Equal(SchedulingState.Waiting, socket.State);
-            if (loop.SupportsDescriptors)
-            {
-                Assert.Equal(WaitKind.Readable, socket.WaitingOn.Kind);
-                Assert.Equal($"tcp {listener.LocalEndPoint} <-> {client.LocalEndPoint}", socket.WaitTarget);
-            }
-            else Assert.Equal(WaitKind.Socket, socket.WaitingOn.Kind);
+            // Both backends wait on the socket themselves, so both name it.
+            Assert.Equal(WaitKind.Readable, socket.WaitingOn.Kind);
+            Assert.Equal($"tcp {listener.LocalEndPoint} <-> {client.LocalEndPoint}", socket.WaitTarget);
 
             var spinning = tasks["spinner"];
             Assert.Equal(SchedulingState.Ready, spinning.State); // it yielded: queued for the next turn

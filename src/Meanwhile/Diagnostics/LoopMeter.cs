@@ -35,7 +35,7 @@ internal static class LoopMeter
         Meter.CreateObservableUpDownCounter("meanwhile.loop.timers", () => Observe(static l => (long)l.TimerCount), "{timer}",
             "Timers armed (delays of one duration armed together share one).");
         Meter.CreateObservableUpDownCounter("meanwhile.loop.registrations", () => Observe(static l => (long)(l.RegistrationCount ?? 0)), "{registration}",
-            "Descriptors registered with the loop's reactor (epoll; none on the portable reactor).");
+            "Descriptors (epoll) or sockets (portable) registered with the loop's reactor.");
         Meter.CreateObservableCounter("meanwhile.loop.busy_time", ObserveBusyTime, "s",
             "Time the loop spent running tasks and callbacks (diagnostics on).");
     }

@@ -41,7 +41,7 @@ public sealed class LoopSnapshot
     /// <summary>Timers armed.</summary>
     public int Timers { get; init; }
 
-    /// <summary>Descriptors registered with the reactor (epoll); null where the reactor has no descriptors (portable).</summary>
+    /// <summary>Descriptors (epoll) or sockets (portable) registered with the reactor; null where the reactor does not count them.</summary>
     public int? Descriptors { get; init; }
 
     /// <summary>Tasks alive.</summary>
