@@ -58,7 +58,16 @@ public sealed partial class AccessLogTests : IDisposable
 
         var lines = ReadUntilSentinel(pipe, fifo);
         Assert.All(lines, line => Assert.Matches(CommonLine(), line)); // whole lines only, never a cut one
-        Assert.Equal(Requests, lines.Count + log.DroppedLines);
+        if (!TestReactor.IsPortable)
+        {
+            Assert.Equal(Requests, lines.Count + log.DroppedLines);
+            return;
+        }
+        // On the portable reactor a FIFO is written from a worker thread, and a write cannot be called back: the one in
+        // flight when the server stops is not counted dropped, since it lands, but it may land after the sentinel. At
+        // most one write's worth of lines (one PIPE_BUF) is unaccounted for, never a line counted twice.
+        int perWrite = 4096 / lines.Min(line => line.Length + 1);
+        Assert.InRange(lines.Count + log.DroppedLines, Requests - perWrite, Requests);
     }
 
     /// <summary>Writes a sentinel line after what the server left in the FIFO and reads everything up to it.</summary>

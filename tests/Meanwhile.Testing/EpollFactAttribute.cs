@@ -10,7 +10,6 @@ public sealed class EpollFactAttribute : FactAttribute
     public EpollFactAttribute()
     {
         if (!OperatingSystem.IsLinux()) Skip = "needs Linux (epoll)";
-        else if (string.Equals(Environment.GetEnvironmentVariable("MEANWHILE_REACTOR"), "portable", StringComparison.OrdinalIgnoreCase))
-            Skip = "the suite runs on the portable reactor; this fact is about the epoll one";
+        else if (TestReactor.IsPortable) Skip = "the suite runs on the portable reactor; this fact is about the epoll one";
     }
 }

@@ -22,6 +22,7 @@ internal sealed class AccessLogWriter
     private int _pendingLength;
     private int _pendingLines;
     private int _sendingLines;
+    private int _writingLines;
     private bool _broken;
 
     public AccessLogWriter(AccessLog log, EventLoop loop)
@@ -70,7 +71,8 @@ internal sealed class AccessLogWriter
         }
         await using (stream)
         {
-            bool regularFile = stream is FileDataStream;
+            // A regular file's write, or any write on a worker thread, runs to its end even once abandoned.
+            bool writesOutlive = stream is FileDataStream || stream.Platform.WritesOutliveCancellation;
             try
             {
                 while (true)
@@ -82,16 +84,16 @@ internal sealed class AccessLogWriter
                     int length = _pendingLength;
                     _sendingLines = _pendingLines;
                     _pendingLength = _pendingLines = 0;
-                    await WriteAsync(stream, _sending.AsMemory(0, length), regularFile);
+                    await WriteAsync(stream, _sending.AsMemory(0, length), stream is FileDataStream);
                     if (_pendingLength == 0) _idle.Set();
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                // The loop is ending and FlushAsync already had its chance: what is left was not written (a write to a
-                // regular file runs to its end on its worker, so those lines still arrive).
-                _log.CountDropped(_pendingLines + (regularFile ? 0 : _sendingLines));
-                _pendingLines = _sendingLines = 0;
+                // The loop is ending and FlushAsync already had its chance: what is left was not written, but for the
+                // lines of a write in flight that outlives its cancellation (a regular file's, a worker's: they arrive).
+                _log.CountDropped(_pendingLines + _sendingLines - (writesOutlive ? _writingLines : 0));
+                _pendingLines = _sendingLines = _writingLines = 0;
             }
             catch (Exception e)
             {
@@ -100,25 +102,24 @@ internal sealed class AccessLogWriter
         }
     }
 
-    /// <summary>Writes one batch; <see cref="_sendingLines"/> counts the lines not written yet.</summary>
+    /// <summary>
+    /// Writes one batch; <see cref="_sendingLines"/> counts the lines not written yet, <see cref="_writingLines"/> those
+    /// of the write in flight.
+    /// </summary>
     private async ValueTask WriteAsync(DataStream stream, ReadOnlyMemory<byte> batch, bool regularFile)
     {
-        if (regularFile)
-        {
-            await stream.WriteAsync(batch);
-            _sendingLines = 0;
-            return;
-        }
         while (!batch.IsEmpty)
         {
             int cut = batch.Length;
-            if (cut > PipeAtomicBytes)
+            if (!regularFile && cut > PipeAtomicBytes)
             {
                 int lastNewline = batch.Span[..PipeAtomicBytes].LastIndexOf((byte)'\n');
                 cut = lastNewline >= 0 ? lastNewline + 1 : batch.Span.IndexOf((byte)'\n') + 1; // a single longer line goes whole
             }
+            _writingLines = regularFile ? _sendingLines : batch.Span[..cut].Count((byte)'\n');
             await stream.WriteAsync(batch[..cut]);
-            _sendingLines -= batch.Span[..cut].Count((byte)'\n');
+            _sendingLines -= _writingLines;
+            _writingLines = 0;
             batch = batch[cut..];
         }
     }
@@ -148,7 +149,7 @@ internal sealed class AccessLogWriter
     {
         _broken = true;
         _log.CountDropped(_pendingLines + _sendingLines);
-        _pendingLines = _pendingLength = _sendingLines = 0;
+        _pendingLines = _pendingLength = _sendingLines = _writingLines = 0;
         _idle.Set();
         _log.ReportFailure(e);
     }

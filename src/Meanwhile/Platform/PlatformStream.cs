@@ -33,6 +33,12 @@ internal abstract class PlatformStream
     /// </summary>
     public virtual bool GuardsConcurrentOperations => false;
 
+    /// <summary>
+    /// Whether a write abandoned by cancellation may still complete: a blocking write on a worker thread cannot be
+    /// called back, so its bytes may arrive after the caller saw it cancelled. Writers that count what they lost use it.
+    /// </summary>
+    public virtual bool WritesOutliveCancellation => false;
+
     /// <summary>What the stream is ("tcp 127.0.0.1:5000", "fd 7"), for error messages.</summary>
     public abstract string Description { get; }
 }

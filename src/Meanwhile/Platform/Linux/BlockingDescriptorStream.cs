@@ -45,6 +45,9 @@ internal sealed class BlockingDescriptorStream : PlatformStream, IPlatformFile
 
     public override string Description => _description;
 
+    /// <remarks>Each write is a blocking call on a worker.</remarks>
+    public override bool WritesOutliveCancellation => true;
+
     /// <summary>Where the next sequential read or write happens (positioned transports; loop thread).</summary>
     public long Position { get; set; }
 

@@ -11,6 +11,9 @@ internal sealed class ConsoleStandardStream(EventLoop loop, Stream stream, strin
 
     public override string Description => description;
 
+    /// <remarks>Each write is a blocking call on a worker.</remarks>
+    public override bool WritesOutliveCancellation => true;
+
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _closed) != 0) return ValueTask.FromException<int>(new ObjectDisposedException(Description));
