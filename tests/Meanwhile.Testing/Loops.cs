@@ -26,8 +26,17 @@ public static class Loops
         })
         { IsBackground = true, Name = "test loop" };
         thread.Start();
-        if (!thread.Join(HangLimit)) throw new TimeoutException($"The loop did not finish within {HangLimit}.");
+        if (!thread.Join(HangLimit)) throw new TimeoutException($"The loop did not finish within {HangLimit}. {MachineState()}");
         failure?.Throw();
+    }
+
+    // Tells a hung loop from a stalled machine: the process's CPU time, the collections and the load when time ran out.
+    private static string MachineState()
+    {
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown";
+        return $"Process CPU time {self.TotalProcessorTime.TotalSeconds:F1} s, GCs {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, " +
+            $"GC pause {GC.GetTotalPauseDuration().TotalSeconds:F1} s, load average {load}.";
     }
 
     /// <summary>Runs <paramref name="main"/>, which finds its loop through <see cref="EventLoop.Current"/>.</summary>
