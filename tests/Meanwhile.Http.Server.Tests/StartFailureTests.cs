@@ -40,7 +40,7 @@ public sealed class StartFailureTests
         await server.DisposeAsync().AsTask().WaitAsync(Deadline);
     }
 
-    [Fact(Skip = "Quarantined: failed in 2 of 6 full parallel runs after the 2026-12-06 merges, never alone (12 runs); the failing assertion is not captured yet. An open bug, listed in the stop's note.")]
+    [Fact]
     public async Task A_start_abandoned_once_the_first_loop_listens_stops_that_loop_and_dispose_returns()
     {
         // The logger sees the first loop listen (with its address) and abandons the start right then, while the
@@ -52,11 +52,10 @@ public sealed class StartFailureTests
         await server.Completion.WaitAsync(Deadline);
         await server.DisposeAsync().AsTask().WaitAsync(Deadline);
 
-        // Every listener is closed: connecting to the address the first loop had is refused.
+        // Every listener is closed: no socket of this process listens on the port the first loop had. (Connecting to
+        // it to see it refused would race the other tests of the run, which may bind the port once it is free.)
         var address = await listening.First.WaitAsync(Deadline);
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        var refused = await Assert.ThrowsAsync<SocketException>(() => probe.ConnectAsync(address).WaitAsync(Deadline));
-        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+        Assert.False(OwnListeners.IsListening(address.Port), $"a listener on {address} was left open");
     }
 
     /// <summary>A logger that reports the first "listening" event's address and then cancels.</summary>
