@@ -131,7 +131,11 @@ internal sealed class DescriptorFileServer
     private ValueTask Serve(ServerRequest request, ServerResponse response, PolledDescriptorStream socket, int fd, int errno,
         ReadOnlySpan<byte> path, bool directoryForm, bool isIndex)
     {
-        if (fd < 0) return isIndex && errno is Errno.ENOENT or Errno.ENOTDIR ? ListingAsync(request, response, path[..^IndexSuffixLength()]) : Refuse(response, StatusFor(errno));
+        if (fd < 0)
+        {
+            if (isIndex && errno is Errno.ENOENT or Errno.ENOTDIR) return ListingAsync(request, response, path[..^IndexSuffixLength()]);
+            return Refuse(response, errno == Errno.EXDEV ? LinkOutOrGone(path) : StatusFor(errno));
+        }
         if (StatOpenFile(fd, out var facts) < 0)
         {
             close(fd);
@@ -179,9 +183,15 @@ internal sealed class DescriptorFileServer
         return _files.ServeListingAsync(request, response, real, relative);
     }
 
+    /// <summary>
+    /// EXDEV from the scoped open means the walk ended outside the root: a link leading out (403), or the file renamed
+    /// out of the root while the kernel walked to it, so nothing is there any more (404). The managed walk tells which.
+    /// </summary>
+    private int LinkOutOrGone(ReadOnlySpan<byte> path) =>
+        _paths.Locate(_paths.Root, System.Text.Encoding.UTF8.GetString(path), out _) == PathVerdict.Forbidden ? 403 : 404;
+
     private static int StatusFor(int errno) => errno switch
     {
-        Errno.EXDEV => 403, // resolving would leave the root: a link out of it
         Errno.EACCES or Errno.EPERM => 403,
         Errno.ENXIO => 403, // a Unix domain socket
         Errno.EMFILE or Errno.ENFILE => 503,
