@@ -130,19 +130,28 @@ internal static class DiagnosticsEndpoint
         }
     }
 
-    private static void Refuse(Socket client, string reason)
+    /// <summary>
+    /// Sends the reason and closes gracefully, off the accept thread: the client's request may arrive after the answer,
+    /// and closing with it unread would reset the connection, which can cost the client the reason it was sent.
+    /// </summary>
+    private static void Refuse(Socket client, string reason) => new Thread(() =>
     {
         try
         {
             client.SendTimeout = 1000;
+            client.ReceiveTimeout = 2000;
             client.Send(ErrorLine(reason));
+            client.Shutdown(SocketShutdown.Send);
+            var discard = new byte[256];
+            for (int i = 0; i < 64 && client.Receive(discard) > 0; i++) { } // until the client closes, or 16 KiB
         }
         catch (SocketException) { }
         finally
         {
             client.Dispose();
         }
-    }
+    })
+    { IsBackground = true, Name = "meanwhile diagnostics refusal" }.Start();
 
     private static void Serve(Socket client)
     {

@@ -86,7 +86,16 @@ public sealed class LoopDiagnosticsClient : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(maxTasksPerLoop);
         try
         {
-            await _socket.SendAsync(Encoding.ASCII.GetBytes($"snapshot max-tasks={maxTasksPerLoop}\n"), SocketFlags.None, cancellationToken);
+            try
+            {
+                await _socket.SendAsync(Encoding.ASCII.GetBytes($"snapshot max-tasks={maxTasksPerLoop}\n"), SocketFlags.None, cancellationToken);
+            }
+            catch (SocketException)
+            {
+                // A refusing endpoint answers at once and closes: its reason may be waiting to be read.
+                if (await TryReadRefusalAsync(cancellationToken) is { } refusal) throw new DiagnosticsUnavailableException($"Process {ProcessId} refused: {refusal}");
+                throw;
+            }
             string line = await ReadLineAsync(cancellationToken);
             using var document = JsonDocument.Parse(line);
             if (document.RootElement.TryGetProperty("error", out var error))
@@ -100,6 +109,19 @@ public sealed class LoopDiagnosticsClient : IDisposable
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new DiagnosticsUnavailableException($"Process {ProcessId} answered something that is not a snapshot: {e.Message}", e);
+        }
+    }
+
+    private async Task<string?> TryReadRefusalAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(await ReadLineAsync(cancellationToken));
+            return document.RootElement.TryGetProperty("error", out var error) ? error.GetString() : null;
+        }
+        catch (Exception e) when (e is SocketException or JsonException or DiagnosticsUnavailableException)
+        {
+            return null;
         }
     }
 
