@@ -103,6 +103,7 @@ public sealed class HttpServer : IAsyncDisposable
     /// <exception cref="SystemCallException">Another failure to listen, such as EADDRNOTAVAIL for an address this machine does not have.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested(); // before anything starts, so the server may be started later
         if (Interlocked.Exchange(ref _started, 1) != 0) throw new InvalidOperationException("The server was already started.");
         var address = IPAddress.Parse(Options.Host);
         int loops = Options.Loops;
@@ -125,6 +126,9 @@ public sealed class HttpServer : IAsyncDisposable
                 _threads[i].Start();
                 finished.Add(done.Task);
                 EndPoint = await listening.Task.WaitAsync(cancellationToken);
+                // WaitAsync returns a task that completed before it was called, cancelled or not: a start abandoned
+                // while a loop was quicker to listen must fail all the same.
+                cancellationToken.ThrowIfCancellationRequested();
                 port = EndPoint.Port; // the next loops share the port the first one got
             }
         }

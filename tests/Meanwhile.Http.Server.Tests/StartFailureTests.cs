@@ -58,6 +58,17 @@ public sealed class StartFailureTests
         Assert.False(OwnListeners.IsListening(address.Port), $"a listener on {address} was left open");
     }
 
+    [Fact]
+    public async Task A_start_cancelled_before_it_begins_starts_nothing_and_the_server_can_start_later()
+    {
+        var server = new HttpServer(Handlers.Hello, new HttpServerOptions { Port = 0, Loops = 2 });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server.StartAsync(new CancellationToken(canceled: true)));
+        Assert.Null(server.EndPoint);
+        await server.StartAsync().WaitAsync(Deadline);
+        Assert.True(OwnListeners.IsListening(server.EndPoint!.Port));
+        await server.DisposeAsync().AsTask().WaitAsync(Deadline);
+    }
+
     /// <summary>A logger that reports the first "listening" event's address and then cancels.</summary>
     private sealed class ListeningLog(CancellationTokenSource abandon) : ILoggerFactory, ILogger
     {
