@@ -45,6 +45,9 @@ internal sealed class DescriptorFileServer
     /// <summary>Test hook: behave as if no lookup and no page were cached, so every open, read and piece goes to a worker.</summary>
     internal static bool AssumeNothingCached { get; set; }
 
+    /// <summary>Test hook: runs on the worker before each read of a file the page cache lacked (a test holds one there).</summary>
+    internal static Action? BeforeWorkerRead { get; set; }
+
     /// <summary>Opens the root for this path; null where it cannot work (not Linux, no openat2), and the portable path serves.</summary>
     public static DescriptorFileServer? TryCreate(StaticFiles files, StaticPath paths)
     {
@@ -242,7 +245,11 @@ internal sealed class DescriptorFileServer
         try
         {
             var buffer = new byte[count - cached];
-            int read = await EventLoop.Current.RunOnWorker(() => ReadAt(fd, buffer, offset + cached));
+            int read = await EventLoop.Current.RunOnWorker(() =>
+            {
+                BeforeWorkerRead?.Invoke();
+                return ReadAt(fd, buffer, offset + cached);
+            });
             if (read < buffer.Length)
                 throw new IOException($"A file of {count} bytes ended at byte {cached + read}: it shrank while being read.");
             ((IBufferWriter<byte>)response).Advance(cached); // the part read from the cache is already in place
@@ -281,6 +288,7 @@ internal sealed class DescriptorFileServer
     /// <summary>Reads a range on a worker so that the page cache holds it and the loop's sendfile does not wait for the disk.</summary>
     private static Task WarmOnWorkerAsync(int fd, long offset, long count) => EventLoop.Current.RunOnWorker(() =>
     {
+        BeforeWorkerRead?.Invoke();
         var scratch = ArrayPool<byte>.Shared.Rent(256 * 1024);
         try
         {

@@ -26,6 +26,7 @@ public sealed class StaticUncachedTests : IDisposable
     public void Dispose()
     {
         DescriptorFileServer.AssumeNothingCached = false;
+        DescriptorFileServer.BeforeWorkerRead = null;
         _site.Dispose();
     }
 
@@ -62,17 +63,49 @@ public sealed class StaticUncachedTests : IDisposable
     [Fact]
     public async Task A_large_file_evicted_from_the_page_cache_is_read_in_by_a_worker_and_sent_whole()
     {
-        string path = Path.Combine(_site.Root, "large.bin");
-        using (var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read))
-        {
-            // Drop the file's pages (they are clean: written and synced), so cachestat finds them missing.
-            using (var sync = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite)) RandomAccess.FlushToDisk(sync);
-            Assert.Equal(0, PosixFadvise(handle.DangerousGetHandle().ToInt32(), 0, 0, DontNeed));
-        }
+        Evict("large.bin");
         var files = new StaticFiles(_site.Root, new StaticFileOptions { SendChunkBytes = 256 * 1024 });
         await using var server = await CountingServer.StartAsync(files.HandleAsync);
         using var client = new HttpClient { BaseAddress = new Uri(server.Url) };
         Assert.Equal(_large, await client.GetByteArrayAsync("/large.bin"));
+    }
+
+    [EpollFact] // the loop-thread file path is the epoll reactor's
+    public async Task While_a_worker_is_held_inside_an_uncached_read_the_loop_answers_other_clients()
+    {
+        // The disk made as slow as we like: the first worker read for the evicted file waits until the test lets it go.
+        // Meanwhile the same loop must go on answering requests for a cached file on other connections.
+        Evict("large.bin");
+        using var release = new ManualResetEventSlim();
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int first = 0;
+        DescriptorFileServer.BeforeWorkerRead = () =>
+        {
+            if (Interlocked.Exchange(ref first, 1) != 0) return;
+            held.SetResult();
+            release.Wait(TimeSpan.FromSeconds(60));
+        };
+        var files = new StaticFiles(_site.Root, new StaticFileOptions { SendChunkBytes = 256 * 1024 });
+        await using var server = await CountingServer.StartAsync(files.HandleAsync);
+        using var slow = new HttpClient { BaseAddress = new Uri(server.Url) };
+        using var others = new HttpClient { BaseAddress = new Uri(server.Url) };
+
+        var large = slow.GetByteArrayAsync("/large.bin");
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(30)); // fails if the evicted file was read on the loop
+        for (int i = 0; i < 20; i++)
+            Assert.Equal("Hello, World!", await others.GetStringAsync("/").WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.False(large.IsCompleted, "the large download finished while its read was held");
+        release.Set();
+        Assert.Equal(_large, await large.WaitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    /// <summary>Drops a file's pages (clean: written and synced), so cachestat and RWF_NOWAIT find them missing.</summary>
+    private void Evict(string name)
+    {
+        string path = Path.Combine(_site.Root, name);
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+        RandomAccess.FlushToDisk(handle);
+        Assert.Equal(0, PosixFadvise(handle.DangerousGetHandle().ToInt32(), 0, 0, DontNeed));
     }
 
     private const int DontNeed = 4;
