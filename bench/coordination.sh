@@ -4,11 +4,16 @@
 #
 #   bench/coordination.sh            # build Release, run everything REPS times, print medians and ratios
 #   REPS=7 CPU=0 bench/coordination.sh
+#   BASELINE=/tmp/before bench/coordination.sh   # also the lock and queue of another checkout (or git revision)
 #
 # Every process is pinned with `taskset -c $CPU` (default 1) and runs one measurement; repetitions are interleaved so
 # that a burst of outside load hits every contestant alike. Each .NET measurement warms up for WARMUP seconds first
 # (tiered JIT needs seconds, on one core, to reach its optimized code). Environment: REPS (5), CPU (1), WARMUP (5),
-# ARTIFACTS (/tmp/bench-artifacts), RESULTS (a file for the raw JSON lines; a temporary file by default).
+# ARTIFACTS (/tmp/bench-artifacts), RESULTS (a file for the raw JSON lines; a temporary file by default), BASELINE (a
+# checkout's directory or a git revision: its library, built with this tree's benchmark program, runs the Meanwhile
+# lock and queue rows as "baseline" in the same repetitions: a change's effect, before and after, in one run).
+# The lock rows include two floors: "yield" (the same two tasks with no lock, a task switch through the loop's ready
+# queue per turn) and "bare" (two async methods passing a baton through a plain queue, no loop: .NET's own await).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,16 +43,37 @@ echo "== build"
 dotnet build "$root/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$artifacts" -nologo -v quiet
 dll="$artifacts/bin/Meanwhile.Benchmarks/release/Meanwhile.Benchmarks.dll"
 [ -f "$dll" ] || { echo "coordination.sh: the build did not produce $dll" >&2; exit 1; }
+baseline_dll=""
+if [ -n "${BASELINE:-}" ]; then
+  src="$(mktemp -d -t meanwhile-baseline.XXXXXX)"
+  if [ -d "$BASELINE" ]; then
+    rev="$(git -C "$BASELINE" rev-parse --short HEAD 2>/dev/null || echo "$BASELINE")"
+    cp -r "$BASELINE/src" "$BASELINE/Directory.Build.props" "$src/"
+    [ -f "$BASELINE/.editorconfig" ] && cp "$BASELINE/.editorconfig" "$src/"
+  else
+    rev="$(git -C "$root" rev-parse --short "$BASELINE")"
+    git -C "$root" archive "$rev" src Directory.Build.props .editorconfig | tar -x -C "$src"
+  fi
+  mkdir -p "$src/bench" && cp -r "$root/bench/Meanwhile.Benchmarks" "$src/bench/"
+  rm -rf "$src/bench/Meanwhile.Benchmarks/bin" "$src/bench/Meanwhile.Benchmarks/obj"
+  echo "== build baseline $BASELINE ($rev): its library, this tree's benchmark program"
+  dotnet build "$src/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$artifacts-baseline" -nologo -v quiet
+  baseline_dll="$artifacts-baseline/bin/Meanwhile.Benchmarks/release/Meanwhile.Benchmarks.dll"
+  [ -f "$baseline_dll" ] || { echo "coordination.sh: the baseline build did not produce $baseline_dll" >&2; exit 1; }
+fi
 
-run() { # run <label> <command...>: one pinned process, its JSON line appended to the results
+run() { # run [--as IMPL] <label> <command...>: one pinned process, its JSON line appended to the results
+  local impl=""
+  if [ "$1" = "--as" ]; then impl="$2"; shift 2; fi
   local label="$1"; shift
   printf "  %-44s" "$label"
   local line
   if ! line="$(taskset -c "$cpu" "$@" --json)"; then
     echo "FAILED" >&2; exit 1
   fi
+  [ -n "$impl" ] && line="$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["impl"]=sys.argv[2]; print(json.dumps(d))' "$line" "$impl")"
   echo "$line" >> "$results"
-  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("  ".join(f"{k}={v:.4g}" if isinstance(v,float) else f"{k}={v}" for k,v in d.items() if k in ("rate","alloc_per_op","bytes_per_wait","bytes_per_task")))' "$line"
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("  ".join(f"{k}={v:.4g}" if isinstance(v,float) else f"{k}={v}" for k,v in d.items() if k in ("rate","cpu_ns_per_op","alloc_per_op","bytes_per_wait","bytes_per_task")))' "$line"
 }
 
 mw=(dotnet "$dll")
@@ -56,12 +82,18 @@ for rep in $(seq 1 "$reps"); do
   echo "== repetition $rep/$reps"
   for mode in single batch; do
     run "queue $mode  meanwhile" "${mw[@]}" queue --impl meanwhile --mode "$mode" --warmup-seconds "$warmup"
+    [ -n "$baseline_dll" ] && run --as baseline "queue $mode  baseline" dotnet "$baseline_dll" queue --impl meanwhile --mode "$mode" --warmup-seconds "$warmup"
     run "queue $mode  Channel<T>" "${mw[@]}" queue --impl channel --mode "$mode" --warmup-seconds "$warmup"
     run "queue $mode  asyncio" "${py[@]}" queue --mode "$mode"
   done
   for hold in none yield; do
     run "lock $hold  meanwhile" "${mw[@]}" lock --impl meanwhile --hold "$hold" --warmup-seconds "$warmup"
+    [ -n "$baseline_dll" ] && run --as baseline "lock $hold  baseline" dotnet "$baseline_dll" lock --impl meanwhile --hold "$hold" --warmup-seconds "$warmup"
     run "lock $hold  SemaphoreSlim(1)" "${mw[@]}" lock --impl semaphoreslim --hold "$hold" --warmup-seconds "$warmup"
+    if [ "$hold" = none ]; then
+      run "lock $hold  floor: yield, no lock" "${mw[@]}" lock --impl yield --warmup-seconds "$warmup"
+      run "lock $hold  floor: bare .NET await" "${mw[@]}" lock --impl bare --warmup-seconds "$warmup"
+    fi
     run "lock $hold  asyncio" "${py[@]}" lock --hold "$hold"
   done
   for impl in meanwhile semaphoreslim channel; do

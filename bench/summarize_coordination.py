@@ -43,6 +43,25 @@ def main(path):
         vs = ratio(mw, ss)
         print(f"  {label:36}{rate(mw):>28}{rate(ss):>28}{rate(aio):>28}{fmt_x(vs):>12}{fmt_x(ratio(mw, aio)):>12}")
         goals.append((f"lock ({label}) >= 3x SemaphoreSlim(1)", vs, 3))
+    cpu = lambda bench, impl, mode: med(bench, impl, mode, "cpu_ns_per_op")
+    print(f"\n{'CPU time per operation (ns; load disturbs it less)':52}{'taking turns':>16}{'across a yield':>16}")
+    for impl, label in (("meanwhile", "Meanwhile LoopLock"), ("baseline", "  the same, BASELINE's library"),
+                        ("semaphoreslim", "SemaphoreSlim(1)"), ("yield", "floor: a yield per turn, no lock"),
+                        ("bare", "floor: bare .NET await, no loop")):
+        values = [cpu("lock", impl, hold) for hold in ("none", "yield")]
+        if all(v is None for v in values):
+            continue
+        print(f"  {label:50}" + "".join(f"{'-' if v is None else f'{v[0]:.1f} ({v[1]:.0f}-{v[2]:.0f})':>16}" for v in values))
+    for mode in ("single", "batch"):
+        b = med("queue", "baseline", mode, "rate")
+        if b is not None:
+            m = med("queue", "meanwhile", mode, "rate")
+            print(f"  queue {mode}: BASELINE's library {rate(b)}, this tree {fmt_x(ratio(m, b))} of it")
+    for hold in ("none", "yield"):
+        b = med("lock", "baseline", hold, "rate")
+        if b is not None:
+            m = med("lock", "meanwhile", hold, "rate")
+            print(f"  lock {hold}: BASELINE's library {rate(b)}, this tree {fmt_x(ratio(m, b))} of it")
     print(f"\n{'bytes per blocked waiter':38}{'the wait':>14}{'a blocked task':>16}")
     for impl, label in (("meanwhile", "Meanwhile LoopQueue.GetAsync"), ("semaphoreslim", "SemaphoreSlim.WaitAsync"),
                         ("channel", "Channel<T> ReadAsync"), ("asyncio", "asyncio Queue.get")):

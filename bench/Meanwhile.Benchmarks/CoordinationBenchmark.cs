@@ -24,20 +24,20 @@ internal static class CoordinationBenchmark
         bool json = options.Flag("json");
         options.RejectUnknown();
 
-        var (rates, allocs) = TimeRuns(loop => (impl, mode) switch
+        var measured = TimeRuns(loop => (impl, mode) switch
         {
             ("meanwhile", "single") => n => QueueSingle(loop, new LoopQueue<int>(capacity), n),
             ("meanwhile", _) => n => QueueBatch(loop, new LoopQueue<int>(capacity), n, batch),
             ("channel", "single") => n => ChannelSingle(loop, NewChannel(capacity), n),
             _ => n => ChannelBatch(loop, NewChannel(capacity), n, batch),
         }, items, runs, warmupSeconds);
-        Report(json, "queue", impl, mode, items, rates, allocs, $"capacity {capacity}, batch {batch}");
+        Report(json, "queue", impl, mode, items, measured, $"capacity {capacity}, batch {batch}");
         return 0;
     }
 
     public static int Lock(Options options)
     {
-        string impl = options.Choice("impl", "meanwhile", "meanwhile", "semaphoreslim");
+        string impl = options.Choice("impl", "meanwhile", "meanwhile", "semaphoreslim", "yield", "bare");
         string hold = options.Choice("hold", "none", "none", "yield");
         long ops = options.Integer("ops", 1_000_000, 2);
         int runs = (int)options.Integer("runs", 7, 1);
@@ -46,11 +46,17 @@ internal static class CoordinationBenchmark
         options.RejectUnknown();
 
         bool holdAcrossYield = hold == "yield";
-        var (rates, allocs) = TimeRuns(loop => impl == "meanwhile"
-            ? n => Contend(loop, n, holdAcrossYield, new LoopLock(), static l => l.AcquireAsync(), static l => l.Release())
-            : n => Contend(loop, n, holdAcrossYield, new SemaphoreSlim(1), static s => new ValueTask(s.WaitAsync()), static s => s.Release()),
+        var measured = TimeRuns(loop => impl switch
+        {
+            "meanwhile" => n => Contend(loop, n, holdAcrossYield, new LoopLock(), static l => l.AcquireAsync(), static l => l.Release()),
+            "semaphoreslim" => n => Contend(loop, n, holdAcrossYield, new SemaphoreSlim(1), static s => new ValueTask(s.WaitAsync()), static s => s.Release()),
+            // Floors, to tell what a hand-off costs beyond a task switch: the same two tasks with no lock, each "acquisition"
+            // a yield (a switch through the loop's ready queue), and two bare async methods passing a baton, no loop at all.
+            "yield" => n => Contend(loop, n, holdAcrossYield, loop, static l => l.Yield(), static _ => { }),
+            _ => n => Baton.Run(n),
+        },
             ops, runs, warmupSeconds);
-        Report(json, "lock", impl, hold, ops, rates, allocs,
+        Report(json, "lock", impl, hold, ops, measured,
             holdAcrossYield ? "two tasks, each holding the lock across a yield" : "two tasks taking turns: each acquisition waits for the other's release");
         return 0;
     }
@@ -265,15 +271,20 @@ internal static class CoordinationBenchmark
     }
 
     /// <summary>On a new loop: warms <paramref name="make"/>'s body up for a while, then times <paramref name="runs"/> runs of <paramref name="n"/> operations.</summary>
-    private static (List<double> Rates, List<double> Allocations) TimeRuns(Func<EventLoop, Func<long, Task>> make, long n, int runs, double warmupSeconds)
+    private static Runs TimeRuns(Func<EventLoop, Func<long, Task>> make, long n, int runs, double warmupSeconds)
     {
-        var rates = new List<double>();
-        var allocs = new List<double>();
-        EventLoop.Run(() => Repeat(make(EventLoop.Current), n, runs, warmupSeconds, rates, allocs));
-        return (rates, allocs);
+        var measured = new Runs([], [], []);
+        EventLoop.Run(() => Repeat(make(EventLoop.Current), n, runs, warmupSeconds, measured));
+        return measured;
     }
 
-    private static async Task Repeat(Func<long, Task> body, long n, int runs, double warmupSeconds, List<double> rates, List<double> allocs)
+    /// <summary>
+    /// Per run: operations per second of wall time; nanoseconds of process CPU time per operation, which a loaded
+    /// machine disturbs much less than the rate (time other processes take is not counted); bytes allocated per operation.
+    /// </summary>
+    private sealed record Runs(List<double> Rates, List<double> CpuNanoseconds, List<double> Allocations);
+
+    private static async Task Repeat(Func<long, Task> body, long n, int runs, double warmupSeconds, Runs measured)
     {
         long warmStart = Stopwatch.GetTimestamp();
         do await body(Math.Min(n, 200_000));
@@ -282,25 +293,30 @@ internal static class CoordinationBenchmark
         {
             GC.Collect();
             long allocated = GC.GetAllocatedBytesForCurrentThread();
+            var cpu = Environment.CpuUsage.TotalTime;
             long start = Stopwatch.GetTimestamp();
             await body(n);
             long end = Stopwatch.GetTimestamp();
-            rates.Add(n / Measure.Seconds(start, end));
-            allocs.Add((GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)n);
+            measured.CpuNanoseconds.Add((Environment.CpuUsage.TotalTime - cpu).TotalNanoseconds / n);
+            measured.Rates.Add(n / Measure.Seconds(start, end));
+            measured.Allocations.Add((GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)n);
         }
     }
 
-    private static void Report(bool json, string bench, string impl, string mode, long n, List<double> rates, List<double> allocs, string what)
+    private static void Report(bool json, string bench, string impl, string mode, long n, Runs measured, string what)
     {
-        double median = Measure.Median(rates);
+        double median = Measure.Median(measured.Rates);
+        double cpu = Measure.Median(measured.CpuNanoseconds);
+        double allocated = Measure.Median(measured.Allocations);
         if (json)
         {
             Console.WriteLine(new Json().Add("bench", bench).Add("impl", impl).Add("mode", mode).Add("n", n)
-                .Add("rate", median).Add("rates", rates).Add("alloc_per_op", Measure.Median(allocs)));
+                .Add("rate", median).Add("rates", measured.Rates).Add("cpu_ns_per_op", cpu).Add("alloc_per_op", allocated));
             return;
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{bench} ({impl}, {mode}; {what}): {n:N0} per run: median {median / 1e6:F2} M/s " +
-            $"[{string.Join(", ", rates.Select(r => (r / 1e6).ToString("F2", CultureInfo.InvariantCulture)))}], {Measure.Median(allocs):F1} B allocated per item"));
+            $"[{string.Join(", ", measured.Rates.Select(r => (r / 1e6).ToString("F2", CultureInfo.InvariantCulture)))}], " +
+            $"{cpu:F1} ns CPU and {allocated:F1} B allocated per item"));
     }
 }

@@ -28,9 +28,10 @@ internal static class Program
           queue   --impl meanwhile|channel [--mode single|batch] [--items N] [--capacity C] [--batch B] [--runs R]
                  N items from one task to another on one loop through a bounded LoopQueue or Channel<T>, one at a
                  time or B at a time; items per second, median of R runs after a warm-up.
-          lock    --impl meanwhile|semaphoreslim [--hold none|yield] [--ops N] [--runs R]
+          lock    --impl meanwhile|semaphoreslim|yield|bare [--hold none|yield] [--ops N] [--runs R]
                  two tasks taking turns at a LoopLock or SemaphoreSlim(1) (each acquisition waits for the other's
-                 release); with --hold yield each holds it across a yield too.
+                 release); with --hold yield each holds it across a yield too. Floors: yield, the same tasks with no
+                 lock (a yield per turn); bare, two async methods passing a baton with no loop. Rates and CPU ns per op.
           waiters --impl meanwhile|semaphoreslim|channel [--count N]
                  bytes per blocked waiter: N pending waits on one queue/semaphore/channel, and N tasks blocked on one.
 

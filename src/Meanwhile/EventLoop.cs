@@ -136,11 +136,13 @@ public sealed partial class EventLoop : IDisposable
             FireDueTimers();
             _runSincePoll += RunReadyBatch();
             if (done(this, main)) return;
-            int timeout = ComputePollTimeout();
             // With work still ready, the reactor is asked (without blocking) only once EventInterval items have run since
             // it last was: a system call per turn would otherwise be most of the cost of tasks that hand work to each
-            // other a little at a time. Tokio's scheduler polls its driver every 61 tasks for the same reason.
-            if (timeout == 0 && _runSincePoll < EventInterval && _ready.Count > 0) continue;
+            // other a little at a time. Tokio's scheduler polls its driver every 61 tasks for the same reason. (With work
+            // ready the poll's timeout is 0, so that turn needs no computing it: two tasks handing a lock back and forth
+            // run one item a turn.)
+            if (_ready.Count > 0 && _runSincePoll < EventInterval) continue;
+            int timeout = ComputePollTimeout();
             _runSincePoll = 0;
             _monitor?.BeforePoll();
             _poller.Poll(timeout);
@@ -233,7 +235,7 @@ public sealed partial class EventLoop : IDisposable
 
     private void FireDueTimers()
     {
-        StampDelays(); // delays armed outside a task turn (before the loop ran)
+        if (_unstampedDelayCount != 0) StampDelays(); // delays armed outside a task turn (before the loop ran)
         if (Timers.Count == 0) return;
         long now = _time.GetTimestamp();
         while (Timers.PopDue(now) is { } timer) timer.Fire();

@@ -60,6 +60,44 @@ public class CoordinationTests
     }
 
     [Fact]
+    public void A_waiter_cancelled_while_the_lock_is_passed_to_it_never_holds_it_and_the_next_live_waiter_does()
+    {
+        // Async methods awaiting the lock directly: their resumption is queued as the runtime's own continuation.
+        var log = new List<string>();
+        Loops.RunVirtual(async (loop, clock) =>
+        {
+            var gate = new LoopLock();
+            await gate.AcquireAsync();
+            async Task Take(string name)
+            {
+                await gate.AcquireAsync();
+                log.Add(name);
+                gate.Release();
+            }
+            var first = loop.Spawn(() => Take("first"));
+            var second = loop.Spawn(() => Take("second"));
+            var third = loop.Spawn(() => Take("third"));
+            await loop.Yield(); // all three wait, in that order
+            second.Cancel(); // while pending: it leaves the line
+            gate.Release(); // passed to first, whose resumption is queued...
+            first.Cancel(); // ...and cancelled before it resumed: first passes it on to third
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await first);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await second);
+            await third;
+            Assert.False(gate.IsLocked);
+            for (int round = 0; round < 3; round++) // the waiters' nodes serve again
+            {
+                await gate.AcquireAsync();
+                var next = loop.Spawn(() => Take($"round {round}"));
+                await loop.Yield();
+                gate.Release();
+                await next;
+            }
+        });
+        Assert.Equal(["third", "round 0", "round 1", "round 2"], log);
+    }
+
+    [Fact]
     public void A_semaphore_lets_a_number_of_tasks_in_and_a_bounded_one_refuses_extra_releases()
     {
         Loops.RunVirtual(async (loop, clock) =>

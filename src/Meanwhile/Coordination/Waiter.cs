@@ -63,6 +63,13 @@ internal class Waiter : LoopWait, IValueTaskSource
             GetResult(token); // throws: awaited twice, or not finished
             return;
         }
+        if (IsGranted)
+        {
+            GetResult(token); // succeeded: cannot throw, and the usual path stays free of a try/finally
+            Shielded = false;
+            Host.Recycle(this);
+            return;
+        }
         try
         {
             GetResult(token);

@@ -79,6 +79,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     {
         _version++;
         _status = WaitStatus.Pending;
+        _queued = false;
         _continuationKind = ContinuationKind.None;
         _continuationState = null;
         if (_rare is not null)
@@ -197,6 +198,16 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     {
         if (_queued) return;
         _queued = true;
+        if (_continuationKind == ContinuationKind.AsyncMethod && _rare?.ExecutionContext is null)
+        {
+            // The usual await of an async method: the ready queue runs the runtime's continuation itself, with its box,
+            // rather than this wait's Execute, which would only forward to it. The wait forgets it now, as Execute would.
+            var box = _continuationState;
+            _continuationKind = ContinuationKind.None;
+            _continuationState = null;
+            Loop.EnqueueReady(new ReadyItem(AsyncMethodContinuation!, box, Owner));
+            return;
+        }
         Loop.EnqueueReady(new ReadyItem(this, Owner));
     }
 
@@ -235,7 +246,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
     {
         ValidateToken(token);
-        if (_continuationKind != ContinuationKind.None)
+        if (_continuationKind != ContinuationKind.None || _queued)
             throw new InvalidOperationException("A loop wait can be awaited only once.");
         // One thread-local read for both the thread check and NoteLoopAwait: one of the loop's contexts is only ever
         // current on the loop thread (see EventLoop.CheckThreadGetTask).
