@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # What diagnostics cost (issue 20): plain req/s of `meanwhile echo` (1 loop, pinned to core 0) under wrk (core 1),
 # with diagnostics off (--no-diagnostics), and on with `meanwhile top` attached (refreshing every second), rounds
-# alternated; with BASELINE=<git revision>, that revision's echo too (before this work: "off" against "today").
+# alternated (the order reversed every other round); with BASELINE=<git revision>, that revision's echo too (before this work: "off" against "today").
 #
 #   bench/diagnostics.sh                     # ROUNDS=3 DURATION=5s CONNECTIONS=50 PORT=25080
-#   BASELINE=httpshape bench/diagnostics.sh  # also the tool as it was at that revision
+#   BASELINE=407e420 ROUNDS=11 bench/diagnostics.sh  # also the tool before diagnostics (main before the waves)
+#   BASELINE_DLL=path/Meanwhile.Cli.dll bench/diagnostics.sh  # a baseline built already
 #
-# Prints each round, then the median req/s of each variant and its ratio to "off". Ports: PORT and PORT+1 (the
+# Prints each round (with the load average), then the median req/s of each variant, the ratio of medians to "off", and
+# the median and range of the per-round ratios (each variant against the "off" of its own round: neighbours in time, so
+# a load swing between rounds cancels out). Ports: PORT and PORT+1 (the
 # diagnostics engineer's range is 25000-25999). Build output: ARTIFACTS (/tmp/bench-artifacts-diagnostics).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,7 +25,10 @@ echo "load: $(cut -d' ' -f1-3 /proc/loadavg) at start; $ROUNDS rounds of wrk -t1
 dotnet build "$root/src/Meanwhile.Cli" -c Release --artifacts-path "$ARTIFACTS" -nologo -v q | grep -E " error |rror\(s\)" || true
 tool="$ARTIFACTS/bin/Meanwhile.Cli/release/Meanwhile.Cli.dll"
 variants=(off on+top)
-if [ -n "${BASELINE:-}" ]; then
+if [ -n "${BASELINE_DLL:-}" ]; then # a baseline built already
+  baseline="$BASELINE_DLL"
+  variants=(baseline off on+top)
+elif [ -n "${BASELINE:-}" ]; then
   src="$(mktemp -d -t meanwhile-baseline.XXXXXX)"
   git -C "$root" archive "$BASELINE" | tar -x -C "$src"
   dotnet build "$src/src/Meanwhile.Cli" -c Release --artifacts-path "$ARTIFACTS-baseline" -nologo -v q | grep -E " error |rror\(s\)" || true
@@ -53,19 +59,27 @@ run() { # variant -> req/s
   echo "$rps"
 }
 
-declare -A results
+declare -A results ratios
 for round in $(seq 1 "$ROUNDS"); do
+  declare -A round_rps=()
   line="round $round:"
-  for variant in "${variants[@]}"; do
+  order=("${variants[@]}")
+  if (( round % 2 == 0 )); then order=(); for ((i = ${#variants[@]} - 1; i >= 0; i--)); do order+=("${variants[i]}"); done; fi
+  for variant in "${order[@]}"; do
     rps=$(run "$variant")
     results[$variant]+="$rps "
+    round_rps[$variant]=$rps
     line+=" $variant $rps"
   done
-  echo "$line  (load $(cut -d' ' -f1 /proc/loadavg))"
+  for variant in "${variants[@]}"; do
+    ratios[$variant]+="$(awk -v a="${round_rps[$variant]}" -v b="${round_rps[off]}" 'BEGIN {printf "%.3f", a/b}') "
+  done
+  echo "$line  (load $(cut -d' ' -f1-3 /proc/loadavg))"
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 off=$(echo "${results[off]}" | median)
 for variant in "${variants[@]}"; do
   m=$(echo "${results[$variant]}" | median)
-  echo "$variant: median $m req/s, $(awk -v a="$m" -v b="$off" 'BEGIN {printf "%.3f", a/b}') of off (rounds: ${results[$variant]})"
+  r=$(echo "${ratios[$variant]}" | tr ' ' '\n' | grep -v '^$' | sort -n)
+  echo "$variant: median $m req/s, $(awk -v a="$m" -v b="$off" 'BEGIN {printf "%.3f", a/b}') of off; per-round ratio median $(echo "$r" | median), range $(echo "$r" | head -1)-$(echo "$r" | tail -1) (rounds: ${results[$variant]})"
 done
