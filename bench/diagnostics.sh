@@ -7,9 +7,10 @@
 #   BASELINE=407e420 ROUNDS=11 bench/diagnostics.sh  # also the tool before diagnostics (main before the waves)
 #   BASELINE_DLL=path/Meanwhile.Cli.dll bench/diagnostics.sh  # a baseline built already
 #
-# Prints each round (with the load average), then the median req/s of each variant, the ratio of medians to "off", and
-# the median and range of the per-round ratios (each variant against the "off" of its own round: neighbours in time, so
-# a load swing between rounds cancels out). Ports: PORT and PORT+1 (the
+# Prints each round (with the load average), then for each variant the median req/s and the median and range of its
+# per-round ratios to "off" (neighbours in time, so a load swing between rounds cancels out); the same for requests per
+# CPU-second of the server process (all its threads, the diagnostics endpoint's included), which on a machine shared
+# with other work tells the cost better than req/s: the server's share of its core varies, its CPU per request less. Ports: PORT and PORT+1 (the
 # diagnostics engineer's range is 25000-25999). Build output: ARTIFACTS (/tmp/bench-artifacts-diagnostics).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,7 +39,10 @@ fi
 
 wait_port() { for _ in $(seq 1 400); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
 
-run() { # variant -> req/s
+# CPU time the process's threads have used, in ns (per-thread schedstat: finer than /proc/PID/stat's 10 ms ticks).
+cpu_ns() { local sum=0 ns _ t; for t in /proc/"$1"/task/*/schedstat; do read -r ns _ < "$t" 2>/dev/null && sum=$((sum + ns)); done; echo "$sum"; }
+
+run() { # variant -> "req/s requests-per-server-CPU-second"
   local variant=$1 dll=$tool args=(--loops 1 --quiet --port "$PORT") top_pid=""
   case $variant in
     baseline) dll=$baseline ;;
@@ -52,34 +56,42 @@ run() { # variant -> req/s
     top_pid=$!; pids+=("$top_pid")
   fi
   taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$PORT/" > /dev/null # warm-up
-  local rps
-  rps=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" "http://127.0.0.1:$PORT/" | awk '/Requests\/sec/ {print $2}')
+  local before after out
+  before=$(cpu_ns "$server")
+  out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" "http://127.0.0.1:$PORT/")
+  after=$(cpu_ns "$server")
   [ -n "$top_pid" ] && kill "$top_pid" 2>/dev/null || true
   kill "$server"; wait "$server" 2>/dev/null || true
-  echo "$rps"
+  echo "$out" | awk -v cpu="$((after - before))" '/requests in/ {n = $1} /Requests\/sec/ {rps = $2} END {printf "%s %.0f\n", rps, n / (cpu / 1e9)}'
 }
 
-declare -A results ratios
+declare -A results ratios cpu_results cpu_ratios
 for round in $(seq 1 "$ROUNDS"); do
-  declare -A round_rps=()
+  declare -A round_rps=() round_cpu=()
   line="round $round:"
   order=("${variants[@]}")
   if (( round % 2 == 0 )); then order=(); for ((i = ${#variants[@]} - 1; i >= 0; i--)); do order+=("${variants[i]}"); done; fi
   for variant in "${order[@]}"; do
-    rps=$(run "$variant")
-    results[$variant]+="$rps "
-    round_rps[$variant]=$rps
-    line+=" $variant $rps"
+    read -r rps per_cpu < <(run "$variant")
+    results[$variant]+="$rps "; cpu_results[$variant]+="$per_cpu "
+    round_rps[$variant]=$rps; round_cpu[$variant]=$per_cpu
+    line+=" $variant $rps ($per_cpu/cpu-s)"
   done
   for variant in "${variants[@]}"; do
     ratios[$variant]+="$(awk -v a="${round_rps[$variant]}" -v b="${round_rps[off]}" 'BEGIN {printf "%.3f", a/b}') "
+    cpu_ratios[$variant]+="$(awk -v a="${round_cpu[$variant]}" -v b="${round_cpu[off]}" 'BEGIN {printf "%.3f", a/b}') "
   done
   echo "$line  (load $(cut -d' ' -f1-3 /proc/loadavg))"
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-off=$(echo "${results[off]}" | median)
+summary() { # label, values, per-round ratios
+  local m r
+  m=$(echo "$2" | median)
+  r=$(echo "$3" | tr ' ' '\n' | grep -v '^$' | sort -n)
+  echo "  $1 median $m, per-round ratio to off: median $(echo "$r" | median), range $(echo "$r" | head -1)-$(echo "$r" | tail -1)"
+}
 for variant in "${variants[@]}"; do
-  m=$(echo "${results[$variant]}" | median)
-  r=$(echo "${ratios[$variant]}" | tr ' ' '\n' | grep -v '^$' | sort -n)
-  echo "$variant: median $m req/s, $(awk -v a="$m" -v b="$off" 'BEGIN {printf "%.3f", a/b}') of off; per-round ratio median $(echo "$r" | median), range $(echo "$r" | head -1)-$(echo "$r" | tail -1) (rounds: ${results[$variant]})"
+  echo "$variant:"
+  summary "req/s" "${results[$variant]}" "${ratios[$variant]}"
+  summary "requests per server CPU-second" "${cpu_results[$variant]}" "${cpu_ratios[$variant]}"
 done
