@@ -3,7 +3,7 @@
 # with diagnostics off (--no-diagnostics), and on with `meanwhile top` attached (refreshing every second), rounds
 # alternated (the order reversed every other round); with BASELINE=<git revision>, that revision's echo too (before this work: "off" against "today").
 #
-#   bench/diagnostics.sh                     # ROUNDS=3 DURATION=5s CONNECTIONS=50 PORT=25080
+#   bench/diagnostics.sh                     # ROUNDS=3 DURATION=5s WARMUP=10s CONNECTIONS=50 PORT=25080
 #   BASELINE=407e420 ROUNDS=11 bench/diagnostics.sh  # also the tool before diagnostics (main before the waves)
 #   BASELINE_DLL=path/Meanwhile.Cli.dll bench/diagnostics.sh  # a baseline built already
 #   TOGETHER=1 bench/diagnostics.sh          # the variants run at the same time, side by side on core 0
@@ -14,12 +14,14 @@
 # with other work tells the cost better than req/s: the server's share of its core varies, its CPU per request less.
 # TOGETHER=1 runs the variants' servers at once, sharing core 0, each under its own wrk (all on core 1): whatever else
 # the machine does then hits every variant in the same seconds, so their ratios hold under a load that swings.
+# The warm-up is long because on a loaded machine the runtime's tiered JIT is still compiling seconds after start (a
+# profile showed its thread at a quarter of the server's CPU 7 s in): measured then, a variant pays for its start-up.
 # Ports: PORT to PORT+5 (the diagnostics engineer's range is 25000-25999). Build output: ARTIFACTS
 # (/tmp/bench-artifacts-diagnostics).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-ROUNDS="${ROUNDS:-3}"; DURATION="${DURATION:-5s}"; CONNECTIONS="${CONNECTIONS:-50}"; PORT="${PORT:-25080}"
+ROUNDS="${ROUNDS:-3}"; DURATION="${DURATION:-5s}"; WARMUP="${WARMUP:-10s}"; CONNECTIONS="${CONNECTIONS:-50}"; PORT="${PORT:-25080}"
 ARTIFACTS="${ARTIFACTS:-/tmp/bench-artifacts-diagnostics}"
 command -v wrk > /dev/null || { echo "diagnostics.sh: wrk is required" >&2; exit 1; }
 pids=()
@@ -51,7 +53,7 @@ run() { # variant -> "req/s requests-per-server-CPU-second"
   start_server "$variant" "$PORT"; server=$started; pids+=("$server")
   wait_port "$PORT"
   if [ "$variant" = on+top ]; then attach_top "$server"; top_pid=$started; pids+=("$top_pid"); fi
-  taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$PORT/" > /dev/null # warm-up
+  taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:$PORT/" > /dev/null # warm-up
   local before after out
   before=$(cpu_ns "$server")
   out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" "http://127.0.0.1:$PORT/")
@@ -91,7 +93,7 @@ together() { # one round, every variant at once -> "variant req/s per-cpu" lines
   done
   for variant in "${variants[@]}"; do wait_port "${port[$variant]}"; done
   attach_top "${server[on+top]}"; top_pid=$started; pids+=("$top_pid")
-  for variant in "${variants[@]}"; do taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:${port[$variant]}/" > /dev/null & wrks+=($!); done
+  for variant in "${variants[@]}"; do taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:${port[$variant]}/" > /dev/null & wrks+=($!); done
   wait "${wrks[@]}"; wrks=()
   local dir; dir=$(mktemp -d)
   for variant in "${variants[@]}"; do before[$variant]=$(cpu_ns "${server[$variant]}"); done
