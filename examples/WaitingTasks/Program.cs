@@ -2,6 +2,8 @@
 //
 //   dotnet run --project examples/WaitingTasks            prints "ready PID"; then try: meanwhile ps PID --tree
 //   dotnet run --project examples/WaitingTasks -- --stuck  the spinner stops yielding: ps names it as running
+//   MEANWHILE_DIAGNOSTICS=1 dotnet run --project examples/WaitingTasks -- --diagnostics-from-environment
+//                                                          the loop leaves diagnostics to the environment, as by default
 //
 // The tasks: "ticker" sleeps on a timer, "reader" waits for bytes on a TCP connection, "consumer" waits for an item of
 // the queue "jobs", "foreign" awaits a Task the loop does not run, "spinner" computes 20 ms at a time and yields, and
@@ -11,6 +13,7 @@ using System.Net;
 using Meanwhile;
 
 bool stuck = args.Contains("--stuck");
+bool? diagnostics = args.Contains("--diagnostics-from-environment") ? null : true;
 EventLoop.Run(async () =>
 {
     var loop = EventLoop.Current;
@@ -50,7 +53,7 @@ EventLoop.Run(async () =>
     await loop.RunOnWorker(() => Console.In.ReadToEnd());
     foreach (var task in new[] { ticker, reader, consumer, foreign, spinner }) task.Cancel();
     never.SetCanceled();
-}, new EventLoopOptions { Diagnostics = true, Name = "main loop" });
+}, new EventLoopOptions { Diagnostics = diagnostics, Name = "main loop" });
 
 static void Spin(TimeSpan duration)
 {

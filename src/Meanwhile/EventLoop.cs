@@ -236,7 +236,7 @@ public sealed partial class EventLoop : IDisposable
     private void FireDueTimers()
     {
         if (_unstampedDelayCount != 0) StampDelays(); // delays armed outside a task turn (before the loop ran)
-        if (Timers.Count == 0) return;
+        if (Timers.IsEmpty) return;
         long now = _time.GetTimestamp();
         while (Timers.PopDue(now) is { } timer) timer.Fire();
     }
@@ -245,7 +245,7 @@ public sealed partial class EventLoop : IDisposable
     {
         if (_ready.Count > 0 || !_posted.IsEmpty) return 0;
         StampDelays();
-        long? next = Timers.Count > 0 ? Timers.NextDeadline : null;
+        long? next = Timers.IsEmpty ? null : Timers.NextDeadline;
         if (_virtualClock is not null)
         {
             if (_virtualClock.NextTimerDue is long clockTimer && (next is null || clockTimer < next)) next = clockTimer;

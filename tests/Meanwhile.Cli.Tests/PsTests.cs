@@ -128,6 +128,23 @@ public sealed class PsTests
     }
 
     [Fact]
+    public void A_loop_that_leaves_diagnostics_to_the_environment_has_them_with_MEANWHILE_DIAGNOSTICS_1_and_not_without()
+    {
+        using (var on = WaitingTasks.StartLeavingDiagnosticsToEnvironment("1"))
+        {
+            var (code, stdout, stderr) = ToolProcess.Run("ps", on.Pid, "--json");
+            Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+            using var json = JsonDocument.Parse(stdout);
+            var loop = Assert.Single(json.RootElement.GetProperty("loops").EnumerateArray());
+            Assert.Equal(6, loop.GetProperty("tasks").GetArrayLength());
+        }
+        using var off = WaitingTasks.StartLeavingDiagnosticsToEnvironment(null);
+        var (offCode, offOut, offError) = ToolProcess.Run("ps", off.Pid);
+        Assert.Equal((1, ""), (offCode, offOut));
+        Assert.Contains($"Process {off.Pid} has no diagnostics endpoint", offError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Ps_of_a_process_that_does_not_exist_or_a_bad_pid_says_so_in_one_line()
     {
         var (code, _, stderr) = ToolProcess.Run("ps", "99999999");
@@ -165,9 +182,10 @@ internal sealed class WaitingTasks : IDisposable
     private readonly List<string> _lines = [];
     private readonly List<(string Text, TaskCompletionSource Seen)> _watches = [];
 
-    private WaitingTasks(params string[] args)
+    private WaitingTasks(string[] args, Action<ProcessStartInfo>? configure = null)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        configure?.Invoke(info);
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "WaitingTasks.dll"));
         foreach (var arg in args) info.ArgumentList.Add(arg);
         _process = Process.Start(info)!;
@@ -190,9 +208,18 @@ internal sealed class WaitingTasks : IDisposable
     public string Pid => Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Starts the example and waits until its tasks are in place.</summary>
-    public static WaitingTasks Start(params string[] args)
+    public static WaitingTasks Start(params string[] args) => Started(new WaitingTasks(args));
+
+    /// <summary>Starts the example with its loop's diagnostics left to <c>MEANWHILE_DIAGNOSTICS</c>, set to <paramref name="variable"/> (null: unset).</summary>
+    public static WaitingTasks StartLeavingDiagnosticsToEnvironment(string? variable) =>
+        Started(new WaitingTasks(["--diagnostics-from-environment"], info =>
+        {
+            if (variable is null) info.Environment.Remove("MEANWHILE_DIAGNOSTICS");
+            else info.Environment["MEANWHILE_DIAGNOSTICS"] = variable;
+        }));
+
+    private static WaitingTasks Started(WaitingTasks example)
     {
-        var example = new WaitingTasks(args);
         example.WaitForLine("ready");
         return example;
     }

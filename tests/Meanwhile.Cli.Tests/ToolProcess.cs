@@ -20,7 +20,7 @@ internal sealed class ToolProcess : IDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
     private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<(Func<string, bool> Match, TaskCompletionSource<DateTime> Seen)> _watches = [];
+    private readonly List<(StringBuilder Stream, string Text, TaskCompletionSource<DateTime> Seen)> _watches = [];
 
     private ToolProcess(string program, IEnumerable<string> args)
     {
@@ -30,19 +30,12 @@ internal sealed class ToolProcess : IDisposable
         _process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null) { _listening.TrySetException(new InvalidOperationException($"exited before listening: {Stderr}")); return; }
-            lock (_stdout) _stdout.AppendLine(e.Data);
+            Append(_stdout, e.Data);
             if (e.Data.StartsWith("listening on http://", StringComparison.Ordinal) || e.Data.StartsWith("listening on https://", StringComparison.Ordinal)) _listening.TrySetResult(e.Data.Split(' ')[2]);
         };
         _process.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is null) return;
-            var now = DateTime.UtcNow;
-            lock (_stderr)
-            {
-                _stderr.AppendLine(e.Data);
-                foreach (var (match, seen) in _watches)
-                    if (match(e.Data)) seen.TrySetResult(now);
-            }
+            if (e.Data is not null) Append(_stderr, e.Data);
         };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -96,17 +89,35 @@ internal sealed class ToolProcess : IDisposable
     }
 
     /// <summary>Waits for a line on stderr containing <paramref name="text"/>; returns when it arrived.</summary>
-    public DateTime WaitForStderr(string text)
+    public DateTime WaitForStderr(string text) => WaitFor(_stderr, "stderr", text);
+
+    /// <summary>Waits for a line on stdout containing <paramref name="text"/>; returns when it arrived.</summary>
+    public DateTime WaitForStdout(string text) => WaitFor(_stdout, "stdout", text);
+
+    private DateTime WaitFor(StringBuilder stream, string name, string text)
     {
         var seen = new TaskCompletionSource<DateTime>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_stderr)
+        lock (stream)
         {
-            var earlier = _stderr.ToString().Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
-            if (earlier is not null) return DateTime.UtcNow;
-            _watches.Add((line => line.Contains(text, StringComparison.Ordinal), seen));
+            if (stream.ToString().Contains(text, StringComparison.Ordinal)) return DateTime.UtcNow;
+            lock (_watches) _watches.Add((stream, text, seen));
         }
-        if (!seen.Task.Wait(Deadline)) throw new TimeoutException($"no '{text}' on stderr: {Stdout}{Stderr}");
+        if (!seen.Task.Wait(Deadline)) throw new TimeoutException($"no '{text}' on {name}: {Stdout}{Stderr}");
         return seen.Task.Result;
+    }
+
+    private void Append(StringBuilder stream, string line)
+    {
+        var now = DateTime.UtcNow;
+        lock (stream)
+        {
+            stream.AppendLine(line);
+            lock (_watches)
+            {
+                foreach (var (watched, text, seen) in _watches)
+                    if (watched == stream && line.Contains(text, StringComparison.Ordinal)) seen.TrySetResult(now);
+            }
+        }
     }
 
     /// <summary>Sends SIGTERM (what Ctrl+C's handler also does: a graceful stop).</summary>

@@ -25,6 +25,30 @@ public sealed class TopTests
     }
 
     [Fact]
+    public async Task Top_shows_a_server_loop_s_connections_and_requests_per_second()
+    {
+        using var server = ToolProcess.Start("echo", "--port", "0", "--loops", "1", "--quiet");
+        var url = server.WaitListening();
+        using var top = ToolProcess.Start("top", server.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--iterations", "2", "--interval", "2s");
+        top.WaitForStdout($"process {server.Pid} (");
+        // Between the two frames: requests on one kept-alive connection (the client's pool keeps it open).
+        using var http = new HttpClient();
+        const int requests = 30;
+        for (int i = 0; i < requests; i++) Assert.True((await http.GetAsync(url)).IsSuccessStatusCode);
+        Assert.Equal(0, top.WaitForExit());
+
+        var frames = top.Stdout.Split($"process {server.Pid} (", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, frames.Length);
+        var row = Assert.Single(frames[1].Split('\n'), l => l.Contains("http 0", StringComparison.Ordinal));
+        // Columns after the name: lag, turns/s, busy, ready, timers, descriptors, tasks, connections, requests/s, slow turns.
+        var match = System.Text.RegularExpressions.Regex.Match(row, @"http 0\s+(\S+ (µs|ms|s)|no answer)\s+[\d,]+\s+[\d.]+%\s+\d+\s+\d+\s+\d+\s+\d+\s+(?<connections>\d+)\s+(?<rate>[\d,]+)\s+\d+");
+        Assert.True(match.Success, row);
+        Assert.Equal("1", match.Groups["connections"].Value);
+        // 30 requests over at least the 2 s between the frames: a rate of 1 to 15 a second.
+        Assert.InRange(int.Parse(match.Groups["rate"].Value, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture), 1, requests / 2);
+    }
+
+    [Fact]
     public void Top_shows_a_task_that_never_yields_first_as_running_and_sorts_by_id_when_asked()
     {
         using var example = WaitingTasks.Start("--stuck");

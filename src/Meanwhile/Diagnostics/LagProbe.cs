@@ -14,13 +14,13 @@ internal sealed class LagProbe
     private static readonly long IntervalTicks = (long)(Interval.TotalSeconds * Stopwatch.Frequency);
 
     private readonly EventLoop _loop;
-    private readonly Action _fire;
+    private readonly ProbeTimer _timer;
     private long _due;
 
     private LagProbe(EventLoop loop)
     {
         _loop = loop;
-        _fire = Fire;
+        _timer = new ProbeTimer(this);
     }
 
     /// <summary>Whether a listener wants the lag histogram.</summary>
@@ -38,7 +38,7 @@ internal sealed class LagProbe
     private void Arm()
     {
         _due = Stopwatch.GetTimestamp() + IntervalTicks;
-        _ = new CallbackTimer(_loop, Interval, _fire);
+        _loop.ArmTimer(_timer, Interval);
     }
 
     private void Fire()
@@ -48,5 +48,21 @@ internal sealed class LagProbe
         LoopMeter.RecordLag(_loop, late / (double)Stopwatch.Frequency);
         if (IsWanted) Arm();
         else _loop.OnLagProbeStopped();
+    }
+
+    /// <summary>
+    /// The probe's timer, re-armed each time its callback has run: when due, the callback runs from the ready queue,
+    /// like a <see cref="EventLoop.CallLater"/> callback's. Of its own type so that the timer queue leaves it out of the
+    /// count of the program's timers (<see cref="TimerQueue.Count"/>).
+    /// </summary>
+    internal sealed class ProbeTimer(LagProbe probe) : TimerEntry(probe._loop)
+    {
+        private readonly Action _fire = probe.Fire;
+
+        internal override void Fire() => Loop.EnqueueReady(new ReadyItem(this));
+
+        internal override object? CodeToResume => _fire;
+
+        public override void Execute() => Loop.InvokeCallback(_fire);
     }
 }

@@ -33,7 +33,7 @@ internal static class LoopMeter
         Meter.CreateObservableCounter("meanwhile.loop.tasks.spawned", () => Observe(static l => l.SpawnedTaskCount), "{task}",
             "Tasks spawned.");
         Meter.CreateObservableUpDownCounter("meanwhile.loop.timers", () => Observe(static l => (long)l.TimerCount), "{timer}",
-            "Timers armed (delays of one duration armed together share one).");
+            "Timers armed (delays of one duration armed together share one; the lag probe's own is not counted).");
         Meter.CreateObservableUpDownCounter("meanwhile.loop.registrations", () => Observe(static l => (long)(l.RegistrationCount ?? 0)), "{registration}",
             "Descriptors (epoll) or sockets (portable) registered with the loop's reactor.");
         Meter.CreateObservableCounter("meanwhile.loop.busy_time", ObserveBusyTime, "s",

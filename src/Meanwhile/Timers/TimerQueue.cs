@@ -16,10 +16,17 @@ internal sealed class TimerQueue(EventLoop loop)
     private int _heapCount;
     private int _count;
 
-    /// <summary>How many timers are armed.</summary>
+    /// <summary>
+    /// How many timers the program has armed. The lag probe's timer is not one of them: watching the loop must not change
+    /// what it shows, and the probe, out of the queue from its firing until its callback re-arms it, would make the
+    /// figure flicker for whoever reads it in between (and it runs on every loop while anyone listens for lag).
+    /// </summary>
     public int Count => _count;
 
-    /// <summary>The earliest deadline; only valid when <see cref="Count"/> is not zero.</summary>
+    /// <summary>Whether no timer at all is armed, the lag probe's included.</summary>
+    public bool IsEmpty => _heapCount == 0;
+
+    /// <summary>The earliest deadline; only valid when the queue is not <see cref="IsEmpty"/>.</summary>
     public long NextDeadline => _heap[0].First.Deadline;
 
     /// <summary>Arms <paramref name="entry"/> (its deadline already set), armed for <paramref name="duration"/> clock ticks.</summary>
@@ -37,7 +44,7 @@ internal sealed class TimerQueue(EventLoop loop)
         }
         bool wasEmpty = list.IsEmpty;
         list.Insert(entry);
-        _count++;
+        if (entry is not LagProbe.ProbeTimer) _count++;
         if (wasEmpty) HeapPush(list);
     }
 
@@ -49,7 +56,7 @@ internal sealed class TimerQueue(EventLoop loop)
         previous.Next = next;
         next.Previous = previous;
         entry.Previous = entry.Next = null;
-        _count--;
+        if (entry is not LagProbe.ProbeTimer) _count--;
         // Only the first timer of a list orders the heap: the list matters only if the entry was one.
         if (previous is not TimerList.End end) return;
         var list = end.List;
