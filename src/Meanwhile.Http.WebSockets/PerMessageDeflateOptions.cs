@@ -24,7 +24,7 @@ public sealed class PerMessageDeflateOptions
 {
     /// <summary>
     /// The defaults: the server keeps no compression context between the messages it sends (so an idle connection holds
-    /// no compressor), the client does; messages under 32 bytes go uncompressed; the fastest compression level.
+    /// no compressor), the client does; messages under 1 KiB go uncompressed; the fastest compression level.
     /// </summary>
     public static PerMessageDeflateOptions Default { get; } = new();
 
@@ -41,8 +41,11 @@ public sealed class PerMessageDeflateOptions
     /// </summary>
     public bool ClientContextTakeover { get; init; } = true;
 
-    /// <summary>Messages whose first piece is smaller than this go uncompressed (deflate gains nothing on a few bytes). Default 32.</summary>
-    public int ThresholdBytes { get; init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Zero or more."); } = 32;
+    /// <summary>
+    /// Messages whose first piece is smaller than this go uncompressed: deflate gains little on a short message, and
+    /// a broadcast of small messages would pay a compressor per connection for each. Default 1 KiB (as Node's ws).
+    /// </summary>
+    public int ThresholdBytes { get; init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Zero or more."); } = 1024;
 
     /// <summary>The compression level of the messages this side sends. Default <see cref="CompressionLevel.Fastest"/>.</summary>
     public CompressionLevel Level { get; init; } = CompressionLevel.Fastest;
