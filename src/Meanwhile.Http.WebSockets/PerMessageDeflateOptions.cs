@@ -15,8 +15,8 @@ namespace Meanwhile.Http.WebSockets;
 /// <para>
 /// Memory per connection is bounded: one compressor (zlib's deflate state, about 300 KB of native memory) while a
 /// message is being sent, kept between messages only with context takeover on the sending side; one decompressor (about
-/// 40 KB) while a compressed message is being received, kept between messages only with context takeover on the
-/// receiving side. A compressed message counts against <see cref="LoopWebSocketOptions.MaxMessageBytes"/> as it
+/// 50 KB: zlib's state and 32 KiB window, and an 8 KiB input buffer) while a compressed message is being received, kept
+/// between messages only with context takeover on the receiving side. A compressed message counts against <see cref="LoopWebSocketOptions.MaxMessageBytes"/> as it
 /// inflates, and is refused with 1009 as soon as it goes over.
 /// </para>
 /// </remarks>
