@@ -83,6 +83,13 @@ public sealed partial class LoopWebSocket
         _receiving = true;
         try
         {
+            if (_in is null && !_inFrame && !_inflating && _failure is null && _state is LoopWebSocketState.Open or LoopWebSocketState.CloseSent)
+            {
+                // Idle between frames: wait for data here, with no buffer, before the frame reader's deeper async calls
+                // exist; an idle connection then holds this one call's state, not four (see docs/benchmarks.md).
+                await _transport.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                RentInput();
+            }
             return await ReceiveCoreAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ObjectDisposedException or SystemCallException or IOException && !cancellationToken.IsCancellationRequested)
@@ -289,8 +296,7 @@ public sealed partial class LoopWebSocket
         {
             // Idle: wait for data with no buffer (Kestrel's zero-byte read), then rent one.
             await _transport.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-            _in = ArrayPool<byte>.Shared.Rent(_options.ReceiveBufferBytes);
-            _inStart = _inEnd = 0;
+            RentInput();
         }
         else if (_in.Length - _inStart < count || _inStart == _inEnd)
         {
@@ -325,6 +331,12 @@ public sealed partial class LoopWebSocket
             _failure = new LoopWebSocketException(WebSocketCloseCode.AbnormalClosure, "The connection closed without a close handshake.", cause);
         }
         return _failure;
+    }
+
+    private void RentInput()
+    {
+        _in = ArrayPool<byte>.Shared.Rent(_options.ReceiveBufferBytes);
+        _inStart = _inEnd = 0;
     }
 
     private void ReleaseInput()
