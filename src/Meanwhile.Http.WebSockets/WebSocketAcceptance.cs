@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Meanwhile.Http.Server;
 
@@ -85,6 +86,8 @@ public static class WebSocketAcceptance
     /// <summary>One accepted handshake, waiting for the 101 to be sent; then the WebSocket's life on the connection.</summary>
     private sealed class Session(WebSocketHandler handler, string? subProtocol, LoopWebSocketOptions options, DeflateSettings? deflate, string? extensions)
     {
+        // Pooled: the server awaits it as a value task source, with no Task continuation objects held per idle connection.
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
         public async ValueTask RunAsync(UpgradedConnection connection)
         {
             var socket = new LoopWebSocket(new UpgradedTransport(connection), true, subProtocol, options, default, deflate, extensions);
