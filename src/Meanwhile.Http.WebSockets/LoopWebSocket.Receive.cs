@@ -86,7 +86,7 @@ public sealed partial class LoopWebSocket
             if (_in is null && !_inFrame && !_inflating && _failure is null && _state is LoopWebSocketState.Open or LoopWebSocketState.CloseSent)
             {
                 // Idle between frames: wait for data here, with no buffer, before the frame reader's deeper async calls
-                // exist; an idle connection then holds this one call's state, not four (see docs/benchmarks.md).
+                // exist; an idle connection then holds this one call's state, not four (docs/benchmarks-history.md).
                 await _transport.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
                 RentInput();
             }
