@@ -4,7 +4,7 @@
 #      the load is `meanwhile bench ws://...` (one loop, one message in flight per connection);
 #   2. memory per idle WebSocket connection, 10,000 open (server RSS before and after, Node ws clients);
 #   3. broadcast of one 100-byte message to 10,000 clients: delivered count and latency p50/p99.
-# Usage: bench/websocket.sh [rounds] [seconds]. Ports 23000-23999. ARTIFACTS defaults to /tmp/bench-artifacts-websocket.
+# Usage: [ONLY=idle] bench/websocket.sh [rounds] [seconds]. Ports 23000-23999. ARTIFACTS defaults to /tmp/bench-artifacts-websocket.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -34,6 +34,7 @@ start() { # port command...: starts a server on core 0 and waits for its "listen
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
+if [ "${ONLY:-}" != idle ]; then # ONLY=idle: the idle-memory and broadcast section alone
 echo "== echo: 64 connections, 32-byte messages, ${seconds}s x $rounds rounds (round trips/s; p99 µs) =="
 declare -A rate p99
 start 23001 "$server" meanwhile 23001 >/dev/null
@@ -57,6 +58,7 @@ for name in meanwhile kestrel node; do
 done
 awk -v m="$med_meanwhile" -v k="$med_kestrel" -v n="$med_node" 'BEGIN {printf "Meanwhile/Kestrel %.2fx, Meanwhile/Node %.2fx\n", m/k, m/n}'
 cleanup; pids=()
+fi
 
 echo "== 10,000 idle WebSocket connections: server memory per connection, then 5 broadcasts of 100 bytes =="
 pid=$(start 23010 "$server" meanwhile 23010)
@@ -65,6 +67,7 @@ pids+=("$pid")
 taskset -c 1 node bench/websocket/clients.js ws://127.0.0.1:23010/broadcast 500 0 </dev/null >/dev/null
 sleep 1
 before=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+heap_before=$(curl -s http://127.0.0.1:23010/memory)
 log=$(mktemp); fifo=$(mktemp -u); mkfifo "$fifo"
 taskset -c 1 node bench/websocket/clients.js ws://127.0.0.1:23010/broadcast 10000 5 <"$fifo" >"$log" 2>&1 &
 pids+=($!)
@@ -72,7 +75,9 @@ exec 9>"$fifo"
 for _ in $(seq 600); do grep -q "^open" "$log" && break; sleep 0.5; done
 sleep 1
 after=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+heap_after=$(curl -s http://127.0.0.1:23010/memory)
 echo "server RSS: $before KB before, $after KB with $(curl -s http://127.0.0.1:23010/count | tr -d '\n') connections: $(( (after - before) * 1024 / 10000 )) bytes per connection"
+echo "managed heap after a full GC: $heap_before B before, $heap_after B after: $(( (heap_after - heap_before) / 10000 )) bytes per connection"
 echo go >&9
 for _ in $(seq 600); do grep -q "^done" "$log" && break; sleep 0.5; done
 grep -E "^delivered|rror" "$log" || true

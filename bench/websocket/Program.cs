@@ -91,6 +91,12 @@ var router = new Router()
         await Task.WhenAll(sends);
         response.Write(System.Text.Encoding.ASCII.GetBytes($"{sends.Count}\n"));
     })
+    .MapGet("/memory", (request, response) =>
+    {
+        // The managed heap after a full collection: with /count, what each idle connection keeps alive.
+        response.Write(System.Text.Encoding.ASCII.GetBytes($"{GC.GetTotalMemory(forceFullCollection: true)}\n"));
+        return ValueTask.CompletedTask;
+    })
     .MapGet("/count", (request, response) =>
     {
         response.Write(System.Text.Encoding.ASCII.GetBytes($"{clients.Count}\n"));

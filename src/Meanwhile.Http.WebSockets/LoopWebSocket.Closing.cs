@@ -124,6 +124,7 @@ public sealed partial class LoopWebSocket
         Refuse(code, reason);
         var failure = _failure!;
         _inFrame = false;
+        _inflating = false;
         CloseCode ??= failure.CloseCode;
         CloseReason ??= failure.Message;
         bool sendClose = _state == LoopWebSocketState.Open;

@@ -92,6 +92,7 @@ public sealed partial class LoopWebSocket
         HttpHeadWriter.WriteField(head, "Sec-WebSocket-Key", key);
         HttpHeadWriter.WriteField(head, "Sec-WebSocket-Version", "13");
         if (options.SubProtocols.Count > 0) HttpHeadWriter.WriteField(head, "Sec-WebSocket-Protocol", string.Join(", ", options.SubProtocols));
+        if (options.Compression is { } compression) HttpHeadWriter.WriteField(head, "Sec-WebSocket-Extensions", DeflateNegotiation.Offer(compression));
         foreach (var (name, value) in options.RequestHeaders) HttpHeadWriter.WriteField(head, name, value);
         HttpHeadWriter.WriteEndOfHead(head);
     }
@@ -113,8 +114,9 @@ public sealed partial class LoopWebSocket
                     string why = status == HttpParseStatus.Error ? parser.Error.ToString() : "the connection closed";
                     throw new LoopWebSocketException(0, $"No valid answer to the WebSocket handshake from {uri}: {why}.");
                 }
-                string? subProtocol = CheckResponse(parser.Head, uri, key, options);
-                return new LoopWebSocket(transport, false, subProtocol, options, input.Unparsed);
+                var (subProtocol, deflate) = CheckResponse(parser.Head, uri, key, options);
+                string? extensions = deflate is null ? null : string.Join(", ", Handshake.ListItems(parser.Head.Fields, "Sec-WebSocket-Extensions"u8));
+                return new LoopWebSocket(transport, false, subProtocol, options, input.Unparsed, deflate, extensions);
             }
         }
         finally
@@ -123,8 +125,8 @@ public sealed partial class LoopWebSocket
         }
     }
 
-    /// <summary>Checks the server's answer (RFC 6455 4.1, the client's checks); returns the subprotocol it chose.</summary>
-    private static string? CheckResponse(HttpResponseHead head, Uri uri, string key, LoopWebSocketOptions options)
+    /// <summary>Checks the server's answer (RFC 6455 4.1, the client's checks); returns the subprotocol and the compression it chose.</summary>
+    private static (string? SubProtocol, DeflateSettings? Deflate) CheckResponse(HttpResponseHead head, Uri uri, string key, LoopWebSocketOptions options)
     {
         if (head.StatusCode != 101)
             throw new LoopWebSocketException(head.StatusCode, $"{uri} answered the WebSocket handshake with {head.StatusCode} {Encoding.Latin1.GetString(head.ReasonPhrase)}.");
@@ -134,13 +136,13 @@ public sealed partial class LoopWebSocket
         else if (!head.ConnectionUpgrade) fault = "no 'Connection: Upgrade'";
         else if (!fields.TryGetValue("Sec-WebSocket-Accept"u8, out var accept) || !accept.SequenceEqual(Encoding.ASCII.GetBytes(Handshake.AcceptFor(Encoding.ASCII.GetBytes(key)))))
             fault = "a wrong Sec-WebSocket-Accept";
-        else if (fields.TryGetValue("Sec-WebSocket-Extensions"u8, out _)) fault = "an extension that was not offered";
+        DeflateSettings? deflate = fault is null ? DeflateNegotiation.CheckAnswer(fields, options.Compression, out fault) : null;
         if (fault is not null) throw new LoopWebSocketException(101, $"{uri} accepted the WebSocket handshake with {fault}.");
         var chosen = Handshake.ListItems(fields, "Sec-WebSocket-Protocol"u8);
-        if (chosen.Count == 0) return null;
+        if (chosen.Count == 0) return (null, deflate);
         if (chosen.Count > 1 || !options.SubProtocols.Contains(chosen[0], StringComparer.Ordinal))
             throw new LoopWebSocketException(101, $"{uri} chose the subprotocol '{string.Join(", ", chosen)}', which was not offered.");
-        return chosen[0];
+        return (chosen[0], deflate);
     }
 
     private static string NewKey()

@@ -83,6 +83,13 @@ public sealed partial class LoopWebSocket
         _receiving = true;
         try
         {
+            if (_in is null && !_inFrame && !_inflating && _failure is null && _state is LoopWebSocketState.Open or LoopWebSocketState.CloseSent)
+            {
+                // Idle between frames: wait for data here, with no buffer, before the frame reader's deeper async calls
+                // exist; an idle connection then holds this one call's state, not four (docs/benchmarks-history.md).
+                await _transport.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                RentInput();
+            }
             return await ReceiveCoreAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ObjectDisposedException or SystemCallException or IOException && !cancellationToken.IsCancellationRequested)
@@ -105,6 +112,13 @@ public sealed partial class LoopWebSocket
             if (_failure is not null) throw _failure;
             if (_state == LoopWebSocketState.Closed) return new WebSocketReadResult(0, WebSocketMessageKind.Close, true);
             if (_state == LoopWebSocketState.Aborted) throw new LoopWebSocketException(CloseCode ?? WebSocketCloseCode.AbnormalClosure, "The WebSocket was aborted.");
+
+            if (_inflating)
+            {
+                // A compressed message: its payload goes through the decompressor until a frame's end needs the next header.
+                if (await ReceiveInflatedAsync(buffer, cancellationToken).ConfigureAwait(false) is { } inflated) return inflated;
+                if (_failure is not null) await FailAsync(_failure.CloseCode, _failure.Message);
+            }
 
             if (_inFrame)
             {
@@ -148,7 +162,7 @@ public sealed partial class LoopWebSocket
     {
         while (true)
         {
-            int parsed = FrameHeader.Parse(_in.AsSpan(_inStart, _inEnd - _inStart), false, out var header, out string? error);
+            int parsed = FrameHeader.Parse(_in.AsSpan(_inStart, _inEnd - _inStart), _deflate is not null, out var header, out string? error);
             if (parsed < 0) await FailAsync(WebSocketCloseCode.ProtocolError, error!);
             if (parsed == 0)
             {
@@ -171,6 +185,7 @@ public sealed partial class LoopWebSocket
         if (header.Opcode == Opcode.Continuation)
         {
             if (_message == 0) return Refuse(WebSocketCloseCode.ProtocolError, "a continuation frame with no message to continue");
+            if (header.Compressed) return Refuse(WebSocketCloseCode.ProtocolError, "RSV1 on a continuation frame (only a message's first frame says it is compressed)");
         }
         else
         {
@@ -178,16 +193,28 @@ public sealed partial class LoopWebSocket
             _message = (WebSocketMessageKind)header.Opcode;
             _messageBytes = 0;
             _utf8.Reset();
+            StartMessage(header.Compressed);
         }
-        // Refused on the declared length, before a byte of the payload is read.
-        _messageBytes += header.PayloadLength;
-        if (_messageBytes > _options.MaxMessageBytes)
-            return Refuse(WebSocketCloseCode.MessageTooBig, $"a message of at least {_messageBytes} bytes (the limit is {_options.MaxMessageBytes})");
+        if (_inflating)
+        {
+            // The inflated size counts as it inflates; the compressed bytes are bounded too (a stream of empty blocks is work for nothing).
+            _wireBytes += header.PayloadLength;
+            if (_wireBytes > MaxCompressedBytes)
+                return Refuse(WebSocketCloseCode.MessageTooBig, $"a compressed message of at least {_wireBytes} bytes (the limit is {_options.MaxMessageBytes} inflated)");
+        }
+        else
+        {
+            // Refused on the declared length, before a byte of the payload is read.
+            _messageBytes += header.PayloadLength;
+            if (_messageBytes > _options.MaxMessageBytes)
+                return Refuse(WebSocketCloseCode.MessageTooBig, $"a message of at least {_messageBytes} bytes (the limit is {_options.MaxMessageBytes})");
+        }
         _frameFin = header.Fin;
         _frameMasked = header.Masked;
         _frameMask = header.MaskKey;
         _maskOffset = 0;
         _frameLeft = header.PayloadLength;
+        if (_inflating) return null; // even an empty final frame has the tail to inflate
         _inFrame = header.PayloadLength > 0;
         if (_inFrame || !header.Fin) return null;
         return Deliver([]);
@@ -269,8 +296,7 @@ public sealed partial class LoopWebSocket
         {
             // Idle: wait for data with no buffer (Kestrel's zero-byte read), then rent one.
             await _transport.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-            _in = ArrayPool<byte>.Shared.Rent(_options.ReceiveBufferBytes);
-            _inStart = _inEnd = 0;
+            RentInput();
         }
         else if (_in.Length - _inStart < count || _inStart == _inEnd)
         {
@@ -305,6 +331,12 @@ public sealed partial class LoopWebSocket
             _failure = new LoopWebSocketException(WebSocketCloseCode.AbnormalClosure, "The connection closed without a close handshake.", cause);
         }
         return _failure;
+    }
+
+    private void RentInput()
+    {
+        _in = ArrayPool<byte>.Shared.Rent(_options.ReceiveBufferBytes);
+        _inStart = _inEnd = 0;
     }
 
     private void ReleaseInput()

@@ -17,6 +17,7 @@ public sealed partial class LoopWebSocket
     private bool _writing;
     private Queue<TaskCompletionSource>? _writeWaiters;
     private WebSocketMessageKind _sending; // the kind of the fragmented message being sent; 0 between messages
+    private bool _sendingCompressed; // whether the message being sent goes through the compressor
 
     /// <summary>
     /// Sends <paramref name="data"/> as a message, or as a piece of one: pieces sent with <paramref name="endOfMessage"/>
@@ -36,8 +37,9 @@ public sealed partial class LoopWebSocket
         CheckCanSend();
         if (_sending != 0 && _sending != kind) throw new InvalidOperationException($"A {_sending} message is being sent in pieces; its pieces are {_sending} too.");
         var opcode = _sending != 0 ? Opcode.Continuation : (Opcode)kind;
+        if (opcode != Opcode.Continuation) _sendingCompressed = ShouldCompress(data.Length);
         _sending = endOfMessage ? 0 : kind;
-        return WriteFrameAsync(opcode, endOfMessage, data, cancellationToken);
+        return WriteFrameAsync(opcode, endOfMessage, data, _sendingCompressed, cancellationToken);
     }
 
     /// <summary>Sends <paramref name="text"/> as one text message.</summary>
@@ -76,17 +78,17 @@ public sealed partial class LoopWebSocket
     }
 
     private ValueTask SendControlAsync(Opcode opcode, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
-        WriteFrameAsync(opcode, true, payload, cancellationToken);
+        WriteFrameAsync(opcode, true, payload, false, cancellationToken);
 
     /// <summary>Writes one frame when it is this frame's turn; frames never interleave.</summary>
-    private ValueTask WriteFrameAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    private ValueTask WriteFrameAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, bool deflate, CancellationToken cancellationToken)
     {
-        if (_writing) return WriteAfterTurnAsync(opcode, fin, payload, cancellationToken);
+        if (_writing) return WriteAfterTurnAsync(opcode, fin, payload, deflate, cancellationToken);
         _writing = true;
         ValueTask pending;
         try
         {
-            pending = WriteFrameNowAsync(opcode, fin, payload, cancellationToken);
+            pending = WriteFrameNowAsync(opcode, fin, payload, deflate, cancellationToken);
         }
         catch
         {
@@ -115,7 +117,7 @@ public sealed partial class LoopWebSocket
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteAfterTurnAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    private async ValueTask WriteAfterTurnAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, bool deflate, CancellationToken cancellationToken)
     {
         var turn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         (_writeWaiters ??= new()).Enqueue(turn);
@@ -132,7 +134,7 @@ public sealed partial class LoopWebSocket
         }
         try
         {
-            await WriteFrameNowAsync(opcode, fin, payload, cancellationToken);
+            await WriteFrameNowAsync(opcode, fin, payload, deflate, cancellationToken);
         }
         finally
         {
@@ -151,14 +153,16 @@ public sealed partial class LoopWebSocket
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteFrameNowAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    private async ValueTask WriteFrameNowAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, bool deflate, CancellationToken cancellationToken)
     {
         if (_transportClosed) throw _failure ?? new LoopWebSocketException(CloseCode ?? WebSocketCloseCode.AbnormalClosure, "The connection is closed.");
         try
         {
+            if (deflate) payload = Compress(payload, fin);
             int? maskKey = _isServer ? null : NewMaskKey();
             var head = _out.GetSpan(FrameHeader.MaxLength);
-            _out.Advance(FrameHeader.Write(head, opcode, fin, false, payload.Length, maskKey));
+            // RSV1 marks a compressed message on its first frame only (RFC 7692 6).
+            _out.Advance(FrameHeader.Write(head, opcode, fin, deflate && opcode != Opcode.Continuation, payload.Length, maskKey));
             if (maskKey is int key)
             {
                 // A client masks a copy: the caller's bytes stay as they were. Large payloads go through in chunks.
@@ -200,6 +204,7 @@ public sealed partial class LoopWebSocket
         finally
         {
             _out.Release(); // an idle connection holds no output buffer either
+            _deflater?.ReleaseOutput();
         }
     }
 

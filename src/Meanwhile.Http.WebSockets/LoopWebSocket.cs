@@ -35,12 +35,15 @@ public sealed partial class LoopWebSocket : IAsyncDisposable
     private bool _transportClosed;
     private WebSocketAdapter? _adapter;
 
-    internal LoopWebSocket(WebSocketTransport transport, bool isServer, string? subProtocol, LoopWebSocketOptions options, ReadOnlySpan<byte> received)
+    internal LoopWebSocket(WebSocketTransport transport, bool isServer, string? subProtocol, LoopWebSocketOptions options, ReadOnlySpan<byte> received,
+        DeflateSettings? deflate = null, string? extensions = null)
     {
         _transport = transport;
         _isServer = isServer;
         _options = options;
+        _deflate = deflate;
         SubProtocol = subProtocol;
+        Extensions = extensions;
         if (!received.IsEmpty)
         {
             // Bytes that came with the handshake (a server may send its first message at once): they are the start of the frames.
@@ -59,6 +62,12 @@ public sealed partial class LoopWebSocket : IAsyncDisposable
 
     /// <summary>The subprotocol both sides agreed on, or null.</summary>
     public string? SubProtocol { get; }
+
+    /// <summary>
+    /// The extensions both sides agreed on, as the server answered them (<c>permessage-deflate</c> and its parameters),
+    /// or null when none was.
+    /// </summary>
+    public string? Extensions { get; }
 
     /// <summary>True on the server's side of the connection.</summary>
     public bool IsServer => _isServer;
@@ -104,6 +113,7 @@ public sealed partial class LoopWebSocket : IAsyncDisposable
         StopKeepAlive();
         await _transport.CloseAsync();
         if (!_receiving) ReleaseInput();
+        ReleaseCompression();
     }
 
     private void CheckThread()

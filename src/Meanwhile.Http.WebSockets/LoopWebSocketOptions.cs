@@ -9,7 +9,7 @@ public sealed class LoopWebSocketOptions
 {
     private readonly ConditionalWeakTable<EventLoop, KeepAliveQueues> _queues = new();
 
-    /// <summary>The defaults: 1 MiB messages, no keep-alive ping, no idle timeout, 5 s to finish a close handshake.</summary>
+    /// <summary>The defaults: 1 MiB messages, no keep-alive ping, no idle timeout, 5 s to finish a close handshake, permessage-deflate.</summary>
     public static LoopWebSocketOptions Default { get; } = new();
 
     /// <summary>
@@ -33,6 +33,12 @@ public sealed class LoopWebSocketOptions
     /// chosen; none is chosen when the client offered none of them); on a client, the ones it offers.
     /// </summary>
     public IReadOnlyList<string> SubProtocols { get; init; } = [];
+
+    /// <summary>
+    /// permessage-deflate (RFC 7692): on a client, offered; on a server, accepted when a client offers it. Null: this
+    /// side neither offers nor accepts it. Default <see cref="PerMessageDeflateOptions.Default"/>.
+    /// </summary>
+    public PerMessageDeflateOptions? Compression { get; init; } = PerMessageDeflateOptions.Default;
 
     /// <summary>The size of the read buffer rented while bytes are being received (never held while idle). Default 4 KiB.</summary>
     public int ReceiveBufferBytes { get; init => field = value >= 256 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "At least 256 bytes."); } = 4096;

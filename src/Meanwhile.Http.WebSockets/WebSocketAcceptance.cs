@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Meanwhile.Http.Server;
 
@@ -5,7 +6,7 @@ namespace Meanwhile.Http.WebSockets;
 
 /// <summary>
 /// The server's side of the opening handshake (RFC 6455 4.2), for any handler: check the request, choose a subprotocol,
-/// answer 101 and hand the connection to a <see cref="WebSocketHandler"/>; or refuse with 400 (a required header
+/// agree permessage-deflate when offered and wanted, answer 101 and hand the connection to a <see cref="WebSocketHandler"/>; or refuse with 400 (a required header
 /// missing or malformed) or 426 with <c>Sec-WebSocket-Version: 13</c> (another protocol version).
 /// </summary>
 public static class WebSocketAcceptance
@@ -48,7 +49,9 @@ public static class WebSocketAcceptance
         response.AddHeader("Sec-WebSocket-Accept", Handshake.AcceptFor(key));
         string? subProtocol = ChooseSubProtocol(request, options);
         if (subProtocol is not null) response.AddHeader("Sec-WebSocket-Protocol", subProtocol);
-        var session = new Session(handler, subProtocol, options);
+        var deflate = options.Compression is { } compression ? DeflateNegotiation.Accept(request.Headers, compression) : null;
+        if (deflate is { } agreed) response.AddHeader("Sec-WebSocket-Extensions", agreed.Answer);
+        var session = new Session(handler, subProtocol, options, deflate?.Settings, deflate?.Answer);
         response.Upgrade("websocket", session.RunAsync);
         return true;
     }
@@ -81,11 +84,13 @@ public static class WebSocketAcceptance
     }
 
     /// <summary>One accepted handshake, waiting for the 101 to be sent; then the WebSocket's life on the connection.</summary>
-    private sealed class Session(WebSocketHandler handler, string? subProtocol, LoopWebSocketOptions options)
+    private sealed class Session(WebSocketHandler handler, string? subProtocol, LoopWebSocketOptions options, DeflateSettings? deflate, string? extensions)
     {
+        // Pooled: the server awaits it as a value task source, with no Task continuation objects held per idle connection.
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
         public async ValueTask RunAsync(UpgradedConnection connection)
         {
-            var socket = new LoopWebSocket(new UpgradedTransport(connection), true, subProtocol, options, default);
+            var socket = new LoopWebSocket(new UpgradedTransport(connection), true, subProtocol, options, default, deflate, extensions);
             connection.State = socket;
             connection.ServerStopping = ServerStoppingCallback;
             bool failed = true;

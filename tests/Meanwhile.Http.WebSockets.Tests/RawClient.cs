@@ -98,6 +98,9 @@ internal sealed class RawClient : IDisposable
         return Frame(8, payload);
     }
 
+    /// <summary>Whether the last frame read had RSV1 set (permessage-deflate's compressed message).</summary>
+    public bool LastRsv1 { get; private set; }
+
     /// <summary>Reads one frame from the server (unmasked, as a server sends).</summary>
     public (int Opcode, bool Fin, byte[] Payload) ReadFrame()
     {
@@ -105,6 +108,7 @@ internal sealed class RawClient : IDisposable
         var b = _pending.GetBuffer();
         int opcode = b[0] & 0x0F;
         bool fin = (b[0] & 0x80) != 0;
+        LastRsv1 = (b[0] & 0x40) != 0;
         if ((b[1] & 0x80) != 0) throw new InvalidDataException("a server frame was masked");
         long length = b[1] & 0x7F;
         int at = 2;

@@ -11,7 +11,7 @@ internal sealed class WsServer : IAsyncDisposable
 
     public int Port => _server.Port;
 
-    public Uri Uri(string path = "/ws") => new($"ws://127.0.0.1:{Port}{path}");
+    public Uri Uri(string path = "/ws") => new($"{(_server.Options.Https is null ? "ws" : "wss")}://{(_server.Options.Https is null ? "127.0.0.1" : "localhost")}:{Port}{path}");
 
     public static Task<WsServer> EchoAsync(LoopWebSocketOptions? options = null) =>
         StartAsync(new Router().MapWebSocket("/ws", Echo.RunAsync, options).HandleAsync);
@@ -24,6 +24,7 @@ internal sealed class WsServer : IAsyncDisposable
             Loops = 1,
             TimeProvider = options?.TimeProvider,
             ShutdownTimeout = options?.ShutdownTimeout ?? TimeSpan.FromSeconds(10),
+            Https = options?.Https,
         });
         await server.StartAsync().WaitAsync(TimeSpan.FromSeconds(10));
         return new WsServer(server);

@@ -20,6 +20,7 @@ internal static class WebSocketLoad
         {
             MaxMessageBytes = Math.Max(messageSize, 1024) * 2L,
             ServerCertificateValidation = insecure ? (_, _, _, _) => true : null,
+            Compression = null, // a load of plain frames, as its peers (wrk-like loaders, Kestrel, Node ws) run by default
         };
         var (elapsed, latency, errors, firstError) = EventLoop.Run(() => LoadAsync(uri, connections, messageSize, duration, options));
         double perSecond = latency.Count / elapsed.TotalSeconds;

@@ -17,6 +17,7 @@ internal static class WsCommand
         var binary = new Option<bool>("--binary", "-b") { Description = "Send STDIN's bytes as binary messages (each read, up to 64 KiB, one message) and write received messages as raw bytes, without a newline" };
         var protocols = new Option<string[]>("--protocol") { Description = "Offer a subprotocol (repeat for several)", HelpName = "name", AllowMultipleArgumentsPerToken = false };
         var insecure = new Option<bool>("--insecure", "-k") { Description = "wss://: accept any server certificate" };
+        var noCompression = new Option<bool>("--no-compression") { Description = "Do not offer permessage-deflate (offered by default)" };
         var command = new Command("ws", """
             A WebSocket client for the terminal. Each line of STDIN is sent as a text message (--binary: raw bytes);
             each message received is written to STDOUT, followed by a newline. At the end of STDIN it closes with 1000
@@ -24,7 +25,7 @@ internal static class WsCommand
             other close code, a refused handshake or a connection that dropped without a close frame (the reason is
             written to STDERR).
             """)
-        { url, binary, protocols, insecure };
+        { url, binary, protocols, insecure, noCompression };
         command.Validators.Add(result =>
         {
             var given = result.GetValue(url);
@@ -37,6 +38,7 @@ internal static class WsCommand
                 SubProtocols = parse.GetValue(protocols) ?? [],
                 MaxMessageBytes = 64 * 1024 * 1024,
                 ServerCertificateValidation = parse.GetValue(insecure) ? (_, _, _, _) => true : null,
+                Compression = parse.GetValue(noCompression) ? null : PerMessageDeflateOptions.Default,
             };
             return EventLoop.Run(() => RunAsync(ParseUrl(parse.GetValue(url)!)!, parse.GetValue(binary), options));
         });
