@@ -55,7 +55,7 @@ public sealed class StartFailureTests
         // Every listener is closed: no socket of this process listens on the port the first loop had. (Connecting to
         // it to see it refused would race the other tests of the run, which may bind the port once it is free.)
         var address = await listening.First.WaitAsync(Deadline);
-        Assert.False(OwnListeners.IsListening(address.Port), $"a listener on {address} was left open");
+        Assert.False(OwnSockets.IsListening(address.Port), $"a listener on {address} was left open");
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public sealed class StartFailureTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server.StartAsync(new CancellationToken(canceled: true)));
         Assert.Null(server.EndPoint);
         await server.StartAsync().WaitAsync(Deadline);
-        Assert.True(OwnListeners.IsListening(server.EndPoint!.Port));
+        Assert.True(OwnSockets.IsListening(server.EndPoint!.Port));
         await server.DisposeAsync().AsTask().WaitAsync(Deadline);
     }
 
