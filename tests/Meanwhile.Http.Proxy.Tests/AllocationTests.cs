@@ -8,17 +8,6 @@ using Xunit.Abstractions;
 
 namespace Meanwhile.Http.Proxy.Tests;
 
-/// <summary>A fact for the epoll reactor (the portable one allocates in .NET's socket engine).</summary>
-public sealed class EpollFactAttribute : FactAttribute
-{
-    public EpollFactAttribute()
-    {
-        if (!OperatingSystem.IsLinux()) Skip = "needs Linux (epoll)";
-        else if (string.Equals(Environment.GetEnvironmentVariable("MEANWHILE_REACTOR"), "portable", StringComparison.OrdinalIgnoreCase))
-            Skip = "the suite runs on the portable reactor; the allocation-free path is the epoll one";
-    }
-}
-
 public sealed class AllocationTests(ITestOutputHelper output)
 {
     /// <summary>

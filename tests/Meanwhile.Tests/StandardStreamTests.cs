@@ -7,7 +7,7 @@ namespace Meanwhile.Tests;
 public sealed class StandardStreamTests : IDisposable
 {
     private static readonly string Probe = Path.Combine(AppContext.BaseDirectory, "meanwhile-stdio-probe.dll");
-    private static readonly bool Epoll = !string.Equals(Environment.GetEnvironmentVariable("MEANWHILE_REACTOR"), "portable", StringComparison.OrdinalIgnoreCase);
+    private static readonly bool Epoll = !TestReactor.IsPortable;
     private readonly string _dir = Directory.CreateTempSubdirectory("meanwhile-stdio-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
