@@ -6,7 +6,9 @@
 # keep-alive connection with COUNT (10,000) clients that each fetched the 13-byte index.html (bench/server/idle_http.py).
 # Server on core 0, wrk on core 1, contestants alternated, medians of ROUNDS rounds.
 #   bench/server/static.sh          # ROUNDS=3 DURATION=5 ARTIFACTS=/tmp/bench-artifacts-static PART="files log strace cold memory"
-# The tool is the Release build of src/Meanwhile.Cli (TOOL=/path/to/meanwhile for the Native AOT publish).
+# The tool is the Native AOT publish of src/Meanwhile.Cli, the executable `dotnet publish` and the tool package give users
+# (TOOL=/path/to/meanwhile for another build). The framework-dependent build (TOOL=.../Meanwhile.Cli) needs WARMUP=30 or
+# more: its tiered JIT recompiles the hot path for many seconds, on the server's pinned core, inside a shorter window.
 # Ports: 20000-20999 (the static area's range on the shared machine).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -20,8 +22,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 if [ -z "${TOOL:-}" ]; then
-  dotnet build -c Release --artifacts-path "$ARTIFACTS" "$repo/src/Meanwhile.Cli" -nologo -v q | grep -E " error |rror\(s\)" || true
-  TOOL="$ARTIFACTS/bin/Meanwhile.Cli/release/Meanwhile.Cli"
+  dotnet publish -c Release -r linux-x64 --artifacts-path "$ARTIFACTS" -o "$ARTIFACTS/native" "$repo/src/Meanwhile.Cli" -nologo -v q | grep -E " error |rror\(s\)" || true
+  TOOL="$ARTIFACTS/native/meanwhile"
 fi
 wait_port() { for _ in $(seq 1 400); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
@@ -74,7 +76,7 @@ start() {
 run() {
   local name=$1 file=$2 port=$3
   start "$name" "$port"
-  taskset -c 1 wrk -t1 -c64 -d"${WARMUP:-3}s" "http://127.0.0.1:$port/$file" > /dev/null # warm-up (the JIT's tiering too)
+  taskset -c 1 wrk -t1 -c64 -d"${WARMUP:-3}s" "http://127.0.0.1:$port/$file" > /dev/null # warm-up (and, for a JIT build, its tiering)
   local before; before=$(python3 "$here/cputicks.py" "$pid")
   local out; out=$(taskset -c 1 wrk -t1 -c64 -d"${DURATION}s" --latency "http://127.0.0.1:$port/$file")
   local after; after=$(python3 "$here/cputicks.py" "$pid")
