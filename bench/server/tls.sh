@@ -2,7 +2,7 @@
 # HTTPS server benchmark (issue 17): Meanwhile.Http.Server over TLS against nginx (ssl, 1 worker) and Kestrel HTTPS, in
 # one run, with the same ECDSA P-256 certificate for all; every server pinned to core 0, every client to core 1.
 #
-#   bench/server/tls.sh       # ROUNDS=3 SECONDS_PER_RUN=5 CONNS=64 COUNT=10000 PORT_BASE=22100 IDLE=1
+#   bench/server/tls.sh       # ROUNDS=3 SECONDS_PER_RUN=5 WARMUP=20 CONNS=64 COUNT=10000 PORT_BASE=22100 IDLE=1
 #
 # Per round, servers alternated:
 #   keepalive  wrk -t1 -c64 over https (keep-alive), req/s and server CPU (user+system) per request
@@ -78,8 +78,13 @@ wrk_rps() { # server [extra wrk args] -> "requests req/s"
     awk '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {print n, r}'
 }
 
-echo "== warm-up"
-for s in $SERVERS; do wrk_rps "$s" >/dev/null; wrk_rps "$s" -H 'Connection: close' >/dev/null; done
+# Long enough for the .NET servers' tiered JIT to finish recompiling the hot path: with a 5 s warm-up it was still
+# compiling, on the server's pinned core, inside the measured rounds.
+echo "== warm-up (${WARMUP:-20} s each)"
+for s in $SERVERS; do
+  taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP:-20}s" "https://127.0.0.1:${port[$s]}/" > /dev/null
+  wrk_rps "$s" -H 'Connection: close' >/dev/null
+done
 
 for r in $(seq "$ROUNDS"); do
   echo "== round $r/$ROUNDS; $(uptime)"
