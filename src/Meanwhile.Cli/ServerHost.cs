@@ -29,6 +29,7 @@ internal static class ServerHost
         HttpsOptions? https = null;
         if (settings.Tls is { } tls)
         {
+            OpenSslDefaults.UseAeadOnlyUnlessConfigured(); // before the certificate: loading it starts OpenSSL
             try
             {
                 https = new HttpsOptions { Certificate = LoadCertificate(tls, out selfSigned) };

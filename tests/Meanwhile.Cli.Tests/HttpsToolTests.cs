@@ -99,6 +99,64 @@ public sealed partial class HttpsToolTests : IDisposable
         Assert.DoesNotContain("listening", stdout);
     }
 
+    [Fact]
+    public void Https_offers_no_cbc_suite_yet_resumes_sessions_and_an_openssl_configuration_of_the_users_wins()
+    {
+        var (crt, key) = WriteCertificate("server");
+        const string cbc = "ECDHE-ECDSA-AES128-SHA256";
+        using (var serve = ToolProcess.Start("serve", "--port", "0", "--loops", "1", "--tls-cert", crt, "--tls-key", key))
+        {
+            int port = serve.WaitListening().Port;
+            string refused = SClient(port, "-tls1_2", "-cipher", cbc);
+            Assert.DoesNotContain("HTTP/1.1 200 OK", refused);
+            Assert.Contains("handshake failure", refused);
+            Assert.Contains("HTTP/1.1 200 OK", SClient(port, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"));
+            foreach (var (version, name) in new[] { ("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3") })
+            {
+                string session = Path.Combine(_directory, $"session{version}.pem");
+                Assert.Contains($"New, {name}", SClient(port, version, "-sess_out", session));
+                string resumed = SClient(port, version, "-sess_in", session);
+                Assert.Contains($"Reused, {name}", resumed);
+                Assert.Contains("HTTP/1.1 200 OK", resumed);
+            }
+            serve.Terminate();
+            Assert.Equal(0, serve.WaitForExit());
+        }
+        // OPENSSL_CONF is the user's choice, taken as is: here OpenSSL's own default list, CBC suites included.
+        string configuration = Path.Combine(_directory, "default-ciphers.cnf");
+        File.WriteAllText(configuration, """
+            openssl_conf = test_init
+            [test_init]
+            ssl_conf = test_ssl
+            [test_ssl]
+            system_default = test_tls
+            [test_tls]
+            CipherString = DEFAULT:@SECLEVEL=2
+            """);
+        using var configured = ToolProcess.StartWith(["env", $"OPENSSL_CONF={configuration}"], "serve", "--port", "0", "--loops", "1", "--tls-cert", crt, "--tls-key", key);
+        Assert.Contains("HTTP/1.1 200 OK", SClient(configured.WaitListening().Port, "-tls1_2", "-cipher", cbc));
+        configured.Terminate();
+        Assert.Equal(0, configured.WaitForExit());
+    }
+
+    /// <summary>One request through <c>openssl s_client</c> (it waits for the response, so TLS 1.3 tickets arrive); its whole output.</summary>
+    private static string SClient(int port, params string[] extra)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("openssl", ["s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost", "-ign_eof", .. extra])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(info)!;
+        process.StandardInput.Write("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        process.StandardInput.Close();
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(60_000)) throw new TimeoutException("openssl s_client did not finish");
+        return stdout + stderr.Result;
+    }
+
     [GeneratedRegex(@"written to (\S+/cert\.pem)")]
     private static partial Regex WrittenTo();
 
