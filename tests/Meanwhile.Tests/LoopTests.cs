@@ -405,16 +405,7 @@ public class LoopTests
         // ready; timers are looked at every turn.
         Loops.Run(async loop =>
         {
-            bool stop = false;
-            long spins = 0;
-            var spinners = Enumerable.Range(0, 2).Select(_ => loop.Spawn(async () =>
-            {
-                while (!stop)
-                {
-                    spins++;
-                    await loop.Yield();
-                }
-            })).ToList();
+            var spinners = new Spinners(loop);
             await using var listener = StreamListener.ListenTcp(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
             var accept = loop.Spawn(async () => await listener.AcceptAsync());
             await using var client = await SocketStream.ConnectAsync(listener.LocalEndPoint);
@@ -422,9 +413,8 @@ public class LoopTests
             await client.WriteAsync("x"u8.ToArray());
             Assert.Equal(1, await server.ReadAsync(new byte[4]));
             await loop.Delay(TimeSpan.FromMilliseconds(5));
-            stop = true;
-            foreach (var spinner in spinners) await spinner;
-            Assert.True(spins > 0);
+            await spinners.StopAsync();
+            Assert.True(spinners.Spins > 0);
         });
     }
 
@@ -436,16 +426,7 @@ public class LoopTests
         Loops.Run(async loop =>
         {
             Assert.False(loop.Poller.HasSources);
-            bool stop = false;
-            long spins = 0;
-            var spinners = Enumerable.Range(0, 2).Select(_ => loop.Spawn(async () =>
-            {
-                while (!stop)
-                {
-                    spins++;
-                    await loop.Yield();
-                }
-            })).ToList();
+            var spinners = new Spinners(loop);
             for (int i = 0; i < 20; i++)
             {
                 var posted = new TaskCompletionSource();
@@ -454,11 +435,10 @@ public class LoopTests
                 await posted.Task.WaitAsync(TimeSpan.FromSeconds(10)); // resumes through a post as well
                 poster.Join();
             }
-            long before = spins;
+            long before = spinners.Spins;
             await loop.Yield();
-            Assert.True(spins > before, "the spinners kept running meanwhile");
-            stop = true;
-            foreach (var spinner in spinners) await spinner;
+            Assert.True(spinners.Spins > before, "the spinners kept running meanwhile");
+            await spinners.StopAsync();
         });
     }
 
@@ -499,6 +479,30 @@ public class LoopTests
         Assert.True(shutdownCallbackRan);
         Assert.Null(seenAtShutdown);
         Assert.Null(seenByTimer);
+    }
+
+    /// <summary>Two tasks that yield until stopped: ready work that never runs out.</summary>
+    private sealed class Spinners
+    {
+        private readonly List<LoopTask> _tasks;
+        private bool _stop;
+
+        public Spinners(EventLoop loop) => _tasks = Enumerable.Range(0, 2).Select(_ => loop.Spawn(async () =>
+        {
+            while (!_stop)
+            {
+                Spins++;
+                await loop.Yield();
+            }
+        })).ToList();
+
+        public long Spins { get; private set; }
+
+        public async Task StopAsync()
+        {
+            _stop = true;
+            foreach (var task in _tasks) await task;
+        }
     }
 
     /// <summary>An awaitable that runs its continuation inline wherever it is completed, as some libraries do.</summary>
