@@ -82,7 +82,7 @@ public sealed partial class EventLoop
         // The last item's context stays installed until loop code runs outside the ready queue (RestoreRootContext): when
         // the next turn starts at once with more items, as when two tasks hand work back and forth, it is replaced there
         // anyway, and a thread-local write with a GC write barrier per turn is saved.
-        _itemContextLeft = ran > 0;
+        if (ran > 0) _itemContextLeft = true;
         return ran;
     }
 
