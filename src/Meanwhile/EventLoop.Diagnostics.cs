@@ -103,7 +103,11 @@ public sealed partial class EventLoop
     private void BeginTurn()
     {
         _turnCount++;
-        if (_lagProbe is null && LagProbe.IsWanted) _lagProbe = LagProbe.Start(this);
+        if (_lagProbe is null && LagProbe.IsWanted)
+        {
+            RestoreRootContext();
+            _lagProbe = LagProbe.Start(this);
+        }
     }
 
     /// <summary>The lag probe stopped (nobody listens any more); a later listener starts another.</summary>

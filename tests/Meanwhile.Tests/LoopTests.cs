@@ -405,16 +405,7 @@ public class LoopTests
         // ready; timers are looked at every turn.
         Loops.Run(async loop =>
         {
-            bool stop = false;
-            long spins = 0;
-            var spinners = Enumerable.Range(0, 2).Select(_ => loop.Spawn(async () =>
-            {
-                while (!stop)
-                {
-                    spins++;
-                    await loop.Yield();
-                }
-            })).ToList();
+            var spinners = new Spinners(loop);
             await using var listener = StreamListener.ListenTcp(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
             var accept = loop.Spawn(async () => await listener.AcceptAsync());
             await using var client = await SocketStream.ConnectAsync(listener.LocalEndPoint);
@@ -422,10 +413,96 @@ public class LoopTests
             await client.WriteAsync("x"u8.ToArray());
             Assert.Equal(1, await server.ReadAsync(new byte[4]));
             await loop.Delay(TimeSpan.FromMilliseconds(5));
-            stop = true;
-            foreach (var spinner in spinners) await spinner;
-            Assert.True(spins > 0);
+            await spinners.StopAsync();
+            Assert.True(spinners.Spins > 0);
         });
+    }
+
+    [Fact]
+    public void Work_posted_from_other_threads_runs_while_tasks_keep_yielding_and_no_descriptor_is_registered()
+    {
+        // With nothing registered the loop skips its non-blocking polls; what other threads post must still get in
+        // (it shows through the loop's wake-up flag, not the reactor).
+        Loops.Run(async loop =>
+        {
+            Assert.False(loop.Poller.HasSources);
+            var spinners = new Spinners(loop);
+            for (int i = 0; i < 20; i++)
+            {
+                var posted = new TaskCompletionSource();
+                var poster = new Thread(() => loop.Post(() => posted.SetResult()));
+                poster.Start();
+                await posted.Task.WaitAsync(TimeSpan.FromSeconds(10)); // resumes through a post as well
+                poster.Join();
+            }
+            long before = spinners.Spins;
+            await loop.Yield();
+            Assert.True(spinners.Spins > before, "the spinners kept running meanwhile");
+            await spinners.StopAsync();
+        });
+    }
+
+    [Fact]
+    public void Code_the_loop_runs_between_and_after_task_turns_runs_in_no_task()
+    {
+        // The loop leaves the last item's context installed while it goes straight on to more ready work; whatever
+        // it runs outside a ready item must still see no current task: here the cancellation callbacks that run when
+        // the main task has ended and the loop cancels what is left, and a timer's callback between two tasks that
+        // hand a yield back and forth.
+        LoopTask? seenAtShutdown = null;
+        bool shutdownCallbackRan = false;
+        LoopTask? seenByTimer = null;
+        Loops.Run(async loop =>
+        {
+            var leftOver = loop.Spawn(async () =>
+            {
+                LoopTask.CurrentToken.Register(() =>
+                {
+                    shutdownCallbackRan = true;
+                    seenAtShutdown = LoopTask.Current;
+                });
+                await loop.Delay(TimeSpan.FromHours(1));
+            });
+            bool timerRan = false;
+            loop.CallLater(TimeSpan.FromMilliseconds(1), () =>
+            {
+                timerRan = true;
+                seenByTimer = LoopTask.Current;
+            });
+            var partner = loop.Spawn(async () =>
+            {
+                while (!timerRan) await loop.Yield();
+            });
+            while (!timerRan) await loop.Yield();
+            await partner;
+        });
+        Assert.True(shutdownCallbackRan);
+        Assert.Null(seenAtShutdown);
+        Assert.Null(seenByTimer);
+    }
+
+    /// <summary>Two tasks that yield until stopped: ready work that never runs out.</summary>
+    private sealed class Spinners
+    {
+        private readonly List<LoopTask> _tasks;
+        private bool _stop;
+
+        public Spinners(EventLoop loop) => _tasks = Enumerable.Range(0, 2).Select(_ => loop.Spawn(async () =>
+        {
+            while (!_stop)
+            {
+                Spins++;
+                await loop.Yield();
+            }
+        })).ToList();
+
+        public long Spins { get; private set; }
+
+        public async Task StopAsync()
+        {
+            _stop = true;
+            foreach (var task in _tasks) await task;
+        }
     }
 
     /// <summary>An awaitable that runs its continuation inline wherever it is completed, as some libraries do.</summary>

@@ -33,6 +33,13 @@ internal abstract class Poller : IDisposable
     /// <summary>Stops watching a registration's source (loop thread).</summary>
     internal virtual void Deregister(IoRegistration registration) { }
 
+    /// <summary>
+    /// Whether a poll could report anything but a wake-up: false while no source is registered. The loop then skips the
+    /// non-blocking polls it makes between runs of ready work (a wake-up only says that work was posted, which the loop
+    /// sees without a system call); it still blocks here when nothing is ready.
+    /// </summary>
+    public virtual bool HasSources => true;
+
     /// <summary>Descriptors registered now, for diagnostics; null where the poller has none. Any thread; may be stale.</summary>
     public virtual int? RegistrationCount => null;
 

@@ -57,6 +57,8 @@ internal sealed unsafe class EpollPoller : Poller
 
     public override int? RegistrationCount => _slots.Count - _freeSlots.Count;
 
+    public override bool HasSources => _slots.Count != _freeSlots.Count;
+
     public override string? DescribeDescriptor(int descriptor) => DescriptorNames.Describe(descriptor);
 
     public override void Poll(int timeoutMilliseconds)

@@ -88,6 +88,8 @@ internal sealed class SelectPoller : Poller
 
     public override int? RegistrationCount => _registrations.Count;
 
+    public override bool HasSources => _registrations.Count != 0;
+
     /// <summary>Names a watched socket as the epoll backend names its descriptors ("tcp 127.0.0.1:8080 &lt;-&gt; 127.0.0.1:50412").</summary>
     public override string? DescribeDescriptor(int descriptor)
     {
