@@ -86,15 +86,36 @@ var router = new Router()
     {
         var payload = new byte[100];
         BinaryPrimitives.WriteInt64LittleEndian(payload, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000 + DateTime.UtcNow.Ticks / 10 % 1000);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var sends = new List<Task>(clients.Count);
         foreach (var client in clients.ToArray()) sends.Add(client.SendAsync(payload, WebSocketMessageKind.Binary).AsTask());
+        double queuedMs = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         await Task.WhenAll(sends);
-        response.Write(System.Text.Encoding.ASCII.GetBytes($"{sends.Count}\n"));
+        // How long the server took, apart from how long the clients took to read: the sends' loop, then all written.
+        response.Write(System.Text.Encoding.ASCII.GetBytes(
+            $"{sends.Count} sent: loop {queuedMs:0.0} ms, all written {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.0} ms\n"));
     })
     .MapGet("/memory", (request, response) =>
     {
         // The managed heap after a full collection: with /count, what each idle connection keeps alive.
         response.Write(System.Text.Encoding.ASCII.GetBytes($"{GC.GetTotalMemory(forceFullCollection: true)}\n"));
+        return ValueTask.CompletedTask;
+    })
+    .MapGet("/compact", (request, response) =>
+    {
+        // A compacting collection that gives free memory back to the system: RSS then holds the live objects and the
+        // runtime, without the GC's slack of the moment (which moves RSS by megabytes either way).
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        response.Write("compacted\n"u8);
+        return ValueTask.CompletedTask;
+    })
+    .MapGet("/gc", (request, response) =>
+    {
+        // What the GC holds beyond the live objects, as of its last collection (no collection forced): committed memory
+        // and the free space inside it, which RSS pays for too.
+        var info = GC.GetGCMemoryInfo();
+        response.Write(System.Text.Encoding.ASCII.GetBytes(
+            $"committed {info.TotalCommittedBytes} B, heap {info.HeapSizeBytes} B, fragmented {info.FragmentedBytes} B, gen0/1/2 collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}\n"));
         return ValueTask.CompletedTask;
     })
     .MapGet("/count", (request, response) =>

@@ -26,12 +26,12 @@ async function broadcast() {
   const latencies = [];
   const done = new Promise(resolve => { waiting = us => { latencies.push(us); if (latencies.length === n) resolve(); }; });
   const http = new URL(url.replace('ws://', 'http://'));
-  await fetch(`http://${http.host}/send`);
+  const server = (await (await fetch(`http://${http.host}/send`)).text()).trim();
   await Promise.race([done, new Promise(r => setTimeout(r, 10000))]);
   waiting = null;
   latencies.sort((a, b) => a - b);
   const at = p => (latencies[Math.min(latencies.length - 1, Math.floor(p / 100 * latencies.length))] / 1000).toFixed(1);
-  console.log(`delivered ${latencies.length}/${n} p50 ${at(50)} ms p99 ${at(99)} ms max ${at(100)} ms`);
+  console.log(`delivered ${latencies.length}/${n} p50 ${at(50)} ms p99 ${at(99)} ms max ${at(100)} ms (server: ${server})`);
 }
 (async () => {
   await open();

@@ -157,9 +157,29 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                     }
                     if (!await DispatchAsync(state).ConfigureAwait(false))
                     {
-                        if (state.Response.SwitchedTo is { } upgrade)
+                        if (state.Response.SwitchedTo is not null)
                         {
-                            await RunUpgradedAsync(state, upgrade).ConfigureAwait(false);
+                            // The upgraded protocol runs in this frame, not in one of its own: an upgraded connection
+                            // (an idle WebSocket) holds one box less (ServerConnection.Upgrade.cs).
+                            if (state.Output.Pending > 0) await state.Output.FlushAsync().ConfigureAwait(false);
+                            if (_aborted || _peerClosed) break;
+                            bool failed = false;
+                            try
+                            {
+                                await SwitchProtocols(state).ConfigureAwait(true); // user code: resumes on the loop
+                            }
+                            catch (Exception e)
+                            {
+                                failed = UpgradeFailed(e);
+                            }
+                            try
+                            {
+                                await _upgrade!.OnHandlerEndedAsync(failed).ConfigureAwait(true);
+                            }
+                            catch (Exception e)
+                            {
+                                UpgradeFailed(e);
+                            }
                             break;
                         }
                         linger = !_aborted && !_peerClosed;

@@ -45,7 +45,15 @@ public sealed class UpgradedConnection : IAsyncDisposable
     /// <summary>Called (on the loop) when the server begins a graceful shutdown; the argument is <see cref="State"/>.</summary>
     public Action<object?>? ServerStopping { get; set; }
 
-    /// <summary>What the protocol keeps here for <see cref="ServerStopping"/>.</summary>
+    /// <summary>
+    /// Called (on the loop) once the <see cref="UpgradeHandler"/> has returned or thrown (the second argument: whether it
+    /// threw), before the server closes the connection: the protocol's last word (a WebSocket's close frame). The first
+    /// argument is <see cref="State"/>. Running it here spares the protocol an async frame of its own around the handler,
+    /// which an idle connection would hold for its whole life.
+    /// </summary>
+    public Func<object?, bool, ValueTask>? HandlerEnded { get; set; }
+
+    /// <summary>What the protocol keeps here for <see cref="ServerStopping"/> and <see cref="HandlerEnded"/>.</summary>
     public object? State { get; set; }
 
     /// <summary>Reads at least one byte into <paramref name="buffer"/>, or 0 at the end of the stream; an empty buffer waits for data.</summary>
@@ -88,6 +96,8 @@ public sealed class UpgradedConnection : IAsyncDisposable
     public ValueTask DisposeAsync() => _connection.Stream.DisposeAsync();
 
     internal void OnServerStopping() => ServerStopping?.Invoke(State);
+
+    internal ValueTask OnHandlerEndedAsync(bool failed) => HandlerEnded?.Invoke(State, failed) ?? ValueTask.CompletedTask;
 
     /// <inheritdoc />
     public override string ToString() => $"upgraded {_connection.Stream.Description}";

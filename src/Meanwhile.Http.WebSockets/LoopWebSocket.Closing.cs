@@ -190,6 +190,26 @@ public sealed partial class LoopWebSocket
         }
     }
 
+    /// <summary>
+    /// The server's WebSocket handler ended (<paramref name="failed"/>: it threw): a WebSocket still open is closed with
+    /// 1000 (1011), waiting a bounded time for the client's answer, then the connection is released.
+    /// </summary>
+    internal async ValueTask EndServerSessionAsync(bool failed)
+    {
+        if (_state == LoopWebSocketState.Open)
+        {
+            try
+            {
+                await CloseAsync(failed ? WebSocketCloseCode.InternalServerError : WebSocketCloseCode.NormalClosure);
+            }
+            catch (Exception e) when (e is LoopWebSocketException or InvalidOperationException or OperationCanceledException)
+            {
+                // the client is gone: nothing more to say
+            }
+        }
+        await DisposeAsync();
+    }
+
     /// <summary>A token that fires after the close timeout on the loop's clock, or with an outer token.</summary>
     private readonly struct CloseTimer : IDisposable
     {

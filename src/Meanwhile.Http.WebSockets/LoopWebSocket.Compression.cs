@@ -8,12 +8,9 @@ namespace Meanwhile.Http.WebSockets;
 /// </summary>
 public sealed partial class LoopWebSocket
 {
-    private readonly DeflateSettings? _deflate; // null: not negotiated, RSV1 is a protocol error
-    private MessageDeflater? _deflater;
-    private MessageInflater? _inflater;
+    // null: not negotiated, RSV1 is a protocol error. One object, so a connection without compression pays one field.
+    private readonly CompressionState? _compression;
     private bool _inflating; // the message being received is compressed
-    private int _tailAt; // how much of the 00 00 ff ff tail went into the decompressor
-    private long _wireBytes; // a compressed message's payload bytes, as received
 
     private enum InflateStep
     {
@@ -29,8 +26,9 @@ public sealed partial class LoopWebSocket
     private void StartMessage(bool compressed)
     {
         _inflating = compressed;
-        _wireBytes = 0;
-        _tailAt = 0;
+        if (!compressed) return;
+        _compression!.WireBytes = 0;
+        _compression.TailAt = 0;
     }
 
     /// <summary>
@@ -64,7 +62,8 @@ public sealed partial class LoopWebSocket
             piece = new WebSocketReadResult(0, _message, false);
             return InflateStep.Piece;
         }
-        _inflater ??= new MessageInflater(_deflate!);
+        var compression = _compression!;
+        var inflater = compression.Inflater ??= new MessageInflater(compression.Settings);
         long room = _options.MaxMessageBytes - _messageBytes + 1;
         var destination = buffer.Length > room ? buffer[..(int)room] : buffer;
         while (true)
@@ -75,15 +74,15 @@ public sealed partial class LoopWebSocket
             {
                 if (payloadTaken)
                 {
-                    offered = MessageInflater.Tail.Length - _tailAt;
-                    produced = _inflater.InflateTail(_tailAt, destination, out consumed);
-                    _tailAt += consumed;
+                    offered = MessageInflater.Tail.Length - compression.TailAt;
+                    produced = inflater.InflateTail(compression.TailAt, destination, out consumed);
+                    compression.TailAt += consumed;
                 }
                 else
                 {
                     offered = (int)Math.Min(_inEnd - _inStart, _frameLeft);
                     int? key = _frameMasked ? _frameMask : null;
-                    produced = _inflater.Inflate(_in ?? [], _inStart, offered, key, ref _maskOffset, destination, out consumed);
+                    produced = inflater.Inflate(_in ?? [], _inStart, offered, key, ref _maskOffset, destination, out consumed);
                     _inStart += consumed;
                     _frameLeft -= consumed;
                 }
@@ -93,7 +92,7 @@ public sealed partial class LoopWebSocket
                 Refuse(WebSocketCloseCode.InvalidPayloadData, "a compressed message that is not valid DEFLATE data");
                 return InflateStep.Failed;
             }
-            bool inputDone = _frameFin && _frameLeft == 0 && _tailAt == MessageInflater.Tail.Length;
+            bool inputDone = _frameFin && _frameLeft == 0 && compression.TailAt == MessageInflater.Tail.Length;
             if (produced > 0)
             {
                 // zlib stops short of the buffer's end only once it has taken all its input: then, with the tail in, the message is whole.
@@ -132,22 +131,38 @@ public sealed partial class LoopWebSocket
         {
             _message = 0;
             _inflating = false;
-            _inflater!.EndMessage(streamFinished);
+            _compression!.Inflater!.EndMessage(streamFinished);
         }
         piece = new WebSocketReadResult(inflated.Length, kind, endOfMessage);
         return InflateStep.Piece;
     }
 
     /// <summary>Whether a message whose first piece is <paramref name="firstPieceBytes"/> long goes compressed.</summary>
-    private bool ShouldCompress(int firstPieceBytes) => _deflate is { } deflate && firstPieceBytes >= deflate.Options.ThresholdBytes;
+    private bool ShouldCompress(int firstPieceBytes) => _compression is { } compression && firstPieceBytes >= compression.Settings.Options.ThresholdBytes;
 
     /// <summary>Compresses a piece of a message being sent (inside its write turn, so the compressor sees the frames in order).</summary>
     private ReadOnlyMemory<byte> Compress(ReadOnlyMemory<byte> piece, bool endOfMessage) =>
-        (_deflater ??= new MessageDeflater(_deflate!)).Compress(piece.Span, endOfMessage);
+        (_compression!.Deflater ??= new MessageDeflater(_compression.Settings)).Compress(piece.Span, endOfMessage);
 
     private void ReleaseCompression()
     {
-        _inflater?.Dispose();
-        _deflater?.Dispose();
+        _compression?.Inflater?.Dispose();
+        _compression?.Deflater?.Dispose();
+    }
+
+    /// <summary>The agreed settings, and the compressor and decompressor with the message's progress through them.</summary>
+    private sealed class CompressionState(DeflateSettings settings)
+    {
+        public DeflateSettings Settings { get; } = settings;
+
+        public MessageDeflater? Deflater { get; set; }
+
+        public MessageInflater? Inflater { get; set; }
+
+        /// <summary>How much of the 00 00 ff ff tail went into the decompressor.</summary>
+        public int TailAt { get; set; }
+
+        /// <summary>A compressed message's payload bytes, as received.</summary>
+        public long WireBytes { get; set; }
     }
 }

@@ -46,6 +46,7 @@ public sealed partial class LoopWebSocket
     /// <param name="cancellationToken">Ends the wait (what was written stays written).</param>
     /// <returns>The message's kind, or <see cref="WebSocketMessageKind.Close"/> once the peer closed.</returns>
     /// <exception cref="LoopWebSocketException">The peer broke the protocol, or the connection dropped.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // one box per message otherwise
     public async ValueTask<WebSocketMessageKind> ReceiveMessageAsync(IBufferWriter<byte> destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
@@ -53,7 +54,8 @@ public sealed partial class LoopWebSocket
         {
             // The frame's length, when known, sizes the piece: a message in one frame lands in one piece.
             int hint = _inFrame ? (int)Math.Clamp(_frameLeft, 1, 64 * 1024) : 4096;
-            var result = await ReceiveAsync(destination.GetMemory(hint), cancellationToken);
+            // The receive is this socket's own pooled wait, completed on the loop: resuming inline skips a queue trip.
+            var result = await ReceiveAsync(destination.GetMemory(hint), cancellationToken).ConfigureAwait(false);
             destination.Advance(result.Count);
             if (result.EndOfMessage) return result.Kind;
         }
@@ -162,7 +164,7 @@ public sealed partial class LoopWebSocket
     {
         while (true)
         {
-            int parsed = FrameHeader.Parse(_in.AsSpan(_inStart, _inEnd - _inStart), _deflate is not null, out var header, out string? error);
+            int parsed = FrameHeader.Parse(_in.AsSpan(_inStart, _inEnd - _inStart), _compression is not null, out var header, out string? error);
             if (parsed < 0) await FailAsync(WebSocketCloseCode.ProtocolError, error!);
             if (parsed == 0)
             {
@@ -198,9 +200,9 @@ public sealed partial class LoopWebSocket
         if (_inflating)
         {
             // The inflated size counts as it inflates; the compressed bytes are bounded too (a stream of empty blocks is work for nothing).
-            _wireBytes += header.PayloadLength;
-            if (_wireBytes > MaxCompressedBytes)
-                return Refuse(WebSocketCloseCode.MessageTooBig, $"a compressed message of at least {_wireBytes} bytes (the limit is {_options.MaxMessageBytes} inflated)");
+            long wireBytes = _compression!.WireBytes += header.PayloadLength;
+            if (wireBytes > MaxCompressedBytes)
+                return Refuse(WebSocketCloseCode.MessageTooBig, $"a compressed message of at least {wireBytes} bytes (the limit is {_options.MaxMessageBytes} inflated)");
         }
         else
         {

@@ -41,7 +41,7 @@ public sealed partial class LoopWebSocket : IAsyncDisposable
         _transport = transport;
         _isServer = isServer;
         _options = options;
-        _deflate = deflate;
+        if (deflate is not null) _compression = new CompressionState(deflate);
         SubProtocol = subProtocol;
         Extensions = extensions;
         if (!received.IsEmpty)

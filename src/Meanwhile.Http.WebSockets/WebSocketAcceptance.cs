@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 using Meanwhile.Http.Server;
 
@@ -11,8 +10,6 @@ namespace Meanwhile.Http.WebSockets;
 /// </summary>
 public static class WebSocketAcceptance
 {
-    private static readonly Action<object?> ServerStoppingCallback = static socket => ((LoopWebSocket)socket!).OnServerStopping();
-
     /// <summary>Whether <paramref name="request"/> asks to open a WebSocket (a GET with <c>Upgrade: websocket</c>); it may still be malformed.</summary>
     /// <param name="request">The request.</param>
     public static bool IsWebSocketRequest(this ServerRequest request)
@@ -51,8 +48,8 @@ public static class WebSocketAcceptance
         if (subProtocol is not null) response.AddHeader("Sec-WebSocket-Protocol", subProtocol);
         var deflate = options.Compression is { } compression ? DeflateNegotiation.Accept(request.Headers, compression) : null;
         if (deflate is { } agreed) response.AddHeader("Sec-WebSocket-Extensions", agreed.Answer);
-        var session = new Session(handler, subProtocol, options, deflate?.Settings, deflate?.Answer);
-        response.Upgrade("websocket", session.RunAsync);
+        var session = new ServerSession(handler, subProtocol, options, deflate?.Settings, deflate?.Answer);
+        response.Upgrade("websocket", session.StartAsync);
         return true;
     }
 
@@ -81,39 +78,5 @@ public static class WebSocketAcceptance
         if (!request.TryGetHeader("Sec-WebSocket-Key"u8, out var key)) return (400, "The request lacks Sec-WebSocket-Key.");
         if (!Handshake.IsValidKey(key)) return (400, "Sec-WebSocket-Key is not base64 of 16 bytes.");
         return null;
-    }
-
-    /// <summary>One accepted handshake, waiting for the 101 to be sent; then the WebSocket's life on the connection.</summary>
-    private sealed class Session(WebSocketHandler handler, string? subProtocol, LoopWebSocketOptions options, DeflateSettings? deflate, string? extensions)
-    {
-        // Pooled: the server awaits it as a value task source, with no Task continuation objects held per idle connection.
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-        public async ValueTask RunAsync(UpgradedConnection connection)
-        {
-            var socket = new LoopWebSocket(new UpgradedTransport(connection), true, subProtocol, options, default, deflate, extensions);
-            connection.State = socket;
-            connection.ServerStopping = ServerStoppingCallback;
-            bool failed = true;
-            try
-            {
-                await handler(socket);
-                failed = false;
-            }
-            finally
-            {
-                if (socket.State == LoopWebSocketState.Open)
-                {
-                    try
-                    {
-                        await socket.CloseAsync(failed ? WebSocketCloseCode.InternalServerError : WebSocketCloseCode.NormalClosure);
-                    }
-                    catch (Exception e) when (e is LoopWebSocketException or InvalidOperationException or OperationCanceledException)
-                    {
-                        // the client is gone: nothing more to say
-                    }
-                }
-                await socket.DisposeAsync();
-            }
-        }
     }
 }
