@@ -20,7 +20,7 @@ namespace Meanwhile.Http.Server;
 /// they are IValueTaskSource-backed and complete on the loop thread, so resuming inline is right and skips a trip
 /// through the SynchronizationContext's queue. Never on a <see cref="Task"/>: with the loop's context installed, the
 /// runtime refuses to inline such a continuation and sends it to the thread pool. Hence every helper awaited that way
-/// uses the pooling builder (the disconnect watcher too), and the handler's task (user code) is awaited plainly.
+/// uses the pooling builder (the disconnect watcher too), and the handler (user code) is awaited through <see cref="HandlerResumption"/>, which resumes inline only where a plain await of a Task would.
 /// </para>
 /// </remarks>
 internal sealed partial class ServerConnection : DeadlineQueue.Entry
@@ -244,7 +244,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                 state.Watcher = WatchForDisconnectAsync(state);
             try
             {
-                await handling;
+                await state.HandlerResumption.Await(handling);
             }
             catch (Exception e)
             {
