@@ -33,6 +33,9 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
     private RequestState? _state;
     private bool _aborted;
     private bool _peerClosed;
+    // The disconnect watcher's wait for data ended after the handler was done: there is something to read (data, the
+    // end, an error), so the next read need not wait for it again (a second zero-byte read would peek: one system call).
+    private bool _readableAfterWatch;
 
     public ServerConnection(LoopServer server, SocketStream stream)
     {
@@ -119,8 +122,9 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                         if (between) ReturnRequestState();
                         // The wait for data, with no buffer, is awaited here rather than inside ReadMoreAsync, so an
                         // idle connection is suspended in this one frame (no second async box held while it waits).
-                        bool dataReady = false;
-                        if (_state is not { Input.HasBuffer: true })
+                        bool dataReady = _readableAfterWatch;
+                        _readableAfterWatch = false;
+                        if (!dataReady && _state is not { Input.HasBuffer: true })
                         {
                             await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
                             dataReady = true;
@@ -308,7 +312,12 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
         try
         {
             await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
-            if (state.Body.HandlerDone || _aborted || _upgrade is not null) return; // the main loop (or the upgraded protocol) reads it
+            if (state.Body.HandlerDone || _aborted || _upgrade is not null)
+            {
+                // The main loop (or the upgraded protocol) reads it.
+                _readableAfterWatch = !_aborted && _upgrade is null;
+                return;
+            }
             int n = await _stream.ReadAsync(state.Input.GetReadMemory()).ConfigureAwait(false);
             if (n > 0)
             {
