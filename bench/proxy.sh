@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
 # The reverse proxy against its peers (issue 21), in one run: `meanwhile proxy`, nginx proxy_pass (upstream keep-alive
 # 64) and YARP on Kestrel, all in front of the same nginx upstream, proxy and upstream pinned to core 0 and wrk to
-# core 1, contestants alternated round by round; medians of the rounds. Ports 21000-21999.
+# core 1, contestants alternated round by round; medians of the rounds. Ports 27000-27999 (the proxy's range).
 #   bench/proxy.sh                 # ROUNDS=3 SECS=5 WARMUP=2 CONNS=64 ARTIFACTS=/tmp/bench-artifacts-proxy
+# `meanwhile` is the Native AOT publish users install (TOOL=/path/to/meanwhile for another build). A framework-dependent
+# build needs WARMUP=30 or more: its tiered JIT recompiles the hot path on the proxy's pinned core for many seconds.
 #   IDLE=10000 bench/proxy.sh      # also RSS per idle client connection with 10,000 open (meanwhile and nginx)
 # Rows: "hello" (13-byte body, wrk -c64), "1 MiB" (a 1 MiB file, wrk -c8, MB/s). The access logs are off.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ARTIFACTS="${ARTIFACTS:-/tmp/bench-artifacts-proxy}"
 ROUNDS="${ROUNDS:-3}" SECS="${SECS:-5}" WARMUP="${WARMUP:-2}" CONNS="${CONNS:-64}" IDLE="${IDLE:-0}"
-UP=21001 NGX=21002 MW=21003 YARP=21004
+UP=27001 NGX=27002 MW=27003 YARP=27004
 work="$(mktemp -d)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)"
 
-dotnet build -c Release --artifacts-path "$ARTIFACTS" "$here/../src/Meanwhile.Cli" -nologo -v q | grep -E " error |rror\(s\)" || true
+if [ -z "${TOOL:-}" ]; then
+  dotnet publish -c Release -r linux-x64 --artifacts-path "$ARTIFACTS" -o "$ARTIFACTS/native" "$here/../src/Meanwhile.Cli" -nologo -v q | grep -E " error |rror\(s\)" || true
+  TOOL="$ARTIFACTS/native/meanwhile"
+fi
 dotnet build -c Release --artifacts-path "$ARTIFACTS" "$here/proxy/YarpProxy" -nologo -v q | grep -E " error |rror\(s\)" || true
-cli="$ARTIFACTS/bin/Meanwhile.Cli/release/Meanwhile.Cli.dll"
 yarp="$ARTIFACTS/bin/YarpProxy/release/YarpProxy.dll"
 
 mkdir -p "$work/html"
@@ -49,7 +53,7 @@ nginx_conf upstream "$UP" "root $work/html;"
 nginx_conf proxy "$NGX" 'location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }'
 taskset -c 0 nginx -p "$work" -c "$work/upstream.conf" > "$work/upstream.log" 2>&1 & pids+=($!)
 taskset -c 0 nginx -p "$work" -c "$work/proxy.conf" > "$work/proxy.log" 2>&1 & pids+=($!)
-taskset -c 0 dotnet "$cli" proxy --to "http://127.0.0.1:$UP" --port "$MW" --loops 1 --quiet > "$work/mw.log" 2>&1 & pids+=($!)
+taskset -c 0 "$TOOL" proxy --to "http://127.0.0.1:$UP" --port "$MW" --loops 1 --quiet > "$work/mw.log" 2>&1 & pids+=($!)
 mw_pid=$!
 taskset -c 0 dotnet "$yarp" "$YARP" "http://127.0.0.1:$UP" > "$work/yarp.log" 2>&1 & pids+=($!)
 yarp_pid=$!
@@ -78,7 +82,11 @@ run_wrk() { # server path conns seconds -> "req/s p99_ms MB/s errors cpu_us_per_
 }
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); ${ROUNDS} rounds of ${SECS}s per contestant, warm-up ${WARMUP}s"
-for s in nginx meanwhile yarp; do run_wrk "$s" /hello "$CONNS" "$WARMUP" >/dev/null; run_wrk "$s" /big.bin 8 "$WARMUP" >/dev/null; done
+# YARP runs on the tiered JIT: it gets YARP_WARMUP (30 s) so that its recompiling is over before the window.
+for s in nginx meanwhile yarp; do
+  w=$WARMUP; [ "$s" = yarp ] && w=${YARP_WARMUP:-30}
+  run_wrk "$s" /hello "$CONNS" "$w" >/dev/null; run_wrk "$s" /big.bin 8 "$WARMUP" >/dev/null
+done
 for r in $(seq "$ROUNDS"); do
   for s in nginx meanwhile yarp; do
     echo "hello $s $(run_wrk "$s" /hello "$CONNS" "$SECS")" >> "$work/results"

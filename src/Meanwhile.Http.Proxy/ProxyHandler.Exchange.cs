@@ -16,6 +16,10 @@ public sealed partial class ProxyHandler
     private const int UpstreamReadBufferBytes = 16 * 1024;
     private const int TransferBufferBytes = 64 * 1024;
 
+    /// <remarks>
+    /// One async frame per exchange in the common case (a request without a body, a response whose body came with its
+    /// head): the send and the relay complete at once and are only awaited when they do not.
+    /// </remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ExchangeAsync(Upstream upstream, ServerRequest request, ServerResponse response)
     {
@@ -27,10 +31,12 @@ public sealed partial class ProxyHandler
             bool keep = false;
             try
             {
-                await SendRequestAsync(connection, request).ConfigureAwait(false);
+                var sending = SendRequestAsync(connection, request);
+                if (!sending.IsCompletedSuccessfully) await sending.ConfigureAwait(false);
                 await ReadHeadAsync(connection, request).ConfigureAwait(false);
                 upstream.Succeeded();
-                keep = await RelayAsync(connection, response).ConfigureAwait(false);
+                var relaying = RelayAsync(connection, response);
+                keep = relaying.IsCompletedSuccessfully ? relaying.Result : await relaying.ConfigureAwait(false);
                 return;
             }
             catch (UpstreamException e) when (reused && !e.ResponseStarted && !request.HasBody
@@ -70,18 +76,20 @@ public sealed partial class ProxyHandler
         }
     }
 
-    /// <summary>Writes the head and streams the body (re-chunked when the client chunked it); client read errors pass through untouched.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendRequestAsync(UpstreamConnection connection, ServerRequest request)
+    /// <summary>Writes the head, and the body if any: a request without one leaves in one write, normally at once.</summary>
+    private ValueTask SendRequestAsync(UpstreamConnection connection, ServerRequest request)
     {
         var output = connection.Output;
         output.Clear();
         ForwardedRequestHead.Write(output, request, connection.Upstream, _options, _bytes);
-        if (!request.HasBody)
-        {
-            await WriteOutputAsync(connection).ConfigureAwait(false);
-            return;
-        }
+        return request.HasBody ? SendBodyAsync(connection, request) : WriteOutputAsync(connection);
+    }
+
+    /// <summary>Streams the body after the head (re-chunked when the client chunked it); client read errors pass through untouched.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendBodyAsync(UpstreamConnection connection, ServerRequest request)
+    {
+        var output = connection.Output;
         bool chunked = request.Head.ContentLength < 0;
         byte[] piece = ArrayPool<byte>.Shared.Rent(UpstreamReadBufferBytes);
         try
@@ -104,12 +112,28 @@ public sealed partial class ProxyHandler
         if (output.Length > 0) await WriteOutputAsync(connection).ConfigureAwait(false);
     }
 
+    /// <summary>Sends the output buffer; only a full socket makes it wait (under the body timeout).</summary>
+    private ValueTask WriteOutputAsync(UpstreamConnection connection)
+    {
+        ValueTask pending;
+        try
+        {
+            pending = connection.Stream.WriteAsync(connection.Output.WrittenMemory);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+        {
+            return ValueTask.FromException(SendFailure(connection, e));
+        }
+        if (!pending.IsCompletedSuccessfully) return WriteOutputSlowAsync(connection, pending);
+        connection.Output.Clear();
+        return ValueTask.CompletedTask;
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteOutputAsync(UpstreamConnection connection)
+    private async ValueTask WriteOutputSlowAsync(UpstreamConnection connection, ValueTask pending)
     {
         try
         {
-            var pending = connection.Stream.WriteAsync(connection.Output.WrittenMemory);
             if (!pending.IsCompleted)
             {
                 connection.Guard(_bodyDeadlines, UpstreamWait.Body);
@@ -120,13 +144,22 @@ public sealed partial class ProxyHandler
         }
         catch (Exception e) when (e is SystemCallException or ObjectDisposedException or InvalidOperationException)
         {
-            var kind = connection.ExpiredWhile == UpstreamWait.Body ? UpstreamFailureKind.BodyTimedOut : UpstreamFailureKind.SendFailed;
-            throw new UpstreamException(kind, connection.Upstream, responseStarted: false, e);
+            throw SendFailure(connection, e);
         }
         connection.Output.Clear();
     }
 
-    /// <summary>Reads until a final response head (interim 1xx responses are passed over).</summary>
+    private static UpstreamException SendFailure(UpstreamConnection connection, Exception e)
+    {
+        var kind = connection.ExpiredWhile == UpstreamWait.Body ? UpstreamFailureKind.BodyTimedOut : UpstreamFailureKind.SendFailed;
+        return new UpstreamException(kind, connection.Upstream, responseStarted: false, e);
+    }
+
+    /// <summary>
+    /// Reads until a final response head (interim 1xx responses are passed over). It waits for the response without a
+    /// read buffer and rents one once bytes are there: 64 requests in flight would otherwise hold 64 buffers besides the
+    /// server's 64, more than the shared pool keeps, and every request would allocate one.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadHeadAsync(UpstreamConnection connection, ServerRequest request)
     {
@@ -136,30 +169,12 @@ public sealed partial class ProxyHandler
         connection.Guard(_headDeadlines, UpstreamWait.ResponseHead);
         try
         {
-            while (true)
+            while (!ParseHead(connection, any))
             {
-                if (input.Buffered == 0)
-                {
-                    int n = await connection.Stream.ReadAsync(input.GetReadMemory()).ConfigureAwait(false);
-                    input.Advance(n);
-                    any |= n > 0;
-                }
-                switch (input.Parse())
-                {
-                    case HttpParseStatus.NeedMoreData:
-                    case HttpParseStatus.MessageComplete: // the end of an interim response
-                        continue;
-                    case HttpParseStatus.HeadComplete when connection.Parser.Head.StatusCode == 101:
-                        throw new UpstreamException(UpstreamFailureKind.InvalidResponse, connection.Upstream, responseStarted: true);
-                    case HttpParseStatus.HeadComplete when connection.Parser.Head.IsInterim:
-                        continue;
-                    case HttpParseStatus.HeadComplete when connection.Parser.Head.HasOtherTransferCoding:
-                        throw new UpstreamException(UpstreamFailureKind.InvalidResponse, connection.Upstream, responseStarted: true);
-                    case HttpParseStatus.HeadComplete:
-                        return;
-                    default: // an error, or the end of the stream before a response
-                        throw new UpstreamException(any ? UpstreamFailureKind.InvalidResponse : UpstreamFailureKind.ClosedBeforeResponse, connection.Upstream, any);
-                }
+                if (!input.HasBuffer) await connection.Stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+                int n = await connection.Stream.ReadAsync(input.GetReadMemory()).ConfigureAwait(false);
+                input.Advance(n);
+                any |= n > 0;
             }
         }
         catch (Exception e) when (e is SystemCallException or ObjectDisposedException)
@@ -173,50 +188,84 @@ public sealed partial class ProxyHandler
         }
     }
 
-    /// <summary>Relays the head and body; returns whether the upstream connection can serve another request.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> RelayAsync(UpstreamConnection connection, ServerResponse response)
+    /// <summary>Parses what is buffered: true at a final response head, false when more bytes are needed; throws on a response that cannot be relayed.</summary>
+    private static bool ParseHead(UpstreamConnection connection, bool any)
+    {
+        var input = connection.Input;
+        while (input.Buffered > 0 || input.IsEndOfInput)
+        {
+            switch (input.Parse())
+            {
+                case HttpParseStatus.NeedMoreData:
+                case HttpParseStatus.MessageComplete: // the end of an interim response
+                    continue;
+                case HttpParseStatus.HeadComplete when connection.Parser.Head.StatusCode == 101:
+                    throw new UpstreamException(UpstreamFailureKind.InvalidResponse, connection.Upstream, responseStarted: true);
+                case HttpParseStatus.HeadComplete when connection.Parser.Head.IsInterim:
+                    continue;
+                case HttpParseStatus.HeadComplete when connection.Parser.Head.HasOtherTransferCoding:
+                    throw new UpstreamException(UpstreamFailureKind.InvalidResponse, connection.Upstream, responseStarted: true);
+                case HttpParseStatus.HeadComplete:
+                    return true;
+                default: // an error, or the end of the stream before a response
+                    throw new UpstreamException(any ? UpstreamFailureKind.InvalidResponse : UpstreamFailureKind.ClosedBeforeResponse, connection.Upstream, any);
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Relays the head and body; returns whether the upstream connection can serve another request. A body that came
+    /// whole with the head (a small response) is copied at once, with no async frame.
+    /// </summary>
+    private ValueTask<bool> RelayAsync(UpstreamConnection connection, ServerResponse response)
     {
         var head = connection.Parser.Head;
         bool keepAlive = head.KeepAlive; // read now: a streamed body resets the parser, and the head with it
         ForwardedResponseHead.Copy(head, response, _options, _bytes);
+        switch (head.Framing)
+        {
+            case HttpBodyFraming.None:
+                // HEAD keeps the length the upstream announced; 204 and 304 have none.
+                if (head.ContentLength >= 0 && head.StatusCode is not (204 or 304)) response.ContentLength = head.ContentLength;
+                break;
+            case HttpBodyFraming.ContentLength:
+                response.ContentLength = head.ContentLength;
+                if (connection.Input.Buffered < head.ContentLength) return StreamBodyAsync(connection, response, head.ContentLength, keepAlive);
+                break;
+        }
+        int unsent = 0;
         try
         {
-            switch (head.Framing)
-            {
-                case HttpBodyFraming.None:
-                    // HEAD keeps the length the upstream announced; 204 and 304 have none.
-                    if (head.ContentLength >= 0 && head.StatusCode is not (204 or 304)) response.ContentLength = head.ContentLength;
-                    await BufferBodyAsync(connection, response).ConfigureAwait(false);
-                    break;
-                case HttpBodyFraming.ContentLength:
-                    response.ContentLength = head.ContentLength;
-                    if (connection.Input.Buffered >= head.ContentLength) await BufferBodyAsync(connection, response).ConfigureAwait(false);
-                    else await StreamBodyAsync(connection, response, head.ContentLength).ConfigureAwait(false);
-                    break;
-                default:
-                    await BufferBodyAsync(connection, response).ConfigureAwait(false);
-                    break;
-            }
+            if (CopyBufferedBody(connection, response, ref unsent)) return new ValueTask<bool>(keepAlive && connection.Input.Buffered == 0);
         }
-        catch (UpstreamException)
+        catch (UpstreamException e)
         {
-            // The upstream's head is relayed even so, and the server then cuts the connection: the client sees a
-            // response that ends short (a Content-Length unmet, a chunked body without its last chunk).
-            if (!response.HasStarted) await response.FlushAsync();
-            throw;
+            return FailAfterHeadAsync(response, e);
         }
-        return keepAlive && connection.Input.Buffered == 0;
+        return BufferBodyAsync(connection, response, unsent, keepAlive);
     }
 
-    /// <summary>Copies the body through the server's response buffer, sending it on every <see cref="RelayFlushBytes"/>.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask BufferBodyAsync(UpstreamConnection connection, ServerResponse response)
+    /// <summary>
+    /// After the upstream's head was copied: the head is relayed even so, and the server then cuts the connection, so
+    /// the client sees a response that ends short (a Content-Length unmet, a chunked body without its last chunk).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<bool> FailAfterHeadAsync(ServerResponse response, UpstreamException failure)
+    {
+        if (!response.HasStarted) await response.FlushAsync();
+        throw failure;
+    }
+
+    /// <summary>
+    /// Copies the body bytes already read into the server's response: true once the message is complete, false when
+    /// more must be read or <see cref="RelayFlushBytes"/> are waiting to be sent (<paramref name="unsent"/> counts them).
+    /// </summary>
+    private static bool CopyBufferedBody(UpstreamConnection connection, ServerResponse response, ref int unsent)
     {
         var input = connection.Input;
         IBufferWriter<byte> body = response;
-        int unsent = 0;
-        while (true)
+        while (unsent < RelayFlushBytes)
         {
             switch (input.Parse())
             {
@@ -225,35 +274,56 @@ public sealed partial class ProxyHandler
                     input.TakeBody(body.GetSpan(n));
                     body.Advance(n);
                     unsent += n;
-                    if (unsent >= RelayFlushBytes)
-                    {
-                        unsent = 0;
-                        await response.FlushAsync();
-                    }
                     break;
                 case HttpParseStatus.MessageComplete:
-                    return;
+                    return true;
                 case HttpParseStatus.NeedMoreData:
-                    input.Advance(await ReadBodyAsync(connection, input.GetReadMemory()).ConfigureAwait(false));
-                    break;
+                    return false;
                 default:
                     throw new UpstreamException(UpstreamFailureKind.BodyFailed, connection.Upstream, responseStarted: true);
             }
         }
+        return false;
+    }
+
+    /// <summary>The rest of a body read through the parser (chunked, close-delimited, or longer than one read), sent on every <see cref="RelayFlushBytes"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> BufferBodyAsync(UpstreamConnection connection, ServerResponse response, int unsent, bool keepAlive)
+    {
+        var input = connection.Input;
+        try
+        {
+            while (!CopyBufferedBody(connection, response, ref unsent))
+            {
+                if (unsent >= RelayFlushBytes)
+                {
+                    unsent = 0;
+                    await response.FlushAsync();
+                }
+                else input.Advance(await ReadBodyAsync(connection, input.GetReadMemory()).ConfigureAwait(false));
+            }
+        }
+        catch (UpstreamException)
+        {
+            if (!response.HasStarted) await response.FlushAsync(); // see FailAfterHeadAsync
+            throw;
+        }
+        return keepAlive && input.Buffered == 0;
     }
 
     /// <summary>
     /// A body of known length that has not all arrived: the head goes out at once, then each read from the upstream is
     /// written straight to the client from one buffer (no copy through the response's buffers).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask StreamBodyAsync(UpstreamConnection connection, ServerResponse response, long length)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> StreamBodyAsync(UpstreamConnection connection, ServerResponse response, long length, bool keepAlive)
     {
         var input = connection.Input;
-        var client = await response.StartRawBodyAsync(length);
-        byte[] transfer = ArrayPool<byte>.Shared.Rent(TransferBufferBytes);
+        byte[]? transfer = null;
         try
         {
+            var client = await response.StartRawBodyAsync(length);
+            transfer = ArrayPool<byte>.Shared.Rent(TransferBufferBytes);
             long remaining = length;
             // What came with the head.
             while (input.Buffered > 0 && input.Parse() == HttpParseStatus.Body)
@@ -273,10 +343,16 @@ public sealed partial class ProxyHandler
             }
             connection.Parser.Reset(); // it still counts the body bytes it did not see
         }
+        catch (UpstreamException)
+        {
+            if (!response.HasStarted) await response.FlushAsync(); // see FailAfterHeadAsync
+            throw;
+        }
         finally
         {
-            ArrayPool<byte>.Shared.Return(transfer);
+            if (transfer is not null) ArrayPool<byte>.Shared.Return(transfer);
         }
+        return keepAlive;
     }
 
     /// <summary>One read of body bytes from the upstream under the body timeout; 0 at the end of its stream.</summary>

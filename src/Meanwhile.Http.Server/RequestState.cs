@@ -40,6 +40,9 @@ internal sealed class RequestState
 
     public ResponseOutput Output { get; }
 
+    /// <summary>How the connection awaits an asynchronous handler (resumed inline when it completes in the connection's task).</summary>
+    public HandlerResumption HandlerResumption { get; } = new();
+
     /// <summary>While an asynchronous handler runs with nothing to read: the task watching for the client leaving.</summary>
     public ValueTask? Watcher { get; set; }
 

@@ -20,7 +20,7 @@ namespace Meanwhile.Http.Server;
 /// they are IValueTaskSource-backed and complete on the loop thread, so resuming inline is right and skips a trip
 /// through the SynchronizationContext's queue. Never on a <see cref="Task"/>: with the loop's context installed, the
 /// runtime refuses to inline such a continuation and sends it to the thread pool. Hence every helper awaited that way
-/// uses the pooling builder (the disconnect watcher too), and the handler's task (user code) is awaited plainly.
+/// uses the pooling builder (the disconnect watcher too), and the handler (user code) is awaited through <see cref="HandlerResumption"/>, which resumes inline only where a plain await of a Task would.
 /// </para>
 /// </remarks>
 internal sealed partial class ServerConnection : DeadlineQueue.Entry
@@ -33,6 +33,11 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
     private RequestState? _state;
     private bool _aborted;
     private bool _peerClosed;
+    // The disconnect watcher's wait for data ended after the handler was done: there is something to read (data, the
+    // end, an error), so the next read need not wait for it again (a second zero-byte read would peek: one system call).
+    private bool _readableAfterWatch;
+    // The watcher's read into the request state's buffer is pending: the state cannot go back to the pool meanwhile.
+    private bool _watcherReading;
 
     public ServerConnection(LoopServer server, SocketStream stream)
     {
@@ -98,6 +103,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                     if (_state?.Watcher is { } watcher)
                     {
                         _state.Watcher = null;
+                        if (!watcher.IsCompleted) ReturnStateWhileWatched();
                         // A pooled helper that ends on the loop (its waits are the socket's): it may already have read the next
                         // bytes, or seen the client leave. Not a Task: an asynchronous handler would pay for one per request.
                         await watcher.ConfigureAwait(false);
@@ -119,8 +125,9 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                         if (between) ReturnRequestState();
                         // The wait for data, with no buffer, is awaited here rather than inside ReadMoreAsync, so an
                         // idle connection is suspended in this one frame (no second async box held while it waits).
-                        bool dataReady = false;
-                        if (_state is not { Input.HasBuffer: true })
+                        bool dataReady = _readableAfterWatch;
+                        _readableAfterWatch = false;
+                        if (!dataReady && _state is not { Input.HasBuffer: true })
                         {
                             await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
                             dataReady = true;
@@ -264,7 +271,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                 state.Watcher = WatchForDisconnectAsync(state);
             try
             {
-                await handling;
+                await state.HandlerResumption.Await(handling);
             }
             catch (Exception e)
             {
@@ -328,8 +335,17 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
         try
         {
             await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
-            if (state.Body.HandlerDone || _aborted || _upgrade is not null) return; // the main loop (or the upgraded protocol) reads it
-            int n = await _stream.ReadAsync(state.Input.GetReadMemory()).ConfigureAwait(false);
+            // A state that went back to the pool (ReturnStateWhileWatched) may be another connection's by now: untouched.
+            if (!ReferenceEquals(_state, state) || state.Body.HandlerDone || _aborted || _upgrade is not null)
+            {
+                // The main loop (or the upgraded protocol) reads it.
+                _readableAfterWatch = !_aborted && _upgrade is null;
+                return;
+            }
+            int n;
+            _watcherReading = true;
+            try { n = await _stream.ReadAsync(state.Input.GetReadMemory()).ConfigureAwait(false); }
+            finally { _watcherReading = false; }
             if (n > 0)
             {
                 state.Input.Advance(n);
@@ -344,8 +360,21 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
         catch (Exception e) when (e is ObjectDisposedException or SystemCallException or OperationCanceledException)
         {
             _peerClosed = true;
-            if (_upgrade is null) state.CancelAbortToken(); // after an upgrade the state went back to the pool
+            // After an upgrade, or once the handler was done (ReturnStateWhileWatched), the state went back to the pool.
+            if (_upgrade is null && ReferenceEquals(_state, state)) state.CancelAbortToken();
         }
+    }
+
+    /// <summary>
+    /// The handler is done and the disconnect watcher still waits for the client's next request, which may be long: the
+    /// connection gives its request state back now (parser, head store, read buffer), so an idle keep-alive connection
+    /// holds none, as after a synchronous handler. The watcher leaves a state it no longer owns alone.
+    /// </summary>
+    private void ReturnStateWhileWatched()
+    {
+        if (_watcherReading || _state is not { } answered || answered.Input.Buffered != 0 || Phase != ConnectionPhase.Idle) return;
+        if (!answered.Parser.IsIdle) answered.Input.Parse(); // a request without a body stops at its head
+        if (answered.Parser.IsIdle && answered.Input.Buffered == 0 && answered.Input.BodyAvailable == 0) ReturnRequestState();
     }
 
     private RequestState RentRequestState() => _state ??= _server.RentRequestState(this);

@@ -20,6 +20,24 @@ public sealed class AllocationTests(ITestOutputHelper output)
         AssertNothingAllocated(server.Port, "GET /plaintext HTTP/1.1\r\nHost: localhost\r\nAccept: text/plain\r\n\r\n");
     }
 
+    /// <summary>
+    /// A handler that suspends (here on the loop's own yield) and finishes on the loop, in the connection's task: the
+    /// connection resumes inline after it, with no post through the synchronization context (which made a delegate per request).
+    /// </summary>
+    [EpollFact]
+    public async Task A_warm_request_to_a_handler_that_suspends_allocates_nothing()
+    {
+        await using var server = await TestServer.StartAsync(Counted(YieldThenHelloAsync), new HttpServerOptions { ServerHeader = null });
+        AssertNothingAllocated(server.Port, "GET /plaintext HTTP/1.1\r\nHost: localhost\r\nAccept: text/plain\r\n\r\n");
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask YieldThenHelloAsync(ServerRequest request, ServerResponse response)
+    {
+        await EventLoop.Current.Yield();
+        await Handlers.Hello(request, response);
+    }
+
     /// <summary>The cached-file path: openat2, statx, the body read into the response or sent with sendfile, close.</summary>
     [EpollFact]
     public async Task A_warm_static_file_request_allocates_nothing()

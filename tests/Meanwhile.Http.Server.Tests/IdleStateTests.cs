@@ -38,4 +38,32 @@ public class IdleStateTests
         Assert.Equal(4, seen.Count);
         Assert.All(seen, id => Assert.Equal(seen[0], id)); // one request object served both connections in turn
     }
+
+    /// <summary>
+    /// After a handler that went asynchronous, the connection lends its state as soon as the response is out, while its
+    /// disconnect watcher waits for the client's next request (which then finds the connection as after any request).
+    /// </summary>
+    [Fact]
+    public async Task A_connection_idle_after_an_asynchronous_handler_lends_its_request_state()
+    {
+        var seen = new List<int>();
+        await using var server = await TestServer.StartAsync(async (request, response) =>
+        {
+            seen.Add(RuntimeHelpers.GetHashCode(request));
+            await EventLoop.Current.Yield();
+            await Handlers.Hello(request, response);
+        });
+        using var a = new RawClient(server.Port);
+        using var b = new RawClient(server.Port);
+
+        a.Send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("Hello, World!", a.ReadResponses(1)[0].Body); // a is idle, its watcher waiting
+        b.Send("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("Hello, World!", b.ReadResponses(1)[0].Body);
+        a.Send("GET /3 HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("Hello, World!", a.ReadResponses(1)[0].Body);
+
+        Assert.Equal(3, seen.Count);
+        Assert.All(seen, id => Assert.Equal(seen[0], id));
+    }
 }
