@@ -18,6 +18,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
+# shellcheck source=lib/baseline.sh
+. "$here/lib/baseline.sh"
 reps="${REPS:-5}"
 cpu="${CPU:-1}"
 warmup="${WARMUP:-5}"
@@ -44,23 +46,7 @@ dotnet build "$root/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$ar
 dll="$artifacts/bin/Meanwhile.Benchmarks/release/Meanwhile.Benchmarks.dll"
 [ -f "$dll" ] || { echo "coordination.sh: the build did not produce $dll" >&2; exit 1; }
 baseline_dll=""
-if [ -n "${BASELINE:-}" ]; then
-  src="$(mktemp -d -t meanwhile-baseline.XXXXXX)"
-  if [ -d "$BASELINE" ]; then
-    rev="$(git -C "$BASELINE" rev-parse --short HEAD 2>/dev/null || echo "$BASELINE")"
-    cp -r "$BASELINE/src" "$BASELINE/Directory.Build.props" "$src/"
-    [ -f "$BASELINE/.editorconfig" ] && cp "$BASELINE/.editorconfig" "$src/"
-  else
-    rev="$(git -C "$root" rev-parse --short "$BASELINE")"
-    git -C "$root" archive "$rev" src Directory.Build.props .editorconfig | tar -x -C "$src"
-  fi
-  mkdir -p "$src/bench" && cp -r "$root/bench/Meanwhile.Benchmarks" "$src/bench/"
-  rm -rf "$src/bench/Meanwhile.Benchmarks/bin" "$src/bench/Meanwhile.Benchmarks/obj"
-  echo "== build baseline $BASELINE ($rev): its library, this tree's benchmark program"
-  dotnet build "$src/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$artifacts-baseline" -nologo -v quiet
-  baseline_dll="$artifacts-baseline/bin/Meanwhile.Benchmarks/release/Meanwhile.Benchmarks.dll"
-  [ -f "$baseline_dll" ] || { echo "coordination.sh: the baseline build did not produce $baseline_dll" >&2; exit 1; }
-fi
+[ -n "${BASELINE:-}" ] && build_baseline "$BASELINE" "$artifacts" library
 
 run() { # run [--as IMPL] <label> <command...>: one pinned process, its JSON line appended to the results
   local impl=""

@@ -12,6 +12,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
+# shellcheck source=lib/baseline.sh
+. "$here/lib/baseline.sh"
 rounds="${ROUNDS:-6}"
 cpu="${CPU:-1}"
 artifacts="${ARTIFACTS:-/tmp/bench-artifacts}"
@@ -21,10 +23,8 @@ echo "uptime at start: $(uptime)"
 dotnet build "$root/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$artifacts" -nologo -v quiet > /dev/null
 declare -A dll=([new]="$artifacts/bin/Meanwhile.Benchmarks/release/Meanwhile.Benchmarks.dll")
 if [ -n "${BASELINE:-}" ]; then
-  src="$(mktemp -d -t meanwhile-handoff.XXXXXX)"
-  git -C "$root" archive "$BASELINE" | tar -x -C "$src"
-  dotnet build "$src/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$artifacts-baseline" -nologo -v quiet > /dev/null
-  dll[base]="$artifacts-baseline/bin/Meanwhile.Benchmarks/release/Meanwhile.Benchmarks.dll"
+  build_baseline "$BASELINE" "$artifacts" whole > /dev/null
+  dll[base]="$baseline_dll"
 fi
 versions=(new); [ -n "${BASELINE:-}" ] && versions=(base new)
 results="$(mktemp -t meanwhile-handoff.XXXXXX)"

@@ -17,6 +17,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
+# shellcheck source=lib/baseline.sh
+. "$here/lib/baseline.sh"
 reps="${REPS:-3}"
 cpu="${CPU:-1}"
 artifacts="${ARTIFACTS:-/tmp/bench-artifacts}"
@@ -44,19 +46,7 @@ dotnet build "$root/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$ar
 dll="$artifacts/bin/Meanwhile.Benchmarks/release/Meanwhile.Benchmarks.dll"
 [ -f "$dll" ] || { echo "loop.sh: the build did not produce $dll" >&2; exit 1; }
 baseline_dll=""
-if [ -n "${BASELINE:-}" ]; then
-  if [ -d "$BASELINE" ]; then
-    src="$BASELINE"; rev="$(git -C "$BASELINE" rev-parse --short HEAD)"
-  else
-    rev="$(git -C "$root" rev-parse --short "$BASELINE")"
-    src="$(mktemp -d -t meanwhile-baseline.XXXXXX)"
-    git -C "$root" archive "$rev" | tar -x -C "$src"
-  fi
-  echo "== build baseline $BASELINE ($rev)"
-  dotnet build "$src/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$artifacts-baseline" -nologo -v quiet
-  baseline_dll="$artifacts-baseline/bin/Meanwhile.Benchmarks/release/Meanwhile.Benchmarks.dll"
-  [ -f "$baseline_dll" ] || { echo "loop.sh: the baseline build did not produce $baseline_dll" >&2; exit 1; }
-fi
+[ -n "${BASELINE:-}" ] && build_baseline "$BASELINE" "$artifacts" whole
 
 run() { # run [--as IMPL] <label> <command...>: one pinned process, its JSON line appended to the results
   local impl=""
