@@ -27,23 +27,24 @@ internal static partial class OpenSslDefaults
 
     /// <summary>
     /// Points OpenSSL at <see cref="AeadOnlyConfiguration"/> unless <c>OPENSSL_CONF</c> is set; must run before the first
-    /// use of .NET's cryptography in the process (OpenSSL reads its configuration once). Returns whether it did.
+    /// use of .NET's cryptography in the process (OpenSSL reads its configuration once). Where it cannot (no memfd), .NET's
+    /// own list stays.
     /// </summary>
-    public static bool UseAeadOnlyUnlessConfigured()
+    public static void UseAeadOnlyUnlessConfigured()
     {
-        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("OPENSSL_CONF") is { Length: > 0 }) return false;
+        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("OPENSSL_CONF") is { Length: > 0 }) return;
         // An anonymous in-memory file, open for the process's life: nothing on disk to clean up or to be raced for.
         int fd = MemfdCreate("meanwhile-openssl.cnf", MfdCloexec);
-        if (fd < 0) return false;
+        if (fd < 0) return;
         using (var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), FileAccess.Write))
             stream.Write(System.Text.Encoding.ASCII.GetBytes(AeadOnlyConfiguration));
         // OpenSSL reads the variable with the C library's getenv: Environment.SetEnvironmentVariable would not reach it.
-        return SetEnv("OPENSSL_CONF", $"/proc/self/fd/{fd}", 0) == 0;
+        SetEnv("OPENSSL_CONF", $"/proc/self/fd/{fd}", 0);
     }
 
-    [LibraryImport("libc", EntryPoint = "memfd_create", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "memfd_create", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int MemfdCreate(string name, uint flags);
 
-    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SetEnv(string name, string value, int overwrite);
 }
