@@ -6,8 +6,9 @@ using Xunit.Abstractions;
 namespace Meanwhile.Http.Server.Tests;
 
 /// <summary>
-/// TLS records are decrypted and encrypted on the loop thread, with no thread-pool hop per record: the process's
-/// thread-pool work items are counted across many requests (so no other test runs beside it).
+/// TLS records are decrypted and encrypted on the loop thread, with no thread-pool hop per record, and handshakes run
+/// there too: the process's thread-pool work items are counted across many requests and handshakes (so no other test
+/// runs beside it).
 /// </summary>
 [Collection(nameof(ProcessAllocationMeasuring))]
 public sealed class HttpsThreadTests(ITestOutputHelper output)
@@ -41,11 +42,32 @@ public sealed class HttpsThreadTests(ITestOutputHelper output)
         lock (threads) Assert.Single(threads); // every https request ran on the one loop thread
     }
 
-    private static long CountWorkItems(Action exchange)
+    [Fact]
+    public async Task Tls_handshakes_run_on_the_loop_thread_with_no_thread_pool_work_items()
+    {
+        using var files = new TestCertificates();
+        var (crt, key, _) = files.Server("localhost", "localhost");
+        await using var https = await TestServer.StartAsync(
+            (request, response) => { response.Write("ok"u8); return ValueTask.CompletedTask; },
+            new HttpServerOptions { Https = new HttpsOptions { Certificate = ServerCertificate.LoadPem(crt, key) } });
+
+        // A handshake's reads once resumed SslStream off the loop (a task-backed await inside SslStream), and the rest of
+        // the handshake ran on the pool, coming back to the loop for each read and write: several items per handshake.
+        const int Handshakes = 100;
+        long items = CountWorkItems(() =>
+        {
+            using var tls = TlsTestClient.Connect(https.Port);
+            Assert.Equal(200, tls.Get("/").Status);
+        }, Handshakes);
+        output.WriteLine($"thread-pool work items for {Handshakes} handshakes: {items}");
+        Assert.InRange(items, 0, Handshakes / 10);
+    }
+
+    private static long CountWorkItems(Action exchange, int count = Requests)
     {
         for (int i = 0; i < 20; i++) exchange(); // warm
         long before = ThreadPool.CompletedWorkItemCount + ThreadPool.PendingWorkItemCount;
-        for (int i = 0; i < Requests; i++) exchange();
+        for (int i = 0; i < count; i++) exchange();
         return ThreadPool.CompletedWorkItemCount + ThreadPool.PendingWorkItemCount - before;
     }
 }

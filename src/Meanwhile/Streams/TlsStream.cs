@@ -101,11 +101,12 @@ public sealed class TlsStream : DataStream
         socket.Loop.CheckThread();
         // The socket stays open under SslStream: closing is the socket's own asynchronous close (TlsLayer), never a
         // blocking Dispose through the adapter.
-        var input = new TlsHandshakeProbe(socket.AsStream());
+        var input = new TlsHandshakeProbe(socket.AsStream(), socket.Loop);
         var ssl = new SslStream(input, leaveInnerStreamOpen: true);
         try
         {
             await handshake(ssl, cancellationToken);
+            input.HandshakeEnded();
         }
         catch (Exception e) when (e is AuthenticationException || (e is IOException && e is not SystemCallException))
         {
