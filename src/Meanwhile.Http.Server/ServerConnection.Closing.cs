@@ -10,22 +10,32 @@ internal sealed partial class ServerConnection
     /// Half-closes, then discards what the client still sends until it closes too or the linger time passes: closing
     /// a socket with unread data makes the kernel send a reset, which can destroy the response before it is read.
     /// </summary>
+    /// <remarks>
+    /// Under TLS the discarding reads the socket itself: after our <c>close_notify</c> nothing the client sends is
+    /// decrypted, and a client that resets (many do, once they have the response) then costs one exception, not one per
+    /// SslStream layer. A reset ends the linger quietly: the client is gone, which is all the linger waits for.
+    /// </remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask LingerAsync()
     {
         _server.Timeouts.Lingering(this);
         _state?.Input.Release();
         _stream.ShutdownWrite();
+        DataStream input = _stream is TlsStream tls ? tls.Socket : _stream;
         byte[] scratch = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
             long budget = 1024 * 1024;
             while (budget > 0)
             {
-                int n = await _stream.ReadAsync(scratch).ConfigureAwait(false);
+                int n = await input.ReadAsync(scratch).ConfigureAwait(false);
                 if (n == 0) break;
                 budget -= n;
             }
+        }
+        catch (ConnectionResetException)
+        {
+            // the client closed abortively after reading (or instead of reading) the response: done
         }
         finally
         {
