@@ -11,11 +11,14 @@
 #   resumed    openssl s_time -reuse (one client, sequential): resumed TLS 1.3 handshakes with one GET each, per second
 # Then (IDLE=1) memory per idle TLS keep-alive connection with COUNT open (idle_tls.py: RSS growth of the server).
 # Raw lines go to stdout; uptime is printed with each round (the machine may be shared: compare ratios, not absolutes).
+# BEFORE=/path/to/MeanwhileHello (another version's build of bench/server/MeanwhileHello) adds it as "meanwhile-before",
+# measured in the same rounds: a change's before and after.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 ROUNDS="${ROUNDS:-3}"; SECONDS_PER_RUN="${SECONDS_PER_RUN:-5}"; CONNS="${CONNS:-64}"; COUNT="${COUNT:-10000}"
 PORT_BASE="${PORT_BASE:-22100}"; ARTIFACTS="${ARTIFACTS:-/tmp/bench-artifacts-tls}"
 SERVERS="${SERVERS:-meanwhile nginx kestrel}"
+[ -n "${BEFORE:-}" ] && SERVERS="$SERVERS meanwhile-before"
 work="$(mktemp -d)"; chmod 755 "$work"
 declare -A pid port
 cleanup() { for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -34,6 +37,7 @@ for s in $SERVERS; do
   port[$s]=$((PORT_BASE + i)); i=$((i + 1))
   case "$s" in
     meanwhile) taskset -c 0 env -u MEANWHILE_REACTOR "$ARTIFACTS/bin/MeanwhileHello/release/MeanwhileHello" --port "${port[$s]}" --loops 1 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" > "$work/$s.log" 2>&1 & ;;
+    meanwhile-before) taskset -c 0 env -u MEANWHILE_REACTOR "$BEFORE" --port "${port[$s]}" --loops 1 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" > "$work/$s.log" 2>&1 & ;;
     kestrel) taskset -c 0 "$ARTIFACTS/bin/KestrelHello/release/KestrelHello" --port "${port[$s]}" --mode raw --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" > "$work/$s.log" 2>&1 & ;;
     nginx)
       cat > "$work/nginx.conf" <<CONF
@@ -94,11 +98,14 @@ for r in $(seq "$ROUNDS"); do
     c1=$(python3 "$here/cputicks.py" "${pid[$s]}")
     cpu_us=$(python3 -c "print(round(($c1 - $c0) * 1e6 / max($n, 1), 1))")
     read -r _ full < <(wrk_rps "$s" -H 'Connection: close')
-    t0=$(date +%s.%N)
-    resumed=$(taskset -c 1 openssl s_time -connect "127.0.0.1:${port[$s]}" -reuse -www / -time "$SECONDS_PER_RUN" 2>/dev/null |
+    t0=$(date +%s.%N); c0=$(python3 "$here/cputicks.py" "${pid[$s]}")
+    n=$(taskset -c 1 openssl s_time -connect "127.0.0.1:${port[$s]}" -reuse -www / -time "$SECONDS_PER_RUN" 2>/dev/null |
       awk '/connections in .* real seconds/ {print $1; exit}')
-    resumed=$(python3 -c "print(round(${resumed:-0} / ($(date +%s.%N) - $t0)))")
-    printf '  %-10s keepalive %10s req/s  cpu %6s us/req  full-handshakes %8s /s  resumed %8s /s\n' "$s" "$rps" "$cpu_us" "$full" "${resumed:-?}"
+    c1=$(python3 "$here/cputicks.py" "${pid[$s]}")
+    resumed=$(python3 -c "print(round(${n:-0} / ($(date +%s.%N) - $t0)))")
+    # One sequential client: the rate is mostly latency (both ends' wake-ups); the server's CPU per handshake is its cost.
+    resumed_cpu=$(python3 -c "print(round(($c1 - $c0) * 1e6 / max(${n:-0}, 1)))")
+    printf '  %-16s keepalive %10s req/s  cpu %6s us/req  full-handshakes %8s /s  resumed %6s /s  %5s us cpu/resumed\n' "$s" "$rps" "$cpu_us" "$full" "${resumed:-?}" "$resumed_cpu"
   done
 done
 
