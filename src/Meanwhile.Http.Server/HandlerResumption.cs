@@ -4,7 +4,8 @@ namespace Meanwhile.Http.Server;
 
 /// <summary>
 /// How the connection waits for an asynchronous handler: it resumes inline when the handler completes in the
-/// connection's own task (as an awaited <see cref="Task"/> does), and is posted to its context otherwise.
+/// connection's own task (as an awaited <see cref="Task"/> does), and is posted to its context otherwise; never through
+/// the thread pool.
 /// </summary>
 /// <remarks>
 /// A plain <c>await</c> of the handler's <see cref="ValueTask"/> would capture the loop's context, and the runtime's
@@ -25,13 +26,28 @@ internal sealed class HandlerResumption
 
     private void Register(ValueTask handling, Action continuation)
     {
+        if (TaskOf(ref handling) is { } task)
+        {
+            // A Task-backed handler (a plain async method returning Task, or an async ValueTask method without the
+            // pooling builder: most users' lambdas). The runtime never inlines a context-free Task continuation under a
+            // custom context: it would send it to the thread pool, from where it would have to be posted back (a pool
+            // thread woken per request, and on a simulated network a completion arriving in real time). Awaited with the
+            // context, it resumes inline where it completes in this connection's task, and is posted there otherwise.
+            task.GetAwaiter().UnsafeOnCompleted(continuation);
+            return;
+        }
         _continuation = continuation;
         _context = SynchronizationContext.Current;
-        // Without the context, the completion calls _resume directly, on whatever thread completes the handler. A
-        // Task-backed handler completed on the loop is the exception: the runtime never inlines a context-free Task
-        // continuation under a custom context and sends it to the thread pool, from where Resume posts it back.
+        // Without the context, the completion calls _resume directly, on whatever thread completes the handler.
         handling.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resume);
     }
+
+    /// <summary>The task behind <paramref name="handling"/>, when a task (rather than a value-task source) is.</summary>
+    private static Task? TaskOf(ref ValueTask handling) => ObjectOf(ref handling) as Task;
+
+    // ValueTask does not say what backs it, and asking through AsTask would allocate for a value-task source.
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_obj")]
+    private static extern ref readonly object? ObjectOf(ref ValueTask task);
 
     private void Resume()
     {
