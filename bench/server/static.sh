@@ -6,15 +6,19 @@
 # keep-alive connection with COUNT (10,000) clients that each fetched the 13-byte index.html (bench/server/idle_http.py).
 # Server on core 0, wrk on core 1, contestants alternated, medians of ROUNDS rounds.
 #   bench/server/static.sh          # ROUNDS=3 DURATION=5 ARTIFACTS=/tmp/bench-artifacts-static PART="files log strace cold memory"
+#                                   # FILES="4k.bin 1m.bin": only those rows of PART=files
 # The tool is the Native AOT publish of src/Meanwhile.Cli, the executable `dotnet publish` and the tool package give users
 # (TOOL=/path/to/meanwhile for another build). The framework-dependent build (TOOL=.../Meanwhile.Cli) needs WARMUP=30 or
 # more: its tiered JIT recompiles the hot path for many seconds, on the server's pinned core, inside a shorter window.
-# Ports: 20000-20999 (the static area's range on the shared machine).
+# BASELINE_TOOL=/path/to/another/meanwhile adds a contestant "meanwhile-base" (that build, same flags) to the file rows, run
+# in the same rounds: before/after a change in one run. PORT_BASE (default 20000, the static area's range on the shared
+# machine) moves the ports used to PORT_BASE..PORT_BASE+999.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 ARTIFACTS="${ARTIFACTS:-/tmp/bench-artifacts-static}"
 ROUNDS="${ROUNDS:-3}"
+PORT_BASE="${PORT_BASE:-20000}"
 DURATION="${DURATION:-5}"
 PART="${PART:-files log strace cold memory}"
 work="$(mktemp -d)"
@@ -58,6 +62,9 @@ start() {
       nginx_conf "$port" "$cache" "$log"
       taskset -c 0 nginx -p "$work" -c "$work/nginx-$port.conf" > /dev/null 2>&1 &
       master=$!; pids+=("$master"); wait_port "$port"; pid=$(pgrep -P "$master" | head -n 1); killpid=$master ;;
+    meanwhile-base)
+      taskset -c 0 "$BASELINE_TOOL" serve "$site" -q --loops 1 --port "$port" > /dev/null 2>&1 &
+      pid=$!; pids+=("$pid"); killpid=$pid; wait_port "$port" ;;
     meanwhile|meanwhile-cache)
       local cache=(); [ "$name" = meanwhile-cache ] && cache=(--open-file-cache)
       taskset -c 0 "$TOOL" serve "$site" -q --loops 1 --port "$port" "${cache[@]}" > /dev/null 2>&1 &
@@ -92,7 +99,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 compare() {
   local label=$1 file=$2; shift 2
   declare -A rps cpu
-  local port=20100
+  local port=$((PORT_BASE + 100))
   for round in $(seq 1 "$ROUNDS"); do
     for c in "$@"; do
       port=$((port + 1))
@@ -110,7 +117,8 @@ compare() {
 
 echo "# $(date -u +%FT%TZ) $(uptime)"
 if [[ " $PART " == *" files "* ]]; then
-  for f in index.html 4k.bin 100k.bin 1m.bin; do compare "$f" "$f" nginx meanwhile; done
+  contestants=(nginx meanwhile); [ -n "${BASELINE_TOOL:-}" ] && contestants=(nginx meanwhile-base meanwhile)
+  for f in ${FILES:-index.html 4k.bin 100k.bin 1m.bin}; do compare "$f" "$f" "${contestants[@]}"; done
   compare "cached" index.html nginx-cache meanwhile-cache
 fi
 if [[ " $PART " == *" log "* ]]; then
@@ -119,7 +127,7 @@ fi
 if [[ " $PART " == *" strace "* ]]; then
   # System calls per request on one keep-alive connection, 13-byte file: strace -f -c while wrk -c1 runs.
   for c in nginx meanwhile; do
-    port=$((RANDOM % 500 + 20300))
+    port=$((RANDOM % 500 + PORT_BASE + 300))
     start "$c" "$port"
     taskset -c 1 wrk -t1 -c1 -d1s "http://127.0.0.1:$port/index.html" > /dev/null
     strace -f -c -o "$work/strace-$c.txt" -p "$pid" 2>/dev/null & tracer=$!
@@ -137,7 +145,7 @@ if [[ " $PART " == *" cold "* ]]; then
   # clients of the cached 13-byte file: their p99.
   head -c 1073741824 /dev/zero | tr '\0' 'x' > "$site/1g.bin"
   for c in nginx meanwhile; do
-    port=$((RANDOM % 500 + 20500))
+    port=$((RANDOM % 500 + PORT_BASE + 500))
     # fsync first: dirty pages are not dropped
     python3 -c "import os; fd=os.open('$site/1g.bin', os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)"
     start "$c" "$port"
@@ -151,7 +159,7 @@ fi
 if [[ " $PART " == *" memory "* ]]; then
   ulimit -n "$(ulimit -Hn)"
   for c in nginx meanwhile; do
-    port=$((RANDOM % 400 + 20600))
+    port=$((RANDOM % 400 + PORT_BASE + 600))
     start "$c" "$port"
     taskset -c 1 python3 "$here/idle_http.py" --label "static-$c" --port "$port" --pid "$pid" --count "${COUNT:-10000}"
     stop "$killpid"

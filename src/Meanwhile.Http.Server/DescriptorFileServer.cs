@@ -51,7 +51,7 @@ internal sealed class DescriptorFileServer
     /// <summary>Opens the root for this path; null where it cannot work (not Linux, no openat2), and the portable path serves.</summary>
     public static DescriptorFileServer? TryCreate(StaticFiles files, StaticPath paths)
     {
-        if (!OperatingSystem.IsLinux() || LinuxPaths.WithoutOpenat2) return null;
+        if (!OperatingSystem.IsLinux()) return null;
         int fd;
         while ((fd = open(paths.Root, O_PATH | O_CLOEXEC, 0)) < 0 && LastErrno == Errno.EINTR) { }
         if (fd < 0) return null;
@@ -74,7 +74,7 @@ internal sealed class DescriptorFileServer
 
     private int RootDescriptor => (int)_root.DangerousGetHandle(); // kept open for the process's life: never released
 
-    public ValueTask HandleAsync(ServerRequest request, ServerResponse response, PolledDescriptorStream socket)
+    public ValueTask HandleAsync(ServerRequest request, ServerResponse response, SocketStream socket)
     {
         var raw = RawPath(request, Options);
         if (raw.Length >= PathCapacity - 16) return Refuse(response, 404); // longer than any path the kernel takes
@@ -86,7 +86,7 @@ internal sealed class DescriptorFileServer
     }
 
     /// <summary>From the open-file cache, or opened here if the lookup is cached, or by a worker; <paramref name="path"/> has room for a NUL after <paramref name="length"/>.</summary>
-    private ValueTask OpenAndServe(ServerRequest request, ServerResponse response, PolledDescriptorStream socket, Span<byte> path, int length, bool directoryForm, bool isIndex)
+    private ValueTask OpenAndServe(ServerRequest request, ServerResponse response, SocketStream socket, Span<byte> path, int length, bool directoryForm, bool isIndex)
     {
         if (_openFiles?.Value!.TryTake(path[..length]) is { } cached)
         {
@@ -118,7 +118,7 @@ internal sealed class DescriptorFileServer
     }
 
     /// <summary>The lookup needs the disk: a worker opens (never cancelled, so the descriptor it gets is always ours to close).</summary>
-    private async ValueTask OpenOnWorkerAsync(ServerRequest request, ServerResponse response, PolledDescriptorStream socket, byte[] path, bool directoryForm, bool isIndex)
+    private async ValueTask OpenOnWorkerAsync(ServerRequest request, ServerResponse response, SocketStream socket, byte[] path, bool directoryForm, bool isIndex)
     {
         var (fd, errno) = await EventLoop.Current.RunOnWorker(() =>
         {
@@ -131,7 +131,7 @@ internal sealed class DescriptorFileServer
     }
 
     /// <summary>Answers with what the open gave: an error's status, a directory's redirect or index, a file.</summary>
-    private ValueTask Serve(ServerRequest request, ServerResponse response, PolledDescriptorStream socket, int fd, int errno,
+    private ValueTask Serve(ServerRequest request, ServerResponse response, SocketStream socket, int fd, int errno,
         ReadOnlySpan<byte> path, bool directoryForm, bool isIndex)
     {
         if (fd < 0)
@@ -165,7 +165,7 @@ internal sealed class DescriptorFileServer
 
     private int IndexSuffixLength() => 1 + System.Text.Encoding.UTF8.GetByteCount(Options.IndexFile!);
 
-    private ValueTask ServeIndex(ServerRequest request, ServerResponse response, PolledDescriptorStream socket, ReadOnlySpan<byte> directory, string index)
+    private ValueTask ServeIndex(ServerRequest request, ServerResponse response, SocketStream socket, ReadOnlySpan<byte> directory, string index)
     {
         Span<byte> path = stackalloc byte[PathCapacity];
         directory.CopyTo(path);
@@ -202,7 +202,7 @@ internal sealed class DescriptorFileServer
     };
 
     /// <summary>Head and body for an open regular file; done with <paramref name="file"/> on every way out.</summary>
-    private ValueTask ServeFile(ServerRequest request, ServerResponse response, PolledDescriptorStream socket, OpenedFile file, in FileFacts facts, ReadOnlySpan<byte> contentType)
+    private ValueTask ServeFile(ServerRequest request, ServerResponse response, SocketStream socket, OpenedFile file, in FileFacts facts, ReadOnlySpan<byte> contentType)
     {
         int fd = file.Fd;
         (long offset, long count) range;
@@ -263,7 +263,7 @@ internal sealed class DescriptorFileServer
 
     /// <summary>The head, then the body with sendfile in pieces; a piece the page cache lacks is read in by a worker first.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendAsync(ServerRequest request, ServerResponse response, PolledDescriptorStream socket, OpenedFile file, long offset, long count)
+    private async ValueTask SendAsync(ServerRequest request, ServerResponse response, SocketStream socket, OpenedFile file, long offset, long count)
     {
         int fd = file.Fd;
         try

@@ -10,7 +10,7 @@ namespace Meanwhile.Http.Server;
 /// <remarks>
 /// A plain <c>await</c> of the handler's <see cref="ValueTask"/> would capture the loop's context, and the runtime's
 /// value-task sources (every <c>async ValueTask</c> method's box) always post a captured context's continuation, with a
-/// delegate made for the post: a trip through the ready queue and 64 bytes per request, for a handler that almost
+/// delegate made for the post: a trip through the ready queue and an allocation per request, for a handler that almost
 /// always finishes on the loop, in the connection's task. One per pooled <see cref="RequestState"/>; loop thread only.
 /// </remarks>
 internal sealed class HandlerResumption

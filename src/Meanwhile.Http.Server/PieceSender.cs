@@ -11,20 +11,20 @@ internal static class PieceSender
 {
     /// <summary>Sends bytes [<paramref name="offset"/>, +<paramref name="count"/>) of <paramref name="fd"/>; completes synchronously when the socket took them all.</summary>
     /// <param name="stream">The connection's stream, closed when the piece times out.</param>
-    /// <param name="socket">Its descriptor transport.</param>
+    /// <param name="socket">The same connection as a socket: its descriptor for sendfile, its wait for room.</param>
     /// <param name="fd">The open file.</param>
     /// <param name="offset">Where the piece starts in the file.</param>
     /// <param name="count">The piece's length.</param>
     /// <param name="timeout">How long the piece may take once the socket is full.</param>
     /// <param name="request">The request (its target names the file in errors; its abort token ends the wait).</param>
-    public static ValueTask SendAsync(DataStream stream, PolledDescriptorStream socket, int fd, long offset, long count, TimeSpan timeout, ServerRequest request)
+    public static ValueTask SendAsync(DataStream stream, SocketStream socket, int fd, long offset, long count, TimeSpan timeout, ServerRequest request)
     {
         long position = offset, end = offset + count;
         if (SendUntilFull(socket, fd, ref position, end)) return ValueTask.CompletedTask;
         return WaitAndSendAsync(stream, socket, fd, position, end, count, timeout, request);
     }
 
-    private static async ValueTask WaitAndSendAsync(DataStream stream, PolledDescriptorStream socket, int fd, long position, long end, long count, TimeSpan timeout, ServerRequest request)
+    private static async ValueTask WaitAndSendAsync(DataStream stream, SocketStream socket, int fd, long position, long end, long count, TimeSpan timeout, ServerRequest request)
     {
         // The client is slower than the file: a stalled one would hold the connection forever. Closing the socket
         // ends the wait (and makes the server drop the connection).
@@ -56,7 +56,7 @@ internal static class PieceSender
     }
 
     /// <summary>sendfile until the range is sent (true) or the socket is full (false); throws if the file ended early.</summary>
-    private static bool SendUntilFull(PolledDescriptorStream socket, int fd, ref long position, long end)
+    private static bool SendUntilFull(SocketStream socket, int fd, ref long position, long end)
     {
         while (position < end)
         {

@@ -68,7 +68,7 @@ public sealed class StaticFiles
             response.AddHeader("Allow"u8, "GET, HEAD"u8);
             return Refuse(response, 405);
         }
-        if (_descriptors is not null && response.ConnectionStream is SocketStream { Platform: PolledDescriptorStream socket })
+        if (_descriptors is not null && response.ConnectionStream is SocketStream { Descriptor: >= 0 } socket)
             return _descriptors.HandleAsync(request, response, socket);
         string path = "";
         var verdict = _paths.Decode(RawPath(request, Options), out string relative, out bool directoryForm);

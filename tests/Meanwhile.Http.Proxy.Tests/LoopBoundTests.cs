@@ -22,7 +22,7 @@ public sealed class LoopBoundTests
         await using var server = new HttpServer(async (request, response) =>
         {
             using var answer = await foreign!.GetAsync("http://127.0.0.1:1/");
-        }, new HttpServerOptions { Port = 0, Loops = 1, DefaultLogWriter = TextWriter.Synchronized(log) });
+        }, new HttpServerOptions { Port = 0, Loops = 1, LoggerFactory = new WriterLoggerFactory(log) });
         await server.StartAsync().WaitAsync(TimeSpan.FromSeconds(10));
 
         var (code, body, stderr) = Tool.Run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", $"http://127.0.0.1:{server.Port}/quote"]);

@@ -121,31 +121,6 @@ internal sealed class NodeUpstream : IDisposable
     }
 }
 
-/// <summary>A loopback port free right now (for nginx, which cannot report a port 0 binding).</summary>
-internal static class FreePort
-{
-    public static int Get()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
-}
-
-/// <summary>A temporary directory removed on dispose.</summary>
-internal sealed class TempDir : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("meanwhile-proxy-").FullName;
-
-    public string this[string relative] => System.IO.Path.Combine(Path, relative);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); }
-        catch (IOException) { }
-    }
-}
-
 /// <summary>Runs a client program (curl, wrk, chromium) to its end, with a deadline.</summary>
 internal static class Tool
 {

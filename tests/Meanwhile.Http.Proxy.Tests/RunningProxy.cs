@@ -15,7 +15,7 @@ internal sealed class RunningProxy : IAsyncDisposable
 
     public static async Task<RunningProxy> StartAsync(ProxyOptions options, int loops = 1, TextWriter? log = null)
     {
-        var server = new HttpServer(ProxyHandler.PerLoop(options), new HttpServerOptions { Port = 0, Loops = loops, DefaultLogWriter = log });
+        var server = new HttpServer(ProxyHandler.PerLoop(options), new HttpServerOptions { Port = 0, Loops = loops, LoggerFactory = log is null ? null : new WriterLoggerFactory(log) });
         await server.StartAsync().WaitAsync(TimeSpan.FromSeconds(10));
         return new RunningProxy(server);
     }

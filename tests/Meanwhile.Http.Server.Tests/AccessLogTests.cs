@@ -24,6 +24,17 @@ public sealed partial class AccessLogTests : IDisposable
     private static partial Regex TimeField();
 
     [Fact]
+    public void Access_log_options_are_a_record_so_a_copy_changes_one_setting_and_keeps_its_checks()
+    {
+        var options = new AccessLogOptions { Format = AccessLogFormat.Common, BufferBytes = 8192 };
+        var copy = options with { BufferBytes = 16384 };
+        Assert.Equal(AccessLogFormat.Common, copy.Format);
+        Assert.Equal(16384, copy.BufferBytes);
+        Assert.Equal(8192, options.BufferBytes);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options with { BufferBytes = 10 });
+    }
+
+    [Fact]
     public async Task A_pipe_nobody_reads_never_stalls_requests_and_the_lines_it_cannot_take_are_dropped_whole_and_counted()
     {
         string fifo = Path.Combine(_site.Base, "log.fifo");

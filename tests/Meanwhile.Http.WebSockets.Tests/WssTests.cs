@@ -1,6 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
 using Meanwhile.Http.Server;
-using Meanwhile.Http.Server.Tests;
 
 namespace Meanwhile.Http.WebSockets.Tests;
 

@@ -2,7 +2,7 @@ namespace Meanwhile.Http.Server;
 
 /// <summary>How an <see cref="AccessLog"/> formats and buffers its lines.</summary>
 /// <remarks>Immutable once built (init-only), so every loop of a server shares one instance.</remarks>
-public sealed class AccessLogOptions
+public sealed record AccessLogOptions
 {
     /// <summary>The line format. Default: <see cref="AccessLogFormat.Combined"/>, as nginx.</summary>
     public AccessLogFormat Format { get; init; } = AccessLogFormat.Combined;

@@ -72,7 +72,7 @@ internal sealed class AccessLogWriter
         await using (stream)
         {
             // A regular file's write, or any write on a worker thread, runs to its end even once abandoned.
-            bool writesOutlive = stream is FileDataStream || stream.Platform.WritesOutliveCancellation;
+            bool writesOutlive = stream is FileDataStream || stream.WritesOutliveCancellation;
             try
             {
                 while (true)

@@ -41,6 +41,13 @@ public partial class DataStream : IAsyncDisposable, IDisposable
     /// <summary>Whether <see cref="DisposeAsync"/> has been called.</summary>
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
+    /// <summary>
+    /// Whether a write abandoned by cancellation may still complete: a blocking write on a worker thread (what a stream
+    /// the reactor cannot poll uses) cannot be called back, so its bytes may arrive after the caller saw it cancelled,
+    /// and its buffer stays in use until then. A writer that counts what it lost, or reuses its buffer, needs to know.
+    /// </summary>
+    public bool WritesOutliveCancellation => _platform.WritesOutliveCancellation;
+
     internal PlatformStream Platform => _platform;
 
     /// <summary>Reads into <paramref name="buffer"/>: at least one byte, or 0 at end of stream.</summary>

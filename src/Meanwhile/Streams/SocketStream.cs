@@ -24,6 +24,29 @@ public sealed class SocketStream : DataStream
     public EndPoint? RemoteEndPoint => Socket.RemoteEndPoint;
 
     /// <summary>
+    /// The socket's file descriptor while the loop's epoll reactor drives it, for a system call the stream does not make
+    /// itself (<c>sendfile</c>, <c>splice</c>, a socket option); -1 on the portable reactor, on a simulated network and
+    /// once the stream is closed. The stream keeps owning it: never close it, and make it wait for room with
+    /// <see cref="WaitWritableAsync"/>, not with a poll of your own.
+    /// </summary>
+    public int Descriptor => Platform is PolledDescriptorStream polled ? polled.Descriptor : -1;
+
+    /// <summary>
+    /// Waits until the socket can take more bytes, after a write of your own on <see cref="Descriptor"/> failed with
+    /// EAGAIN (tokio's <c>writable()</c>): the wait the stream's own writes make. Readiness is edge-triggered and a wait
+    /// may end spuriously (on an edge from before): write until EAGAIN again before waiting again. One waiter at a time,
+    /// and not while a <see cref="DataStream.WriteAsync"/> of the stream is pending.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the wait.</param>
+    /// <exception cref="InvalidOperationException">The stream has no descriptor (<see cref="Descriptor"/> is -1).</exception>
+    public ValueTask WaitWritableAsync(CancellationToken cancellationToken = default)
+    {
+        Loop.CheckThread();
+        if (Platform is PolledDescriptorStream { Descriptor: >= 0 } polled) return polled.WaitWritableAsync(cancellationToken);
+        throw new InvalidOperationException($"{Description} has no descriptor to wait on (the portable reactor, a simulated network, or closed).");
+    }
+
+    /// <summary>
     /// Connects to <paramref name="host"/> (a name, an IPv4 or an IPv6 address) on <paramref name="port"/>. Names are
     /// resolved off the loop; each address is tried in turn until one accepts.
     /// </summary>

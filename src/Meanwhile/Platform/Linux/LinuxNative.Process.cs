@@ -31,9 +31,6 @@ internal static unsafe partial class LinuxNative
     // The same numbers on x86-64 and aarch64 (both use the generic table for these late additions).
     private const long SYS_pidfd_send_signal = 424, SYS_pidfd_open = 434;
 
-    [LibraryImport(Libc, SetLastError = true)]
-    private static partial long syscall(long number, long arg1, long arg2, long arg3, long arg4);
-
     /// <summary>A descriptor that refers to process <paramref name="pid"/> (close-on-exec); -1 with errno (ENOSYS before Linux 5.3).</summary>
     public static int pidfd_open(int pid) => (int)syscall(SYS_pidfd_open, pid, 0, 0, 0);
 

@@ -4,6 +4,11 @@ using System.Runtime.InteropServices;
 namespace Meanwhile;
 
 /// <summary>The Linux system calls the reactor uses, through source-generated P/Invoke.</summary>
+/// <remarks>
+/// The HTTP server compiles this file, LinuxNative.Files.cs, LinuxNative.FileServing.cs, Errno.cs and SystemErrors.cs
+/// into its own assembly for its static-file path (as .NET shares Common/src/Interop): internal in both, so no internal
+/// signature is a contract between the two packages. Keep these files free of anything else of the core's.
+/// </remarks>
 internal static unsafe partial class LinuxNative
 {
     private const string Libc = "libc";
@@ -45,6 +50,10 @@ internal static unsafe partial class LinuxNative
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int pipe2(int* fds, int flags);
+
+    /// <summary>A system call by number, for those libc has no wrapper for in every version (openat2, pidfd_open, cachestat).</summary>
+    [LibraryImport(Libc, SetLastError = true)]
+    private static partial long syscall(long number, long arg1, long arg2, long arg3, long arg4);
 
     /// <summary>Fills an epoll_event in <paramref name="buffer"/> (at least 16 bytes).</summary>
     public static void WriteEvent(byte* buffer, uint events, ulong data)

@@ -2,10 +2,10 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Meanwhile.Http.Server.Tests;
+namespace Meanwhile.Testing;
 
-/// <summary>ECDSA P-256 certificates made for a test, written as PEM files in a directory of their own (deleted on dispose).</summary>
-internal sealed class TestCertificates : IDisposable
+/// <summary>ECDSA P-256 certificates made for a test (HTTPS and wss:// suites), written as PEM files in a directory of their own (deleted on dispose).</summary>
+public sealed class TestCertificates : IDisposable
 {
     public TestCertificates()
     {
