@@ -1,6 +1,8 @@
 // A second WebSocket echo load generator for bench/websocket.sh, in C on one epoll loop, so the echo ratios do not
 // only measure Meanwhile's own client (`meanwhile bench ws://`): N connections, each sending one masked binary
-// message of S bytes (S <= 125) and waiting for its echo before the next. Prints "round_trips_per_s N".
+// message of S bytes (S <= 125) and waiting for its echo before the next. Prints "round_trips_per_s N
+// cpu_us_per_round_trip C", C its own CPU time (user + system): a server measured with it can't be shown faster than
+// the load generator's own cost per round trip, which is mostly the kernel's loopback send, as the server's is.
 // Build: cc -O2 -o wsload wsload.c. Usage: wsload HOST PORT PATH CONNECTIONS BYTES SECONDS
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +20,13 @@
 struct conn { int fd; int open; int got; char in[512]; };
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+
+static double cpu_seconds(void)
+{
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+}
 
 static void fail(const char *what) { perror(what); exit(1); }
 
@@ -64,7 +74,7 @@ int main(int argc, char **argv)
     }
     long done = 0;
     int opened = 0;
-    double start = 0, end = 0;
+    double start = 0, end = 0, cpuStart = 0;
     struct epoll_event events[256];
     while (1)
     {
@@ -85,7 +95,7 @@ int main(int argc, char **argv)
                 c->open = 1; c->got = 0;
                 if (++opened == count)
                 {
-                    start = now(); end = start + seconds;
+                    start = now(); end = start + seconds; cpuStart = cpu_seconds();
                     for (int i = 0; i < count; i++) send_all(conns[i].fd, frame, frameLength);
                 }
                 continue;
@@ -98,6 +108,6 @@ int main(int argc, char **argv)
         if (opened == count && now() >= end) break;
     }
     double elapsed = now() - start;
-    printf("round_trips_per_s %.1f\n", done / elapsed);
+    printf("round_trips_per_s %.1f cpu_us_per_round_trip %.1f\n", done / elapsed, (cpu_seconds() - cpuStart) * 1e6 / (done ? done : 1));
     return 0;
 }
