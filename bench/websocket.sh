@@ -7,10 +7,12 @@
 #      that only calls send() once per client (bench/websocket/wsfanout.c); delivered count, latency p50/p99 from the
 #      broadcast's start, and each server's own send loop;
 #   3. memory per idle WebSocket connection, 10,000 open (server RSS before and after, Node ws clients).
-# Usage: [ONLY=echo|broadcast|idle] [JIT=1] [SERVER=path/WsBenchServer] [MWBENCH=1] bench/websocket.sh [rounds] [seconds]
+# Usage: [ONLY=echo|broadcast|idle] [JIT=1] [SERVER=path/WsBenchServer] [BASELINE=path/WsBenchServer] [MWBENCH=1]
+#        bench/websocket.sh [rounds] [seconds]
 # The bench server (Meanwhile and Kestrel in one program) is published Native AOT unless JIT=1 (then a JIT build, warmed
 # WARMUP seconds per server, 20 by default: the tiered JIT keeps compiling for that long on a shared core). SERVER: a
-# build to use instead (before/after comparisons). Ports 23000-23999. ARTIFACTS defaults to /tmp/bench-artifacts-websocket.
+# build to use instead. BASELINE: an older build measured beside it in the same rounds (echo and broadcast), as
+# "baseline". Ports 23000-23999. ARTIFACTS defaults to /tmp/bench-artifacts-websocket.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -48,11 +50,13 @@ med() { echo "$1" | tr ' ' '\n' | grep . | median; }
 if [ -z "$only" ] || [ "$only" = echo ]; then
 echo "== echo: 64 connections, 32-byte messages, ${seconds}s x $rounds rounds after ${warmup}s of warm-up each (round trips/s; CPU µs per round trip) =="
 declare -A rate cpu loadcpu spid
+declare -A port=([meanwhile]=23001 [kestrel]=23002 [node]=23003 [baseline]=23004)
+names="meanwhile kestrel node"
+if [ -n "${BASELINE:-}" ]; then names="meanwhile baseline kestrel node"; spid[baseline]=$(start 23004 "$BASELINE" meanwhile 23004); fi
 spid[meanwhile]=$(start 23001 "$server" meanwhile 23001)
 spid[kestrel]=$(start 23002 "$server" kestrel 23002)
 spid[node]=$(start 23003 node bench/websocket/node-echo.js 23003)
 pids+=("${spid[@]}")
-declare -A port=([meanwhile]=23001 [kestrel]=23002 [node]=23003)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 loads=wsload
 if [ "${MWBENCH:-}" = 1 ]; then
@@ -66,10 +70,10 @@ run_load() { # load name: prints "round_trips/s load_cpu_µs_per_round_trip"
     mwbench) taskset -c 1 "$out/cli/Meanwhile.Cli" bench "ws://127.0.0.1:${port[$2]}/echo" -c 64 -s 32 -d "${seconds}s" --json | grep -oE '"messages_per_s": [0-9.]+' | awk '{print $2, 0}' ;;
   esac
 }
-for name in meanwhile kestrel node; do taskset -c 1 "$out/wsload" 127.0.0.1 "${port[$name]}" /echo 64 32 "$warmup" >/dev/null; done
+for name in $names; do taskset -c 1 "$out/wsload" 127.0.0.1 "${port[$name]}" /echo 64 32 "$warmup" >/dev/null; done
 for round in $(seq "$rounds"); do
   for load in $loads; do
-    for name in meanwhile kestrel node; do
+    for name in $names; do
       t0=$(ticks "${spid[$name]}"); t0s=$(date +%s.%N)
       read -r r lc < <(run_load "$load" "$name")
       t1=$(ticks "${spid[$name]}"); t1s=$(date +%s.%N)
@@ -82,12 +86,16 @@ for round in $(seq "$rounds"); do
 done
 uptime
 for load in $loads; do
-  for name in meanwhile kestrel node; do
+  for name in $names; do
     echo "median $load $name: $(med "${rate[$load.$name]}") round trips/s, server CPU $(med "${cpu[$load.$name]}") µs, load generator CPU $(med "${loadcpu[$load.$name]}") µs per round trip"
   done
   awk -v m="$(med "${rate[$load.meanwhile]}")" -v k="$(med "${rate[$load.kestrel]}")" -v n="$(med "${rate[$load.node]}")" \
     -v cm="$(med "${cpu[$load.meanwhile]}")" -v ck="$(med "${cpu[$load.kestrel]}")" -v cn="$(med "${cpu[$load.node]}")" -v l="$load" \
     'BEGIN {printf "%s: echo round trips/s Meanwhile/Kestrel %.2fx, Meanwhile/Node %.2fx; server CPU per round trip Kestrel/Meanwhile %.2fx, Node/Meanwhile %.2fx\n", l, m/k, m/n, ck/cm, cn/cm}'
+  if [ -n "${BASELINE:-}" ]; then
+    awk -v m="$(med "${rate[$load.meanwhile]}")" -v b="$(med "${rate[$load.baseline]}")" -v cm="$(med "${cpu[$load.meanwhile]}")" -v cb="$(med "${cpu[$load.baseline]}")" -v l="$load" \
+      'BEGIN {printf "%s: against the baseline build: round trips/s %.2fx, server CPU per round trip %.2fx\n", l, m/b, cm/cb}'
+  fi
 done
 cleanup; pids=()
 fi
@@ -95,28 +103,34 @@ fi
 if [ -z "$only" ] || [ "$only" = broadcast ]; then
 echo "== broadcast: one 100-byte message to 10,000 clients, $rounds rounds (wsbroadcast.c on core 1) =="
 # One server at a time holds the 10,000 connections; each round opens them anew and broadcasts twice per way.
-declare -A bport=([meanwhile]=23011 [node]=23012 [c]=23013) paths=([meanwhile]=/send,/send-prepared [node]=/send [c]=/send)
+declare -A bport=([meanwhile]=23011 [node]=23012 [c]=23013 [baseline]=23014) paths=([meanwhile]=/send,/send-prepared [node]=/send [c]=/send [baseline]=/send)
 declare -A p99 persend
+bnames="meanwhile node c"
+if [ -n "${BASELINE:-}" ]; then bnames="meanwhile baseline node c"; start 23014 "$BASELINE" meanwhile 23014 >/dev/null; fi
 start 23011 "$server" meanwhile 23011 >/dev/null
 start 23012 node bench/websocket/node-echo.js 23012 >/dev/null
 start 23013 "$out/wsfanout" 23013 >/dev/null
 for round in $(seq "$rounds"); do
-  for name in meanwhile node c; do
+  for name in $bnames; do
     n=$(( $(echo "${paths[$name]}" | tr ',' '\n' | wc -l) * 2 ))
     while read -r line; do
       echo "round $round $name $line"
       key="$name$(echo "$line" | awk '{print $1}')"
       p99[$key]+="$(echo "$line" | grep -oE 'p99 [0-9.]+' | awk '{print $2}' || true) "
-      persend[$key]+="$(echo "$line" | grep -oE '[0-9.]+ µs per send' | awk '{print $1}' || true) "
+      # The server's send loop per client, from its answer "N sent...: loop X ms" (older builds print no per-send figure).
+      persend[$key]+="$(echo "$line" | grep -oE '[0-9]+ sent[^:]*: loop [0-9.]+' | awk '{printf "%.1f", $NF * 1000 / $1}' || true) "
     done < <(taskset -c 1 "$out/wsbroadcast" 127.0.0.1 "${bport[$name]}" /broadcast "${paths[$name]}" 10000 "$n" | grep delivered)
   done
 done
 uptime
-for key in meanwhile/send meanwhile/send-prepared node/send c/send; do
+for key in meanwhile/send meanwhile/send-prepared $([ -n "${BASELINE:-}" ] && echo baseline/send) node/send c/send; do
   echo "median $key: p99 $(med "${p99[$key]}") ms, send loop $(med "${persend[$key]}") µs per send"
 done
 awk -v m="$(med "${persend[meanwhile/send]}")" -v mp="$(med "${persend[meanwhile/send-prepared]}")" -v n="$(med "${persend[node/send]}")" -v c="$(med "${persend[c/send]}")" \
   'BEGIN {printf "broadcast send loop per client: Meanwhile %.2fx the C floor (prepared %.2fx), Node ws %.2fx Meanwhile'"'"'s\n", m/c, mp/c, n/m}'
+if [ -n "${BASELINE:-}" ]; then
+  awk -v b="$(med "${persend[baseline/send]}")" -v c="$(med "${persend[c/send]}")" 'BEGIN {printf "broadcast send loop per client: the baseline build %.2fx the C floor\n", b/c}'
+fi
 cleanup; pids=()
 fi
 
