@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # WebSocket benchmarks (issue 18), under taskset: the server on core 0, the load on core 1, contestants alternated.
 #   1. echo round trips/s, 64 connections, 32-byte messages, one message in flight per connection: Meanwhile, Kestrel
-#      (ASP.NET Core WebSockets), Node ws, loaded by bench/websocket/wsload.c (and `meanwhile bench ws://` with MWBENCH=1);
+#      (ASP.NET Core WebSockets), Node ws, and the floor, a C server that reads, unmasks and writes back
+#      (bench/websocket/wsfloor.c), loaded by bench/websocket/wsload.c (and `meanwhile bench ws://` with MWBENCH=1);
 #   2. broadcast of one 100-byte message to 10,000 clients (bench/websocket/wsbroadcast.c, in C on one epoll loop):
 #      Meanwhile framing per connection (/send) and prepared once (/send-prepared), Node ws, and the floor: a C server
-#      that only calls send() once per client (bench/websocket/wsfanout.c); delivered count, latency p50/p99 from the
+#      that only calls send() once per client (bench/websocket/wsfloor.c); delivered count, latency p50/p99 from the
 #      broadcast's start, and each server's own send loop;
 #   3. memory per idle WebSocket connection, 10,000 open (server RSS before and after, Node ws clients).
 # Usage: [ONLY=echo|broadcast|idle] [JIT=1] [SERVER=path/WsBenchServer] [BASELINE=path/WsBenchServer] [MWBENCH=1]
@@ -28,7 +29,7 @@ else dotnet publish bench/websocket -c Release -r linux-x64 -p:PublishAot=true -
 fi
 warmup=${WARMUP:-$([ "${JIT:-}" = 1 ] && echo 20 || echo 3)}
 mkdir -p "$out"
-for tool in wsload wsbroadcast wsfanout; do cc -O2 -o "$out/$tool" "bench/websocket/$tool.c"; done
+for tool in wsload wsbroadcast wsfloor; do cc -O2 -o "$out/$tool" "bench/websocket/$tool.c"; done
 uptime
 
 pids=()
@@ -50,12 +51,13 @@ med() { echo "$1" | tr ' ' '\n' | grep . | median; }
 if [ -z "$only" ] || [ "$only" = echo ]; then
 echo "== echo: 64 connections, 32-byte messages, ${seconds}s x $rounds rounds after ${warmup}s of warm-up each (round trips/s; CPU µs per round trip) =="
 declare -A rate cpu loadcpu spid
-declare -A port=([meanwhile]=23001 [kestrel]=23002 [node]=23003 [baseline]=23004)
-names="meanwhile kestrel node"
-if [ -n "${BASELINE:-}" ]; then names="meanwhile baseline kestrel node"; spid[baseline]=$(start 23004 "$BASELINE" meanwhile 23004); fi
+declare -A port=([meanwhile]=23001 [kestrel]=23002 [node]=23003 [baseline]=23004 [c]=23005)
+names="meanwhile kestrel node c"
+if [ -n "${BASELINE:-}" ]; then names="meanwhile baseline kestrel node c"; spid[baseline]=$(start 23004 "$BASELINE" meanwhile 23004); fi
 spid[meanwhile]=$(start 23001 "$server" meanwhile 23001)
 spid[kestrel]=$(start 23002 "$server" kestrel 23002)
 spid[node]=$(start 23003 node bench/websocket/node-echo.js 23003)
+spid[c]=$(start 23005 "$out/wsfloor" 23005)
 pids+=("${spid[@]}")
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 loads=wsload
@@ -91,7 +93,8 @@ for load in $loads; do
   done
   awk -v m="$(med "${rate[$load.meanwhile]}")" -v k="$(med "${rate[$load.kestrel]}")" -v n="$(med "${rate[$load.node]}")" \
     -v cm="$(med "${cpu[$load.meanwhile]}")" -v ck="$(med "${cpu[$load.kestrel]}")" -v cn="$(med "${cpu[$load.node]}")" -v l="$load" \
-    'BEGIN {printf "%s: echo round trips/s Meanwhile/Kestrel %.2fx, Meanwhile/Node %.2fx; server CPU per round trip Kestrel/Meanwhile %.2fx, Node/Meanwhile %.2fx\n", l, m/k, m/n, ck/cm, cn/cm}'
+    -v cc="$(med "${cpu[$load.c]}")" \
+    'BEGIN {printf "%s: echo round trips/s Meanwhile/Kestrel %.2fx, Meanwhile/Node %.2fx; server CPU per round trip Kestrel/Meanwhile %.2fx, Node/Meanwhile %.2fx, Meanwhile/the C floor %.2fx\n", l, m/k, m/n, ck/cm, cn/cm, cm/cc}'
   if [ -n "${BASELINE:-}" ]; then
     awk -v m="$(med "${rate[$load.meanwhile]}")" -v b="$(med "${rate[$load.baseline]}")" -v cm="$(med "${cpu[$load.meanwhile]}")" -v cb="$(med "${cpu[$load.baseline]}")" -v l="$load" \
       'BEGIN {printf "%s: against the baseline build: round trips/s %.2fx, server CPU per round trip %.2fx\n", l, m/b, cm/cb}'
@@ -109,7 +112,7 @@ bnames="meanwhile node c"
 if [ -n "${BASELINE:-}" ]; then bnames="meanwhile baseline node c"; start 23014 "$BASELINE" meanwhile 23014 >/dev/null; fi
 start 23011 "$server" meanwhile 23011 >/dev/null
 start 23012 node bench/websocket/node-echo.js 23012 >/dev/null
-start 23013 "$out/wsfanout" 23013 >/dev/null
+start 23013 "$out/wsfloor" 23013 >/dev/null
 for round in $(seq "$rounds"); do
   for name in $bnames; do
     n=$(( $(echo "${paths[$name]}" | tr ',' '\n' | wc -l) * 2 ))

@@ -1,11 +1,12 @@
-// The floor for bench/websocket.sh's broadcast: a C server on one epoll loop that does only what a broadcast must, one
-// send() of a prebuilt 102-byte frame per client, so Meanwhile's send loop can be compared with the kernel's own cost
-// of a loopback send in the same run. Not a WebSocket server for anything else: it answers the handshake of
-// wsbroadcast.c, whose key is RFC 6455's sample key (its accept value is the RFC's too), and refuses other keys.
+// The floor for bench/websocket.sh: a C server on one epoll loop that does only what each benchmark must, so
+// Meanwhile's costs can be compared with the kernel's own in the same run. Not a WebSocket server for anything else:
+// it answers the handshake of wsload.c and wsbroadcast.c, whose key is RFC 6455's sample key (its accept value is the
+// RFC's too), refuses other keys, and knows only small unfragmented data frames (at most 125 bytes).
+//   GET /echo (WebSocket handshake): each frame read is unmasked and written back, one read() and one write();
 //   GET /broadcast (WebSocket handshake): held open, anything it sends is read and dropped;
-//   GET /send: one 100-byte binary message to every held connection (its first 8 bytes: the clock, Unix µs, as the
-//   broadcast begins), answered with the loop's time.
-// Build: cc -O2 -o wsfanout wsfanout.c. Usage: wsfanout PORT (prints "listening" once it listens).
+//   GET /send: one send() of a prebuilt 102-byte frame (a 100-byte binary message, its first 8 bytes the clock, Unix
+//   µs, as the broadcast begins) to every /broadcast connection, answered with the loop's time.
+// Build: cc -O2 -o wsfloor wsfloor.c. Usage: wsfloor PORT (prints "listening" once it listens).
 #define _GNU_SOURCE // accept4
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,7 +23,7 @@
 
 enum { MaxConnections = 65536, HeadBytes = 2048 };
 
-struct conn { int fd; int upgraded; int got; char head[HeadBytes]; };
+struct conn { int fd; int upgraded; int echoes; int got; char head[HeadBytes]; };
 
 static struct conn *conns[MaxConnections];
 static int upgradedFds[MaxConnections];
@@ -72,12 +73,36 @@ static void on_head(struct conn *c)
     }
     if (write(c->fd, accepted, sizeof accepted - 1) < 0) { drop(c); return; }
     c->upgraded = 1;
-    upgradedFds[upgradedCount++] = c->fd;
+    c->got = 0;
+    if (strncmp(c->head, "GET /echo ", 10) == 0) c->echoes = 1;
+    else upgradedFds[upgradedCount++] = c->fd;
+}
+
+// Echoes the whole frames read so far (client frames: masked, at most 125 bytes); keeps a partial one for later.
+static void echo(struct conn *c)
+{
+    char out[HeadBytes];
+    int at = 0, length = 0;
+    while (c->got - at >= 6)
+    {
+        unsigned char *frame = (unsigned char *)c->head + at;
+        int size = frame[1] & 0x7F;
+        if (size > 125 || !(frame[1] & 0x80)) { drop(c); return; }
+        if (c->got - at < 6 + size) break;
+        out[length] = (char)frame[0];
+        out[length + 1] = (char)size;
+        for (int i = 0; i < size; i++) out[length + 2 + i] = (char)(frame[6 + i] ^ frame[2 + (i & 3)]);
+        length += 2 + size;
+        at += 6 + size;
+    }
+    memmove(c->head, c->head + at, c->got - at);
+    c->got -= at;
+    if (length > 0 && write(c->fd, out, length) != length) drop(c);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) { fprintf(stderr, "usage: wsfanout PORT\n"); return 2; }
+    if (argc != 2) { fprintf(stderr, "usage: wsfloor PORT\n"); return 2; }
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[1])) };
@@ -113,12 +138,14 @@ int main(int argc, char **argv)
             struct conn *c = conns[fd];
             if (c == NULL) continue;
             char scratch[4096];
-            char *into = c->upgraded ? scratch : c->head + c->got;
-            int room = c->upgraded ? (int)sizeof scratch : HeadBytes - 1 - c->got;
+            int discards = c->upgraded && !c->echoes;
+            char *into = discards ? scratch : c->head + c->got;
+            int room = discards ? (int)sizeof scratch : HeadBytes - 1 - c->got;
             ssize_t r = read(fd, into, room);
             if (r == 0 || (r < 0 && errno != EAGAIN) || (!c->upgraded && r == room)) { drop(c); continue; }
-            if (r < 0 || c->upgraded) continue;
+            if (r < 0 || discards) continue;
             c->got += r;
+            if (c->echoes) { echo(c); continue; }
             c->head[c->got] = 0;
             if (strstr(c->head, "\r\n\r\n")) on_head(c);
         }
