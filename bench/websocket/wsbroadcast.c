@@ -17,24 +17,14 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "wsclient.h"
 
 enum { MessageBytes = 100, FrameBytes = 2 + MessageBytes, InFlightHandshakes = 256 };
 
-struct conn { int fd; int open; int got; int64_t receivedAt; char in[512]; };
+struct conn { int fd; int open; int got; char in[512]; };
 
 static int64_t now_micros(void) { struct timespec t; clock_gettime(CLOCK_REALTIME, &t); return t.tv_sec * 1000000LL + t.tv_nsec / 1000; }
 
-static void fail(const char *what) { perror(what); exit(1); }
-
-static void send_all(int fd, const char *data, int length)
-{
-    while (length > 0)
-    {
-        ssize_t n = write(fd, data, length);
-        if (n < 0) fail("write");
-        data += n; length -= n;
-    }
-}
 
 static int connect_to(struct sockaddr_in *address)
 {
@@ -82,9 +72,7 @@ int main(int argc, char **argv)
     if (sendPathCount == 0) { fprintf(stderr, "no SEND_PATHS\n"); return 2; }
     int port = atoi(argv[2]), count = atoi(argv[5]), rounds = atoi(argv[6]);
     char request[512];
-    int requestLength = snprintf(request, sizeof request,
-        "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", path, host, port);
+    int requestLength = handshake_request(request, sizeof request, path, host, port);
     int ep = epoll_create1(0);
     struct conn *conns = calloc(count, sizeof *conns);
     int64_t *latencies = calloc(count, sizeof *latencies);

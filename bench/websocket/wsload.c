@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "wsclient.h"
 
 struct conn { int fd; int open; int got; char in[512]; };
 
@@ -28,17 +29,6 @@ static double cpu_seconds(void)
     return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
 }
 
-static void fail(const char *what) { perror(what); exit(1); }
-
-static void send_all(int fd, const char *data, int length)
-{
-    while (length > 0)
-    {
-        ssize_t n = write(fd, data, length);
-        if (n < 0) fail("write");
-        data += n; length -= n;
-    }
-}
 
 int main(int argc, char **argv)
 {
@@ -54,9 +44,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < size; i++) frame[6 + i] = (char)((i & 0xff) ^ mask[i & 3]);
     int frameLength = 6 + size, echoLength = 2 + size;
     char request[512];
-    int requestLength = snprintf(request, sizeof request,
-        "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", path, host, port);
+    int requestLength = handshake_request(request, sizeof request, path, host, port);
     int ep = epoll_create1(0);
     struct conn *conns = calloc(count, sizeof *conns);
     struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons(port) };
