@@ -43,7 +43,7 @@ public sealed partial class LoopWebSocket
         var opcode = _sending != 0 ? Opcode.Continuation : (Opcode)kind;
         if (opcode != Opcode.Continuation) _sendingCompressed = ShouldCompress(data.Length);
         _sending = endOfMessage ? 0 : kind;
-        return WriteFrameAsync(opcode, endOfMessage, data, _sendingCompressed, cancellationToken);
+        return WriteFrameAsync(opcode, endOfMessage, data, _sendingCompressed, false, cancellationToken);
     }
 
     /// <summary>
@@ -64,9 +64,9 @@ public sealed partial class LoopWebSocket
         var opcode = (Opcode)message.Kind;
         bool deflate = ShouldCompress(message.Data.Length);
         // A client masks every frame with its own key; a compressor that keeps its context must see every message.
-        if (!_isServer || deflate && !_compression!.Settings.ResetSendContext) return WriteFrameAsync(opcode, true, message.Data, deflate, cancellationToken);
+        if (!_isServer || deflate && !_compression!.Settings.ResetSendContext) return WriteFrameAsync(opcode, true, message.Data, deflate, false, cancellationToken);
         var frame = deflate ? message.CompressedFrameAt(_compression!.Settings.Options.Level) : message.Frame;
-        return WriteFrameAsync(opcode, true, frame, false, cancellationToken, encoded: true);
+        return WriteFrameAsync(opcode, true, frame, false, encoded: true, cancellationToken);
     }
 
     /// <summary>Sends <paramref name="text"/> as one text message.</summary>
@@ -105,13 +105,13 @@ public sealed partial class LoopWebSocket
     }
 
     private ValueTask SendControlAsync(Opcode opcode, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
-        WriteFrameAsync(opcode, true, payload, false, cancellationToken);
+        WriteFrameAsync(opcode, true, payload, false, false, cancellationToken);
 
     /// <summary>
     /// Writes one frame when it is this frame's turn; frames never interleave. <paramref name="encoded"/>: the payload
     /// is the whole frame already (a prepared message's).
     /// </summary>
-    private ValueTask WriteFrameAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, bool deflate, CancellationToken cancellationToken, bool encoded = false)
+    private ValueTask WriteFrameAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, bool deflate, bool encoded, CancellationToken cancellationToken)
     {
         if (_writing) return WriteAfterTurnAsync(opcode, fin, payload, deflate, encoded, cancellationToken);
         _writing = true;
