@@ -1,6 +1,7 @@
 // The WebSocket servers of bench/websocket.sh. Usage: WsBenchServer meanwhile|kestrel PORT
 //   meanwhile: /echo echoes each message; /broadcast holds connections, and GET /send sends one 100-byte message
-//   (its first 8 bytes: the send time in Unix microseconds) to all of them at once, answering when all are written.
+//   (its first 8 bytes: the send time in Unix microseconds) to all of them at once, answering when all are written;
+//   GET /send-prepared the same as a PreparedWebSocketMessage, encoded once.
 //   kestrel: /echo with ASP.NET Core's WebSockets, the same echo loop.
 using System.Buffers.Binary;
 using System.Net.WebSockets;
@@ -82,19 +83,9 @@ var router = new Router()
         }
         clients.Remove(socket);
     })
-    .MapGet("/send", async (request, response) =>
-    {
-        var payload = new byte[100];
-        BinaryPrimitives.WriteInt64LittleEndian(payload, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000 + DateTime.UtcNow.Ticks / 10 % 1000);
-        long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var sends = new List<Task>(clients.Count);
-        foreach (var client in clients.ToArray()) sends.Add(client.SendAsync(payload, WebSocketMessageKind.Binary).AsTask());
-        double queuedMs = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        await Task.WhenAll(sends);
-        // How long the server took, apart from how long the clients took to read: the sends' loop, then all written.
-        response.Write(System.Text.Encoding.ASCII.GetBytes(
-            $"{sends.Count} sent: loop {queuedMs:0.0} ms, all written {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.0} ms\n"));
-    })
+    // /send frames the message per connection; /send-prepared encodes it once (PreparedWebSocketMessage).
+    .MapGet("/send", (request, response) => BroadcastAsync(response, prepared: false))
+    .MapGet("/send-prepared", (request, response) => BroadcastAsync(response, prepared: true))
     .MapGet("/memory", (request, response) =>
     {
         // The managed heap after a full collection: with /count, what each idle connection keeps alive.
@@ -118,11 +109,43 @@ var router = new Router()
             $"committed {info.TotalCommittedBytes} B, heap {info.HeapSizeBytes} B, fragmented {info.FragmentedBytes} B, gen0/1/2 collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}\n"));
         return ValueTask.CompletedTask;
     })
+    .MapGet("/allocated", (request, response) =>
+    {
+        // Bytes allocated on the managed heap so far by all threads: around a load run, what each message costs the GC.
+        response.Write(System.Text.Encoding.ASCII.GetBytes($"{GC.GetTotalAllocatedBytes(precise: true)}\n"));
+        return ValueTask.CompletedTask;
+    })
     .MapGet("/count", (request, response) =>
     {
         response.Write(System.Text.Encoding.ASCII.GetBytes($"{clients.Count}\n"));
         return ValueTask.CompletedTask;
     });
+// One 100-byte message to every /broadcast client; its first 8 bytes: the server's clock (Unix µs) as it begins.
+async ValueTask BroadcastAsync(ServerResponse response, bool prepared)
+{
+    var payload = new byte[100];
+    BinaryPrimitives.WriteInt64LittleEndian(payload, (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10);
+    long allocated = GC.GetAllocatedBytesForCurrentThread();
+    long started = System.Diagnostics.Stopwatch.GetTimestamp();
+    var message = prepared ? new PreparedWebSocketMessage(payload, WebSocketMessageKind.Binary) : null;
+    // The sends are issued one after another without awaiting each: one whose bytes fit the socket buffer completes at
+    // once, and only the ones waiting for a slow client are awaited after the loop.
+    List<Task>? waiting = null;
+    int count = 0;
+    foreach (var client in clients.ToArray())
+    {
+        var send = message is null ? client.SendAsync(payload, WebSocketMessageKind.Binary) : client.SendAsync(message);
+        if (!send.IsCompletedSuccessfully) (waiting ??= []).Add(send.AsTask());
+        count++;
+    }
+    double loopMs = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+    if (waiting is not null) await Task.WhenAll(waiting);
+    // How long the server took, apart from how long the clients took to read: the sends' loop, then all written.
+    response.Write(System.Text.Encoding.UTF8.GetBytes(
+        $"{count} sent{(prepared ? " prepared" : "")}: loop {loopMs:0.0} ms ({loopMs * 1000 / Math.Max(count, 1):0.0} µs per send), all written {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.0} ms, {waiting?.Count ?? 0} waited, loop allocated {allocated / (double)Math.Max(count, 1):0.0} B per send\n"));
+}
+
 // One loop: the broadcast list is the loop's, with no lock.
 await using var server = new HttpServer(router.HandleAsync, new HttpServerOptions { Port = port, Loops = 1 });
 await server.StartAsync();

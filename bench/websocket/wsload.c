@@ -1,6 +1,8 @@
 // A second WebSocket echo load generator for bench/websocket.sh, in C on one epoll loop, so the echo ratios do not
 // only measure Meanwhile's own client (`meanwhile bench ws://`): N connections, each sending one masked binary
-// message of S bytes (S <= 125) and waiting for its echo before the next. Prints "round_trips_per_s N".
+// message of S bytes (S <= 125) and waiting for its echo before the next. Prints "round_trips_per_s N
+// cpu_us_per_round_trip C", C its own CPU time (user + system): a server measured with it can't be shown faster than
+// the load generator's own cost per round trip, which is mostly the kernel's loopback send, as the server's is.
 // Build: cc -O2 -o wsload wsload.c. Usage: wsload HOST PORT PATH CONNECTIONS BYTES SECONDS
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,25 +12,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "wsclient.h"
 
 struct conn { int fd; int open; int got; char in[512]; };
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
 
-static void fail(const char *what) { perror(what); exit(1); }
-
-static void send_all(int fd, const char *data, int length)
+static double cpu_seconds(void)
 {
-    while (length > 0)
-    {
-        ssize_t n = write(fd, data, length);
-        if (n < 0) fail("write");
-        data += n; length -= n;
-    }
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
 }
+
 
 int main(int argc, char **argv)
 {
@@ -44,9 +44,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < size; i++) frame[6 + i] = (char)((i & 0xff) ^ mask[i & 3]);
     int frameLength = 6 + size, echoLength = 2 + size;
     char request[512];
-    int requestLength = snprintf(request, sizeof request,
-        "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", path, host, port);
+    int requestLength = handshake_request(request, sizeof request, path, host, port);
     int ep = epoll_create1(0);
     struct conn *conns = calloc(count, sizeof *conns);
     struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons(port) };
@@ -64,7 +62,7 @@ int main(int argc, char **argv)
     }
     long done = 0;
     int opened = 0;
-    double start = 0, end = 0;
+    double start = 0, end = 0, cpuStart = 0;
     struct epoll_event events[256];
     while (1)
     {
@@ -85,7 +83,7 @@ int main(int argc, char **argv)
                 c->open = 1; c->got = 0;
                 if (++opened == count)
                 {
-                    start = now(); end = start + seconds;
+                    start = now(); end = start + seconds; cpuStart = cpu_seconds();
                     for (int i = 0; i < count; i++) send_all(conns[i].fd, frame, frameLength);
                 }
                 continue;
@@ -98,6 +96,6 @@ int main(int argc, char **argv)
         if (opened == count && now() >= end) break;
     }
     double elapsed = now() - start;
-    printf("round_trips_per_s %.1f\n", done / elapsed);
+    printf("round_trips_per_s %.1f cpu_us_per_round_trip %.1f\n", done / elapsed, (cpu_seconds() - cpuStart) * 1e6 / (done ? done : 1));
     return 0;
 }

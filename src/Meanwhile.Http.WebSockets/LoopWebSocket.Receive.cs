@@ -52,6 +52,28 @@ public sealed partial class LoopWebSocket
         ArgumentNullException.ThrowIfNull(destination);
         while (true)
         {
+            if (IsIdle)
+            {
+                // Wait for data here rather than inside the receive below, which then finds it and completes without
+                // suspending: one suspended async call per message instead of two (with many connections the pooled
+                // boxes overflow their cache, so each suspension allocated one), and one held while idle.
+                CheckThread();
+                if (_receiving) throw new InvalidOperationException("A receive is already in progress on this WebSocket; one at a time.");
+                _receiving = true;
+                try
+                {
+                    await WaitForDataAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (IsDrop(e, cancellationToken))
+                {
+                    throw Dropped(e);
+                }
+                finally
+                {
+                    _receiving = false;
+                }
+                RentInput();
+            }
             // The frame's length, when known, sizes the piece: a message in one frame lands in one piece.
             int hint = _inFrame ? (int)Math.Clamp(_frameLeft, 1, 64 * 1024) : 4096;
             // The receive is this socket's own pooled wait, completed on the loop: resuming inline skips a queue trip.
@@ -85,16 +107,16 @@ public sealed partial class LoopWebSocket
         _receiving = true;
         try
         {
-            if (_in is null && !_inFrame && !_inflating && _failure is null && _state is LoopWebSocketState.Open or LoopWebSocketState.CloseSent)
+            // Idle between frames: wait for data here, with no buffer, before the frame reader's deeper async calls
+            // exist; an idle connection then holds this one call's state, not four (docs/benchmarks-history.md).
+            if (IsIdle)
             {
-                // Idle between frames: wait for data here, with no buffer, before the frame reader's deeper async calls
-                // exist; an idle connection then holds this one call's state, not four (docs/benchmarks-history.md).
-                await _transport.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                await WaitForDataAsync(cancellationToken).ConfigureAwait(false);
                 RentInput();
             }
             return await ReceiveCoreAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ObjectDisposedException or SystemCallException or IOException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (IsDrop(e, cancellationToken))
         {
             // The connection broke under the read (or was closed by a timeout, whose failure is recorded).
             throw Dropped(e);
@@ -105,6 +127,18 @@ public sealed partial class LoopWebSocket
             if (_inStart == _inEnd || _transportClosed) ReleaseInput();
         }
     }
+
+    /// <summary>Between frames with no bytes buffered: a receive waits for data without a buffer.</summary>
+    private bool IsIdle => _in is null && !_inFrame && !_inflating && _failure is null && _state is LoopWebSocketState.Open or LoopWebSocketState.CloseSent;
+
+    /// <summary>
+    /// Waits with no buffer until the connection is readable (Kestrel's zero-byte read); then <see cref="RentInput"/>.
+    /// Awaited by the caller itself: an async helper would be one more suspended call per message.
+    /// </summary>
+    private ValueTask<int> WaitForDataAsync(CancellationToken cancellationToken) => _transport.ReadAsync(Memory<byte>.Empty, cancellationToken);
+
+    private static bool IsDrop(Exception e, CancellationToken cancellationToken) =>
+        e is ObjectDisposedException or SystemCallException or IOException && !cancellationToken.IsCancellationRequested;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<WebSocketReadResult> ReceiveCoreAsync(Memory<byte> buffer, CancellationToken cancellationToken)
@@ -297,7 +331,7 @@ public sealed partial class LoopWebSocket
         if (_in is null)
         {
             // Idle: wait for data with no buffer (Kestrel's zero-byte read), then rent one.
-            await _transport.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            await WaitForDataAsync(cancellationToken).ConfigureAwait(false);
             RentInput();
         }
         else if (_in.Length - _inStart < count || _inStart == _inEnd)

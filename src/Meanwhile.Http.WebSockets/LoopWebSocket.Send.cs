@@ -43,7 +43,30 @@ public sealed partial class LoopWebSocket
         var opcode = _sending != 0 ? Opcode.Continuation : (Opcode)kind;
         if (opcode != Opcode.Continuation) _sendingCompressed = ShouldCompress(data.Length);
         _sending = endOfMessage ? 0 : kind;
-        return WriteFrameAsync(opcode, endOfMessage, data, _sendingCompressed, cancellationToken);
+        return WriteFrameAsync(opcode, endOfMessage, data, _sendingCompressed, false, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends a message encoded once for many connections (a broadcast): a server writes its frame as it is, compressed
+    /// once for all connections that compress each message afresh; see <see cref="PreparedWebSocketMessage"/>.
+    /// Completes once the kernel has the bytes: a slow peer makes it wait.
+    /// </summary>
+    /// <param name="message">The message.</param>
+    /// <param name="cancellationToken">Ends the wait for the turn to write (a frame half written cannot be taken back: then the connection is cut).</param>
+    /// <exception cref="InvalidOperationException">This side already sent its close frame, or a message is being sent in pieces.</exception>
+    /// <exception cref="LoopWebSocketException">The connection dropped.</exception>
+    public ValueTask SendAsync(PreparedWebSocketMessage message, CancellationToken cancellationToken = default)
+    {
+        CheckThread();
+        ArgumentNullException.ThrowIfNull(message);
+        CheckCanSend();
+        if (_sending != 0) throw new InvalidOperationException($"A {_sending} message is being sent in pieces; a whole message waits until its last piece.");
+        var opcode = (Opcode)message.Kind;
+        bool deflate = ShouldCompress(message.Data.Length);
+        // A client masks every frame with its own key; a compressor that keeps its context must see every message.
+        if (!_isServer || deflate && !_compression!.Settings.ResetSendContext) return WriteFrameAsync(opcode, true, message.Data, deflate, false, cancellationToken);
+        var frame = deflate ? message.CompressedFrameAt(_compression!.Settings.Options.Level) : message.Frame;
+        return WriteFrameAsync(opcode, true, frame, false, encoded: true, cancellationToken);
     }
 
     /// <summary>Sends <paramref name="text"/> as one text message.</summary>
@@ -82,17 +105,20 @@ public sealed partial class LoopWebSocket
     }
 
     private ValueTask SendControlAsync(Opcode opcode, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
-        WriteFrameAsync(opcode, true, payload, false, cancellationToken);
+        WriteFrameAsync(opcode, true, payload, false, false, cancellationToken);
 
-    /// <summary>Writes one frame when it is this frame's turn; frames never interleave.</summary>
-    private ValueTask WriteFrameAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, bool deflate, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes one frame when it is this frame's turn; frames never interleave. <paramref name="encoded"/>: the payload
+    /// is the whole frame already (a prepared message's).
+    /// </summary>
+    private ValueTask WriteFrameAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, bool deflate, bool encoded, CancellationToken cancellationToken)
     {
-        if (_writing) return WriteAfterTurnAsync(opcode, fin, payload, deflate, cancellationToken);
+        if (_writing) return WriteAfterTurnAsync(opcode, fin, payload, deflate, encoded, cancellationToken);
         _writing = true;
         ValueTask pending;
         try
         {
-            pending = WriteFrameNowAsync(opcode, fin, payload, deflate, cancellationToken);
+            pending = WriteFrameNowAsync(opcode, fin, payload, deflate, encoded, cancellationToken);
         }
         catch
         {
@@ -121,7 +147,7 @@ public sealed partial class LoopWebSocket
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteAfterTurnAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, bool deflate, CancellationToken cancellationToken)
+    private async ValueTask WriteAfterTurnAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, bool deflate, bool encoded, CancellationToken cancellationToken)
     {
         var turn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         (_writeWaiters ??= new()).Enqueue(turn);
@@ -138,7 +164,7 @@ public sealed partial class LoopWebSocket
         }
         try
         {
-            await WriteFrameNowAsync(opcode, fin, payload, deflate, cancellationToken);
+            await WriteFrameNowAsync(opcode, fin, payload, deflate, encoded, cancellationToken);
         }
         finally
         {
@@ -157,12 +183,17 @@ public sealed partial class LoopWebSocket
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteFrameNowAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, bool deflate, CancellationToken cancellationToken)
+    private async ValueTask WriteFrameNowAsync(Opcode opcode, bool fin, ReadOnlyMemory<byte> payload, bool deflate, bool encoded, CancellationToken cancellationToken)
     {
         if (_transportClosed) throw _failure ?? new LoopWebSocketException(CloseCode ?? WebSocketCloseCode.AbnormalClosure, "The connection is closed.");
         byte[]? frame = null;
         try
         {
+            if (encoded)
+            {
+                await _transport.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
+                return;
+            }
             if (deflate) payload = Compress(payload, fin);
             int? maskKey = _isServer ? null : NewMaskKey();
             // The frame's bytes come from the pool for this write only: an idle connection holds no output buffer, nor an object for one.

@@ -26,7 +26,7 @@ public sealed class CompressionTests : IAsyncLifetime
         return compressed;
     }
 
-    private static byte[] Inflate(byte[] payload)
+    internal static byte[] Inflate(byte[] payload)
     {
         using var inflate = new DeflateStream(new MemoryStream([.. payload, 0x00, 0x00, 0xFF, 0xFF]), CompressionMode.Decompress);
         var output = new MemoryStream();
