@@ -158,10 +158,11 @@ public sealed partial class ProxyHandler
     /// <summary>
     /// Reads until a final response head (interim 1xx responses are passed over). It waits for the response without a
     /// read buffer and rents one once bytes are there: 64 requests in flight would otherwise hold 64 buffers besides the
-    /// server's 64, more than the shared pool keeps, and every request would allocate one.
+    /// server's 64, more than the shared pool keeps, and every request would allocate one. A 101 is final only for a
+    /// request that asked to <paramref name="upgrade"/>: the bytes after it (<see cref="HttpInputReader.Unparsed"/>) are the tunnel's.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ReadHeadAsync(UpstreamConnection connection, ServerRequest request)
+    private async ValueTask ReadHeadAsync(UpstreamConnection connection, ServerRequest request, bool upgrade = false)
     {
         var input = connection.Input;
         connection.Parser.SetRequestMethod(request.Head.Method);
@@ -169,7 +170,7 @@ public sealed partial class ProxyHandler
         connection.Guard(_headDeadlines, UpstreamWait.ResponseHead);
         try
         {
-            while (!ParseHead(connection, any))
+            while (!ParseHead(connection, any, upgrade))
             {
                 if (!input.HasBuffer) await connection.Stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
                 int n = await connection.Stream.ReadAsync(input.GetReadMemory()).ConfigureAwait(false);
@@ -189,7 +190,7 @@ public sealed partial class ProxyHandler
     }
 
     /// <summary>Parses what is buffered: true at a final response head, false when more bytes are needed; throws on a response that cannot be relayed.</summary>
-    private static bool ParseHead(UpstreamConnection connection, bool any)
+    private static bool ParseHead(UpstreamConnection connection, bool any, bool upgrade)
     {
         var input = connection.Input;
         while (input.Buffered > 0 || input.IsEndOfInput)
@@ -200,6 +201,7 @@ public sealed partial class ProxyHandler
                 case HttpParseStatus.MessageComplete: // the end of an interim response
                     continue;
                 case HttpParseStatus.HeadComplete when connection.Parser.Head.StatusCode == 101:
+                    if (upgrade) return true;
                     throw new UpstreamException(UpstreamFailureKind.InvalidResponse, connection.Upstream, responseStarted: true);
                 case HttpParseStatus.HeadComplete when connection.Parser.Head.IsInterim:
                     continue;

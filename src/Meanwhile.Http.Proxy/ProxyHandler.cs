@@ -21,9 +21,12 @@ namespace Meanwhile.Http.Proxy;
 /// the response has started, a failure cuts the client's connection: the client sees a short body, never a wrong one.
 /// </para>
 /// <para>
-/// <c>Upgrade</c>: a request asking for <c>websocket</c> gets 501 until WebSocket tunnelling lands; other upgrade
-/// offers (<c>h2c</c>) are dropped as the hop-by-hop fields they are, and the request is forwarded as plain HTTP/1.1,
-/// which RFC 9110 7.8 allows a server to do.
+/// <c>Upgrade</c>, as nginx does it: a bodiless HTTP/1.1 request with <c>Connection: upgrade</c> is forwarded with its
+/// <c>Upgrade</c> field on a connection of its own, whatever the protocol (<c>websocket</c>, <c>h2c</c>...); a 101 from
+/// the upstream goes to the client and the two connections become a byte tunnel until both sides close or it idles
+/// for <see cref="ProxyOptions.TunnelIdleTimeout"/>; any other answer is relayed as a normal response. An upgrade
+/// offer on a request with a body (or HTTP/1.0) loses its hop-by-hop fields and goes as a plain request, which RFC
+/// 9110 7.8 allows.
 /// </para>
 /// </remarks>
 public sealed partial class ProxyHandler : IAsyncDisposable
@@ -36,6 +39,7 @@ public sealed partial class ProxyHandler : IAsyncDisposable
     private readonly DeadlineQueue _headDeadlines;
     private readonly DeadlineQueue _bodyDeadlines;
     private readonly DeadlineQueue _idleDeadlines;
+    private readonly DeadlineQueue _tunnelDeadlines;
     private readonly long _quarantineTicks;
     private readonly LoopTask? _probe;
     private bool _disposed;
@@ -54,6 +58,7 @@ public sealed partial class ProxyHandler : IAsyncDisposable
         _headDeadlines = new DeadlineQueue(_loop, options.ResponseHeadTimeout);
         _bodyDeadlines = new DeadlineQueue(_loop, options.BodyTimeout);
         _idleDeadlines = new DeadlineQueue(_loop, options.IdleConnectionTimeout);
+        _tunnelDeadlines = new DeadlineQueue(_loop, options.TunnelIdleTimeout);
         _quarantineTicks = (long)(options.FailureQuarantine.TotalSeconds * _loop.Time.TimestampFrequency);
         if (options.HealthProbePath is { } path) _probe = _loop.Spawn(token => ProbeLoopAsync(path, token), "proxy health probe");
     }
@@ -86,12 +91,7 @@ public sealed partial class ProxyHandler : IAsyncDisposable
                 + "Give each loop its own, e.g. new HttpServer(ProxyHandler.PerLoop(options), serverOptions).");
         }
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (request.Head.ConnectionUpgrade && IsWebSocketUpgrade(request))
-        {
-            Answer(response, 501, "meanwhile proxy: WebSocket (Upgrade) is not tunnelled yet\n");
-            return;
-        }
-
+        bool upgrade = AsksToUpgrade(request);
         // Sent again on another upstream only when the repeat is harmless and possible: idempotent, no body to replay.
         bool resendable = !request.HasBody && IsIdempotent(request.Head.Method);
         Upstream? failed = null;
@@ -103,7 +103,8 @@ public sealed partial class ProxyHandler : IAsyncDisposable
             upstream.Outstanding++;
             try
             {
-                await ExchangeAsync(upstream, request, response).ConfigureAwait(false);
+                if (upgrade) await UpgradeExchangeAsync(upstream, request, response).ConfigureAwait(false);
+                else await ExchangeAsync(upstream, request, response).ConfigureAwait(false);
                 return;
             }
             catch (UpstreamException e)
@@ -149,19 +150,6 @@ public sealed partial class ProxyHandler : IAsyncDisposable
         response.StatusCode = status;
         response.AddHeader("Content-Type"u8, "text/plain; charset=utf-8"u8);
         response.Write(Encoding.UTF8.GetBytes(body));
-    }
-
-    private static bool IsWebSocketUpgrade(ServerRequest request)
-    {
-        foreach (var field in request.Headers)
-        {
-            if (!field.NameEquals("Upgrade"u8)) continue;
-            foreach (var token in new HopByHop.TokenList(field.Value))
-            {
-                if (Ascii.EqualsIgnoreCase(token, "websocket"u8)) return true;
-            }
-        }
-        return false;
     }
 
     // RFC 9110 9.2.2.
