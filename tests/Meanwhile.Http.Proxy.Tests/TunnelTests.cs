@@ -216,6 +216,64 @@ public sealed class TunnelTests
         Assert.Equal(0, OwnSockets.ConnectionsToRemotePort(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture)));
     }
 
+    [ToolFact("chromium")]
+    public async Task Chromium_opens_a_WebSocket_through_the_proxy_from_a_page_the_proxy_relayed()
+    {
+        const string Page = """
+            <!DOCTYPE html>
+            <html><head><meta charset="utf-8"><title>ws</title></head><body>
+            <p id="result">waiting</p>
+            <script>
+            const ws = new WebSocket('ws://' + location.host + '/ws');
+            ws.binaryType = 'arraybuffer';
+            const seen = [];
+            ws.onopen = () => { ws.send('héllo through the proxy'); ws.send(new Uint8Array(1 << 20).fill(9)); };
+            ws.onmessage = e => {
+              seen.push(typeof e.data === 'string' ? 'text:' + e.data : 'binary:' + e.data.byteLength + ':' + new Uint8Array(e.data).every(b => b === 9));
+              if (seen.length === 2) ws.close(1000, 'page done');
+            };
+            const report = text => { document.getElementById('result').textContent = text; fetch('/report?' + encodeURIComponent(text)); };
+            ws.onclose = e => report(seen.join(' | ') + ' | close ' + e.code + ' ' + e.wasClean);
+            ws.onerror = () => report('error');
+            </script>
+            <!-- Answered once the page has reported, so the load event (and the DOM dump) waits for the WebSocket. -->
+            <img src="/after" alt="">
+            </body></html>
+            """;
+        var reported = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var router = new Router().MapWebSocket("/ws", EchoAsync, new LoopWebSocketOptions { MaxMessageBytes = 4 << 20 });
+        router.MapGet("/", (request, response) =>
+        {
+            response.AddHeader("Content-Type"u8, "text/html; charset=utf-8"u8);
+            response.Write(Encoding.UTF8.GetBytes(Page));
+            return ValueTask.CompletedTask;
+        });
+        router.MapGet("/report", (request, response) =>
+        {
+            reported.TrySetResult(Uri.UnescapeDataString(Encoding.UTF8.GetString(request.Query)));
+            response.StatusCode = 204;
+            return ValueTask.CompletedTask;
+        });
+        router.MapGet("/after", async (request, response) =>
+        {
+            await reported.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            response.StatusCode = 204;
+        });
+        await using var upstream = await InProcessUpstream.StartAsync(router.HandleAsync);
+        await using var proxy = await RunningProxy.StartAsync(upstream.Uri);
+        using var profile = new TempDir();
+        var (code, dom, stderr) = Tool.Run("chromium",
+        [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            $"--user-data-dir={profile.Path}", "--dump-dom", proxy.Url + "/",
+        ], timeoutSeconds: 120);
+        Assert.True(code == 0, $"chromium failed ({code}): {stderr}");
+        const string Expected = "text:héllo through the proxy | binary:1048576:true | close 1000 true";
+        Assert.Equal(Expected, await reported.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains($"<p id=\"result\">{Expected}</p>", Encoding.UTF8.GetString(dom), StringComparison.Ordinal);
+    }
+
     private static async ValueTask EchoAsync(LoopWebSocket socket)
     {
         while (true)
