@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 using Meanwhile.Http.Server;
 
@@ -21,37 +20,16 @@ public sealed partial class ProxyHandler
     }
 
     /// <summary>
-    /// Sends the upgrade request and reads the answer: a 101 is sent on to the client and the connection becomes a
-    /// <see cref="Tunnel"/> once the server has written it; any other response (a refusal, or a server that ignored
-    /// the offer) is relayed as a normal one and the connection closed after it.
+    /// After the upstream's 101: the 101 goes to the client (its fields, and the server's <c>Upgrade</c> and
+    /// <c>Connection</c>), and the connection becomes a <see cref="Tunnel"/> once the server has written it. Any other
+    /// answer to an upgrade request (a refusal, or a server that ignored the offer) is relayed as a normal response and
+    /// its connection closed after it.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask UpgradeExchangeAsync(Upstream upstream, ServerRequest request, ServerResponse response)
+    private void SwitchToTunnel(UpstreamConnection connection, ServerResponse response)
     {
-        UpstreamConnection? connection = await ConnectAsync(upstream);
-        try
-        {
-            var output = connection.Output;
-            output.Clear();
-            ForwardedRequestHead.Write(output, request, upstream, _options, _bytes, upgrade: true);
-            await WriteOutputAsync(connection).ConfigureAwait(false);
-            await ReadHeadAsync(connection, request, upgrade: true).ConfigureAwait(false);
-            upstream.Succeeded();
-            var head = connection.Parser.Head;
-            if (head.StatusCode != 101)
-            {
-                await RelayAsync(connection, response).ConfigureAwait(false);
-                return;
-            }
-            string protocol = SwitchedProtocol(connection);
-            ForwardedResponseHead.CopyFields(head, response, _options, _bytes);
-            response.Upgrade(protocol, new Tunnel(connection, _tunnelDeadlines).RunAsync);
-            connection = null; // the tunnel's now
-        }
-        finally
-        {
-            connection?.Close();
-        }
+        string protocol = SwitchedProtocol(connection);
+        ForwardedResponseHead.CopyFields(connection.Parser.Head, response, _options, _bytes);
+        response.Upgrade(protocol, new Tunnel(connection, _tunnelDeadlines).RunAsync);
     }
 
     /// <summary>The protocol the upstream switched to, from its 101's <c>Upgrade</c> field (RFC 9110 7.8: one protocol, which it must name).</summary>

@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using Meanwhile.Http.Server;
 
@@ -80,52 +80,32 @@ public sealed partial class ProxyHandler : IAsyncDisposable
     /// <param name="response">Where the upstream's response goes.</param>
     /// <returns>Completes when the response is relayed.</returns>
     /// <exception cref="InvalidOperationException">Called on another loop than the handler's.</exception>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask HandleAsync(ServerRequest request, ServerResponse response)
+    public ValueTask HandleAsync(ServerRequest request, ServerResponse response)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(response);
         if (!_loop.IsLoopThread)
         {
-            throw new InvalidOperationException("This ProxyHandler belongs to another loop: its upstream connections and deadlines are that loop's. "
-                + "Give each loop its own, e.g. new HttpServer(ProxyHandler.PerLoop(options), serverOptions).");
+            return ValueTask.FromException(new InvalidOperationException("This ProxyHandler belongs to another loop: its upstream connections and deadlines are that loop's. "
+                + "Give each loop its own, e.g. new HttpServer(ProxyHandler.PerLoop(options), serverOptions)."));
         }
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        bool upgrade = AsksToUpgrade(request);
-        // Sent again on another upstream only when the repeat is harmless and possible: idempotent, no body to replay.
-        bool resendable = !request.HasBody && IsIdempotent(request.Head.Method);
-        Upstream? failed = null;
-        int attempts = 0;
-        while (true)
-        {
-            var upstream = _upstreams.Pick(Now, failed);
-            attempts++;
-            upstream.Outstanding++;
-            try
-            {
-                if (upgrade) await UpgradeExchangeAsync(upstream, request, response).ConfigureAwait(false);
-                else await ExchangeAsync(upstream, request, response).ConfigureAwait(false);
-                return;
-            }
-            catch (UpstreamException e)
-            {
-                if (e.Kind is not (UpstreamFailureKind.BodyFailed or UpstreamFailureKind.BodyTimedOut) || !e.ResponseStarted)
-                    upstream.Failed(_options.MaxFailures, Now + _quarantineTicks);
-                if (!e.ResponseStarted && resendable && attempts < _options.MaxAttempts)
-                {
-                    failed = upstream;
-                    continue;
-                }
-                // After the upstream's head was relayed the server cuts the connection: a short body, never a wrong one.
-                if (response.HasStarted) throw;
-                Answer(response, e.StatusCode, $"meanwhile proxy: {e.Reason}\n");
-                return;
-            }
-            finally
-            {
-                upstream.Outstanding--;
-            }
-        }
+        if (_disposed) return ValueTask.FromException(new ObjectDisposedException(nameof(ProxyHandler)));
+        return ForwardAsync(request, response, AsksToUpgrade(request));
+    }
+
+    /// <summary>
+    /// What to do after a failed attempt: true to try another upstream (the request can be sent again as it was); false
+    /// once the client was answered 502 or 504. Rethrows when the response had started: the server cuts the connection.
+    /// </summary>
+    private bool RetryAfter(UpstreamException e, Upstream upstream, ServerResponse response, bool resendable, int attempts)
+    {
+        if (e.Kind is not (UpstreamFailureKind.BodyFailed or UpstreamFailureKind.BodyTimedOut) || !e.ResponseStarted)
+            upstream.Failed(_options.MaxFailures, Now + _quarantineTicks);
+        if (!e.ResponseStarted && resendable && attempts < _options.MaxAttempts) return true;
+        // After the upstream's head was relayed the server cuts the connection: a short body, never a wrong one.
+        if (response.HasStarted) ExceptionDispatchInfo.Throw(e);
+        Answer(response, e.StatusCode, $"meanwhile proxy: {e.Reason}\n");
+        return false;
     }
 
     /// <summary>Closes the idle upstream connections and stops the probe. Call on the handler's loop (the server does, for <see cref="PerLoop"/> handlers).</summary>
