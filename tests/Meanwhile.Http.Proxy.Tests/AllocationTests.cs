@@ -20,13 +20,7 @@ public sealed class AllocationTests(ITestOutputHelper output)
     public async Task A_warm_proxied_request_allocates_nothing_on_the_proxy_loop()
     {
         const int warm = 2000, measured = 20000;
-        await using var upstream = new HttpServer((_, response) =>
-        {
-            response.AddHeader("Content-Type"u8, "text/plain"u8);
-            response.Write("Hello, World!"u8);
-            return ValueTask.CompletedTask;
-        }, new HttpServerOptions { Port = 0, Loops = 1 });
-        await upstream.StartAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await using var upstream = await InProcessUpstream.StartAsync(HelloAsync);
 
         int count = 0;
         long before = 0, after = 0;
@@ -76,13 +70,7 @@ public sealed class AllocationTests(ITestOutputHelper output)
     public async Task Sixty_four_proxied_requests_in_flight_allocate_little_per_request_on_the_proxy_loop()
     {
         Assert.True(Tool.Exists("wrk"), "wrk is not installed");
-        await using var upstream = new HttpServer((_, response) =>
-        {
-            response.AddHeader("Content-Type"u8, "text/plain"u8);
-            response.Write("Hello, World!"u8);
-            return ValueTask.CompletedTask;
-        }, new HttpServerOptions { Port = 0, Loops = 1 });
-        await upstream.StartAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await using var upstream = await InProcessUpstream.StartAsync(HelloAsync);
 
         long count = 0, first = 0, allocatedAtFirst = 0, last = 0, allocatedAtLast = 0;
         var options = new ProxyOptions { Upstreams = [new Uri($"http://127.0.0.1:{upstream.Port}")] };
@@ -108,6 +96,13 @@ public sealed class AllocationTests(ITestOutputHelper output)
         // 639 B before the proxy's frames were merged into one (a box per nested frame), 414 B after: the rest is the merged frame's box and
         // the server's own per-request frame, beyond what the pooled builder keeps with 64 waiting at once.
         Assert.True(perRequest < (optimized ? 512 : 8192), $"{perRequest:0.###} bytes per request");
+    }
+
+    private static ValueTask HelloAsync(ServerRequest request, ServerResponse response)
+    {
+        response.AddHeader("Content-Type"u8, "text/plain"u8);
+        response.Write("Hello, World!"u8);
+        return ValueTask.CompletedTask;
     }
 
     private static bool EndsWithBody(byte[] buffer, int length) => buffer.AsSpan(0, length).EndsWith("Hello, World!"u8);
