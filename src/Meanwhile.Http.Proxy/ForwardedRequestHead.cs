@@ -7,11 +7,12 @@ namespace Meanwhile.Http.Proxy;
 /// <summary>
 /// Writes the head a request is forwarded with: the request line in origin form, <c>Host</c>, the client's fields
 /// minus the hop-by-hop ones, the forwarding fields, and framing for the body as it will be sent. Bytes to bytes: the
-/// parser already checked every field, and nothing here makes a string.
+/// parser already checked every field, and nothing here makes a string. A request opening a tunnel keeps its
+/// <c>Upgrade</c> field and says <c>Connection: upgrade</c> (what nginx is told with <c>proxy_set_header</c>).
 /// </summary>
 internal static class ForwardedRequestHead
 {
-    public static void Write(PooledByteBuffer output, ServerRequest request, Upstream upstream, ProxyOptions options, in ForwardingBytes bytes)
+    public static void Write(PooledByteBuffer output, ServerRequest request, Upstream upstream, ProxyOptions options, in ForwardingBytes bytes, bool upgrade = false)
     {
         var head = request.Head;
         var fields = head.Fields;
@@ -26,11 +27,16 @@ internal static class ForwardedRequestHead
         foreach (var field in fields)
         {
             var name = field.Name;
-            if (HopByHop.IsHopByHop(name) || IsReplaced(name, added, ref hasForwardedFor)) continue;
+            if (HopByHop.IsHopByHop(name) || IsReplaced(name, added, ref hasForwardedFor))
+            {
+                if (upgrade && name.Length == 7 && Ascii.EqualsIgnoreCase(name, "Upgrade"u8)) HttpHeadWriter.WriteField(output, name, field.Value);
+                continue;
+            }
             if (checkConnection && HopByHop.NamedByConnection(fields, name)) continue;
             HttpHeadWriter.WriteField(output, name, field.Value);
         }
 
+        if (upgrade) output.Write("Connection: upgrade\r\n"u8);
         if ((added & ForwardedHeaders.Via) != 0) HttpHeadWriter.WriteField(output, "Via"u8, bytes.Via);
         if ((added & ForwardedHeaders.XForwardedFor) != 0) WriteForwardedFor(output, fields, hasForwardedFor, request.RemoteEndPoint);
         if ((added & ForwardedHeaders.XForwardedProto) != 0) HttpHeadWriter.WriteField(output, "X-Forwarded-Proto"u8, bytes.Scheme);

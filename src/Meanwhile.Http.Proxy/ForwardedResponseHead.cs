@@ -13,6 +13,12 @@ internal static class ForwardedResponseHead
     public static void Copy(HttpResponseHead head, ServerResponse response, ProxyOptions options, in ForwardingBytes bytes)
     {
         response.StatusCode = head.StatusCode;
+        CopyFields(head, response, options, bytes);
+    }
+
+    /// <summary>The fields alone: a 101's status, <c>Upgrade</c> and <c>Connection</c> are the server's to write (<see cref="ServerResponse.Upgrade"/>).</summary>
+    public static void CopyFields(HttpResponseHead head, ServerResponse response, ProxyOptions options, in ForwardingBytes bytes)
+    {
         var fields = head.Fields;
         bool checkConnection = HopByHop.ConnectionNamesOthers(fields);
         foreach (var field in fields)

@@ -16,46 +16,112 @@ public sealed partial class ProxyHandler
     private const int UpstreamReadBufferBytes = 16 * 1024;
     private const int TransferBufferBytes = 64 * 1024;
 
+    /// <summary>
+    /// The request's whole way through the proxy, in one async frame: an upstream picked (another after a failure that
+    /// allows it), a connection (kept-alive, or a new one; a connection of its own for an upgrade), the request out, the
+    /// response head in, then the relay, or the tunnel after a 101.
+    /// </summary>
     /// <remarks>
-    /// One async frame per exchange in the common case (a request without a body, a response whose body came with its
-    /// head): the send and the relay complete at once and are only awaited when they do not.
+    /// One frame, not one per step: with 64 requests in flight, each frame waiting at once is a state machine box, and the
+    /// pooled builder keeps about one box per core and method, so every nested frame cost an allocation per request.
+    /// The send and the relay complete at once in the common case (no request body, a response body that came with its
+    /// head) and are only awaited when they do not. The response head is waited for without a read buffer, which is
+    /// rented once bytes are there: 64 requests in flight would otherwise hold 64 buffers besides the server's 64, more
+    /// than the shared pool keeps.
     /// </remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ExchangeAsync(Upstream upstream, ServerRequest request, ServerResponse response)
+    private async ValueTask ForwardAsync(ServerRequest request, ServerResponse response, bool upgrade)
     {
+        // Sent again on another upstream only when the repeat is harmless and possible: idempotent, no body to replay.
+        bool resendable = !request.HasBody && IsIdempotent(request.Head.Method);
+        Upstream? failed = null;
+        int attempts = 0;
         while (true)
         {
-            var connection = upstream.TakeIdle();
-            bool reused = connection is not null;
-            connection ??= await ConnectAsync(upstream);
-            bool keep = false;
+            var upstream = _upstreams.Pick(Now, failed);
+            attempts++;
+            upstream.Outstanding++;
             try
             {
-                var sending = SendRequestAsync(connection, request);
-                if (!sending.IsCompletedSuccessfully) await sending.ConfigureAwait(false);
-                await ReadHeadAsync(connection, request).ConfigureAwait(false);
-                upstream.Succeeded();
-                var relaying = RelayAsync(connection, response);
-                keep = relaying.IsCompletedSuccessfully ? relaying.Result : await relaying.ConfigureAwait(false);
-                return;
+                while (true)
+                {
+                    var connection = upgrade ? null : upstream.TakeIdle();
+                    bool reused = connection is not null;
+                    connection ??= await ConnectAsync(upstream);
+                    bool keep = false;
+                    try
+                    {
+                        var sending = SendRequestAsync(connection, request, upgrade);
+                        if (!sending.IsCompletedSuccessfully) await sending.ConfigureAwait(false);
+
+                        var input = connection.Input;
+                        connection.Parser.SetRequestMethod(request.Head.Method);
+                        bool any = false;
+                        connection.Guard(_headDeadlines, UpstreamWait.ResponseHead);
+                        try
+                        {
+                            while (!ParseHead(connection, any, upgrade))
+                            {
+                                if (!input.HasBuffer) await connection.Stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+                                int n = await connection.Stream.ReadAsync(input.GetReadMemory()).ConfigureAwait(false);
+                                input.Advance(n);
+                                any |= n > 0;
+                            }
+                        }
+                        catch (Exception e) when (e is SystemCallException or ObjectDisposedException)
+                        {
+                            throw HeadFailure(connection, any, e);
+                        }
+                        finally
+                        {
+                            connection.Unguard();
+                        }
+                        upstream.Succeeded();
+
+                        if (upgrade && connection.Parser.Head.StatusCode == 101)
+                        {
+                            SwitchToTunnel(connection, response);
+                            connection = null; // the tunnel's now
+                            return;
+                        }
+                        var relaying = RelayAsync(connection, response);
+                        keep = (relaying.IsCompletedSuccessfully ? relaying.Result : await relaying.ConfigureAwait(false)) && !upgrade;
+                        return;
+                    }
+                    catch (UpstreamException e) when (reused && !e.ResponseStarted && !request.HasBody
+                        && e.Kind is UpstreamFailureKind.SendFailed or UpstreamFailureKind.ClosedBeforeResponse)
+                    {
+                        // A kept-alive connection the upstream had closed meanwhile: nothing was processed, so the request
+                        // goes again on the next connection, whatever its method (as browsers and HttpClient do).
+                    }
+                    finally
+                    {
+                        if (keep)
+                        {
+                            connection!.Completed++;
+                            connection.Input.Release();
+                            upstream.ReturnIdle(connection, _options.MaxIdleConnectionsPerUpstream, _idleDeadlines);
+                        }
+                        else connection?.Close();
+                    }
+                }
             }
-            catch (UpstreamException e) when (reused && !e.ResponseStarted && !request.HasBody
-                && e.Kind is UpstreamFailureKind.SendFailed or UpstreamFailureKind.ClosedBeforeResponse)
+            catch (UpstreamException e)
             {
-                // A kept-alive connection the upstream had closed meanwhile: nothing was processed, so the request goes
-                // again on the next connection, whatever its method (as browsers and HttpClient do).
+                if (!RetryAfter(e, upstream, response, resendable, attempts)) return;
+                failed = upstream;
             }
             finally
             {
-                if (keep)
-                {
-                    connection.Completed++;
-                    connection.Input.Release();
-                    upstream.ReturnIdle(connection, _options.MaxIdleConnectionsPerUpstream, _idleDeadlines);
-                }
-                else connection.Close();
+                upstream.Outstanding--;
             }
         }
+    }
+
+    private static UpstreamException HeadFailure(UpstreamConnection connection, bool any, Exception e)
+    {
+        var kind = connection.ExpiredWhile == UpstreamWait.ResponseHead ? UpstreamFailureKind.ResponseHeadTimedOut : UpstreamFailureKind.ClosedBeforeResponse;
+        return new UpstreamException(kind, connection.Upstream, any, e);
     }
 
     private async Task<UpstreamConnection> ConnectAsync(Upstream upstream)
@@ -77,11 +143,11 @@ public sealed partial class ProxyHandler
     }
 
     /// <summary>Writes the head, and the body if any: a request without one leaves in one write, normally at once.</summary>
-    private ValueTask SendRequestAsync(UpstreamConnection connection, ServerRequest request)
+    private ValueTask SendRequestAsync(UpstreamConnection connection, ServerRequest request, bool upgrade)
     {
         var output = connection.Output;
         output.Clear();
-        ForwardedRequestHead.Write(output, request, connection.Upstream, _options, _bytes);
+        ForwardedRequestHead.Write(output, request, connection.Upstream, _options, _bytes, upgrade);
         return request.HasBody ? SendBodyAsync(connection, request) : WriteOutputAsync(connection);
     }
 
@@ -156,40 +222,11 @@ public sealed partial class ProxyHandler
     }
 
     /// <summary>
-    /// Reads until a final response head (interim 1xx responses are passed over). It waits for the response without a
-    /// read buffer and rents one once bytes are there: 64 requests in flight would otherwise hold 64 buffers besides the
-    /// server's 64, more than the shared pool keeps, and every request would allocate one.
+    /// Parses what is buffered: true at a final response head, false when more bytes are needed; throws on a response
+    /// that cannot be relayed. Interim responses are passed over; a 101 is final only for a request that asked to
+    /// <paramref name="upgrade"/> (the bytes after it, <see cref="HttpInputReader.Unparsed"/>, are the tunnel's).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ReadHeadAsync(UpstreamConnection connection, ServerRequest request)
-    {
-        var input = connection.Input;
-        connection.Parser.SetRequestMethod(request.Head.Method);
-        bool any = false;
-        connection.Guard(_headDeadlines, UpstreamWait.ResponseHead);
-        try
-        {
-            while (!ParseHead(connection, any))
-            {
-                if (!input.HasBuffer) await connection.Stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
-                int n = await connection.Stream.ReadAsync(input.GetReadMemory()).ConfigureAwait(false);
-                input.Advance(n);
-                any |= n > 0;
-            }
-        }
-        catch (Exception e) when (e is SystemCallException or ObjectDisposedException)
-        {
-            var kind = connection.ExpiredWhile == UpstreamWait.ResponseHead ? UpstreamFailureKind.ResponseHeadTimedOut : UpstreamFailureKind.ClosedBeforeResponse;
-            throw new UpstreamException(kind, connection.Upstream, any, e);
-        }
-        finally
-        {
-            connection.Unguard();
-        }
-    }
-
-    /// <summary>Parses what is buffered: true at a final response head, false when more bytes are needed; throws on a response that cannot be relayed.</summary>
-    private static bool ParseHead(UpstreamConnection connection, bool any)
+    private static bool ParseHead(UpstreamConnection connection, bool any, bool upgrade)
     {
         var input = connection.Input;
         while (input.Buffered > 0 || input.IsEndOfInput)
@@ -200,6 +237,7 @@ public sealed partial class ProxyHandler
                 case HttpParseStatus.MessageComplete: // the end of an interim response
                     continue;
                 case HttpParseStatus.HeadComplete when connection.Parser.Head.StatusCode == 101:
+                    if (upgrade) return true;
                     throw new UpstreamException(UpstreamFailureKind.InvalidResponse, connection.Upstream, responseStarted: true);
                 case HttpParseStatus.HeadComplete when connection.Parser.Head.IsInterim:
                     continue;

@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using Meanwhile.Http.Server;
 
@@ -21,9 +21,12 @@ namespace Meanwhile.Http.Proxy;
 /// the response has started, a failure cuts the client's connection: the client sees a short body, never a wrong one.
 /// </para>
 /// <para>
-/// <c>Upgrade</c>: a request asking for <c>websocket</c> gets 501 until WebSocket tunnelling lands; other upgrade
-/// offers (<c>h2c</c>) are dropped as the hop-by-hop fields they are, and the request is forwarded as plain HTTP/1.1,
-/// which RFC 9110 7.8 allows a server to do.
+/// <c>Upgrade</c>, as nginx does it: a bodiless HTTP/1.1 request with <c>Connection: upgrade</c> is forwarded with its
+/// <c>Upgrade</c> field on a connection of its own, whatever the protocol (<c>websocket</c>, <c>h2c</c>...); a 101 from
+/// the upstream goes to the client and the two connections become a byte tunnel until both sides close or it idles
+/// for <see cref="ProxyOptions.TunnelIdleTimeout"/>; any other answer is relayed as a normal response. An upgrade
+/// offer on a request with a body (or HTTP/1.0) loses its hop-by-hop fields and goes as a plain request, which RFC
+/// 9110 7.8 allows.
 /// </para>
 /// </remarks>
 public sealed partial class ProxyHandler : IAsyncDisposable
@@ -36,6 +39,7 @@ public sealed partial class ProxyHandler : IAsyncDisposable
     private readonly DeadlineQueue _headDeadlines;
     private readonly DeadlineQueue _bodyDeadlines;
     private readonly DeadlineQueue _idleDeadlines;
+    private readonly DeadlineQueue _tunnelDeadlines;
     private readonly long _quarantineTicks;
     private readonly LoopTask? _probe;
     private bool _disposed;
@@ -54,6 +58,7 @@ public sealed partial class ProxyHandler : IAsyncDisposable
         _headDeadlines = new DeadlineQueue(_loop, options.ResponseHeadTimeout);
         _bodyDeadlines = new DeadlineQueue(_loop, options.BodyTimeout);
         _idleDeadlines = new DeadlineQueue(_loop, options.IdleConnectionTimeout);
+        _tunnelDeadlines = new DeadlineQueue(_loop, options.TunnelIdleTimeout);
         _quarantineTicks = (long)(options.FailureQuarantine.TotalSeconds * _loop.Time.TimestampFrequency);
         if (options.HealthProbePath is { } path) _probe = _loop.Spawn(token => ProbeLoopAsync(path, token), "proxy health probe");
     }
@@ -75,56 +80,32 @@ public sealed partial class ProxyHandler : IAsyncDisposable
     /// <param name="response">Where the upstream's response goes.</param>
     /// <returns>Completes when the response is relayed.</returns>
     /// <exception cref="InvalidOperationException">Called on another loop than the handler's.</exception>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask HandleAsync(ServerRequest request, ServerResponse response)
+    public ValueTask HandleAsync(ServerRequest request, ServerResponse response)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(response);
         if (!_loop.IsLoopThread)
         {
-            throw new InvalidOperationException("This ProxyHandler belongs to another loop: its upstream connections and deadlines are that loop's. "
-                + "Give each loop its own, e.g. new HttpServer(ProxyHandler.PerLoop(options), serverOptions).");
+            return ValueTask.FromException(new InvalidOperationException("This ProxyHandler belongs to another loop: its upstream connections and deadlines are that loop's. "
+                + "Give each loop its own, e.g. new HttpServer(ProxyHandler.PerLoop(options), serverOptions)."));
         }
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (request.Head.ConnectionUpgrade && IsWebSocketUpgrade(request))
-        {
-            Answer(response, 501, "meanwhile proxy: WebSocket (Upgrade) is not tunnelled yet\n");
-            return;
-        }
+        if (_disposed) return ValueTask.FromException(new ObjectDisposedException(nameof(ProxyHandler)));
+        return ForwardAsync(request, response, AsksToUpgrade(request));
+    }
 
-        // Sent again on another upstream only when the repeat is harmless and possible: idempotent, no body to replay.
-        bool resendable = !request.HasBody && IsIdempotent(request.Head.Method);
-        Upstream? failed = null;
-        int attempts = 0;
-        while (true)
-        {
-            var upstream = _upstreams.Pick(Now, failed);
-            attempts++;
-            upstream.Outstanding++;
-            try
-            {
-                await ExchangeAsync(upstream, request, response).ConfigureAwait(false);
-                return;
-            }
-            catch (UpstreamException e)
-            {
-                if (e.Kind is not (UpstreamFailureKind.BodyFailed or UpstreamFailureKind.BodyTimedOut) || !e.ResponseStarted)
-                    upstream.Failed(_options.MaxFailures, Now + _quarantineTicks);
-                if (!e.ResponseStarted && resendable && attempts < _options.MaxAttempts)
-                {
-                    failed = upstream;
-                    continue;
-                }
-                // After the upstream's head was relayed the server cuts the connection: a short body, never a wrong one.
-                if (response.HasStarted) throw;
-                Answer(response, e.StatusCode, $"meanwhile proxy: {e.Reason}\n");
-                return;
-            }
-            finally
-            {
-                upstream.Outstanding--;
-            }
-        }
+    /// <summary>
+    /// What to do after a failed attempt: true to try another upstream (the request can be sent again as it was); false
+    /// once the client was answered 502 or 504. Rethrows when the response had started: the server cuts the connection.
+    /// </summary>
+    private bool RetryAfter(UpstreamException e, Upstream upstream, ServerResponse response, bool resendable, int attempts)
+    {
+        if (e.Kind is not (UpstreamFailureKind.BodyFailed or UpstreamFailureKind.BodyTimedOut) || !e.ResponseStarted)
+            upstream.Failed(_options.MaxFailures, Now + _quarantineTicks);
+        if (!e.ResponseStarted && resendable && attempts < _options.MaxAttempts) return true;
+        // After the upstream's head was relayed the server cuts the connection: a short body, never a wrong one.
+        if (response.HasStarted) ExceptionDispatchInfo.Throw(e);
+        Answer(response, e.StatusCode, $"meanwhile proxy: {e.Reason}\n");
+        return false;
     }
 
     /// <summary>Closes the idle upstream connections and stops the probe. Call on the handler's loop (the server does, for <see cref="PerLoop"/> handlers).</summary>
@@ -149,19 +130,6 @@ public sealed partial class ProxyHandler : IAsyncDisposable
         response.StatusCode = status;
         response.AddHeader("Content-Type"u8, "text/plain; charset=utf-8"u8);
         response.Write(Encoding.UTF8.GetBytes(body));
-    }
-
-    private static bool IsWebSocketUpgrade(ServerRequest request)
-    {
-        foreach (var field in request.Headers)
-        {
-            if (!field.NameEquals("Upgrade"u8)) continue;
-            foreach (var token in new HopByHop.TokenList(field.Value))
-            {
-                if (Ascii.EqualsIgnoreCase(token, "websocket"u8)) return true;
-            }
-        }
-        return false;
     }
 
     // RFC 9110 9.2.2.

@@ -37,6 +37,13 @@ public sealed class ProxyOptions
     /// </summary>
     public TimeSpan BodyTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long an <c>Upgrade</c> tunnel (a WebSocket, after the upstream's 101) may pass no byte either way before both
+    /// its connections are closed. Default: 60 s (nginx's <c>proxy_read_timeout</c>, which its tunnels use); raise it
+    /// for protocols that stay quiet longer without pinging.
+    /// </summary>
+    public TimeSpan TunnelIdleTimeout { get; init => field = value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value)); } = TimeSpan.FromSeconds(60);
+
     /// <summary>Idle keep-alive connections kept per upstream on each loop; more are closed when they come back. Default: 64.</summary>
     public int MaxIdleConnectionsPerUpstream { get; init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value)); } = 64;
 

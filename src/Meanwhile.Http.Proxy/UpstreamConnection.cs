@@ -78,6 +78,16 @@ internal sealed class UpstreamConnection : DeadlineQueue.Entry
         Output.Release();
         _ = Stream.DisposeAsync();
     }
+
+    /// <summary>Gives the socket to a <see cref="Tunnel"/>: the buffers go back to the pool, the socket stays open and is the tunnel's to close.</summary>
+    public SocketStream Detach()
+    {
+        IsClosed = true;
+        Stop();
+        Input.Release();
+        Output.Release();
+        return Stream;
+    }
 }
 
 /// <summary>What an upstream connection's deadline guards.</summary>

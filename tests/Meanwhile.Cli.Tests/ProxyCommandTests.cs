@@ -38,6 +38,31 @@ public sealed class ProxyCommandTests
     }
 
     [Fact]
+    public void A_WebSocket_through_the_proxy_reaches_the_echo_with_the_upstream_choice_of_compression()
+    {
+        using var echo = ToolProcess.Start("echo", "--port", "0", "--loops", "1", "--quiet");
+        var upstream = echo.WaitListening();
+        using var proxy = ToolProcess.Start("proxy", "--to", upstream.ToString(), "--port", "0", "--loops", "1", "--tunnel-timeout", "30s");
+        var url = proxy.WaitListening();
+        using var python = PeerProcess.Start("/usr/bin/python3", "-c", $$"""
+            import asyncio, websockets
+            async def main():
+                async with websockets.connect('ws://{{url.Authority}}/chat', max_size=None) as ws:
+                    print(ws.response_headers['Sec-WebSocket-Extensions'], ws.response_headers['Via'])
+                    await ws.send('through the tunnel ' * 200000)
+                    print(len(await ws.recv()))
+            asyncio.run(main())
+            """);
+        Assert.True(python.WaitForExit(TimeSpan.FromSeconds(60)) == 0, python.Transcript);
+        var stdout = python.Transcript.Split('\n').Where(l => l.StartsWith("[out] ", StringComparison.Ordinal)).Select(l => l[6..]);
+        Assert.Equal(["permessage-deflate; server_no_context_takeover 1.1 meanwhile", "3800000"], stdout);
+
+        proxy.Terminate();
+        Assert.Equal(0, proxy.WaitForExit());
+        Assert.Contains("\"GET /chat HTTP/1.1\" 101 ", proxy.Stdout); // the access log has the switch
+    }
+
+    [Fact]
     public void An_upstream_that_is_not_an_http_url_is_refused_in_one_line_with_exit_code_2()
     {
         var (code, _, stderr) = ToolProcess.Run("proxy", "--to", "ftp://files.example", "--port", "0");

@@ -144,15 +144,4 @@ public sealed class ForwardingTests : IDisposable
         Assert.DoesNotContain("Non-2xx", text, StringComparison.Ordinal);
         Assert.DoesNotContain("Socket errors", text, StringComparison.Ordinal);
     }
-
-    [ToolFact("node", "curl")]
-    public async Task A_websocket_upgrade_is_refused_with_501_until_tunnelling_lands()
-    {
-        using var node = new NodeUpstream();
-        await using var proxy = await RunningProxy.StartAsync(node.Uri);
-        var (code, body, _) = Tool.Run("curl", ["-sS", "-w", " %{http_code}", "-H", "Connection: Upgrade", "-H", "Upgrade: websocket",
-            "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", proxy.Url + "/hello"]);
-        Assert.Equal(0, code);
-        Assert.Equal("meanwhile proxy: WebSocket (Upgrade) is not tunnelled yet\n 501", Encoding.ASCII.GetString(body));
-    }
 }

@@ -11,6 +11,7 @@ internal sealed class PeerProcess : IDisposable
     private readonly Process _process;
     private readonly List<string> _output = [];
     private TaskCompletionSource _line = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _disposed;
 
     private PeerProcess(Process process) => _process = process;
 
@@ -79,8 +80,11 @@ internal sealed class PeerProcess : IDisposable
         get { lock (_output) return string.Join("\n", _output); }
     }
 
+    /// <summary>Kills the program (a test may kill it before its end of scope disposes it again).</summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         try { _process.Kill(entireProcessTree: true); }
         catch (InvalidOperationException) { }
         _process.WaitForExit(10_000);

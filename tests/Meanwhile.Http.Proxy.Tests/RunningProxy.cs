@@ -13,6 +13,9 @@ internal sealed class RunningProxy : IAsyncDisposable
 
     public string Url => $"http://127.0.0.1:{Port}";
 
+    /// <summary>Connections still open at the shutdown deadline, which the server cut (after <see cref="DisposeAsync"/>).</summary>
+    public int ConnectionsCutAtShutdown => _server.ConnectionsCutAtShutdown;
+
     public static async Task<RunningProxy> StartAsync(ProxyOptions options, int loops = 1, TextWriter? log = null)
     {
         var server = new HttpServer(ProxyHandler.PerLoop(options), new HttpServerOptions { Port = 0, Loops = loops, LoggerFactory = log is null ? null : new WriterLoggerFactory(log) });

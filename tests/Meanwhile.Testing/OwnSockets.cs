@@ -16,8 +16,11 @@ public static class OwnSockets
     /// <summary>How many sockets of this process are connections (not listeners) with local TCP port <paramref name="port"/>: a server's accepted connections.</summary>
     public static int ConnectionsOnLocalPort(int port) => Sockets().Count(s => !s.Listening && s.LocalPort == port);
 
-    /// <summary>Every TCP socket of this process with a descriptor open (Linux): its local port and whether it listens.</summary>
-    public static List<(int LocalPort, bool Listening)> Sockets()
+    /// <summary>How many sockets of this process are connections to remote TCP port <paramref name="port"/>: a client's (or a proxy's) connections to a server there.</summary>
+    public static int ConnectionsToRemotePort(int port) => Sockets().Count(s => !s.Listening && s.RemotePort == port);
+
+    /// <summary>Every TCP socket of this process with a descriptor open (Linux): its local and remote ports and whether it listens.</summary>
+    public static List<(int LocalPort, int RemotePort, bool Listening)> Sockets()
     {
         var inodes = new HashSet<string>();
         foreach (var fd in Directory.GetFiles("/proc/self/fd"))
@@ -29,7 +32,7 @@ public static class OwnSockets
             }
             catch (IOException) { } // closed while we looked
         }
-        var sockets = new List<(int LocalPort, bool Listening)>();
+        var sockets = new List<(int LocalPort, int RemotePort, bool Listening)>();
         foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
         {
             if (!File.Exists(table)) continue;
@@ -38,10 +41,12 @@ public static class OwnSockets
                 // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
                 var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 if (fields.Length < 10 || !inodes.Contains(fields[9])) continue;
-                int port = int.Parse(fields[1][(fields[1].LastIndexOf(':') + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                sockets.Add((port, fields[3] == "0A")); // 0A: LISTEN
+                sockets.Add((Port(fields[1]), Port(fields[2]), fields[3] == "0A")); // 0A: LISTEN
             }
         }
         return sockets;
     }
+
+    // "0100007F:1F90": the port is the hex after the colon.
+    private static int Port(string address) => int.Parse(address[(address.LastIndexOf(':') + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 }

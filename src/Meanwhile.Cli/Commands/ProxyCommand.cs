@@ -34,13 +34,15 @@ internal static class ProxyCommand
         });
         var connectTimeout = Options.Duration("--connect-timeout", null, "How long connecting to an upstream may take (then 502, or the next upstream)", TimeSpan.FromSeconds(5));
         var responseTimeout = Options.Duration("--response-timeout", null, "How long an upstream may take to start its response (then 504)", TimeSpan.FromSeconds(60));
+        var tunnelTimeout = Options.Duration("--tunnel-timeout", null, "How long an upgraded connection (a WebSocket) may pass no byte either way before it is closed", TimeSpan.FromSeconds(60));
         var server = new ServerOptions("No access log (for benchmarks)");
         var command = new Command("proxy", """
             A reverse proxy: forwards every request to an upstream (--to) and relays its response, bodies streamed both
             ways, over kept-alive upstream connections; logs each request. 502 or 504 when an upstream fails, saying
-            which; idempotent requests go to another upstream when one fails before answering. Ctrl+C stops it gracefully.
+            which; idempotent requests go to another upstream when one fails before answering. Upgrades (WebSocket) the
+            upstream accepts become tunnels. Ctrl+C stops it gracefully.
             """)
-        { to, balance, preserveHost, healthPath, connectTimeout, responseTimeout };
+        { to, balance, preserveHost, healthPath, connectTimeout, responseTimeout, tunnelTimeout };
         server.AddTo(command);
         command.SetAction((parse, _) =>
         {
@@ -53,6 +55,7 @@ internal static class ProxyCommand
                 HealthProbePath = parse.GetValue(healthPath),
                 ConnectTimeout = parse.GetValue(connectTimeout).Value,
                 ResponseHeadTimeout = parse.GetValue(responseTimeout).Value,
+                TunnelIdleTimeout = parse.GetValue(tunnelTimeout).Value,
             };
             string what = $"proxy to {string.Join(", ", options.Upstreams.Select(u => u.GetLeftPart(UriPartial.Authority)))}";
             // One handler per loop, each with its own upstream pool; ServerHost puts serve's access log around it.
