@@ -1,7 +1,7 @@
 namespace Meanwhile.Http.Proxy;
 
 /// <summary>Where a <see cref="ProxyHandler"/> forwards, how it picks, how long it waits and what it adds. Immutable once built; one instance serves every loop.</summary>
-public sealed class ProxyOptions
+public sealed record ProxyOptions
 {
     /// <summary>The upstream servers, as <c>http://host:port</c> (no path, no TLS yet). At least one.</summary>
     public required IReadOnlyList<Uri> Upstreams

@@ -20,7 +20,7 @@ namespace Meanwhile.Http.WebSockets;
 /// inflates, and is refused with 1009 as soon as it goes over.
 /// </para>
 /// </remarks>
-public sealed class PerMessageDeflateOptions
+public sealed record PerMessageDeflateOptions
 {
     /// <summary>
     /// The defaults: the server keeps no compression context between the messages it sends (so an idle connection holds

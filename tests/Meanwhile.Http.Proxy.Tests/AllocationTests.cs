@@ -87,7 +87,7 @@ public sealed class AllocationTests(ITestOutputHelper output)
             };
         }, new HttpServerOptions { Port = 0, Loops = 1 });
         await proxy.StartAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        var (code, stdout, stderr) = Tool.Run("wrk", ["-t1", "-c64", "-d3s", $"http://127.0.0.1:{proxy.Port}/plaintext"]);
+        var (code, stdout, stderr) = Tool.RunBytes("wrk", ["-t1", "-c64", "-d3s", $"http://127.0.0.1:{proxy.Port}/plaintext"]);
         Assert.True(code == 0, stderr);
         Assert.True(last > first + 1000, $"only {last} requests: {Encoding.ASCII.GetString(stdout)}");
         double perRequest = (double)(allocatedAtLast - allocatedAtFirst) / (last - first);

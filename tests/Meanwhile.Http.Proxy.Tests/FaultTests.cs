@@ -13,12 +13,12 @@ public sealed class FaultTests
         using var node = new NodeUpstream();
         var log = new StringWriter();
         await using var proxy = await RunningProxy.StartAsync(new ProxyOptions { Upstreams = [node.Uri] }, log: TextWriter.Synchronized(log));
-        var (code, body, _) = Tool.Run("curl", ["-sS", proxy.Url + "/cut"]);
+        var (code, body, _) = Tool.RunBytes("curl", ["-sS", proxy.Url + "/cut"]);
         Assert.Equal(18, code); // CURLE_PARTIAL_FILE: fewer bytes than the Content-Length
         Assert.InRange(body.Length, 1, (1 << 20) - 1);
         Assert.True(NodeUpstream.Big().AsSpan(0, body.Length).SequenceEqual(body), "the bytes received are not the start of the upstream's body");
 
-        (code, body, _) = Tool.Run("curl", ["-sS", proxy.Url + "/cut-chunked"]);
+        (code, body, _) = Tool.RunBytes("curl", ["-sS", proxy.Url + "/cut-chunked"]);
         Assert.Equal(18, code); // a chunked body without its last chunk
         Assert.True(NodeUpstream.Big().AsSpan(0, body.Length).SequenceEqual(body));
         Assert.Contains("upstream", log.ToString(), StringComparison.Ordinal);
@@ -29,11 +29,11 @@ public sealed class FaultTests
     {
         using var node = new NodeUpstream();
         await using var proxy = await RunningProxy.StartAsync(new ProxyOptions { Upstreams = [node.Uri], ResponseHeadTimeout = TimeSpan.FromMilliseconds(300) });
-        var (code, body, stderr) = Tool.Run("curl", ["-sS", "-w", " %{http_code}", proxy.Url + "/hang"]);
+        var (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "-w", " %{http_code}", proxy.Url + "/hang"]);
         Assert.True(code == 0, stderr);
         Assert.Equal("meanwhile proxy: upstream response header timeout\n 504", Encoding.ASCII.GetString(body));
         // The timed-out connection was closed, not pooled: the next request is answered on a new one.
-        (code, body, stderr) = Tool.Run("curl", ["-sS", proxy.Url + "/hello"]);
+        (code, body, stderr) = Tool.RunBytes("curl", ["-sS", proxy.Url + "/hello"]);
         Assert.True(code == 0, stderr);
         Assert.Equal("Hello, World!", Encoding.ASCII.GetString(body));
     }
@@ -44,7 +44,7 @@ public sealed class FaultTests
         var refused = new Uri($"http://127.0.0.1:{FreePort.Get()}");
         await using (var alone = await RunningProxy.StartAsync(refused))
         {
-            var (code, body, stderr) = Tool.Run("curl", ["-sS", "-w", " %{http_code}", alone.Url + "/hello"]);
+            var (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "-w", " %{http_code}", alone.Url + "/hello"]);
             Assert.True(code == 0, stderr);
             Assert.Equal("meanwhile proxy: upstream connect failed\n 502", Encoding.ASCII.GetString(body));
         }
@@ -52,7 +52,7 @@ public sealed class FaultTests
         using var node = new NodeUpstream();
         await using var proxy = await RunningProxy.StartAsync(refused, node.Uri);
         var urls = Enumerable.Repeat(proxy.Url + "/hello", 6).ToList();
-        var (allCode, all, allErrors) = Tool.Run("curl", ["-sS", "--fail", .. urls]);
+        var (allCode, all, allErrors) = Tool.RunBytes("curl", ["-sS", "--fail", .. urls]);
         Assert.True(allCode == 0, allErrors);
         Assert.Equal(string.Concat(Enumerable.Repeat("Hello, World!", 6)), Encoding.ASCII.GetString(all));
     }
@@ -65,12 +65,12 @@ public sealed class FaultTests
         await using var proxy = await RunningProxy.StartAsync(new ProxyOptions { Upstreams = [resetter.Uri, node.Uri], FailureQuarantine = TimeSpan.FromMinutes(5) });
 
         // A POST that lands on the resetter is answered 502, not sent to node: it may have been acted upon.
-        var (code, body, stderr) = Tool.Run("curl", ["-sS", "-w", " %{http_code}", "--data", "x=1", proxy.Url + "/hello"]);
+        var (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "-w", " %{http_code}", "--data", "x=1", proxy.Url + "/hello"]);
         Assert.True(code == 0, stderr);
         Assert.Equal("meanwhile proxy: upstream closed the connection before responding\n 502", Encoding.ASCII.GetString(body));
 
         var urls = Enumerable.Repeat(proxy.Url + "/hello", 12).ToList();
-        (code, body, stderr) = Tool.Run("curl", ["-sS", "--fail", .. urls]);
+        (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "--fail", .. urls]);
         Assert.True(code == 0, stderr);
         Assert.Equal(string.Concat(Enumerable.Repeat("Hello, World!", 12)), Encoding.ASCII.GetString(body));
         Assert.Equal(3, resetter.Accepted); // the POST and two GETs; then it is skipped
@@ -81,7 +81,7 @@ public sealed class FaultTests
     {
         using var sick = new NodeUpstream();
         using var well = new NodeUpstream();
-        var (code, _, stderr) = Tool.Run("curl", ["-sS", "--fail", sick.Uri + "sick"]);
+        var (code, _, stderr) = Tool.RunBytes("curl", ["-sS", "--fail", sick.Uri + "sick"]);
         Assert.True(code == 0, stderr);
         await using var proxy = await RunningProxy.StartAsync(new ProxyOptions
         {
@@ -93,7 +93,7 @@ public sealed class FaultTests
         // The second probe of the sick upstream starts only once the first one's verdict is in.
         await sick.Process.WaitForAsync("request GET /healthz", 2, TimeSpan.FromSeconds(10));
         var urls = Enumerable.Repeat(proxy.Url + "/hello", 8).ToList();
-        (code, _, stderr) = Tool.Run("curl", ["-sS", "--fail", .. urls]);
+        (code, _, stderr) = Tool.RunBytes("curl", ["-sS", "--fail", .. urls]);
         Assert.True(code == 0, stderr);
         await well.Process.WaitForAsync("request GET /hello", 8, TimeSpan.FromSeconds(10));
         Assert.Equal(0, sick.Requests("/hello"));

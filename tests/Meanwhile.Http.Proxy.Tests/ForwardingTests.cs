@@ -16,7 +16,7 @@ public sealed class ForwardingTests : IDisposable
     {
         using var node = new NodeUpstream();
         await using var proxy = await RunningProxy.StartAsync(node.Uri);
-        var (code, body, stderr) = Tool.Run("curl", ["-sS", "--fail",
+        var (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "--fail",
             "-H", "Connection: keep-alive, X-Drop", "-H", "X-Drop: secret", "-H", "Keep-Alive: timeout=5", "-H", "TE: trailers",
             "-H", "Proxy-Connection: keep-alive", "-H", "X-Forwarded-For: 10.0.0.7", "-H", "X-Kept: yes",
             proxy.Url + "/headers?a=1"]);
@@ -39,7 +39,7 @@ public sealed class ForwardingTests : IDisposable
     {
         using var node = new NodeUpstream();
         await using var proxy = await RunningProxy.StartAsync(new ProxyOptions { Upstreams = [node.Uri], PreserveHost = true, ForwardedHeaders = ForwardedHeaders.None });
-        var (code, body, stderr) = Tool.Run("curl", ["-sS", "--fail", "-H", "Host: shop.example", proxy.Url + "/headers"]);
+        var (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "--fail", "-H", "Host: shop.example", proxy.Url + "/headers"]);
         Assert.True(code == 0, stderr);
         using var json = JsonDocument.Parse(body);
         var headers = json.RootElement.GetProperty("headers");
@@ -53,7 +53,7 @@ public sealed class ForwardingTests : IDisposable
     {
         using var node = new NodeUpstream();
         await using var proxy = await RunningProxy.StartAsync(node.Uri);
-        var (code, head, stderr) = Tool.Run("curl", ["-sS", "-D", "-", "-o", "/dev/null", proxy.Url + "/connection-option"]);
+        var (code, head, stderr) = Tool.RunBytes("curl", ["-sS", "-D", "-", "-o", "/dev/null", proxy.Url + "/connection-option"]);
         Assert.True(code == 0, stderr);
         string text = Encoding.ASCII.GetString(head);
         Assert.Contains("X-End: kept", text, StringComparison.OrdinalIgnoreCase);
@@ -66,22 +66,22 @@ public sealed class ForwardingTests : IDisposable
     {
         using var node = new NodeUpstream();
         await using var proxy = await RunningProxy.StartAsync(node.Uri);
-        var (code, body, stderr) = Tool.Run("curl", ["-sS", "--fail", proxy.Url + "/big"]);
+        var (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "--fail", proxy.Url + "/big"]);
         Assert.True(code == 0, stderr);
         Assert.Equal(SHA256.HashData(NodeUpstream.Big()), SHA256.HashData(body));
 
         var upload = new byte[3 << 20];
         new Random(21).NextBytes(upload);
         File.WriteAllBytes(_dir["upload.bin"], upload);
-        (code, body, stderr) = Tool.Run("curl", ["-sS", "--fail", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + _dir["upload.bin"], proxy.Url + "/echo"]);
+        (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "--fail", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + _dir["upload.bin"], proxy.Url + "/echo"]);
         Assert.True(code == 0, stderr);
         Assert.Equal(SHA256.HashData(upload), SHA256.HashData(body));
 
-        (code, body, stderr) = Tool.Run("curl", ["-sS", "--fail", "--data-binary", "@" + _dir["upload.bin"], proxy.Url + "/echo"]);
+        (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "--fail", "--data-binary", "@" + _dir["upload.bin"], proxy.Url + "/echo"]);
         Assert.True(code == 0, stderr);
         Assert.Equal(SHA256.HashData(upload), SHA256.HashData(body));
 
-        (code, body, stderr) = Tool.Run("curl", ["-sS", "--fail", proxy.Url + "/chunked"]);
+        (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "--fail", proxy.Url + "/chunked"]);
         Assert.True(code == 0, stderr);
         Assert.Equal("one,two,three", Encoding.ASCII.GetString(body));
     }
@@ -92,10 +92,10 @@ public sealed class ForwardingTests : IDisposable
         using var node = new NodeUpstream();
         await using var proxy = await RunningProxy.StartAsync(node.Uri);
         var urls = Enumerable.Repeat(proxy.Url + "/hello", 20).ToList();
-        var (code, body, stderr) = Tool.Run("curl", ["-sS", "--fail", .. urls]);
+        var (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "--fail", .. urls]);
         Assert.True(code == 0, stderr);
         Assert.Equal(string.Concat(Enumerable.Repeat("Hello, World!", 20)), Encoding.ASCII.GetString(body));
-        (code, body, stderr) = Tool.Run("curl", ["-sS", "--fail", proxy.Url + "/stats"]);
+        (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "--fail", proxy.Url + "/stats"]);
         Assert.True(code == 0, stderr);
         Assert.Equal("""{"connections":1}""", Encoding.ASCII.GetString(body));
     }
@@ -108,10 +108,10 @@ public sealed class ForwardingTests : IDisposable
         using var _ = python;
         await using var proxy = await RunningProxy.StartAsync(new Uri($"http://127.0.0.1:{port}"));
         // HTTP/1.0 responses that end with the close: each request needs a new upstream connection.
-        var (code, body, stderr) = Tool.Run("curl", ["-sS", "--fail", proxy.Url + "/page.txt", proxy.Url + "/page.txt", proxy.Url + "/page.txt"]);
+        var (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "--fail", proxy.Url + "/page.txt", proxy.Url + "/page.txt", proxy.Url + "/page.txt"]);
         Assert.True(code == 0, stderr);
         Assert.Equal("from python\nfrom python\nfrom python\n", Encoding.ASCII.GetString(body));
-        (code, body, stderr) = Tool.Run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", proxy.Url + "/missing"]);
+        (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", proxy.Url + "/missing"]);
         Assert.True(code == 0, stderr);
         Assert.Equal("404", Encoding.ASCII.GetString(body));
     }
@@ -121,7 +121,7 @@ public sealed class ForwardingTests : IDisposable
     {
         using var nginx = NginxUpstream.Start(_dir, out var assets);
         await using var proxy = await RunningProxy.StartAsync(nginx.Uri);
-        var (code, dom, stderr) = Tool.Run("chromium",
+        var (code, dom, stderr) = Tool.RunBytes("chromium",
         [
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -137,7 +137,7 @@ public sealed class ForwardingTests : IDisposable
     {
         using var nginx = NginxUpstream.Start(_dir, out _);
         await using var proxy = await RunningProxy.StartAsync(new ProxyOptions { Upstreams = [nginx.Uri] }, loops: 2);
-        var (code, output, stderr) = Tool.Run("wrk", ["-t1", "-c16", "-d1s", proxy.Url + "/hello.txt"]);
+        var (code, output, stderr) = Tool.RunBytes("wrk", ["-t1", "-c16", "-d1s", proxy.Url + "/hello.txt"]);
         string text = Encoding.ASCII.GetString(output);
         Assert.True(code == 0, stderr);
         Assert.Matches(@"\d+ requests in", text);

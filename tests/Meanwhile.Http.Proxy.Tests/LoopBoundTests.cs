@@ -25,7 +25,7 @@ public sealed class LoopBoundTests
         }, new HttpServerOptions { Port = 0, Loops = 1, LoggerFactory = new WriterLoggerFactory(log) });
         await server.StartAsync().WaitAsync(TimeSpan.FromSeconds(10));
 
-        var (code, body, stderr) = Tool.Run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", $"http://127.0.0.1:{server.Port}/quote"]);
+        var (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", $"http://127.0.0.1:{server.Port}/quote"]);
         Assert.True(code == 0, stderr);
         Assert.Equal("500", System.Text.Encoding.ASCII.GetString(body));
         await server.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));

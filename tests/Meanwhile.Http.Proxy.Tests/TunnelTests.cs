@@ -48,7 +48,7 @@ public sealed class TunnelTests
         var proxy = await RunningProxy.StartAsync(upstream.Uri);
         try
         {
-            var (code, stdout, stderr) = Tool.Run(Python, ["-c", $$"""
+            var (code, stdout, stderr) = Tool.RunBytes(Python, ["-c", $$"""
                 import asyncio, websockets
                 async def main():
                     async with websockets.connect('ws://127.0.0.1:{{proxy.Port}}/ws', max_size=None) as ws:
@@ -79,7 +79,7 @@ public sealed class TunnelTests
         var (server, port) = PeerProcess.Start("node", ["-e", NodeWsServer], @"^listening (\d+)$");
         using var _ = server;
         await using var proxy = await RunningProxy.StartAsync(new Uri($"http://127.0.0.1:{port}"));
-        var (code, stdout, stderr) = Tool.Run("node", ["-e", $$"""
+        var (code, stdout, stderr) = Tool.RunBytes("node", ["-e", $$"""
             const WebSocket = require('{{NodeWs}}');
             const ws = new WebSocket('ws://127.0.0.1:{{proxy.Port}}/chat', { maxPayload: 64 << 20 });
             const big = Buffer.alloc(5 << 20);
@@ -146,7 +146,7 @@ public sealed class TunnelTests
             return ValueTask.CompletedTask;
         });
         await using var proxy = await RunningProxy.StartAsync(upstream.Uri);
-        var (code, body, stderr) = Tool.Run("curl", ["-sS", "-w", "%{http_code} %{num_connects}\n",
+        var (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "-w", "%{http_code} %{num_connects}\n",
             "-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
             proxy.Url + "/ws", proxy.Url + "/ws"]);
         Assert.True(code == 0, stderr);
@@ -160,7 +160,7 @@ public sealed class TunnelTests
         var (server, port) = PeerProcess.Start("node", ["-e", NodeRawUpgradeServer], @"^listening (\d+)$");
         using var _ = server;
         await using var proxy = await RunningProxy.StartAsync(new Uri($"http://127.0.0.1:{port}"));
-        Assert.Equal("plain", Encoding.ASCII.GetString(Tool.Run("curl", ["-sS", proxy.Url + "/"]).Stdout)); // pools a connection
+        Assert.Equal("plain", Encoding.ASCII.GetString(Tool.RunBytes("curl", ["-sS", proxy.Url + "/"]).Stdout)); // pools a connection
 
         using (var client = await RawClient.UpgradeAsync(proxy.Port, "echo/1"))
         {
@@ -173,7 +173,7 @@ public sealed class TunnelTests
             Assert.Equal(0, await client.ReadEndAsync());
         }
 
-        Assert.Equal("plain", Encoding.ASCII.GetString(Tool.Run("curl", ["-sS", proxy.Url + "/"]).Stdout));
+        Assert.Equal("plain", Encoding.ASCII.GetString(Tool.RunBytes("curl", ["-sS", proxy.Url + "/"]).Stdout));
         // The pooled connection served both plain requests; the tunnel had one of its own, which never went back to the pool.
         Assert.Equal(2, server.Count("connection"));
     }
@@ -183,7 +183,7 @@ public sealed class TunnelTests
     {
         using var node = new NodeUpstream();
         await using var proxy = await RunningProxy.StartAsync(node.Uri);
-        var (code, body, stderr) = Tool.Run("curl", ["-sS", "--http2", "-w", "\n%{http_version} %{http_code}", proxy.Url + "/headers"]);
+        var (code, body, stderr) = Tool.RunBytes("curl", ["-sS", "--http2", "-w", "\n%{http_version} %{http_code}", proxy.Url + "/headers"]);
         Assert.True(code == 0, stderr);
         string text = Encoding.ASCII.GetString(body);
         Assert.EndsWith("\n1.1 200", text, StringComparison.Ordinal);
@@ -262,7 +262,7 @@ public sealed class TunnelTests
         await using var upstream = await InProcessUpstream.StartAsync(router.HandleAsync);
         await using var proxy = await RunningProxy.StartAsync(upstream.Uri);
         using var profile = new TempDir();
-        var (code, dom, stderr) = Tool.Run("chromium",
+        var (code, dom, stderr) = Tool.RunBytes("chromium",
         [
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",

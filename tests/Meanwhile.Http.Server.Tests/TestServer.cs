@@ -169,42 +169,6 @@ internal sealed class RawClient : IDisposable
     public void Dispose() => _socket.Dispose();
 }
 
-/// <summary>Runs external clients (curl, python3, node, wrk) with a deadline.</summary>
-internal static class Tool
-{
-    public static bool Exists(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(dir => File.Exists(Path.Combine(dir, name)));
-
-    public static (int ExitCode, string Stdout, string Stderr) Run(string file, IEnumerable<string> args, string? stdin = null, int timeoutSeconds = 60)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
-        {
-            process.StandardInput.Write(stdin);
-            process.StandardInput.Close();
-        }
-        if (!process.WaitForExit(timeoutSeconds * 1000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} did not finish within {timeoutSeconds} s");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
-}
-
-/// <summary>A fact that needs an external program.</summary>
-public sealed class ToolFactAttribute : FactAttribute
-{
-    public ToolFactAttribute(string tool)
-    {
-        if (!Tool.Exists(tool)) Skip = $"{tool} is not installed";
-    }
-}
-
 internal static class Handlers
 {
     public static ValueTask Hello(ServerRequest request, ServerResponse response)

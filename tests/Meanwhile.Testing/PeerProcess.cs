@@ -13,6 +13,8 @@ public sealed class PeerProcess : IDisposable
     private readonly Process _process;
     private readonly BlockingCollection<string> _lines = new();
     private readonly ConcurrentQueue<string> _transcript = new();
+    private readonly List<string> _printed = [];
+    private TaskCompletionSource _nextLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _openStreams = 2;
 
     private PeerProcess(Process process)
@@ -62,6 +64,18 @@ public sealed class PeerProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts <paramref name="program"/> and waits up to 20 s for an output line matching <paramref name="readyPattern"/>.
+    /// </summary>
+    /// <returns>The peer and the pattern's first group (its whole match when it has none): a port, say.</returns>
+    public static (PeerProcess Peer, string Match) Start(string program, IEnumerable<string> arguments, string readyPattern)
+    {
+        var regex = new Regex(readyPattern);
+        var (peer, line) = Start(program, arguments, regex.IsMatch);
+        var match = regex.Match(line);
+        return (peer, match.Groups.Count > 1 ? match.Groups[1].Value : match.Value);
+    }
+
     /// <summary>Runs a python3 program given as text.</summary>
     public static PeerProcess Python(string script, params string[] arguments) => Start("python3", ["-u", "-c", script, .. arguments]);
 
@@ -79,7 +93,39 @@ public sealed class PeerProcess : IDisposable
             return;
         }
         _transcript.Enqueue($"[{stream}] {line}");
+        TaskCompletionSource printed;
+        lock (_printed)
+        {
+            _printed.Add(line);
+            printed = _nextLine;
+            _nextLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        printed.TrySetResult();
         _lines.Add(line);
+    }
+
+    /// <summary>How many lines equal to <paramref name="line"/> the peer has printed so far (whether waited for or not).</summary>
+    public int Count(string line)
+    {
+        lock (_printed) return _printed.Count(l => l == line);
+    }
+
+    /// <summary>Waits (for each new line, with a deadline) until the peer has printed <paramref name="line"/> <paramref name="times"/> times.</summary>
+    public async Task WaitForAsync(string line, int times, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            Task next;
+            lock (_printed)
+            {
+                if (_printed.Count(l => l == line) >= times) return;
+                next = _nextLine.Task;
+            }
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || await Task.WhenAny(next, Task.Delay(left)) != next)
+                throw new TimeoutException($"The peer did not print '{line}' {times} times within {timeout}:\n{Transcript}");
+        }
     }
 
     /// <summary>Blocks until the peer prints a line matching <paramref name="pattern"/>; returns the match.</summary>
