@@ -33,9 +33,9 @@ public sealed class HttpsThreadTests(ITestOutputHelper output)
         // Blocking clients on this thread: they queue no thread-pool work of their own.
         using var raw = new RawClient(plain.Port);
         using var tls = TlsTestClient.Connect(https.Port);
-        long plainItems = CountWorkItems(() => { raw.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"); Assert.Equal(200, raw.ReadResponses(1)[0].Status); });
+        long plainItems = PoolWorkItems.Count(() => { raw.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"); Assert.Equal(200, raw.ReadResponses(1)[0].Status); }, Requests);
         lock (threads) threads.Clear();
-        long tlsItems = CountWorkItems(() => Assert.Equal(200, tls.Get("/").Status));
+        long tlsItems = PoolWorkItems.Count(() => Assert.Equal(200, tls.Get("/").Status), Requests);
         output.WriteLine($"thread-pool work items for {Requests} requests: plain {plainItems}, https {tlsItems}");
         // One hop per record would be at least two per request (the request's record in, the response's out).
         Assert.InRange(tlsItems - plainItems, long.MinValue, Requests / 10);
@@ -54,20 +54,12 @@ public sealed class HttpsThreadTests(ITestOutputHelper output)
         // A handshake's reads once resumed SslStream off the loop (a task-backed await inside SslStream), and the rest of
         // the handshake ran on the pool, coming back to the loop for each read and write: several items per handshake.
         const int Handshakes = 100;
-        long items = CountWorkItems(() =>
+        long items = PoolWorkItems.Count(() =>
         {
             using var tls = TlsTestClient.Connect(https.Port);
             Assert.Equal(200, tls.Get("/").Status);
         }, Handshakes);
         output.WriteLine($"thread-pool work items for {Handshakes} handshakes: {items}");
         Assert.InRange(items, 0, Handshakes / 10);
-    }
-
-    private static long CountWorkItems(Action exchange, int count = Requests)
-    {
-        for (int i = 0; i < 20; i++) exchange(); // warm
-        long before = ThreadPool.CompletedWorkItemCount + ThreadPool.PendingWorkItemCount;
-        for (int i = 0; i < count; i++) exchange();
-        return ThreadPool.CompletedWorkItemCount + ThreadPool.PendingWorkItemCount - before;
     }
 }
