@@ -5,9 +5,10 @@ namespace Meanwhile.Http.WebSockets;
 
 /// <summary>How a <see cref="LoopWebSocket"/> behaves: limits, keep-alive and timeouts, subprotocols, compression; and, for clients, how to connect.</summary>
 /// <remarks>Immutable once built; one instance may serve every connection of a server, on every loop.</remarks>
-public sealed class LoopWebSocketOptions
+public sealed record LoopWebSocketOptions
 {
-    private readonly ConditionalWeakTable<EventLoop, KeepAliveQueues> _queues = new();
+    // Per options instance (by reference, so a copy made with `with` gets queues of its own) and per loop.
+    private static readonly ConditionalWeakTable<LoopWebSocketOptions, ConditionalWeakTable<EventLoop, KeepAliveQueues>> QueuesByOptions = new();
 
     /// <summary>The defaults: 1 MiB messages, no keep-alive ping, no idle timeout, 5 s to finish a close handshake, permessage-deflate.</summary>
     public static LoopWebSocketOptions Default { get; } = new();
@@ -56,6 +57,6 @@ public sealed class LoopWebSocketOptions
     internal KeepAliveQueues? QueuesFor(EventLoop loop)
     {
         if (KeepAliveInterval is null && IdleTimeout is null) return null;
-        return _queues.GetValue(loop, l => new KeepAliveQueues(l, KeepAliveInterval, IdleTimeout));
+        return QueuesByOptions.GetValue(this, static _ => new()).GetValue(loop, l => new KeepAliveQueues(l, KeepAliveInterval, IdleTimeout));
     }
 }

@@ -27,6 +27,22 @@ public sealed class KeepAliveTests
     }
 
     [Fact]
+    public void Options_copied_with_with_keep_their_own_keep_alive_queues_and_the_same_options_share_them_per_loop()
+    {
+        var pinging = new LoopWebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(1) };
+        var copy = pinging with { KeepAliveInterval = TimeSpan.FromSeconds(2) };
+        Assert.Equal(TimeSpan.FromSeconds(1), pinging.KeepAliveInterval); // the copy changed nothing in the original
+        Loops.Run(_ =>
+        {
+            var loop = EventLoop.Current;
+            Assert.Same(pinging.QueuesFor(loop), pinging.QueuesFor(loop));
+            Assert.NotSame(pinging.QueuesFor(loop), copy.QueuesFor(loop));
+            Assert.Null(LoopWebSocketOptions.Default.QueuesFor(loop)); // no timer: no queues
+            return Task.CompletedTask;
+        });
+    }
+
+    [Fact]
     public async Task A_silent_peer_is_pinged_after_the_interval_and_closed_with_1001_at_the_idle_timeout()
     {
         var (server, clock, accepted) = await StartAsync(new LoopWebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30), IdleTimeout = TimeSpan.FromSeconds(50) });
