@@ -44,8 +44,10 @@ internal sealed class TlsHandshakeProbe(Stream socket, EventLoop loop) : Stream,
         if (_handshakeEnded) return pending;
         if (pending.IsCompletedSuccessfully)
         {
-            NoteFirstByte(buffer, pending.Result);
-            return pending;
+            // Consumed here, once (a source-backed value task may not be read twice): the caller gets the plain result.
+            int n = pending.Result;
+            NoteFirstByte(buffer, n);
+            return new ValueTask<int>(n);
         }
         if (pending.IsCompleted || !loop.IsLoopThread) return pending; // a failure to throw, or a caller off the loop
         _pendingBuffer = buffer;
