@@ -37,11 +37,14 @@ public sealed class TestCertificates : IDisposable
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=Meanwhile test CA", caKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        var authority = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        // One clock reading for both: certificates keep whole seconds, so a client certificate made a moment later with
+        // the same lifetime could end a second after its authority, which X509 refuses (a CI run met that boundary).
+        var now = DateTimeOffset.UtcNow;
+        var authority = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(30));
         using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var clientRequest = new CertificateRequest($"CN={subject}", clientKey, HashAlgorithmName.SHA256);
         clientRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
-        using var signed = clientRequest.Create(authority, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), [1, 2, 3, 4]);
+        using var signed = clientRequest.Create(authority, now.AddDays(-1), now.AddDays(29), [1, 2, 3, 4]);
         return (authority, signed.CopyWithPrivateKey(clientKey));
     }
 
