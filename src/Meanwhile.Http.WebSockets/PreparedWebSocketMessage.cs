@@ -31,11 +31,7 @@ public sealed class PreparedWebSocketMessage
     {
         if (kind is not (WebSocketMessageKind.Text or WebSocketMessageKind.Binary)) throw new ArgumentOutOfRangeException(nameof(kind), kind, "A message is text or binary.");
         Kind = kind;
-        Span<byte> header = stackalloc byte[FrameHeader.MaxLength];
-        _headerLength = FrameHeader.Write(header, (Opcode)kind, fin: true, compressed: false, data.Length, maskKey: null);
-        _frame = new byte[_headerLength + data.Length];
-        header[.._headerLength].CopyTo(_frame);
-        data.CopyTo(_frame.AsSpan(_headerLength));
+        _frame = BuildFrame(data, kind, compressed: false, out _headerLength);
     }
 
     /// <summary>Prepares <paramref name="text"/> as one text message.</summary>
@@ -69,13 +65,19 @@ public sealed class PreparedWebSocketMessage
     private static byte[] Compress(ReadOnlySpan<byte> data, WebSocketMessageKind kind, CompressionLevel level)
     {
         using var deflater = new MessageDeflater(new DeflateSettings(ResetSendContext: true, ResetReceiveContext: true, new PerMessageDeflateOptions { Level = level }));
-        var payload = deflater.Compress(data, endOfMessage: true).Span;
+        var frame = BuildFrame(deflater.Compress(data, endOfMessage: true).Span, kind, compressed: true, out _);
+        deflater.ReleaseOutput();
+        return frame;
+    }
+
+    /// <summary>One unmasked, final frame of <paramref name="payload"/>: its header, then the bytes.</summary>
+    private static byte[] BuildFrame(ReadOnlySpan<byte> payload, WebSocketMessageKind kind, bool compressed, out int headerLength)
+    {
         Span<byte> header = stackalloc byte[FrameHeader.MaxLength];
-        int headerLength = FrameHeader.Write(header, (Opcode)kind, fin: true, compressed: true, payload.Length, maskKey: null);
+        headerLength = FrameHeader.Write(header, (Opcode)kind, fin: true, compressed, payload.Length, maskKey: null);
         var frame = new byte[headerLength + payload.Length];
         header[..headerLength].CopyTo(frame);
         payload.CopyTo(frame.AsSpan(headerLength));
-        deflater.ReleaseOutput();
         return frame;
     }
 
