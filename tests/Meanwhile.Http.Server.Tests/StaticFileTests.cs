@@ -194,6 +194,22 @@ public sealed class StaticFileTests : IDisposable
     }
 
     [ToolFact("curl")]
+    public async Task Each_file_gets_its_own_last_modified_date_when_requests_alternate()
+    {
+        // The server keeps the last date it formatted: a request for another file must not get it.
+        var older = new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc);
+        var newer = new DateTime(2024, 7, 8, 9, 10, 11, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(Path.Combine(_site.Root, "app.js"), older);
+        File.SetLastWriteTimeUtc(Path.Combine(_site.Root, "data.json"), newer);
+        await using var server = await CountingServer.StartAsync(Files().HandleAsync);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal("Sat, 03 Feb 2001 04:05:06 GMT", CurlResponse.Get(server.Url + "/app.js").Header("Last-Modified"));
+            Assert.Equal("Mon, 08 Jul 2024 09:10:11 GMT", CurlResponse.Get(server.Url + "/data.json").Header("Last-Modified"));
+        }
+    }
+
+    [ToolFact("curl")]
     public async Task StatusCodes404And403And405()
     {
         Directory.CreateSymbolicLink(Path.Combine(_site.Root, "outside"), _site.Base);
