@@ -125,14 +125,16 @@ if [[ " $PART " == *" log "* ]]; then
   compare "log" index.html nginx-log meanwhile-logfile meanwhile-logpipe meanwhile
 fi
 if [[ " $PART " == *" strace "* ]]; then
-  # System calls per request on one keep-alive connection, 13-byte file: strace -f -c while wrk -c1 runs.
+  # System calls per request on one keep-alive connection, 13-byte file (STRACE_FILE=100k.bin another): strace -f -c
+  # while wrk -c1 runs.
+  file="${STRACE_FILE:-index.html}"
   for c in nginx meanwhile; do
     port=$((RANDOM % 500 + PORT_BASE + 300))
     start "$c" "$port"
-    taskset -c 1 wrk -t1 -c1 -d1s "http://127.0.0.1:$port/index.html" > /dev/null
+    taskset -c 1 wrk -t1 -c1 -d1s "http://127.0.0.1:$port/$file" > /dev/null
     strace -f -c -o "$work/strace-$c.txt" -p "$pid" 2>/dev/null & tracer=$!
     sleep 1
-    out=$(taskset -c 1 wrk -t1 -c1 -d3s "http://127.0.0.1:$port/index.html")
+    out=$(taskset -c 1 wrk -t1 -c1 -d3s "http://127.0.0.1:$port/$file")
     kill -INT "$tracer"; wait "$tracer" 2>/dev/null || true
     stop "$killpid"
     requests=$(awk '/requests in/ {print $1}' <<<"$out")
