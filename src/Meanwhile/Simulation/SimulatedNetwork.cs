@@ -9,7 +9,7 @@ namespace Meanwhile;
 /// </summary>
 internal sealed class SimulatedNetwork
 {
-    private readonly PriorityQueue<NetworkEvent, EventKey> _events = new(EventKeyComparer.Instance);
+    private readonly PriorityQueue<NetworkEvent, EventKey> _events = new(); // the key's own comparison: no interface call per step
     private readonly Dictionary<(int, int), SimulatedLink> _links = new();
     private readonly SimulatedLink _loopback = new(new LinkOptions { Latency = LatencyDistribution.Zero });
     private readonly List<SimulatedHost> _hosts = new();
@@ -222,12 +222,8 @@ internal sealed class SimulatedNetwork
         if (Trace.IsLogging) Trace.Log(now, $"{what} {a.Name}{(b is null ? "" : $" {b.Name}")}");
     }
 
-    private readonly record struct EventKey(long Time, ulong Tie);
-
-    private sealed class EventKeyComparer : IComparer<EventKey>
+    private readonly record struct EventKey(long Time, ulong Tie) : IComparable<EventKey>
     {
-        public static readonly EventKeyComparer Instance = new();
-
-        public int Compare(EventKey x, EventKey y) => x.Time != y.Time ? x.Time.CompareTo(y.Time) : x.Tie.CompareTo(y.Tie);
+        public int CompareTo(EventKey other) => Time != other.Time ? Time.CompareTo(other.Time) : Tie.CompareTo(other.Tie);
     }
 }
