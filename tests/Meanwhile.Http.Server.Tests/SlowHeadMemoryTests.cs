@@ -33,12 +33,7 @@ public sealed class SlowHeadMemoryTests(ITestOutputHelper output)
         try
         {
             long before = GC.GetTotalAllocatedBytes(precise: true);
-            for (int i = 0; i < Clients; i++)
-            {
-                var client = Peer.Connect(server.Port);
-                clients.Add(client);
-                client.Send("GET /slow HTTP/1.1\r\nHost: x\r\nX-Tr"u8);
-            }
+            ConnectAndSend(clients, server.Port, Clients, "GET /slow HTTP/1.1\r\nHost: x\r\nX-Tr"u8);
             await allInHead.Task.WaitAsync(TimeSpan.FromSeconds(30));
             long perClient = (GC.GetTotalAllocatedBytes(precise: true) - before) / Clients;
             output.WriteLine($"{perClient} B allocated per connection holding a partial head");
@@ -78,12 +73,7 @@ public sealed class SlowHeadMemoryTests(ITestOutputHelper output)
         try
         {
             long before = GC.GetTotalMemory(forceFullCollection: true);
-            for (int i = 0; i < Clients; i++)
-            {
-                var client = Peer.Connect(server.Port);
-                clients.Add(client);
-                client.Send("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n"u8);
-            }
+            ConnectAndSend(clients, server.Port, Clients, "GET /wait HTTP/1.1\r\nHost: x\r\n\r\n"u8);
             await allWaiting.Task.WaitAsync(TimeSpan.FromSeconds(30));
             long perClient = (GC.GetTotalMemory(forceFullCollection: true) - before) / Clients;
             output.WriteLine($"{perClient} B held per connection waiting in its handler");
@@ -102,6 +92,17 @@ public sealed class SlowHeadMemoryTests(ITestOutputHelper output)
         {
             answer.TrySetResult();
             foreach (var client in clients) client.Dispose();
+        }
+    }
+
+    /// <summary>Opens <paramref name="count"/> connections to the server, each sending <paramref name="bytes"/>.</summary>
+    private static void ConnectAndSend(List<Socket> clients, int port, int count, ReadOnlySpan<byte> bytes)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            var client = Peer.Connect(port);
+            clients.Add(client);
+            client.Send(bytes);
         }
     }
 }
