@@ -105,6 +105,7 @@ static int Scale(int requests, bool quiet = false)
         response.Write("done"u8);
     }));
     int answered = 0;
+    var gcBefore = GcCounts.Read();
     var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     var wall = Stopwatch.StartNew();
     var result = simulation.Run(async () =>
@@ -122,7 +123,8 @@ static int Scale(int requests, bool quiet = false)
     wall.Stop();
     var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
     if (!quiet) Console.WriteLine($"scale: {requests} concurrent requests, {answered} answered, {result.Elapsed.TotalSeconds:0.###} s virtual, " +
-        $"{wall.Elapsed.TotalSeconds:0.###} s wall, {cpu.TotalSeconds:0.###} s CPU, {result.Events} network events, trace {result.Trace}");
+        $"{wall.Elapsed.TotalSeconds:0.###} s wall, {cpu.TotalSeconds:0.###} s CPU, {result.Events} network events, trace {result.Trace}; " +
+        $"{(GcCounts.Read() - gcBefore).PerOperation(requests, "request")}");
     return answered == requests ? 0 : 1;
 }
 
@@ -132,6 +134,7 @@ static int Messages(int count, bool quiet = false)
     var simulation = new Simulation(1, new SimulationOptions { Link = new LinkOptions { Latency = LatencyDistribution.Zero } });
     const int size = 32;
     long received = 0;
+    var gcBefore = GcCounts.Read();
     simulation.AddHost("sink", async cancellationToken =>
     {
         await using var listener = StreamListener.ListenTcp(new IPEndPoint(IPAddress.Any, 9));
@@ -154,6 +157,18 @@ static int Messages(int count, bool quiet = false)
     wall.Stop();
     var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
     if (!quiet) Console.WriteLine($"messages: {count} messages of {size} bytes in {wall.Elapsed.TotalSeconds:0.###} s wall, {cpu.TotalSeconds:0.###} s CPU: " +
-        $"{count / wall.Elapsed.TotalSeconds / 1e6:0.00} M messages/s wall, {count / cpu.TotalSeconds / 1e6:0.00} M per CPU second ({result.Events} network events)");
+        $"{count / wall.Elapsed.TotalSeconds / 1e6:0.00} M messages/s wall, {count / cpu.TotalSeconds / 1e6:0.00} M per CPU second ({result.Events} network events, trace {result.Trace}); " +
+        $"{(GcCounts.Read() - gcBefore).PerOperation(count, "message")}");
     return received == (long)count * size ? 0 : 1;
+}
+
+// What the garbage collector did during a run: bytes allocated (all threads) and collections by generation.
+internal readonly record struct GcCounts(long AllocatedBytes, int Gen0, int Gen1, int Gen2)
+{
+    public static GcCounts Read() => new(GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+
+    public static GcCounts operator -(GcCounts a, GcCounts b) => new(a.AllocatedBytes - b.AllocatedBytes, a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2);
+
+    public string PerOperation(long operations, string unit) =>
+        $"{(double)AllocatedBytes / operations:0} B allocated per {unit}, collections of gen 0/1/2: {Gen0}/{Gen1}/{Gen2}";
 }

@@ -60,6 +60,9 @@ internal sealed partial class ClientConnection
     /// <summary>Requests sent on this connection whose responses were not released yet.</summary>
     public int InFlight { get; set; }
 
+    /// <summary>Its place among its pool's open connections (null when not open), so that closing it costs no search.</summary>
+    public LinkedListNode<ClientConnection>? OpenNode { get; set; }
+
     /// <summary>Responses completely read on this connection.</summary>
     public int Completed { get; private set; }
 

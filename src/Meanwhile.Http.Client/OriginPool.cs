@@ -7,7 +7,7 @@ namespace Meanwhile.Http.Client;
 internal sealed class OriginPool
 {
     private readonly Stack<ClientConnection> _idle = new();
-    private readonly List<ClientConnection> _open = [];
+    private readonly LinkedList<ClientConnection> _open = new(); // in the order they opened; a close unlinks in O(1)
     private readonly Queue<Waiter> _waiters = new();
     private readonly int _maxConnections;
     private readonly int _maxPipelineDepth;
@@ -111,7 +111,7 @@ internal sealed class OriginPool
     public void Connected(ClientConnection connection)
     {
         connection.InFlight = 1;
-        _open.Add(connection);
+        connection.OpenNode = _open.AddLast(connection);
         ClientMetrics.Connections.Add(1);
         ClientMetrics.OpenConnections.Add(1);
     }
@@ -136,8 +136,10 @@ internal sealed class OriginPool
     /// <summary><paramref name="connection"/> was closed: its slot is free.</summary>
     public void Closed(ClientConnection connection)
     {
-        if (_open.Remove(connection))
+        if (connection.OpenNode is { } node)
         {
+            _open.Remove(node);
+            connection.OpenNode = null;
             _slots--;
             ClientMetrics.OpenConnections.Add(-1);
         }

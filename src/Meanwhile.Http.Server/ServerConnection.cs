@@ -268,7 +268,12 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
         if (!handling.IsCompletedSuccessfully)
         {
             if (!handling.IsCompleted && (state.Body.IsComplete || !head.HasBody) && state.Input.Buffered == 0 && state.Input.BodyAvailable == 0)
+            {
+                // Everything read is consumed: hold no read buffer while the handler waits (ten thousand slow requests
+                // would hold ten thousand); the watcher's read rents one when the client sends more.
+                state.Input.Release();
                 state.Watcher = WatchForDisconnectAsync(state);
+            }
             try
             {
                 await state.HandlerResumption.Await(handling);

@@ -9,8 +9,8 @@ namespace Meanwhile;
 /// </summary>
 internal sealed class SimulatedNetwork
 {
-    private readonly PriorityQueue<NetworkEvent, EventKey> _events = new(EventKeyComparer.Instance);
-    private readonly Dictionary<(int, int), SimulatedLink> _links = new();
+    private readonly PriorityQueue<NetworkEvent, EventKey> _events = new(); // the key's own comparison: no interface call per step
+    private SimulatedLink?[][] _links = []; // [higher host id][lower host id]: two lookups per packet, no hashing
     private readonly SimulatedLink _loopback = new(new LinkOptions { Latency = LatencyDistribution.Zero });
     private readonly List<SimulatedHost> _hosts = new();
     private readonly Dictionary<string, SimulatedHost> _byName = new(StringComparer.OrdinalIgnoreCase);
@@ -82,9 +82,10 @@ internal sealed class SimulatedNetwork
     public SimulatedLink Link(SimulatedHost a, SimulatedHost b)
     {
         if (ReferenceEquals(a, b)) return _loopback;
-        var key = a.Id < b.Id ? (a.Id, b.Id) : (b.Id, a.Id);
-        if (!_links.TryGetValue(key, out var link)) _links.Add(key, link = new SimulatedLink(Options.Link));
-        return link;
+        var (low, high) = a.Id < b.Id ? (a.Id, b.Id) : (b.Id, a.Id);
+        if (high >= _links.Length) Array.Resize(ref _links, Math.Max(high + 1, 2 * _links.Length));
+        var row = _links[high] ??= new SimulatedLink?[high];
+        return row[low] ??= new SimulatedLink(Options.Link);
     }
 
     /// <summary>Runs <paramref name="e"/> at <paramref name="time"/>; among events of the same time, the seed decides the order.</summary>
@@ -222,12 +223,8 @@ internal sealed class SimulatedNetwork
         if (Trace.IsLogging) Trace.Log(now, $"{what} {a.Name}{(b is null ? "" : $" {b.Name}")}");
     }
 
-    private readonly record struct EventKey(long Time, ulong Tie);
-
-    private sealed class EventKeyComparer : IComparer<EventKey>
+    private readonly record struct EventKey(long Time, ulong Tie) : IComparable<EventKey>
     {
-        public static readonly EventKeyComparer Instance = new();
-
-        public int Compare(EventKey x, EventKey y) => x.Time != y.Time ? x.Time.CompareTo(y.Time) : x.Tie.CompareTo(y.Tie);
+        public int CompareTo(EventKey other) => Time != other.Time ? Time.CompareTo(other.Time) : Tie.CompareTo(other.Tie);
     }
 }

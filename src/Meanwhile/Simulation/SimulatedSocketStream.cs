@@ -17,7 +17,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     private readonly IoRegistration _registration;
     private readonly Queue<byte[]> _received = new();
     private readonly SimulatedHost _peerHost;
-    private SortedDictionary<long, StreamSegment>? _outOfOrder;
+    private Dictionary<long, StreamSegment>? _outOfOrder; // by sequence number: the next one in order is found by key
     private SimulatedSocketStream? _peer;
     private int _receivedOffset;
     private int _receivedBytes;

@@ -177,7 +177,8 @@ public sealed class Simulation
         target.IsUp = false;
         _network.RecordFault("crash", target, null);
         target.Task?.Cancel();
-        foreach (var resource in target.Resources.Values.ToArray()) resource.Crash();
+        // In the order of their ids, so that the resets a crash sends follow from the seed alone.
+        foreach (var resource in target.Resources.Values.OrderBy(r => r.Id).ToArray()) resource.Crash();
     }
 
     /// <summary>Starts a crashed host again: its entry point runs afresh.</summary>
