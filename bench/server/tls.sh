@@ -15,12 +15,15 @@
 # measured in the same rounds: a change's before and after. MEANWHILE=/path/to/MeanwhileHello measures that build as
 # "meanwhile" instead of building one (e.g. two Native AOT publishes:
 #   dotnet publish bench/server/MeanwhileHello -c Release -r linux-x64 -p:PublishAot=true -o DIR).
+# DIRECT=/path/to/OpenSslHello adds the prototype with OpenSSL called on the descriptor (bench/server/OpenSslHello,
+# published the same way) as "openssl-direct".
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 ROUNDS="${ROUNDS:-3}"; SECONDS_PER_RUN="${SECONDS_PER_RUN:-5}"; CONNS="${CONNS:-64}"; COUNT="${COUNT:-10000}"
 PORT_BASE="${PORT_BASE:-22100}"; ARTIFACTS="${ARTIFACTS:-/tmp/bench-artifacts-tls}"
 SERVERS="${SERVERS:-meanwhile nginx kestrel}"
 [ -n "${BEFORE:-}" ] && SERVERS="$SERVERS meanwhile-before"
+[ -n "${DIRECT:-}" ] && SERVERS="$SERVERS openssl-direct"
 work="$(mktemp -d)"; chmod 755 "$work"
 declare -A pid port
 cleanup() { for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -42,6 +45,7 @@ for s in $SERVERS; do
   port[$s]=$((PORT_BASE + i)); i=$((i + 1))
   case "$s" in
     meanwhile) taskset -c 0 env -u MEANWHILE_REACTOR "$MEANWHILE" --port "${port[$s]}" --loops 1 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" > "$work/$s.log" 2>&1 & ;;
+    openssl-direct) taskset -c 0 env -u MEANWHILE_REACTOR "$DIRECT" --port "${port[$s]}" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" > "$work/$s.log" 2>&1 & ;;
     meanwhile-before) taskset -c 0 env -u MEANWHILE_REACTOR "$BEFORE" --port "${port[$s]}" --loops 1 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" > "$work/$s.log" 2>&1 & ;;
     kestrel) taskset -c 0 "$ARTIFACTS/bin/KestrelHello/release/KestrelHello" --port "${port[$s]}" --mode raw --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" > "$work/$s.log" 2>&1 & ;;
     nginx)
