@@ -7,18 +7,23 @@
 # Per round, servers alternated:
 #   keepalive  wrk -t1 -c64 over https (keep-alive), req/s and server CPU (user+system) per request
 #   full       wrk -t1 -c64 -H 'Connection: close': one request per connection, so one full TLS 1.3 handshake each
-#              (wrk resumes no session), handshakes/s
+#              (wrk resumes no session), handshakes/s and server CPU per handshake
 #   resumed    openssl s_time -reuse (one client, sequential): resumed TLS 1.3 handshakes with one GET each, per second
 # Then (IDLE=1) memory per idle TLS keep-alive connection with COUNT open (idle_tls.py: RSS growth of the server).
 # Raw lines go to stdout; uptime is printed with each round (the machine may be shared: compare ratios, not absolutes).
 # BEFORE=/path/to/MeanwhileHello (another version's build of bench/server/MeanwhileHello) adds it as "meanwhile-before",
-# measured in the same rounds: a change's before and after.
+# measured in the same rounds: a change's before and after. MEANWHILE=/path/to/MeanwhileHello measures that build as
+# "meanwhile" instead of building one (e.g. two Native AOT publishes:
+#   dotnet publish bench/server/MeanwhileHello -c Release -r linux-x64 -p:PublishAot=true -o DIR).
+# DIRECT=/path/to/OpenSslHello adds the prototype with OpenSSL called on the descriptor (bench/server/OpenSslHello,
+# published the same way) as "openssl-direct".
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 ROUNDS="${ROUNDS:-3}"; SECONDS_PER_RUN="${SECONDS_PER_RUN:-5}"; CONNS="${CONNS:-64}"; COUNT="${COUNT:-10000}"
 PORT_BASE="${PORT_BASE:-22100}"; ARTIFACTS="${ARTIFACTS:-/tmp/bench-artifacts-tls}"
 SERVERS="${SERVERS:-meanwhile nginx kestrel}"
 [ -n "${BEFORE:-}" ] && SERVERS="$SERVERS meanwhile-before"
+[ -n "${DIRECT:-}" ] && SERVERS="$SERVERS openssl-direct"
 work="$(mktemp -d)"; chmod 755 "$work"
 declare -A pid port
 cleanup() { for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -26,7 +31,10 @@ trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)"
 
 echo "== build (Release, $ARTIFACTS)"
+MEANWHILE="${MEANWHILE:-$ARTIFACTS/bin/MeanwhileHello/release/MeanwhileHello}"
 for p in MeanwhileHello KestrelHello; do
+  [ "$p" = MeanwhileHello ] && [ "$MEANWHILE" != "$ARTIFACTS/bin/MeanwhileHello/release/MeanwhileHello" ] && continue
+  [ "$p" = KestrelHello ] && [[ " $SERVERS " != *" kestrel "* ]] && continue
   dotnet build -c Release --artifacts-path "$ARTIFACTS" "$here/$p" -nologo -v q | grep -E " error |rror\(s\)" || true
 done
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" \
@@ -36,7 +44,8 @@ i=0
 for s in $SERVERS; do
   port[$s]=$((PORT_BASE + i)); i=$((i + 1))
   case "$s" in
-    meanwhile) taskset -c 0 env -u MEANWHILE_REACTOR "$ARTIFACTS/bin/MeanwhileHello/release/MeanwhileHello" --port "${port[$s]}" --loops 1 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" > "$work/$s.log" 2>&1 & ;;
+    meanwhile) taskset -c 0 env -u MEANWHILE_REACTOR "$MEANWHILE" --port "${port[$s]}" --loops 1 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" > "$work/$s.log" 2>&1 & ;;
+    openssl-direct) taskset -c 0 env -u MEANWHILE_REACTOR "$DIRECT" --port "${port[$s]}" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" > "$work/$s.log" 2>&1 & ;;
     meanwhile-before) taskset -c 0 env -u MEANWHILE_REACTOR "$BEFORE" --port "${port[$s]}" --loops 1 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" > "$work/$s.log" 2>&1 & ;;
     kestrel) taskset -c 0 "$ARTIFACTS/bin/KestrelHello/release/KestrelHello" --port "${port[$s]}" --mode raw --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" > "$work/$s.log" 2>&1 & ;;
     nginx)
@@ -97,7 +106,10 @@ for r in $(seq "$ROUNDS"); do
     read -r n rps < <(wrk_rps "$s")
     c1=$(python3 "$here/cputicks.py" "${pid[$s]}")
     cpu_us=$(python3 -c "print(round(($c1 - $c0) * 1e6 / max($n, 1), 1))")
-    read -r _ full < <(wrk_rps "$s" -H 'Connection: close')
+    c0=$(python3 "$here/cputicks.py" "${pid[$s]}")
+    read -r nfull full < <(wrk_rps "$s" -H 'Connection: close')
+    c1=$(python3 "$here/cputicks.py" "${pid[$s]}")
+    full_cpu=$(python3 -c "print(round(($c1 - $c0) * 1e6 / max($nfull, 1)))")
     t0=$(date +%s.%N); c0=$(python3 "$here/cputicks.py" "${pid[$s]}")
     n=$(taskset -c 1 openssl s_time -connect "127.0.0.1:${port[$s]}" -reuse -www / -time "$SECONDS_PER_RUN" 2>/dev/null |
       awk '/connections in .* real seconds/ {print $1; exit}')
@@ -105,7 +117,7 @@ for r in $(seq "$ROUNDS"); do
     resumed=$(python3 -c "print(round(${n:-0} / ($(date +%s.%N) - $t0)))")
     # One sequential client: the rate is mostly latency (both ends' wake-ups); the server's CPU per handshake is its cost.
     resumed_cpu=$(python3 -c "print(round(($c1 - $c0) * 1e6 / max(${n:-0}, 1)))")
-    printf '  %-16s keepalive %10s req/s  cpu %6s us/req  full-handshakes %8s /s  resumed %6s /s  %5s us cpu/resumed\n' "$s" "$rps" "$cpu_us" "$full" "${resumed:-?}" "$resumed_cpu"
+    printf '  %-16s keepalive %10s req/s  cpu %6s us/req  full-handshakes %8s /s  %5s us cpu/full  resumed %6s /s  %5s us cpu/resumed\n' "$s" "$rps" "$cpu_us" "$full" "$full_cpu" "${resumed:-?}" "$resumed_cpu"
   done
 done
 

@@ -42,7 +42,7 @@ public sealed record HttpServerOptions
     /// <summary>How long one flush of response bytes may wait for a client that does not read; then the connection is dropped. Default: 30 s.</summary>
     public TimeSpan ResponseWriteTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>After a final response with <c>Connection: close</c>, how long unread client bytes are discarded before the close, so the close does not become a reset that destroys the response. Default: 2 s.</summary>
+    /// <summary>After a final response with <c>Connection: close</c> to a client that may still be sending (it expected keep-alive, or part of its request is unread), how long its bytes are discarded before the close, so the close does not become a reset that destroys the response. A client that asked to close and was read to the end is closed at once. Default: 2 s.</summary>
     public TimeSpan LingerTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>On graceful shutdown, how long in-flight requests may take before their connections are closed. Default: 10 s.</summary>

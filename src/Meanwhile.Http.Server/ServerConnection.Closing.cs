@@ -43,6 +43,19 @@ internal sealed partial class ServerConnection
         }
     }
 
+    /// <summary>
+    /// Whether the client may still be sending when the connection closes after a response, so that closing at once
+    /// could make the kernel reset the connection under the response (nginx's <c>lingering_close on</c>): the client
+    /// expected the connection to stay open (it may have pipelined more), part of its body is unread, or bytes past the
+    /// request are buffered. A client that asked to close and was read to the end gets a plain close: no half-close,
+    /// no wait for its FIN or reset, and under TLS no read that a reset turns into an exception.
+    /// </summary>
+    private static bool ClientMaySendMore(RequestState state)
+    {
+        var head = state.Parser.Head;
+        return head.KeepAlive || (head.HasBody && !state.Body.IsComplete) || state.Input.Buffered > 0;
+    }
+
     /// <summary>The client reset or closed the connection under a read or write: it is gone, and the handler's token fires.</summary>
     public void PeerFailed(string reason)
     {

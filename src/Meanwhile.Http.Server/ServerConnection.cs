@@ -82,7 +82,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
     public async Task RunAsync()
     {
         Mark(ServerMarks.ConnectionAccepted);
-        bool linger = false;
+        bool linger = false, closeAfterResponse = false;
         try
         {
             bool serving = true;
@@ -189,7 +189,8 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                             }
                             break;
                         }
-                        linger = !_aborted && !_peerClosed;
+                        closeAfterResponse = !_aborted && !_peerClosed;
+                        linger = closeAfterResponse && ClientMaySendMore(state);
                         break;
                     }
                     // Responses to pipelined requests leave together, but no more than a response buffer's worth waits
@@ -209,6 +210,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
             }
             if (_state is { Output.Pending: > 0 } && !_aborted) await _state.Output.FlushAsync().ConfigureAwait(false);
             if (linger && !_aborted) await LingerAsync().ConfigureAwait(false);
+            else if (closeAfterResponse && !_aborted && _stream is TlsStream) _stream.ShutdownWrite(); // close_notify: the close is deliberate
         }
         catch (Exception e) when (e is ObjectDisposedException or SystemCallException or OperationCanceledException || _aborted)
         {

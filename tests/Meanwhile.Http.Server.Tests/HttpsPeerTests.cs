@@ -53,6 +53,32 @@ public sealed class HttpsPeerTests : IDisposable
         Assert.Equal("TLSv1.3 http/1.1", stdout.Trim());
     }
 
+    [ToolFact("python3")]
+    public async Task A_tls_1_3_client_that_sends_nothing_after_the_handshake_still_gets_its_session_ticket()
+    {
+        // The server holds its tickets to send them with the first response, but never past its next read: an idle
+        // client must not wait for them (it would resume no session).
+        await using var server = await StartAsync();
+        string script = """
+            import socket, ssl, sys, time
+            context = ssl.create_default_context(cafile=sys.argv[1])
+            context.minimum_version = ssl.TLSVersion.TLSv1_3
+            s = context.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[2]))), server_hostname="localhost")
+            s.settimeout(0.1)
+            deadline = time.monotonic() + 20
+            while not (s.session is not None and s.session.has_ticket):
+                assert time.monotonic() < deadline, "no session ticket within 20 s"
+                try:
+                    s.recv(1)  # processes the ticket record; no application data comes
+                except socket.timeout:
+                    pass
+            print("ticket")
+            """;
+        var (code, stdout, stderr) = Tool.Run("python3", ["-c", script, _certificate, server.Port.ToString()]);
+        Assert.True(code == 0, stderr);
+        Assert.Equal("ticket", stdout.Trim());
+    }
+
     [ToolFact("node")]
     public async Task Node_https_with_the_certificate_as_ca_gets_its_response()
     {

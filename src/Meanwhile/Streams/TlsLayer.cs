@@ -6,7 +6,7 @@ namespace Meanwhile;
 /// The transport of a <see cref="TlsStream"/>: SslStream's reads and writes, the TLS close before the TCP one, and the
 /// socket's close. SslStream refuses a second concurrent read or write itself, so DataStream adds no wrapper.
 /// </summary>
-internal sealed class TlsLayer(SocketStream socket, SslStream ssl) : PlatformStream
+internal sealed class TlsLayer(SocketStream socket, SslStream ssl, TlsHandshakeProbe input) : PlatformStream
 {
     private bool _closeNotifySent;
 
@@ -58,6 +58,7 @@ internal sealed class TlsLayer(SocketStream socket, SslStream ssl) : PlatformStr
     /// <summary>Frees the session, then closes the socket (pending reads and writes end with ObjectDisposedException).</summary>
     public override ValueTask CloseAsync()
     {
+        input.DropHeld(); // session tickets never sent: the connection closed before its first response
         ssl.Dispose();
         return socket.DisposeAsync();
     }

@@ -28,7 +28,7 @@ public sealed class TlsStream : DataStream
 {
     private readonly SslStream _ssl;
 
-    private TlsStream(SocketStream socket, SslStream ssl) : base(socket.Loop, new TlsLayer(socket, ssl))
+    private TlsStream(SocketStream socket, SslStream ssl, TlsHandshakeProbe input) : base(socket.Loop, new TlsLayer(socket, ssl, input))
     {
         Socket = socket;
         _ssl = ssl;
@@ -70,7 +70,7 @@ public sealed class TlsStream : DataStream
     public static Task<TlsStream> AcceptAsync(SocketStream socket, ServerOptionsSelectionCallback selectOptions, object? state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(selectOptions);
-        return HandshakeAsync(socket, (ssl, token) => ssl.AuthenticateAsServerAsync(selectOptions, state, token), cancellationToken);
+        return HandshakeAsync(socket, server: true, (ssl, token) => ssl.AuthenticateAsServerAsync(selectOptions, state, token), cancellationToken);
     }
 
     /// <summary>Runs the server side of a handshake on <paramref name="socket"/> with fixed options.</summary>
@@ -81,7 +81,7 @@ public sealed class TlsStream : DataStream
     public static Task<TlsStream> AcceptAsync(SocketStream socket, SslServerAuthenticationOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return HandshakeAsync(socket, (ssl, token) => ssl.AuthenticateAsServerAsync(options, token), cancellationToken);
+        return HandshakeAsync(socket, server: true, (ssl, token) => ssl.AuthenticateAsServerAsync(options, token), cancellationToken);
     }
 
     /// <summary>Runs the client side of a handshake on <paramref name="socket"/>. On success the returned stream owns the socket.</summary>
@@ -92,16 +92,16 @@ public sealed class TlsStream : DataStream
     public static Task<TlsStream> ConnectAsync(SocketStream socket, SslClientAuthenticationOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return HandshakeAsync(socket, (ssl, token) => ssl.AuthenticateAsClientAsync(options, token), cancellationToken);
+        return HandshakeAsync(socket, server: false, (ssl, token) => ssl.AuthenticateAsClientAsync(options, token), cancellationToken);
     }
 
-    private static async Task<TlsStream> HandshakeAsync(SocketStream socket, Func<SslStream, CancellationToken, Task> handshake, CancellationToken cancellationToken)
+    private static async Task<TlsStream> HandshakeAsync(SocketStream socket, bool server, Func<SslStream, CancellationToken, Task> handshake, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);
         socket.Loop.CheckThread();
         // The socket stays open under SslStream: closing is the socket's own asynchronous close (TlsLayer), never a
         // blocking Dispose through the adapter.
-        var input = new TlsHandshakeProbe(socket.AsStream(), socket.Loop);
+        var input = new TlsHandshakeProbe(socket.AsStream(), socket.Loop, holdHandshakeWrites: server);
         var ssl = new SslStream(input, leaveInnerStreamOpen: true);
         try
         {
@@ -110,14 +110,29 @@ public sealed class TlsStream : DataStream
         }
         catch (Exception e) when (e is AuthenticationException || (e is IOException && e is not SystemCallException))
         {
+            await SendAlertAsync(input);
             ssl.Dispose();
             throw new TlsHandshakeException(socket.Description, input.FirstByte, e);
         }
         catch
         {
+            input.DropHeld();
             ssl.Dispose();
             throw;
         }
-        return new TlsStream(socket, ssl);
+        return new TlsStream(socket, ssl, input);
+    }
+
+    /// <summary>A failed handshake's alert, if SslStream wrote one, goes out before the failure is reported (best effort).</summary>
+    private static async ValueTask SendAlertAsync(TlsHandshakeProbe input)
+    {
+        try
+        {
+            await input.SendHeld();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            input.DropHeld();
+        }
     }
 }
