@@ -60,6 +60,8 @@ public sealed class HttpsThreadTests(ITestOutputHelper output)
             Assert.Equal(200, tls.Get("/").Status);
         }, Handshakes);
         output.WriteLine($"thread-pool work items for {Handshakes} handshakes: {items}");
-        Assert.InRange(items, 0, Handshakes / 10);
+        // The hop this guards against cost about 3 items per handshake (289 per 100). A few items remain whose number
+        // grows with the machine's load (4-6 quiet, 14-15 at load 11): the bound is below one per handshake, not ~0.
+        Assert.InRange(items, 0, Handshakes / 2);
     }
 }
