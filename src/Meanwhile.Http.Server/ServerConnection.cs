@@ -268,7 +268,12 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
         if (!handling.IsCompletedSuccessfully)
         {
             if (!handling.IsCompleted && (state.Body.IsComplete || !head.HasBody) && state.Input.Buffered == 0 && state.Input.BodyAvailable == 0)
+            {
+                // Nothing is left to read while the handler waits: no read buffer is held meanwhile (the watcher rents one
+                // when bytes come). 64 handlers waiting at once would otherwise hold 64, beyond what the shared pool keeps.
+                state.Input.Release();
                 state.Watcher = WatchForDisconnectAsync(state);
+            }
             try
             {
                 await state.HandlerResumption.Await(handling);
