@@ -29,7 +29,7 @@ public sealed partial class ProxyHandler
     /// rented once bytes are there: 64 requests in flight would otherwise hold 64 buffers besides the server's 64, more
     /// than the shared pool keeps.
     /// </remarks>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(LoopPoolingValueTaskMethodBuilder))]
     private async ValueTask ForwardAsync(ServerRequest request, ServerResponse response, bool upgrade)
     {
         // Sent again on another upstream only when the repeat is harmless and possible: idempotent, no body to replay.
@@ -152,7 +152,7 @@ public sealed partial class ProxyHandler
     }
 
     /// <summary>Streams the body after the head (re-chunked when the client chunked it); client read errors pass through untouched.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(LoopPoolingValueTaskMethodBuilder))]
     private async ValueTask SendBodyAsync(UpstreamConnection connection, ServerRequest request)
     {
         var output = connection.Output;
@@ -195,7 +195,7 @@ public sealed partial class ProxyHandler
         return ValueTask.CompletedTask;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(LoopPoolingValueTaskMethodBuilder))]
     private async ValueTask WriteOutputSlowAsync(UpstreamConnection connection, ValueTask pending)
     {
         try
@@ -288,7 +288,7 @@ public sealed partial class ProxyHandler
     /// After the upstream's head was copied: the head is relayed even so, and the server then cuts the connection, so
     /// the client sees a response that ends short (a Content-Length unmet, a chunked body without its last chunk).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(LoopPoolingValueTaskMethodBuilder<>))]
     private static async ValueTask<bool> FailAfterHeadAsync(ServerResponse response, UpstreamException failure)
     {
         if (!response.HasStarted) await response.FlushAsync();
@@ -325,7 +325,7 @@ public sealed partial class ProxyHandler
     }
 
     /// <summary>The rest of a body read through the parser (chunked, close-delimited, or longer than one read), sent on every <see cref="RelayFlushBytes"/>.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(LoopPoolingValueTaskMethodBuilder<>))]
     private async ValueTask<bool> BufferBodyAsync(UpstreamConnection connection, ServerResponse response, int unsent, bool keepAlive)
     {
         var input = connection.Input;
@@ -353,7 +353,7 @@ public sealed partial class ProxyHandler
     /// A body of known length that has not all arrived: the head goes out at once, then each read from the upstream is
     /// written straight to the client from one buffer (no copy through the response's buffers).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(LoopPoolingValueTaskMethodBuilder<>))]
     private async ValueTask<bool> StreamBodyAsync(UpstreamConnection connection, ServerResponse response, long length, bool keepAlive)
     {
         var input = connection.Input;
@@ -394,7 +394,7 @@ public sealed partial class ProxyHandler
     }
 
     /// <summary>One read of body bytes from the upstream under the body timeout; 0 at the end of its stream.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(LoopPoolingValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadBodyAsync(UpstreamConnection connection, Memory<byte> into)
     {
         try

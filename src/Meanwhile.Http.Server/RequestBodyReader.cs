@@ -78,7 +78,7 @@ internal sealed class RequestBodyReader(RequestState state)
     }
 
     /// <summary>Reads and discards what the handler left of the body, so the next request starts where it should; false when the connection must close.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(LoopPoolingValueTaskMethodBuilder<>))]
     public async ValueTask<bool> DrainAsync()
     {
         state.Input.DiscardBody();
@@ -90,7 +90,7 @@ internal sealed class RequestBodyReader(RequestState state)
         return true;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(LoopPoolingValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadCoreAsync(Memory<byte> destination, bool discard)
     {
         var input = state.Input;
@@ -134,7 +134,7 @@ internal sealed class RequestBodyReader(RequestState state)
     }
 
     /// <summary>Reads more of the body from the socket, sending the pending 100 Continue first. Returns 0 if the client left.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(LoopPoolingValueTaskMethodBuilder<>))]
     private async ValueTask<int> WaitForBytesAsync()
     {
         var connection = state.Connection;

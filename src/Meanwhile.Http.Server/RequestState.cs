@@ -70,7 +70,7 @@ internal sealed class RequestState
     /// <summary>Binds the state to the connection that rented it.</summary>
     public void Attach(ServerConnection connection) => Connection = connection;
 
-    /// <summary>Unbinds it, so a pooled state keeps no connection alive and holds no buffer.</summary>
+    /// <summary>Unbinds it, so a pooled state keeps no connection alive and holds no read or output buffer.</summary>
     public void Detach()
     {
         Input.Release();

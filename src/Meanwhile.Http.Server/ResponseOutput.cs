@@ -32,7 +32,7 @@ internal sealed class ResponseOutput(RequestState state)
         return FlushSlowAsync(pending);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(LoopPoolingValueTaskMethodBuilder))]
     private async ValueTask FlushSlowAsync(ValueTask pending)
     {
         var connection = state.Connection;

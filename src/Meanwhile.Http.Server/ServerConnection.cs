@@ -231,7 +231,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
     /// Reads into the empty input, renting the request state (and the read buffer) only once data is there; unless
     /// <paramref name="dataReady"/>, first waits for data without a buffer. Returns 0 at end of stream.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(LoopPoolingValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReadMoreAsync(bool dataReady)
     {
         if (!dataReady && _state is not { Input.HasBuffer: true }) await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
@@ -243,7 +243,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
     }
 
     /// <summary>Runs one request whose head is complete; returns whether the connection stays open.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(LoopPoolingValueTaskMethodBuilder<>))]
     private async ValueTask<bool> DispatchAsync(RequestState state)
     {
         var head = state.Parser.Head;
@@ -271,8 +271,9 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
         {
             if (!handling.IsCompleted && (state.Body.IsComplete || !head.HasBody) && state.Input.Buffered == 0 && state.Input.BodyAvailable == 0)
             {
-                // Everything read is consumed: hold no read buffer while the handler waits (ten thousand slow requests
-                // would hold ten thousand); the watcher's read rents one when the client sends more.
+                // Everything read is consumed: hold no read buffer while the handler waits (ten thousand slow requests, or
+                // 64 proxied ones beyond what the shared pool keeps, would hold one each); the watcher's read rents one
+                // when the client sends more.
                 state.Input.Release();
                 state.Watcher = WatchForDisconnectAsync(state);
             }
@@ -336,7 +337,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
     /// While an asynchronous handler works and nothing reads the socket, watch it: the client leaving cancels the
     /// handler's token. Data that arrives meanwhile (a pipelined request) is read into the buffer for the main loop.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(LoopPoolingValueTaskMethodBuilder))]
     private async ValueTask WatchForDisconnectAsync(RequestState state)
     {
         try
