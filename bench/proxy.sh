@@ -19,7 +19,10 @@ contestants=(nginx meanwhile)
 [ "${YARP:-1}" = 1 ] && contestants+=(yarp)
 work="$(mktemp -d)"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() { # a stopped contestant (see pause_others) must run again to act on its TERM
+  for p in ${pid[@]:-}; do kill -CONT "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; kill -CONT "$p" 2>/dev/null || true; done; rm -rf "$work"
+}
 trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)"
 
