@@ -43,8 +43,8 @@ public sealed class IoRegistration : IDisposable
         get
         {
             if (_writable is { } wait) return wait;
-            wait = _writable = new ReadinessWait(_loop, this, WaitKind.Writable);
             if (WritableOnDemand) _loop.Poller.WatchWritable(this); // reports the descriptor at once if it is writable now
+            wait = _writable = new ReadinessWait(_loop, this, WaitKind.Writable);
             if (_writableEdge)
             {
                 _writableEdge = false;

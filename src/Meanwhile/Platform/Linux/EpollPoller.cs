@@ -11,9 +11,9 @@ namespace Meanwhile;
 /// Each registration is added with EPOLLIN | EPOLLRDHUP | EPOLLET, and EPOLLOUT joins (one EPOLL_CTL_MOD) the first
 /// time a writer has to wait: with edge triggering there is nothing to re-arm, so a read or write that hits EAGAIN simply
 /// waits for the next edge (mio does the same). Most sockets never fill their send buffer; watching their writability
-/// from the start cost every accepted connection one more epoll_wait return (the writable state ADD reports at once) and
-/// the kernel a wake-up callback per ACK that frees room. The MOD reports a descriptor that is writable already, as the
-/// ADD does, so no edge is lost (nginx adds its write events the same way). The epoll data carries a slot index and a
+/// from the start cost every accepted connection one more epoll_wait return (the writable state the ADD reports at once).
+/// The MOD reports a descriptor that is writable already, as the ADD does, so no edge is lost (nginx adds its write
+/// events the same way). The epoll data carries a slot index and a
 /// generation, so an event that arrives for a slot freed and reused in the same batch is recognised as stale and dropped.
 /// </remarks>
 internal sealed unsafe class EpollPoller : Poller
