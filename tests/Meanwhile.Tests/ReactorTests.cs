@@ -104,7 +104,7 @@ public class ReactorTests
                 await Assert.ThrowsAsync<ObjectDisposedException>(() => orphan);
                 Assert.Throws<ObjectDisposedException>(() => { _ = registration.WaitReadableAsync(); });
 
-                // The write end of an empty pipe is writable at once (the initial edge).
+                // The write end of an empty pipe is writable at once (the state the first wait's EPOLL_CTL_MOD reports).
                 using var writable = loop.Register(writeEnd);
                 await writable.WaitWritableAsync();
             });
@@ -117,17 +117,18 @@ public class ReactorTests
     }
 
     [EpollFact]
-    public void A_writability_edge_that_came_before_anyone_waited_is_not_lost()
+    public void A_descriptor_that_became_writable_before_anyone_waited_ends_the_first_writability_wait()
     {
-        // The writability wait object is made the first time someone waits; an edge before that is kept as a flag.
+        // Writability is watched from the first wait on (EPOLL_CTL_MOD), and the MOD reports a descriptor that is
+        // writable already: the state from before the wait is not lost although no edge will come for it.
         var (readEnd, writeEnd) = Pipe();
         try
         {
             Loops.Run(async loop =>
             {
                 using var writable = loop.Register(writeEnd);
-                await loop.Delay(TimeSpan.FromMilliseconds(20)); // the loop polls: the initial EPOLLOUT edge arrives, nobody waits
-                // No further edge will come (nothing is written): only the remembered one can end this wait.
+                await loop.Delay(TimeSpan.FromMilliseconds(20)); // the loop polls while nobody waits
+                // No further edge will come (nothing is written): only the state the MOD reports can end this wait.
                 await loop.WithTimeout(TimeSpan.FromSeconds(5), async _ => await writable.WaitWritableAsync());
             });
         }

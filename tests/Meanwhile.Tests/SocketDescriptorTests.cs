@@ -46,38 +46,57 @@ public class SocketDescriptorTests
             var accepting = listener.AcceptAsync();
             await using var sender = await SocketStream.ConnectAsync(listener.LocalEndPoint);
             await using var receiver = await accepting;
-
-            var chunk = new byte[64 * 1024];
-            for (int i = 0; i < chunk.Length; i++) chunk[i] = (byte)(i % 251);
-            long sent = 0;
-            ValueTask room;
-            int rounds = 0;
-            while (true)
-            {
-                // Readiness is edge-triggered and an edge from before (the connect's) may end the first wait at once:
-                // send until EAGAIN again, then wait again, as a caller does.
-                while (SendOnce(sender.Descriptor, chunk, sent) is var n && n > 0) sent += n;
-                Assert.Equal(Errno.EAGAIN, LinuxNative.LastErrno);
-                room = sender.WaitWritableAsync();
-                await loop.Yield();
-                if (!room.IsCompleted || ++rounds == 3) break;
-                await room;
-            }
-            Assert.False(room.IsCompleted, "the wait ended while the socket was still full");
-
-            // The peer reads everything: the socket has room again, and the wait ends.
-            var buffer = new byte[chunk.Length];
-            long received = 0;
-            while (received < sent)
-            {
-                int n = await receiver.ReadAsync(buffer);
-                Assert.True(n > 0, "the stream ended early");
-                for (int i = 0; i < n; i++) Assert.Equal((byte)((received + i) % chunk.Length % 251), buffer[i]);
-                received += n;
-            }
-            await room.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-            Assert.True(SendOnce(sender.Descriptor, chunk, sent) > 0);
+            await FillWaitForRoomAndDrainAsync(loop, sender, receiver);
         });
+    }
+
+    [EpollFact]
+    public void An_accepted_socket_that_never_waited_to_write_gets_its_room_edge_once_it_waits()
+    {
+        // An accepted socket is watched for readability only until its first writer waits (nothing else of it ever asked
+        // for writability, unlike a connect): the wait must still end when the peer makes room.
+        Loops.Run(async loop =>
+        {
+            await using var listener = StreamListener.ListenTcp(AnyLoopbackPort);
+            var accepting = listener.AcceptAsync();
+            await using var client = await SocketStream.ConnectAsync(listener.LocalEndPoint);
+            await using var accepted = await accepting;
+            await FillWaitForRoomAndDrainAsync(loop, accepted, client);
+        });
+    }
+
+    private static async Task FillWaitForRoomAndDrainAsync(EventLoop loop, SocketStream sender, SocketStream receiver)
+    {
+        var chunk = new byte[64 * 1024];
+        for (int i = 0; i < chunk.Length; i++) chunk[i] = (byte)(i % 251);
+        long sent = 0;
+        ValueTask room;
+        int rounds = 0;
+        while (true)
+        {
+            // Readiness is edge-triggered and an edge from before (the connect's) may end the first wait at once:
+            // send until EAGAIN again, then wait again, as a caller does.
+            while (SendOnce(sender.Descriptor, chunk, sent) is var n && n > 0) sent += n;
+            Assert.Equal(Errno.EAGAIN, LinuxNative.LastErrno);
+            room = sender.WaitWritableAsync();
+            await loop.Yield();
+            if (!room.IsCompleted || ++rounds == 3) break;
+            await room;
+        }
+        Assert.False(room.IsCompleted, "the wait ended while the socket was still full");
+
+        // The peer reads everything: the socket has room again, and the wait ends.
+        var buffer = new byte[chunk.Length];
+        long received = 0;
+        while (received < sent)
+        {
+            int n = await receiver.ReadAsync(buffer);
+            Assert.True(n > 0, "the stream ended early");
+            for (int i = 0; i < n; i++) Assert.Equal((byte)((received + i) % chunk.Length % 251), buffer[i]);
+            received += n;
+        }
+        await room.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(SendOnce(sender.Descriptor, chunk, sent) > 0);
     }
 
     [EpollFact]

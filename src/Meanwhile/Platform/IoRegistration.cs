@@ -43,6 +43,7 @@ public sealed class IoRegistration : IDisposable
         get
         {
             if (_writable is { } wait) return wait;
+            if (WritableOnDemand) _loop.Poller.WatchWritable(this); // reports the descriptor at once if it is writable now
             wait = _writable = new ReadinessWait(_loop, this, WaitKind.Writable);
             if (_writableEdge)
             {
@@ -58,6 +59,9 @@ public sealed class IoRegistration : IDisposable
 
     /// <summary>The reactor's handle for this registration (its epoll token).</summary>
     internal ulong Token { get; set; }
+
+    /// <summary>Whether the poller reports writability only after <see cref="Poller.WatchWritable"/> (the first writer's wait).</summary>
+    internal bool WritableOnDemand { get; init; }
 
     /// <summary>Waits until the descriptor is readable (data, end of stream, or an error to collect).</summary>
     /// <param name="cancellationToken">Ends the wait early; so does cancelling the calling task.</param>
@@ -115,12 +119,20 @@ public sealed class IoRegistration : IDisposable
     }
 
     /// <summary>Stops watching; waits in progress end with <see cref="ObjectDisposedException"/>. Does not close the descriptor.</summary>
-    public void Dispose()
+    public void Dispose() => Dispose(descriptorClosing: false);
+
+    /// <summary>
+    /// Stops watching a descriptor the caller closes next, and that nothing else of this process shares: the close takes it
+    /// out of the reactor, so the reactor need not be told (one system call fewer per connection).
+    /// </summary>
+    internal void DisposeBeforeClose() => Dispose(descriptorClosing: true);
+
+    private void Dispose(bool descriptorClosing)
     {
         if (_disposed) return;
         _loop.CheckThread();
         _disposed = true;
-        _loop.Poller.Deregister(this);
+        _loop.Poller.Deregister(this, descriptorClosing);
         // The error only for a wait in progress: closing an idle connection should not build two exceptions and their messages.
         if (_readable.IsPending) _readable.Abort(new ObjectDisposedException(nameof(IoRegistration), $"fd {Descriptor} was deregistered while a task waited on it."));
         if (_writable is { IsPending: true } writable) writable.Abort(new ObjectDisposedException(nameof(IoRegistration), $"fd {Descriptor} was deregistered while a task waited on it."));

@@ -30,8 +30,17 @@ internal abstract class Poller : IDisposable
     public virtual IoRegistration Register(int descriptor) =>
         throw new PlatformNotSupportedException("This loop's platform cannot watch raw file descriptors; descriptor readiness needs the epoll reactor (Linux).");
 
-    /// <summary>Stops watching a registration's source (loop thread).</summary>
-    internal virtual void Deregister(IoRegistration registration) { }
+    /// <summary>
+    /// Starts reporting a registration's writability, the first time a writer waits (loop thread). A poller that watches
+    /// both directions from the start does nothing here.
+    /// </summary>
+    internal virtual void WatchWritable(IoRegistration registration) { }
+
+    /// <summary>
+    /// Stops watching a registration's source (loop thread). <paramref name="descriptorClosing"/>: the caller closes the
+    /// descriptor next, which a poller may count on to forget it.
+    /// </summary>
+    internal virtual void Deregister(IoRegistration registration, bool descriptorClosing) { }
 
     /// <summary>
     /// Whether a poll could report anything but a wake-up: false while no source is registered. The loop then skips the

@@ -8,10 +8,13 @@ namespace Meanwhile;
 /// idle loop burns no CPU.
 /// </summary>
 /// <remarks>
-/// Each registration is added once with EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET and never modified: with
-/// edge triggering there is nothing to re-arm, so a read or write that hits EAGAIN simply waits for the next edge
-/// (mio does the same). The epoll data carries a slot index and a generation, so an event that arrives for a slot
-/// freed and reused in the same batch is recognised as stale and dropped.
+/// Each registration is added with EPOLLIN | EPOLLRDHUP | EPOLLET, and EPOLLOUT joins (one EPOLL_CTL_MOD) the first
+/// time a writer has to wait: with edge triggering there is nothing to re-arm, so a read or write that hits EAGAIN simply
+/// waits for the next edge (mio does the same). Most sockets never fill their send buffer; watching their writability
+/// from the start cost every accepted connection one more epoll_wait return (the writable state the ADD reports at once).
+/// The MOD reports a descriptor that is writable already, as the ADD does, so no edge is lost (nginx adds its write
+/// events the same way). The epoll data carries a slot index and a
+/// generation, so an event that arrives for a slot freed and reused in the same batch is recognised as stale and dropped.
 /// </remarks>
 internal sealed unsafe class EpollPoller : Poller
 {
@@ -129,9 +132,9 @@ internal sealed unsafe class EpollPoller : Poller
             _generations.Add(0);
         }
         uint generation = ++CollectionsMarshalHelper.At(_generations, slot);
-        var registration = new IoRegistration(loop, descriptor) { Token = ((ulong)generation << 32) | (uint)slot };
+        var registration = new IoRegistration(loop, descriptor) { Token = ((ulong)generation << 32) | (uint)slot, WritableOnDemand = true };
         byte* ev = stackalloc byte[16];
-        WriteEvent(ev, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, registration.Token);
+        WriteEvent(ev, EPOLLIN | EPOLLRDHUP | EPOLLET, registration.Token);
         if (epoll_ctl(_epoll, EPOLL_CTL_ADD, descriptor, ev) < 0)
         {
             int errno = LastErrno;
@@ -142,12 +145,23 @@ internal sealed unsafe class EpollPoller : Poller
         return registration;
     }
 
-    internal override void Deregister(IoRegistration registration)
+    internal override void WatchWritable(IoRegistration registration)
+    {
+        byte* ev = stackalloc byte[16];
+        WriteEvent(ev, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, registration.Token);
+        if (epoll_ctl(_epoll, EPOLL_CTL_MOD, registration.Descriptor, ev) < 0)
+            throw new SystemCallException("epoll_ctl", LastErrno, $"fd {registration.Descriptor}");
+    }
+
+    internal override void Deregister(IoRegistration registration, bool descriptorClosing)
     {
         int slot = (int)(uint)registration.Token;
         if (slot >= _slots.Count || !ReferenceEquals(_slots[slot], registration)) return;
         _slots[slot] = null;
         _freeSlots.Push(slot);
+        // Closing the descriptor removes it from the epoll set, unless another descriptor shares its file (a dup, a
+        // child between fork and exec): then its late events carry this slot's old generation and are dropped above.
+        if (descriptorClosing) return;
         byte* ev = stackalloc byte[16];
         // EBADF/ENOENT: the descriptor was closed first, which already removed it from the epoll set.
         epoll_ctl(_epoll, EPOLL_CTL_DEL, registration.Descriptor, ev);

@@ -229,7 +229,12 @@ internal class PolledDescriptorStream : PlatformStream
     {
         int fd = Interlocked.Exchange(ref _fd, -1);
         if (fd < 0) return;
-        _registration.Dispose(); // pending waits end with ObjectDisposedException
-        if (_ownsDescriptor) close(fd);
+        // Pending waits end with ObjectDisposedException.
+        if (_ownsDescriptor)
+        {
+            _registration.DisposeBeforeClose();
+            close(fd);
+        }
+        else _registration.Dispose();
     }
 }

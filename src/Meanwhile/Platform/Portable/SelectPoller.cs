@@ -69,7 +69,7 @@ internal sealed class SelectPoller : Poller
         return registration;
     }
 
-    internal override void Deregister(IoRegistration registration)
+    internal override void Deregister(IoRegistration registration, bool descriptorClosing)
     {
         int index = (int)registration.Token;
         if (index >= _registrations.Count || !ReferenceEquals(_registrations[index], registration)) return;
