@@ -28,12 +28,14 @@ internal sealed class RoundTrip : IValueTaskSource
     private readonly Exchange _exchange;
     private readonly ClientContext _context;
     private readonly ExchangePool _sends;
-    private readonly Action _onWriteTurn;
-    private readonly Action _onHeadWritten;
-    private readonly Action _onBodyWritten;
-    private readonly Action _onReadTurn;
-    private readonly Action _onHead;
-    private readonly Action _onContinueDone;
+    // The continuations, made on first use: a fresh round trip (ten thousand requests at once each get one) makes only
+    // those its requests wait on, and a reused one has them all already.
+    private Action? _onWriteTurn;
+    private Action? _onHeadWritten;
+    private Action? _onBodyWritten;
+    private Action? _onReadTurn;
+    private Action? _onHead;
+    private Action? _onContinueDone;
     private LoopValueTaskSourceCore<bool> _done;
     private ClientConnection _connection = null!;
     private LoopHttpRequest _request = null!;
@@ -56,12 +58,6 @@ internal sealed class RoundTrip : IValueTaskSource
         _context = context;
         _sends = sends;
         _done = new LoopValueTaskSourceCore<bool>(context.Loop);
-        _onWriteTurn = OnWriteTurn;
-        _onHeadWritten = OnHeadWritten;
-        _onBodyWritten = OnBodyWritten;
-        _onReadTurn = OnReadTurn;
-        _onHead = OnHead;
-        _onContinueDone = OnContinueDone;
     }
 
     /// <summary>The caller's context when the head was queued for the next turn: the head goes out, and its response is read, under it.</summary>
@@ -106,7 +102,7 @@ internal sealed class RoundTrip : IValueTaskSource
             var turn = connection.EnterWriteTurn(_exchange);
             if (!turn.IsCompleted)
             {
-                Await(turn, _onWriteTurn);
+                Await(turn, _onWriteTurn ??= OnWriteTurn);
                 return;
             }
 
@@ -146,7 +142,7 @@ internal sealed class RoundTrip : IValueTaskSource
         if (_request.ExpectContinue && _request.Body is not null)
         {
             // Only with exclusive use of the connection (the pool never pipelines a request with a body).
-            Await(SendExpectingContinueAsync(), _onContinueDone);
+            Await(SendExpectingContinueAsync(), _onContinueDone ??= OnContinueDone);
             return;
         }
 
@@ -173,7 +169,7 @@ internal sealed class RoundTrip : IValueTaskSource
             {
                 // The kernel's send buffer is full (rare for a head).
                 _pendingWrite = write.ConfigureAwait(false).GetAwaiter();
-                _pendingWrite.UnsafeOnCompleted(_onHeadWritten);
+                _pendingWrite.UnsafeOnCompleted(_onHeadWritten ??= OnHeadWritten);
                 return;
             }
 
@@ -190,7 +186,7 @@ internal sealed class RoundTrip : IValueTaskSource
 
     private void OnHeadWritten()
     {
-        if (OffLoop(_onHeadWritten))
+        if (OffLoop(_onHeadWritten ??= OnHeadWritten))
         {
             return;
         }
@@ -220,7 +216,7 @@ internal sealed class RoundTrip : IValueTaskSource
 
             if (!writing.IsCompleted)
             {
-                Await(writing, _onBodyWritten);
+                Await(writing, _onBodyWritten ??= OnBodyWritten);
                 return;
             }
 
@@ -248,7 +244,7 @@ internal sealed class RoundTrip : IValueTaskSource
         _context.Mark(ClientMarks.RequestSent);
         if (!_readTurn!.IsCompleted)
         {
-            Await(_readTurn, _onReadTurn);
+            Await(_readTurn, _onReadTurn ??= OnReadTurn);
             return;
         }
 
@@ -270,7 +266,7 @@ internal sealed class RoundTrip : IValueTaskSource
             if (!head.IsCompleted)
             {
                 _pendingHead = head.ConfigureAwait(false).GetAwaiter();
-                _pendingHead.UnsafeOnCompleted(_onHead);
+                _pendingHead.UnsafeOnCompleted(_onHead ??= OnHead);
                 return;
             }
 

@@ -63,6 +63,11 @@ public abstract partial class HttpMessageParser
                     outcome == LineScanner.Outcome.BareCR ? "bare CR (CR not followed by LF)" : "bare LF (line not ended by CRLF)");
             }
 
+            if (_store.Length == 0)
+            {
+                _store.Reserve(rest.Length);
+            }
+
             _store.Append(rest[..count]);
             pos += count;
             if (outcome == LineScanner.Outcome.Partial)

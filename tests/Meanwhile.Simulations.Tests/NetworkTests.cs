@@ -86,6 +86,39 @@ public class NetworkTests
     }
 
     [Fact]
+    public void A_second_read_or_write_while_one_waits_is_refused()
+    {
+        var simulation = new Simulation(4, new SimulationOptions { SendBufferSize = 1024 });
+        simulation.AddHost("slow", async cancellationToken =>
+        {
+            await using var listener = StreamListener.ListenTcp(new IPEndPoint(IPAddress.Any, 80));
+            await using var connection = await listener.AcceptAsync(cancellationToken);
+            await EventLoop.Current.Delay(TimeSpan.FromSeconds(5), cancellationToken); // neither reads nor writes for five seconds
+            await connection.WriteAsync("done"u8.ToArray(), cancellationToken);
+            await Programs.ReadToEndAsync(connection);
+        });
+        var result = simulation.Run(async () =>
+        {
+            await using var connection = await SocketStream.ConnectAsync("slow", 80);
+            await connection.WriteAsync(new byte[1024]); // fills the send buffer
+            var writing = connection.WriteAsync(new byte[1]);
+            Assert.False(writing.IsCompleted);
+            var secondWrite = Record.Exception(() => connection.WriteAsync(new byte[1]));
+            Assert.IsType<InvalidOperationException>(secondWrite);
+            var waiting = connection.ReadAsync(Memory<byte>.Empty); // a zero-byte read: waits for data
+            Assert.False(waiting.IsCompleted);
+            var secondRead = Record.Exception(() => connection.ReadAsync(new byte[8]));
+            Assert.IsType<InvalidOperationException>(secondRead);
+            await writing;
+            Assert.Equal(0, await waiting);
+            var buffer = new byte[8];
+            Assert.Equal("done", Encoding.ASCII.GetString(buffer, 0, await connection.ReadAsync(buffer)));
+            connection.ShutdownWrite();
+        });
+        Assert.True(result.ClientCompleted);
+    }
+
+    [Fact]
     public void Bandwidth_paces_a_large_transfer()
     {
         var simulation = new Simulation(5, new SimulationOptions

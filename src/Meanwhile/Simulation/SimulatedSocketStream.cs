@@ -30,6 +30,8 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     private bool _writeShut;
     private bool _sentReset;
     private bool _isPipe;
+    private bool _readPending;
+    private bool _writePending;
 
     private SimulatedSocketStream(SimulatedNetwork network, SimulatedHost host, SimulatedHost peerHost, EndPoint? local, EndPoint? remote)
     {
@@ -44,6 +46,10 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     }
 
     public long Id { get; }
+
+    // Checked here, as the epoll stream does, rather than by DataStream: its wrapper would cost a box per pending read or
+    // write (ten thousand waiting connections, ten thousand boxes) and a second throw when such a wait is cancelled.
+    public override bool GuardsConcurrentOperations => true;
 
     public SimulatedHost Host { get; }
 
@@ -118,6 +124,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         if (IsClosed) return ValueTask.FromException<int>(new ObjectDisposedException(Description));
+        if (_readPending || _registration.IsWaitingReadable) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
         if (buffer.IsEmpty)
         {
             if (_receivedBytes > 0 || _peerFinished || _errno != 0) return new ValueTask<int>(0);
@@ -132,13 +139,21 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        while (true)
+        _readPending = true;
+        try
         {
-            await _registration.WaitReadableAsync(cancellationToken);
-            if (IsClosed) throw new ObjectDisposedException(Description);
-            if (_receivedBytes > 0) return Take(buffer.Span);
-            if (_errno != 0) throw SystemErrors.From("recv", _errno, Description);
-            if (_peerFinished) return 0;
+            while (true)
+            {
+                await _registration.WaitReadableAsync(cancellationToken);
+                if (IsClosed) throw new ObjectDisposedException(Description);
+                if (_receivedBytes > 0) return Take(buffer.Span);
+                if (_errno != 0) throw SystemErrors.From("recv", _errno, Description);
+                if (_peerFinished) return 0;
+            }
+        }
+        finally
+        {
+            _readPending = false;
         }
     }
 
@@ -172,6 +187,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         if (IsClosed) return ValueTask.FromException(new ObjectDisposedException(Description));
+        if (_writePending) throw new InvalidOperationException($"A write is already in progress on {Description}; one writer at a time.");
         while (!data.IsEmpty)
         {
             if (WriteError() is { } error) return ValueTask.FromException(error);
@@ -185,17 +201,25 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteSlowAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        while (!data.IsEmpty)
+        _writePending = true;
+        try
         {
-            int room = _network.Options.SendBufferSize - _unreadAtPeer;
-            if (room <= 0)
+            while (!data.IsEmpty)
             {
-                await _registration.WaitWritableAsync(cancellationToken);
-                if (IsClosed) throw new ObjectDisposedException(Description);
-                if (WriteError() is { } error) throw error;
-                continue;
+                int room = _network.Options.SendBufferSize - _unreadAtPeer;
+                if (room <= 0)
+                {
+                    await _registration.WaitWritableAsync(cancellationToken);
+                    if (IsClosed) throw new ObjectDisposedException(Description);
+                    if (WriteError() is { } error) throw error;
+                    continue;
+                }
+                data = data[SendData(data.Span[..Math.Min(room, data.Length)])..];
             }
-            data = data[SendData(data.Span[..Math.Min(room, data.Length)])..];
+        }
+        finally
+        {
+            _writePending = false;
         }
     }
 
