@@ -14,7 +14,9 @@ namespace Meanwhile.Http.Server;
 internal sealed class ResponseOutput(RequestState state)
 {
     /// <summary>Response bytes not flushed yet; empty, with no array, once the state goes back to the pool.</summary>
-    public PooledByteBuffer Buffer { get; } = new(4096);
+    private const int KeptBytes = 4096;
+
+    public PooledByteBuffer Buffer { get; } = new(KeptBytes);
 
     /// <summary>How many response bytes wait for a flush.</summary>
     public int Pending => Buffer.Length;
@@ -85,4 +87,7 @@ internal sealed class ResponseOutput(RequestState state)
 
     /// <summary>Gives the buffer's array back to the pool.</summary>
     public void Release() => Buffer.Release();
+
+    /// <summary>Empties the buffer, keeping its array unless it grew beyond its first size (see <see cref="ServerResponse"/>'s buffers).</summary>
+    public void Trim() => Buffer.Trim(KeptBytes);
 }
