@@ -13,9 +13,9 @@ namespace Meanwhile.Http.Server;
 /// </remarks>
 internal sealed class ResponseOutput(RequestState state)
 {
-    /// <summary>Response bytes not flushed yet; empty, with no array, once the state goes back to the pool.</summary>
     private const int KeptBytes = 4096;
 
+    /// <summary>Response bytes not flushed yet; empty once the state goes back to the pool, which keeps a 4 KiB array with it.</summary>
     public PooledByteBuffer Buffer { get; } = new(KeptBytes);
 
     /// <summary>How many response bytes wait for a flush.</summary>
