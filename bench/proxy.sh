@@ -127,6 +127,15 @@ for s in names:
     print(f"{s:10} {med(h):>8.0f} ({min(h):.0f}-{max(h):.0f}) {med(p):>7.1f} {med(hc):>10.1f} {base_h/med(hc):>7.2f}"
           f" {med(b):>8.1f} ({min(b):.1f}-{max(b):.1f}) {med(bc):>10.0f} {base_b/med(bc):>7.2f} {errs}")
 print("x nginx: nginx's CPU per request (per MiB) over this proxy's: above 1 is cheaper than nginx")
+# Every round, for the ranges quoted with the medians: CPU us per hello request, and the ratios of the same round.
+for s in names:
+    print(f"  hello CPU us/req per round, {s}: " + " ".join(f"{v:.1f}" for v in col("hello", s, 6)))
+for other in ("baseline", "yarp"):
+    if other in names:
+        ratios = [o / m for o, m in zip(col("hello", other, 6), col("hello", "meanwhile", 6))]
+        print(f"  per round, {other} / meanwhile CPU per hello request: " + " ".join(f"{r:.2f}" for r in ratios) + f" (median {med(ratios):.2f})")
+ratios = [n / m for n, m in zip(col("hello", "nginx", 6), col("hello", "meanwhile", 6))]
+print("  per round, nginx / meanwhile CPU per hello request: " + " ".join(f"{r:.2f}" for r in ratios) + f" (median {med(ratios):.2f})")
 for other in ("yarp", "baseline"):
     if other in names:
         print(f"meanwhile vs {other}, CPU per hello request: {med(col('hello',other,6))/med(col('hello','meanwhile',6)):.2f}x cheaper; req/s {med(col('hello','meanwhile',2))/med(col('hello',other,2)):.2f}x;"

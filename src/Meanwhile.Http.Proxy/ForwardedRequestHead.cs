@@ -22,18 +22,18 @@ internal static class ForwardedRequestHead
         HttpHeadWriter.WriteField(output, "Host"u8, options.PreserveHost && !clientHost.IsEmpty ? clientHost : upstream.Authority);
 
         var added = options.ForwardedHeaders;
-        bool checkConnection = HopByHop.ConnectionNamesOthers(fields);
+        bool checkConnection = head.ConnectionNamesOtherOptions;
         bool hasForwardedFor = false;
         foreach (var field in fields)
         {
             var name = field.Name;
             if (HopByHop.IsHopByHop(name) || IsReplaced(name, added, ref hasForwardedFor))
             {
-                if (upgrade && name.Length == 7 && Ascii.EqualsIgnoreCase(name, "Upgrade"u8)) HttpHeadWriter.WriteField(output, name, field.Value);
+                if (upgrade && name.Length == 7 && Ascii.EqualsIgnoreCase(name, "Upgrade"u8)) HttpHeadWriter.WriteField(output, field);
                 continue;
             }
             if (checkConnection && HopByHop.NamedByConnection(fields, name)) continue;
-            HttpHeadWriter.WriteField(output, name, field.Value);
+            HttpHeadWriter.WriteField(output, field); // checked by the parser: copied as is
         }
 
         if (upgrade) output.Write("Connection: upgrade\r\n"u8);

@@ -20,13 +20,13 @@ internal static class ForwardedResponseHead
     public static void CopyFields(HttpResponseHead head, ServerResponse response, ProxyOptions options, in ForwardingBytes bytes)
     {
         var fields = head.Fields;
-        bool checkConnection = HopByHop.ConnectionNamesOthers(fields);
+        bool checkConnection = head.ConnectionNamesOtherOptions;
         foreach (var field in fields)
         {
             var name = field.Name;
             if (HopByHop.IsHopByHop(name) || (name.Length == 4 && Ascii.EqualsIgnoreCase(name, "Date"u8))) continue;
             if (checkConnection && HopByHop.NamedByConnection(fields, name)) continue;
-            response.AddHeader(name, field.Value);
+            response.AddHeader(field); // checked by the parser: copied as is
         }
         if ((options.ForwardedHeaders & ForwardedHeaders.Via) != 0) response.AddHeader("Via"u8, bytes.Via);
     }

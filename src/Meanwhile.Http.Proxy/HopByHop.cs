@@ -24,24 +24,6 @@ internal static class HopByHop
         _ => false,
     };
 
-    /// <summary>
-    /// True when the message's <c>Connection</c> field names options beyond <c>close</c>, <c>keep-alive</c> and
-    /// <c>upgrade</c> (whose fields are hop-by-hop anyway): only then must every field be checked against it.
-    /// </summary>
-    public static bool ConnectionNamesOthers(HttpFieldList fields)
-    {
-        foreach (var field in fields)
-        {
-            if (!field.NameEquals("Connection"u8)) continue;
-            foreach (var token in new TokenList(field.Value))
-            {
-                if (!Ascii.EqualsIgnoreCase(token, "close"u8) && !Ascii.EqualsIgnoreCase(token, "keep-alive"u8) && !Ascii.EqualsIgnoreCase(token, "upgrade"u8))
-                    return true;
-            }
-        }
-        return false;
-    }
-
     /// <summary>True when a <c>Connection</c> field of <paramref name="fields"/> lists <paramref name="name"/>.</summary>
     public static bool NamedByConnection(HttpFieldList fields, ReadOnlySpan<byte> name)
     {

@@ -67,14 +67,24 @@ internal sealed class RequestState
         }
     }
 
+    /// <summary>Gives the output buffers back to the shared pool: a state that will not be reused.</summary>
+    public void ReleaseBuffers()
+    {
+        Output.Release();
+        Response.ReleaseBuffers();
+    }
+
     /// <summary>Binds the state to the connection that rented it.</summary>
     public void Attach(ServerConnection connection) => Connection = connection;
 
-    /// <summary>Unbinds it, so a pooled state keeps no connection alive and holds no read or output buffer.</summary>
+    /// <summary>
+    /// Unbinds it, so a pooled state keeps no connection alive and holds no read buffer; its small output buffers stay
+    /// for the next request (<see cref="ReleaseBuffers"/> when it will not be reused).
+    /// </summary>
     public void Detach()
     {
         Input.Release();
-        Output.Release();
+        Output.Trim();
         Watcher = null;
         // A token nobody cancelled is reset for the next request (its registrations go); a cancelled one cannot be.
         if (_abortSource is { } source && !source.TryReset())

@@ -13,8 +13,10 @@ namespace Meanwhile.Http.Server;
 /// </remarks>
 internal sealed class ResponseOutput(RequestState state)
 {
-    /// <summary>Response bytes not flushed yet; empty, with no array, once the state goes back to the pool.</summary>
-    public PooledByteBuffer Buffer { get; } = new(4096);
+    private const int KeptBytes = 4096;
+
+    /// <summary>Response bytes not flushed yet; empty once the state goes back to the pool, which keeps a 4 KiB array with it.</summary>
+    public PooledByteBuffer Buffer { get; } = new(KeptBytes);
 
     /// <summary>How many response bytes wait for a flush.</summary>
     public int Pending => Buffer.Length;
@@ -85,4 +87,7 @@ internal sealed class ResponseOutput(RequestState state)
 
     /// <summary>Gives the buffer's array back to the pool.</summary>
     public void Release() => Buffer.Release();
+
+    /// <summary>Empties the buffer, keeping its array unless it grew beyond its first size (see <see cref="ServerResponse"/>'s buffers).</summary>
+    public void Trim() => Buffer.Trim(KeptBytes);
 }

@@ -124,6 +124,7 @@ internal sealed partial class ServerConnection
                     // Closed inside a request: this state is not reused.
                     state.Parser.Dispose();
                     state.Detach();
+                    state.ReleaseBuffers();
                     _state = null;
                 }
             }

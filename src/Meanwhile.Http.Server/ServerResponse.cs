@@ -16,8 +16,10 @@ namespace Meanwhile.Http.Server;
 public sealed class ServerResponse : IBufferWriter<byte>
 {
     private readonly RequestState _state;
-    private readonly PooledByteBuffer _headers = new(512);
-    private readonly PooledByteBuffer _body = new(4096);
+    private const int HeaderBytes = 512;
+    private const int BodyBytes = 4096;
+    private readonly PooledByteBuffer _headers = new(HeaderBytes);
+    private readonly PooledByteBuffer _body = new(BodyBytes);
     private HttpRequestHead? _head;
     private int _status;
     private long? _contentLength;
@@ -99,6 +101,16 @@ public sealed class ServerResponse : IBufferWriter<byte>
         CheckNotStarted();
         CheckUnmanaged(name);
         HttpHeadWriter.WriteField(_headers, name, value);
+    }
+
+    /// <summary>Adds a field line received in a parsed head (a proxy relaying a response): the parser checked it, so it is copied as is.</summary>
+    /// <param name="field">A field line of a parsed head (<see cref="HttpFieldList"/>).</param>
+    /// <exception cref="ArgumentException">A field the server writes itself (<c>Date</c>, <c>Content-Length</c>, <c>Transfer-Encoding</c>, <c>Connection</c>), or a default value.</exception>
+    public void AddHeader(HttpField field)
+    {
+        CheckNotStarted();
+        CheckUnmanaged(field.Name);
+        HttpHeadWriter.WriteField(_headers, field);
     }
 
     /// <summary>Buffers body bytes (sent when the handler returns or on a flush).</summary>
@@ -256,9 +268,18 @@ public sealed class ServerResponse : IBufferWriter<byte>
     {
         if (!_started) _keepAlive = _head!.KeepAlive && !_closeRequested && canContinue;
         Emit(final: true);
+        // Small buffers stay for the next request (also while the state waits in the loop's pool): a rent and a return
+        // of each per request cost more than the request's own header writing; grown ones go back.
+        _headers.Trim(HeaderBytes);
+        _body.Trim(BodyBytes);
+        return _keepAlive && canContinue;
+    }
+
+    /// <summary>Gives the buffers back to the shared pool: the state will not be reused.</summary>
+    internal void ReleaseBuffers()
+    {
         _headers.Release();
         _body.Release();
-        return _keepAlive && canContinue;
     }
 
     private void Emit(bool final)
@@ -328,9 +349,15 @@ public sealed class ServerResponse : IBufferWriter<byte>
 
     private static void CheckUnmanaged(ReadOnlySpan<byte> name)
     {
-        if (System.Text.Ascii.EqualsIgnoreCase(name, "Content-Length"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8)
-            || System.Text.Ascii.EqualsIgnoreCase(name, "Connection"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "Date"u8))
-            throw ManagedField(nameof(name));
+        bool managed = name.Length switch // by length first: most fields are none of these
+        {
+            4 => System.Text.Ascii.EqualsIgnoreCase(name, "Date"u8),
+            10 => System.Text.Ascii.EqualsIgnoreCase(name, "Connection"u8),
+            14 => System.Text.Ascii.EqualsIgnoreCase(name, "Content-Length"u8),
+            17 => System.Text.Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8),
+            _ => false,
+        };
+        if (managed) throw ManagedField(nameof(name));
     }
 
     private static ArgumentException ManagedField(string parameter) =>

@@ -33,6 +33,9 @@ internal struct FieldFacts
     /// <summary>Connection: upgrade was listed.</summary>
     internal bool ConnectionUpgrade;
 
+    /// <summary>Connection listed an option besides close, keep-alive and upgrade (a field name, for a proxy to drop).</summary>
+    internal bool ConnectionOther;
+
     /// <summary>Expect listed 100-continue.</summary>
     internal bool ExpectContinue;
 

@@ -180,9 +180,13 @@ internal static class FieldSemantics
         foreach (Range range in value.Split((byte)','))
         {
             ReadOnlySpan<byte> option = HttpChars.TrimWhitespace(value[range]);
-            facts.ConnectionClose |= System.Text.Ascii.EqualsIgnoreCase(option, "close"u8);
-            facts.ConnectionKeepAlive |= System.Text.Ascii.EqualsIgnoreCase(option, "keep-alive"u8);
-            facts.ConnectionUpgrade |= System.Text.Ascii.EqualsIgnoreCase(option, "upgrade"u8);
+            bool close = System.Text.Ascii.EqualsIgnoreCase(option, "close"u8);
+            bool keepAlive = System.Text.Ascii.EqualsIgnoreCase(option, "keep-alive"u8);
+            bool upgrade = System.Text.Ascii.EqualsIgnoreCase(option, "upgrade"u8);
+            facts.ConnectionClose |= close;
+            facts.ConnectionKeepAlive |= keepAlive;
+            facts.ConnectionUpgrade |= upgrade;
+            facts.ConnectionOther |= !option.IsEmpty && !close && !keepAlive && !upgrade;
         }
     }
 

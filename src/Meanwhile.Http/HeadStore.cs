@@ -37,6 +37,13 @@ internal sealed class HeadStore
     /// <summary>The stored bytes at <paramref name="segment"/>.</summary>
     internal ReadOnlySpan<byte> this[Segment segment] => _bytes.AsSpan(segment.Start, segment.Length);
 
+    /// <summary>The field line <paramref name="entry"/> locates, as spans of the store.</summary>
+    internal HttpField Field(in FieldEntry entry)
+    {
+        var bytes = _bytes.AsSpan(0, Length);
+        return new HttpField(bytes.Slice(entry.Name.Start, entry.Name.Length), bytes.Slice(entry.Value.Start, entry.Value.Length));
+    }
+
     /// <summary>The stored bytes from <paramref name="start"/>, <paramref name="length"/> long.</summary>
     internal ReadOnlySpan<byte> Slice(int start, int length) => _bytes.AsSpan(start, length);
 

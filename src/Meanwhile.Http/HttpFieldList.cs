@@ -25,9 +25,15 @@ public readonly struct HttpFieldList
         {
             ArgumentOutOfRangeException.ThrowIfNegative(index);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-            ref readonly FieldEntry entry = ref _store!.Field(_first + index);
-            return new HttpField(_store[entry.Name], _store[entry.Value]);
+            return At(index);
         }
+    }
+
+    // The enumerator's index is in range by construction: no argument checks on a proxy's walk of every field.
+    private HttpField At(int index)
+    {
+        ref readonly FieldEntry entry = ref _store!.Field(_first + index);
+        return _store.Field(entry);
     }
 
     /// <summary>Finds the first field named <paramref name="name"/> (ASCII case-insensitive).</summary>
@@ -67,7 +73,7 @@ public readonly struct HttpFieldList
         }
 
         /// <summary>The current field line.</summary>
-        public readonly HttpField Current => _list[_index];
+        public readonly HttpField Current => _list.At(_index);
 
         /// <summary>Moves to the next field line.</summary>
         /// <returns>False after the last one.</returns>

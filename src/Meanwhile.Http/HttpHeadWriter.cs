@@ -92,6 +92,29 @@ public static class HttpHeadWriter
             throw new ArgumentException("A field value must hold no control bytes and no leading or trailing whitespace.", nameof(value));
         }
 
+        WriteCheckedField(output, name, value);
+    }
+
+    /// <summary>
+    /// Writes a received field line on (a proxy forwarding a message): <c>name: value CRLF</c>, as the parser read it. The
+    /// parser already checked the name and the value, so they are copied without checking them again.
+    /// </summary>
+    /// <param name="output">Where the bytes go.</param>
+    /// <param name="field">A field line of a parsed head (<see cref="HttpFieldList"/>).</param>
+    /// <exception cref="ArgumentException">The field is a default value, not one from a parser.</exception>
+    public static void WriteField(IBufferWriter<byte> output, HttpField field)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (field.Name.IsEmpty)
+        {
+            throw new ArgumentException("A field line from a parsed head has a name.", nameof(field));
+        }
+
+        WriteCheckedField(output, field.Name, field.Value);
+    }
+
+    private static void WriteCheckedField(IBufferWriter<byte> output, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
         Span<byte> span = output.GetSpan(name.Length + value.Length + 4);
         name.CopyTo(span);
         int at = name.Length;

@@ -48,6 +48,12 @@ public abstract class HttpMessageHead
     public bool ConnectionUpgrade => Facts.ConnectionUpgrade;
 
     /// <summary>
+    /// True when Connection lists an option besides <c>close</c>, <c>keep-alive</c> and <c>upgrade</c>: the fields it
+    /// names are hop-by-hop (RFC 9110 7.6.1), which a proxy must not forward; false for almost every message.
+    /// </summary>
+    public bool ConnectionNamesOtherOptions => Facts.ConnectionOther;
+
+    /// <summary>
     /// Whether the connection stays open after this message (RFC 9112 9.3): HTTP/1.1 unless Connection lists
     /// <c>close</c>; HTTP/1.0 only when it lists <c>keep-alive</c>; never when the body runs until close.
     /// </summary>

@@ -72,6 +72,21 @@ public sealed class PooledByteBuffer : IBufferWriter<byte>
     /// <summary>Forgets the content and keeps the array for the next batch.</summary>
     public void Clear() => _length = 0;
 
+    /// <summary>
+    /// Forgets the content and keeps the array for the next batch if it holds at most <paramref name="keptBytes"/>;
+    /// a larger one (grown for a large batch) goes back to the pool.
+    /// </summary>
+    /// <param name="keptBytes">The largest array kept.</param>
+    public void Trim(int keptBytes)
+    {
+        _length = 0;
+        if (_buffer is { } old && old.Length > keptBytes)
+        {
+            _buffer = null;
+            Return(old);
+        }
+    }
+
     /// <summary>Forgets the content and returns the array to the pool.</summary>
     public void Release()
     {
