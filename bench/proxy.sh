@@ -37,25 +37,9 @@ mkdir -p "$work/html"
 printf 'Hello, World!' > "$work/html/hello"
 printf 'Hello, World!' > "$work/html/index.html" # what idle_http.py asks for (GET /)
 head -c 1048576 /dev/urandom > "$work/html/big.bin"
-nginx_conf() { # name port body
-  cat > "$work/$1.conf" <<CONF
-daemon off;
-worker_processes 1;
-error_log $work/$1-error.log warn;
-pid $work/$1.pid;
-worker_rlimit_nofile 40000;
-events { worker_connections 30000; }
-http {
-  access_log off;
-  default_type text/plain;
-  keepalive_requests 100000000;
-  keepalive_timeout 300s;
-  client_body_temp_path $work; proxy_temp_path $work;
-  upstream origin { server 127.0.0.1:$UP; keepalive 64; }
-  server { listen 127.0.0.1:$2; $3 }
-}
-CONF
-}
+# shellcheck source=lib/proxy_nginx.sh
+. "$here/lib/proxy_nginx.sh"
+nginx_conf() { proxy_nginx_conf "$1" "$2" "$3" $'worker_processes 1;\nworker_rlimit_nofile 40000;\nevents { worker_connections 30000; }'; }
 # The upstream and the nginx contestant are two nginx processes, so each contestant's CPU time is its own.
 nginx_conf upstream "$UP" "root $work/html;"
 nginx_conf proxy "$NGX" 'location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }'

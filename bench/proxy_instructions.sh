@@ -17,24 +17,10 @@ SECS="${SECS:-10}" WARMUP="${WARMUP:-5}" CONNS="${CONNS:-64}" UP=27200
 work="$(mktemp -d)"; chmod 755 "$work"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p "$work/html"; printf 'Hello, World!' > "$work/html/hello"
-nginx_conf() { # name port server-body
-  cat > "$work/$1.conf" <<CONF
-daemon off;
-master_process off;
-error_log $work/$1-error.log warn;
-pid $work/$1.pid;
-events { worker_connections 4000; }
-http {
-  access_log off;
-  default_type text/plain;
-  keepalive_requests 100000000;
-  keepalive_timeout 300s;
-  client_body_temp_path $work; proxy_temp_path $work;
-  upstream origin { server 127.0.0.1:$UP; keepalive 64; }
-  server { listen 127.0.0.1:$2; $3 }
-}
-CONF
-}
+# shellcheck source=lib/proxy_nginx.sh
+. "$here/lib/proxy_nginx.sh"
+# One process (no master): callgrind follows the process it starts.
+nginx_conf() { proxy_nginx_conf "$1" "$2" "$3" $'master_process off;\nevents { worker_connections 4000; }'; }
 nginx_conf upstream "$UP" "root $work/html;"
 taskset -c 0 nginx -p "$work" -c "$work/upstream.conf" > "$work/upstream.log" 2>&1 &
 
