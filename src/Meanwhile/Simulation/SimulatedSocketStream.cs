@@ -125,16 +125,22 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     {
         if (IsClosed) return ValueTask.FromException<int>(new ObjectDisposedException(Description));
         if (_readPending || _registration.IsWaitingReadable) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
-        if (buffer.IsEmpty)
-        {
-            if (_receivedBytes > 0 || _peerFinished || _errno != 0) return new ValueTask<int>(0);
-            return _registration.WaitReadableForZeroByteRead(cancellationToken);
-        }
+        if (buffer.IsEmpty) return DataMayBeThere ? new ValueTask<int>(0) : _registration.WaitReadableForZeroByteRead(cancellationToken);
         if (_receivedBytes > 0) return new ValueTask<int>(Take(buffer.Span));
         if (_errno != 0) return ValueTask.FromException<int>(SystemErrors.From("recv", _errno, Description));
         if (_peerFinished) return new ValueTask<int>(0);
         return ReadSlowAsync(buffer, cancellationToken);
     }
+
+    public override ValueTask<bool> WaitForDataAsync(CancellationToken cancellationToken)
+    {
+        if (IsClosed) return ValueTask.FromException<bool>(new ObjectDisposedException(Description));
+        if (_readPending || _registration.IsWaitingReadable) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
+        return DataMayBeThere ? new ValueTask<bool>(true) : _registration.WaitReadableUnlessCanceled(cancellationToken);
+    }
+
+    // Data, the end or an error to read: a zero-byte read need not wait.
+    private bool DataMayBeThere => _receivedBytes > 0 || _peerFinished || _errno != 0;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
