@@ -78,9 +78,15 @@ internal sealed partial class ClientConnection
     /// <summary>Where request bodies are written (the socket's stream adapter, or TLS).</summary>
     public Stream Stream => _stream;
 
-    /// <summary>Opens a connection (and its TLS session for https) to <paramref name="pool"/>'s origin, in the slot the caller was given.</summary>
-    public static async Task<ClientConnection> OpenAsync(OriginPool pool, CancellationToken token)
+    /// <summary>
+    /// Opens a connection (and its TLS session for https) to <paramref name="pool"/>'s origin, in the slot the caller was
+    /// given, under <paramref name="exchange"/>'s connect timeout and cancellation.
+    /// </summary>
+    public static async Task<ClientConnection> OpenAsync(OriginPool pool, Exchange exchange)
     {
+        // The connect phase's countdown is the exchange's, run here rather than in an async method of its own around this one.
+        exchange.StartPhase(pool.Context.ConnectTimeout, LoopHttpErrorKind.ConnectTimeout);
+        var token = exchange.WaitToken;
         try
         {
             pool.Context.Mark(ClientMarks.Connect);
@@ -94,6 +100,10 @@ internal sealed partial class ClientConnection
         {
             pool.ConnectFailed();
             throw;
+        }
+        finally
+        {
+            exchange.EndPhase();
         }
     }
 
