@@ -15,7 +15,10 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
 {
     private readonly SimulatedNetwork _network;
     private readonly IoRegistration _registration;
-    private readonly Queue<byte[]> _received = new();
+    // What arrived and is unread, in order: the chunk being read, then the rest. Most connections never have more than
+    // one chunk unread (a request, a response), so the queue is made only for a second one.
+    private byte[]? _receivedFirst;
+    private Queue<byte[]>? _receivedLater;
     private readonly SimulatedHost _peerHost;
     private Dictionary<long, StreamSegment>? _outOfOrder; // by sequence number: the next one in order is found by key
     private SimulatedSocketStream? _peer;
@@ -41,11 +44,15 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
         LocalEndPoint = local;
         RemoteEndPoint = remote;
         Id = network.NextResourceId();
-        host.Resources.Add(Id, this);
+        host.Resources.Add(this);
         _registration = new IoRegistration(network.Loop, unchecked((int)Id), external: false);
     }
 
     public long Id { get; }
+
+    public ISimulatedResource? PreviousResource { get; set; }
+
+    public ISimulatedResource? NextResource { get; set; }
 
     // Checked here, as the epoll stream does, rather than by DataStream: its wrapper would cost a box per pending read or
     // write (ten thousand waiting connections, ten thousand boxes) and a second throw when such a wait is cancelled.
@@ -166,7 +173,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     private int Take(Span<byte> buffer)
     {
         int taken = 0;
-        while (taken < buffer.Length && _received.TryPeek(out var chunk))
+        while (taken < buffer.Length && _receivedFirst is { } chunk)
         {
             int n = Math.Min(buffer.Length - taken, chunk.Length - _receivedOffset);
             chunk.AsSpan(_receivedOffset, n).CopyTo(buffer[taken..]);
@@ -174,7 +181,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
             _receivedOffset += n;
             if (_receivedOffset == chunk.Length)
             {
-                _received.Dequeue();
+                _receivedFirst = _receivedLater is { Count: > 0 } later ? later.Dequeue() : null;
                 _receivedOffset = 0;
             }
         }
@@ -269,10 +276,10 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
             else if (!_writeShut) SendSequenced(SegmentKind.Fin, null);
         }
         _writeShut = true;
-        _received.Clear();
+        ClearReceived();
         _receivedBytes = 0;
         _registration.Dispose();
-        Host.Resources.Remove(Id);
+        Host.Resources.Remove(this);
         return ValueTask.CompletedTask;
     }
 
@@ -326,9 +333,17 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
             return;
         }
         if (_errno != 0) return;
-        _received.Enqueue(segment.Data!);
+        if (_receivedFirst is null) _receivedFirst = segment.Data!;
+        else (_receivedLater ??= new()).Enqueue(segment.Data!);
         _receivedBytes += segment.Data!.Length;
         _registration.OnReady(readable: true, writable: false);
+    }
+
+    private void ClearReceived()
+    {
+        _receivedFirst = null;
+        _receivedLater?.Clear();
+        _receivedOffset = 0;
     }
 
     internal void OnReset() => Fail(Errno.ECONNRESET);
@@ -342,7 +357,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
         if (_errno != 0 || IsClosed) return;
         _errno = errno;
         IsAbandoned = true;
-        _received.Clear();
+        ClearReceived();
         _receivedBytes = 0;
         _registration.OnReady(readable: true, writable: true);
     }
