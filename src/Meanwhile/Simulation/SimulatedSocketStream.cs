@@ -90,7 +90,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
         }
         else throw new ArgumentException($"A simulated stream connects to an IPEndPoint or a UnixDomainSocketEndPoint, not {endpoint.GetType().Name}.", nameof(endpoint));
         var stream = new SimulatedSocketStream(network, host, target, local, endpoint);
-        network.Send(new StreamSegment(network, SegmentKind.Syn, stream, null, host, target, 0, null, endpoint));
+        StreamSegment.Send(network, SegmentKind.Syn, stream, null, host, target, 0, null, endpoint);
         try
         {
             while (!stream._connected)
@@ -112,7 +112,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     {
         var client = syn.Source!;
         var server = new SimulatedSocketStream(network, syn.To, syn.From, local, client.LocalEndPoint) { _peer = client, _connected = true };
-        network.Send(new StreamSegment(network, SegmentKind.SynAck, server, client, syn.To, syn.From, 0, null, null));
+        StreamSegment.Send(network, SegmentKind.SynAck, server, client, syn.To, syn.From, 0, null, null);
         return server;
     }
 
@@ -249,12 +249,12 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     }
 
     private void SendSequenced(SegmentKind kind, byte[]? data) =>
-        _network.Send(new StreamSegment(_network, kind, this, _peer, Host, _peerHost, _nextSendSequence++, data, null));
+        StreamSegment.Send(_network, kind, this, _peer, Host, _peerHost, _nextSendSequence++, data, null);
 
     private void SendReset(SimulatedSocketStream to)
     {
         _sentReset = true;
-        _network.Send(new StreamSegment(_network, SegmentKind.Reset, this, to, Host, to.Host, 0, null, null));
+        StreamSegment.Send(_network, SegmentKind.Reset, this, to, Host, to.Host, 0, null, null);
     }
 
     public override void ShutdownWrite()
@@ -309,7 +309,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
         _peer ??= segment.Source;
         if (segment.Sequence != _nextReceiveSequence)
         {
-            (_outOfOrder ??= new()).TryAdd(segment.Sequence, segment); // waits for the ones before it
+            if ((_outOfOrder ??= new()).TryAdd(segment.Sequence, segment)) segment.Keep(); // waits for the ones before it
             return;
         }
         Apply(segment);
