@@ -313,7 +313,11 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
             return;
         }
         Apply(segment);
-        while (_outOfOrder is not null && _outOfOrder.Remove(_nextReceiveSequence, out var next)) Apply(next);
+        while (_outOfOrder is not null && _outOfOrder.Remove(_nextReceiveSequence, out var next))
+        {
+            Apply(next);
+            next.Free(); // kept since its delivery
+        }
     }
 
     private void Apply(StreamSegment segment)

@@ -28,7 +28,7 @@ internal sealed class StreamSegment : Packet
 {
     private static readonly string[] KindNames = ["tcp-syn", "tcp-synack", "tcp-data", "tcp-fin", "tcp-rst", "tcp-refused"];
 
-    private bool _kept; // held by its target until the segments before it arrive: not free once delivered
+    private bool _kept; // held by its target until the segments before it arrive: freed by it, not by delivery
 
     private StreamSegment(SimulatedNetwork network, SimulatedHost from, SimulatedHost to) : base(network, from, to) { }
 
@@ -63,12 +63,18 @@ internal sealed class StreamSegment : Packet
     /// <summary>The address a connection attempt is for.</summary>
     public EndPoint? Destination { get; private set; }
 
-    /// <summary>Its target keeps it for later (it arrived before segments sent earlier).</summary>
+    /// <summary>Its target keeps it for later (it arrived before segments sent earlier), then frees it.</summary>
     public void Keep() => _kept = true;
 
     public override void Delivered()
     {
-        if (_kept) return; // the target applies it later; it then becomes garbage
+        if (!_kept) Free(); // else its target frees it once the segments before it arrived
+    }
+
+    /// <summary>Done with: free to carry the next segment its network sends.</summary>
+    public void Free()
+    {
+        _kept = false;
         Source = Target = null;
         Data = null;
         Destination = null;
