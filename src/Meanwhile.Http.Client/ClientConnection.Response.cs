@@ -134,7 +134,7 @@ internal sealed partial class ClientConnection : IValueTaskSource<bool>
         return ReadStreamAsync(_input.GetReadMemory());
     }
 
-    private ValueTask<int> ReadStreamAsync(Memory<byte> into) => _tls is null ? _socket.ReadAsync(into) : _stream.ReadAsync(into);
+    private ValueTask<int> ReadStreamAsync(Memory<byte> into) => _tls is null ? _socket.ReadAsync(into) : _tls.ReadAsync(into);
 
     /// <summary>Takes the result of <see cref="ReceiveAsync"/>.</summary>
     private void Received(int n)

@@ -29,7 +29,6 @@ internal sealed partial class ClientConnection
     private readonly ClientContext _context;
     private readonly SocketStream _socket;
     private readonly SslStream? _tls;
-    private readonly Stream _stream;
     private readonly HttpResponseParser _parser;
     private readonly HttpInputReader _input;
     private readonly Turnstile _writeTurn = new();
@@ -50,7 +49,6 @@ internal sealed partial class ClientConnection
         _context = pool.Context;
         _socket = socket;
         _tls = tls;
-        _stream = tls ?? socket.AsStream();
         _parser = new HttpResponseParser(_context.Options.ParserLimits);
         _input = new HttpInputReader(_parser, _context.Options.ReceiveBufferSize);
         _headRead = new LoopValueTaskSourceCore<bool>(_context.Loop);
@@ -76,11 +74,17 @@ internal sealed partial class ClientConnection
     public bool BodyComplete => _bodyComplete;
 
     /// <summary>Where request bodies are written (the socket's stream adapter, or TLS).</summary>
-    public Stream Stream => _stream;
+    public Stream Stream => _tls ?? _socket.AsStream(); // the socket's adapter made on first use: most requests have no body
 
-    /// <summary>Opens a connection (and its TLS session for https) to <paramref name="pool"/>'s origin, in the slot the caller was given.</summary>
-    public static async Task<ClientConnection> OpenAsync(OriginPool pool, CancellationToken token)
+    /// <summary>
+    /// Opens a connection (and its TLS session for https) to <paramref name="pool"/>'s origin, in the slot the caller was
+    /// given, under <paramref name="exchange"/>'s connect timeout and cancellation.
+    /// </summary>
+    public static async Task<ClientConnection> OpenAsync(OriginPool pool, Exchange exchange)
     {
+        // The connect phase's countdown is the exchange's, run here rather than in an async method of its own around this one.
+        exchange.StartPhase(pool.Context.ConnectTimeout, LoopHttpErrorKind.ConnectTimeout);
+        var token = exchange.WaitToken;
         try
         {
             pool.Context.Mark(ClientMarks.Connect);
@@ -94,6 +98,10 @@ internal sealed partial class ClientConnection
         {
             pool.ConnectFailed();
             throw;
+        }
+        finally
+        {
+            exchange.EndPhase();
         }
     }
 
@@ -139,7 +147,7 @@ internal sealed partial class ClientConnection
     {
         ThrowIfBroken(); // the exchange ended (and closed the connection) before its head went out
         // A plain connection writes (and reads) its socket itself: the Stream adapter in between would only check the thread again.
-        return _tls is null ? _socket.WriteAsync(bytes) : _stream.WriteAsync(bytes);
+        return _tls is null ? _socket.WriteAsync(bytes) : _tls.WriteAsync(bytes);
     }
 
     /// <summary>The body announced by Content-Length was never sent: the connection cannot carry another request.</summary>

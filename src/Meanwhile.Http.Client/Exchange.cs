@@ -202,18 +202,7 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWa
     }
 
     /// <summary>Opens a connection for the pool slot the caller was given, under the connect timeout.</summary>
-    private async Task<ClientConnection> OpenAsync(OriginPool pool)
-    {
-        StartPhase(_context.ConnectTimeout, LoopHttpErrorKind.ConnectTimeout);
-        try
-        {
-            return await ClientConnection.OpenAsync(pool, WaitToken);
-        }
-        finally
-        {
-            EndPhase();
-        }
-    }
+    private Task<ClientConnection> OpenAsync(OriginPool pool) => ClientConnection.OpenAsync(pool, this);
 
     private void OnConnected()
     {

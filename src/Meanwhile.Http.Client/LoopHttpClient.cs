@@ -111,7 +111,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
     public async Task<byte[]> GetBytesAsync(Uri uri, CancellationToken cancellationToken = default)
     {
         using var response = await GetAsync(uri, cancellationToken);
-        return await response.ReadAsBytesAsync(cancellationToken);
+        return await response.ReadBodyAsync(cancellationToken);
     }
 
     /// <summary>GETs <paramref name="uri"/> and reads the whole (decoded) body as UTF-8 text, whatever the status.</summary>
@@ -121,7 +121,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
     public async Task<string> GetStringAsync(Uri uri, CancellationToken cancellationToken = default)
     {
         using var response = await GetAsync(uri, cancellationToken);
-        return await response.ReadAsStringAsync(cancellationToken);
+        return System.Text.Encoding.UTF8.GetString(await response.ReadBodyAsync(cancellationToken));
     }
 
     /// <summary>GETs <paramref name="uri"/> and reads the whole (decoded) body, whatever the status.</summary>

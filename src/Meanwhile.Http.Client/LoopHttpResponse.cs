@@ -101,7 +101,13 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
     /// <summary>Reads the whole (decoded) body.</summary>
     /// <param name="cancellationToken">Stops reading.</param>
     /// <returns>The body bytes.</returns>
-    public async Task<byte[]> ReadAsBytesAsync(CancellationToken cancellationToken = default)
+    public Task<byte[]> ReadAsBytesAsync(CancellationToken cancellationToken = default) => ReadBodyAsync(cancellationToken).AsTask();
+
+    /// <summary>
+    /// <see cref="ReadAsBytesAsync"/> as a value task: a body already received (the usual small response) costs no task.
+    /// Not pooled: the body stream's reads may complete with a Task, which must resume on the loop's context.
+    /// </summary>
+    internal async ValueTask<byte[]> ReadBodyAsync(CancellationToken cancellationToken)
     {
         var body = Content;
         if (!IsDecoded && Head.Framing == HttpBodyFraming.ContentLength && Head.ContentLength <= int.MaxValue)
@@ -156,7 +162,7 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
     /// <param name="cancellationToken">Stops reading.</param>
     /// <returns>The body text.</returns>
     public async Task<string> ReadAsStringAsync(CancellationToken cancellationToken = default) =>
-        System.Text.Encoding.UTF8.GetString(await ReadAsBytesAsync(cancellationToken));
+        System.Text.Encoding.UTF8.GetString(await ReadBodyAsync(cancellationToken));
 
     /// <summary>Releases the connection: back to the pool when the body was read to its end (or already fully received), closed otherwise.</summary>
     /// <returns>Completes at once.</returns>

@@ -68,7 +68,8 @@ internal sealed partial class ServerConnection
     public void Abort(string reason)
     {
         if (_aborted) return;
-        ServerLog.Aborted(_server.Logger, Remote, reason);
+        // Remote formats the address: only for a logger that will write it (a stopping server aborts every connection).
+        if (_server.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug)) ServerLog.Aborted(_server.Logger, Remote, reason);
         _aborted = true;
         Stop();
         _state?.CancelAbortToken();

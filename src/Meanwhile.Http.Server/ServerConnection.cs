@@ -129,7 +129,8 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                         _readableAfterWatch = false;
                         if (!dataReady && _state is not { Input.HasBuffer: true })
                         {
-                            await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+                            // Cancelled: the server stops (no exception per idle connection).
+                            if (!await _stream.WaitForDataAsync().ConfigureAwait(false)) break;
                             dataReady = true;
                         }
                         if (await ReadMoreAsync(dataReady).ConfigureAwait(false) == 0)
@@ -342,7 +343,13 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
     {
         try
         {
-            await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+            if (!await _stream.WaitForDataAsync().ConfigureAwait(false))
+            {
+                // The connection's task was cancelled (the server stops): as a failed read would, without an exception
+                // per idle connection.
+                PeerGone(state);
+                return;
+            }
             // A state that went back to the pool (ReturnStateWhileWatched) may be another connection's by now: untouched.
             if (!ReferenceEquals(_state, state) || state.Body.HandlerDone || _aborted || _upgrade is not null)
             {
@@ -367,10 +374,16 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
         }
         catch (Exception e) when (e is ObjectDisposedException or SystemCallException or OperationCanceledException)
         {
-            _peerClosed = true;
-            // After an upgrade, or once the handler was done (ReturnStateWhileWatched), the state went back to the pool.
-            if (_upgrade is null && ReferenceEquals(_state, state)) state.CancelAbortToken();
+            PeerGone(state);
         }
+    }
+
+    /// <summary>The watcher's read failed or was cancelled: the handler's abort token says so.</summary>
+    private void PeerGone(RequestState state)
+    {
+        _peerClosed = true;
+        // After an upgrade, or once the handler was done (ReturnStateWhileWatched), the state went back to the pool.
+        if (_upgrade is null && ReferenceEquals(_state, state)) state.CancelAbortToken();
     }
 
     /// <summary>

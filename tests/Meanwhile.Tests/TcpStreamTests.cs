@@ -236,6 +236,60 @@ public class TcpStreamTests
         });
     }
 
+    [Fact]
+    public void WaitForDataAsync_says_true_for_data_and_false_once_cancelled_without_an_exception()
+    {
+        Loops.Run(async loop =>
+        {
+            await using var listener = StreamListener.ListenTcp(AnyLoopbackPort);
+            var accept = loop.Spawn(async () => await listener.AcceptAsync());
+            await using var client = await SocketStream.ConnectAsync(listener.LocalEndPoint);
+            await using var accepted = await accept;
+            var loopThread = Environment.CurrentManagedThreadId;
+            int thrownOnLoop = 0;
+            EventHandler<System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs> count = (_, _) =>
+            {
+                if (Environment.CurrentManagedThreadId == loopThread) Interlocked.Increment(ref thrownOnLoop);
+            };
+            AppDomain.CurrentDomain.FirstChanceException += count;
+            try
+            {
+                // The calling task cancelled: the wait ends with false, and the task finishes normally.
+                var waiting = loop.Spawn(async () => await accepted.WaitForDataAsync());
+                await loop.Delay(TimeSpan.FromMilliseconds(10));
+                Assert.False(waiting.IsCompleted);
+                waiting.Cancel();
+                Assert.False(await waiting);
+                Assert.Equal(LoopTaskStatus.RanToCompletion, waiting.Status);
+
+                // The token cancelled.
+                using var stop = new CancellationTokenSource();
+                var pending = accepted.WaitForDataAsync(stop.Token);
+                Assert.False(pending.IsCompleted);
+                stop.Cancel();
+                Assert.False(await pending);
+                Assert.Equal(0, thrownOnLoop);
+            }
+            finally
+            {
+                AppDomain.CurrentDomain.FirstChanceException -= count;
+            }
+
+            // Data: true, and nothing consumed.
+            var wait = accepted.WaitForDataAsync();
+            await client.WriteAsync("data"u8.ToArray());
+            Assert.True(await wait);
+            Assert.True(await accepted.WaitForDataAsync()); // still there
+            var buffer = new byte[8];
+            Assert.Equal(4, await accepted.ReadAsync(buffer));
+
+            // The end of the stream is there to read too.
+            client.ShutdownWrite();
+            Assert.True(await accepted.WaitForDataAsync());
+            Assert.Equal(0, await accepted.ReadAsync(buffer));
+        });
+    }
+
     internal static async Task Echo(DataStream connection, Random random)
     {
         var buffer = new byte[256 * 1024];

@@ -88,6 +88,16 @@ public sealed class IoRegistration : IDisposable
         return _readable.StartAsZeroResult(cancellationToken);
     }
 
+    /// <summary>
+    /// Waits until readable and completes with true; a cancellation (the token's or the calling task's) completes it with
+    /// false instead of an exception. Allocates nothing.
+    /// </summary>
+    internal ValueTask<bool> WaitReadableUnlessCanceled(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _readable.StartQuiet(cancellationToken);
+    }
+
     /// <summary>Whether a readability edge arrived while nobody waited (it may be stale: the data may have been read since).</summary>
     internal bool HasReadableEdge => _readable.HasRememberedEdge;
 
@@ -167,11 +177,17 @@ public sealed class IoRegistration : IDisposable
             return AsZeroResult();
         }
 
-        private void Arm(CancellationToken token)
+        public ValueTask<bool> StartQuiet(CancellationToken token)
+        {
+            Arm(token, quiet: true);
+            return AsSuccessResult();
+        }
+
+        private void Arm(CancellationToken token, bool quiet = false)
         {
             if (IsPending)
                 throw new InvalidOperationException($"A task already waits for fd {_registration.Descriptor} to be {(_kind == WaitKind.Readable ? "readable" : "writable")}; one waiter per direction.");
-            if (!Begin(token)) return;
+            if (!(quiet ? BeginQuiet(token) : Begin(token))) return;
             if (_ready)
             {
                 _ready = false;

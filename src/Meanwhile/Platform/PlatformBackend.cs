@@ -51,6 +51,28 @@ internal abstract class PlatformBackend : IDisposable
         return addresses.Length > 0 ? addresses : throw new NameResolutionException(host, null);
     }
 
+    /// <summary>
+    /// Opens a connected TCP socket to <paramref name="host"/> (a name) on <paramref name="port"/>: resolves the name,
+    /// then tries each address in turn until one accepts.
+    /// </summary>
+    public virtual async ValueTask<SocketStream> ConnectAsync(string host, int port, SocketStreamOptions options, CancellationToken cancellationToken)
+    {
+        var addresses = await ResolveAsync(host, cancellationToken);
+        Exception? last = null;
+        foreach (var address in addresses)
+        {
+            try
+            {
+                return await ConnectAsync(new IPEndPoint(address, port), options, cancellationToken);
+            }
+            catch (SystemCallException e) when (address != addresses[^1])
+            {
+                last = e; // try the next address
+            }
+        }
+        throw last!;
+    }
+
     /// <summary>Opens a connected stream socket to <paramref name="endpoint"/> (TCP or Unix).</summary>
     public abstract ValueTask<SocketStream> ConnectAsync(EndPoint endpoint, SocketStreamOptions options, CancellationToken cancellationToken);
 

@@ -15,6 +15,25 @@ internal abstract class PlatformStream
     /// <summary>Reads at least one byte, or returns 0 at end of stream. An empty buffer waits until data may be available.</summary>
     public abstract ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A zero-byte read (<see cref="ReadAsync"/> into an empty buffer) that completes with true, or with false when it is
+    /// cancelled, rather than with an <see cref="OperationCanceledException"/> (see <see cref="DataStream.WaitForDataAsync"/>).
+    /// Streams whose zero-byte read is a loop wait override it to make and throw no exception at all.
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public virtual async ValueTask<bool> WaitForDataAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ReadAsync(Memory<byte>.Empty, cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Completes once every byte has been handed to the kernel (or the file).</summary>
     public abstract ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 

@@ -12,12 +12,15 @@ namespace Meanwhile;
 /// cancelling the owner ends the wait. Only the loop thread touches the state; a token cancelled on
 /// another thread is marshalled through <see cref="EventLoop.Post(Action)"/>.
 /// </remarks>
-internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoopWorkItem, ITaskWait
+internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IValueTaskSource<bool>, ILoopWorkItem, ITaskWait
 {
     private enum WaitStatus : byte { Idle, Pending, Succeeded, Canceled, Faulted }
 
-    /// <summary>Which continuation is registered: none, <see cref="AsyncMethodContinuation"/>, or one in the side object.</summary>
-    private enum ContinuationKind : byte { None, AsyncMethod, Other }
+    /// <summary>
+    /// Which continuation is registered: none, <see cref="AsyncMethodContinuation"/>, <see cref="ActionContinuation"/>
+    /// (its state is the <see cref="Action"/> to run), or one in the side object.
+    /// </summary>
+    private enum ContinuationKind : byte { None, AsyncMethod, Action, Other }
 
     /// <summary>
     /// The delegate the runtime passes to every await of a <see cref="ValueTask"/> in an async method (one static
@@ -25,7 +28,14 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     /// wait. Any other continuation (<c>AsTask</c>, a hand-written awaiter) goes to the side object.
     /// </summary>
     /// <remarks>Also read by waits that keep their own continuations. Null if the probe did not find it.</remarks>
-    protected static readonly Action<object?>? AsyncMethodContinuation = AsyncMethodContinuationProbe.Find();
+    protected static readonly Action<object?>? AsyncMethodContinuation = ContinuationProbe.FindAsyncMethodContinuation();
+
+    /// <summary>
+    /// The delegate a <see cref="ValueTask"/>'s awaiter passes for an <see cref="Action"/> continuation (the state is the
+    /// Action): what the loop's pooling builders and hand-written awaiters register. Known here, such an await needs no
+    /// side object either; the ready queue runs the Action itself. Null if the probe did not find it.
+    /// </summary>
+    private static readonly Action<object?>? ActionContinuation = ContinuationProbe.FindActionContinuation();
 
     protected readonly EventLoop Loop;
     private object? _continuationState;
@@ -35,6 +45,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     private short _version;
     private bool _queued;
     private bool _externalCounted;
+    private bool _quietCancel; // a cancellation ends the wait with false rather than an exception (see BeginQuiet)
     internal LoopTask? Owner;
 
     /// <summary>
@@ -74,10 +85,20 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     /// <summary>Starts a new wait; returns false (and the wait is already cancelled) if the owner or token is cancelled.</summary>
     protected bool Begin(CancellationToken token) => Begin(token, LoopTask.CurrentOn(Loop));
 
+    /// <summary>
+    /// <see cref="Begin(CancellationToken)"/> for a wait taken as <see cref="AsSuccessResult"/>, whose cancellation is not
+    /// an error to its caller: it ends with false, and no exception is made or thrown. A server stopping ends every idle
+    /// connection's wait at once, and a throw each would cost more than the rest of the shutdown.
+    /// </summary>
+    protected bool BeginQuiet(CancellationToken token) => Begin(token, LoopTask.CurrentOn(Loop), quietCancel: true);
+
     /// <summary><see cref="Begin(CancellationToken)"/> for a caller that knows the running task, <paramref name="owner"/>.</summary>
-    protected bool Begin(CancellationToken token, LoopTask? owner)
+    protected bool Begin(CancellationToken token, LoopTask? owner) => Begin(token, owner, quietCancel: false);
+
+    private bool Begin(CancellationToken token, LoopTask? owner, bool quietCancel)
     {
         _version++;
+        _quietCancel = quietCancel;
         _status = WaitStatus.Pending;
         _queued = false;
         _continuationKind = ContinuationKind.None;
@@ -117,11 +138,16 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     /// <summary>The wait as a read result of 0 (a zero-byte read that waited for data), without another object.</summary>
     protected ValueTask<int> AsZeroResult() => new(this, _version);
 
+    /// <summary>The wait as true once it succeeds, false if a wait begun by <see cref="BeginQuiet"/> is cancelled.</summary>
+    protected ValueTask<bool> AsSuccessResult() => new(this, _version);
+
     int IValueTaskSource<int>.GetResult(short token)
     {
-        GetResult(token);
+        TakeResult(token);
         return 0;
     }
+
+    bool IValueTaskSource<bool>.GetResult(short token) => TakeResult(token);
 
     private void OnTokenCanceled()
     {
@@ -157,7 +183,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
 
     private void CompleteCanceled(CancellationToken token)
     {
-        RareState.Error = new OperationCanceledException(token);
+        if (!_quietCancel) RareState.Error = new OperationCanceledException(token);
         Finish(WaitStatus.Canceled);
     }
 
@@ -198,6 +224,15 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     {
         if (_queued) return;
         _queued = true;
+        if (_continuationKind == ContinuationKind.Action && _rare?.ExecutionContext is null)
+        {
+            // An Action awaiting (a pooled box's MoveNext): the ready queue runs it directly, as below.
+            var action = (Action)_continuationState!;
+            _continuationKind = ContinuationKind.None;
+            _continuationState = null;
+            Loop.EnqueueReady(new ReadyItem(action, Owner));
+            return;
+        }
         if (_continuationKind == ContinuationKind.AsyncMethod && _rare?.ExecutionContext is null)
         {
             // The usual await of an async method: the ready queue runs the runtime's continuation itself, with its box,
@@ -212,7 +247,12 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
     }
 
     /// <summary>What resuming the wait runs (an async method's box, or another continuation), for diagnostics: read before it runs.</summary>
-    internal virtual object? CodeToResume => _continuationKind == ContinuationKind.AsyncMethod ? _continuationState : _rare?.Continuation;
+    internal virtual object? CodeToResume => _continuationKind switch
+    {
+        ContinuationKind.AsyncMethod => _continuationState,
+        ContinuationKind.Action => ((Action)_continuationState!).Target,
+        _ => _rare?.Continuation,
+    };
 
     /// <summary>Runs the continuation: the loop calls this from its ready queue.</summary>
     public virtual void Execute()
@@ -220,7 +260,12 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
         _queued = false;
         var kind = _continuationKind;
         if (kind == ContinuationKind.None) return;
-        var continuation = kind == ContinuationKind.AsyncMethod ? AsyncMethodContinuation! : _rare!.Continuation!;
+        var continuation = kind switch
+        {
+            ContinuationKind.AsyncMethod => AsyncMethodContinuation!,
+            ContinuationKind.Action => ActionContinuation!,
+            _ => _rare!.Continuation!,
+        };
         var state = _continuationState;
         var context = _rare?.ExecutionContext;
         _continuationKind = ContinuationKind.None;
@@ -254,6 +299,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
         if (!(current is LoopSynchronizationContext loopContext && ReferenceEquals(loopContext.Loop, Loop)) && !Loop.IsLoopThread)
             throw new InvalidOperationException("A loop wait was awaited from a thread that is not the loop's; await it from loop code.");
         if (ReferenceEquals(continuation, AsyncMethodContinuation)) _continuationKind = ContinuationKind.AsyncMethod;
+        else if (ReferenceEquals(continuation, ActionContinuation) && state is Action) _continuationKind = ContinuationKind.Action;
         else
         {
             RareState.Continuation = continuation;
@@ -267,7 +313,10 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
         if (_status != WaitStatus.Pending) Schedule();
     }
 
-    public void GetResult(short token)
+    public void GetResult(short token) => TakeResult(token);
+
+    /// <summary>Ends the await: true if the wait succeeded, false if a quiet wait was cancelled; throws its error otherwise.</summary>
+    private bool TakeResult(short token)
     {
         ValidateToken(token);
         var owner = Owner;
@@ -279,14 +328,15 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
         if (Loop.Recorder.IsEnabled) Loop.Recorder.Record(LoopEventKind.WaitEnded, owner, Reason);
         switch (_status)
         {
-            case WaitStatus.Succeeded: _status = WaitStatus.Idle; return;
+            case WaitStatus.Succeeded: _status = WaitStatus.Idle; return true;
             case WaitStatus.Pending: throw new InvalidOperationException("The wait has not completed yet.");
             case WaitStatus.Idle: throw new InvalidOperationException("This loop wait was already awaited.");
+            case WaitStatus.Canceled when _quietCancel && _rare?.Error is null: _status = WaitStatus.Idle; return false;
             default:
                 var error = _rare!.Error!;
                 _status = WaitStatus.Idle;
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
-                return;
+                return false;
         }
     }
 
@@ -296,18 +346,27 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, ILoo
             throw new InvalidOperationException("This ValueTask was already awaited; a loop wait can be awaited once.");
     }
 
-    /// <summary>Learns the async-method continuation by letting an async method await a source that never completes.</summary>
-    private sealed class AsyncMethodContinuationProbe : IValueTaskSource
+    /// <summary>Learns the runtime's continuations by awaiting a source that never completes.</summary>
+    private sealed class ContinuationProbe : IValueTaskSource
     {
         private Action<object?>? _continuation;
 
-        public static Action<object?>? Find()
+        /// <summary>The one an async method registers (the suspended method is garbage once this returns).</summary>
+        public static Action<object?>? FindAsyncMethodContinuation()
         {
-            var probe = new AsyncMethodContinuationProbe();
-            _ = AwaitForever(probe); // the suspended method is garbage once this returns
+            var probe = new ContinuationProbe();
+            _ = AwaitForever(probe);
             return probe._continuation;
 
             static async Task AwaitForever(IValueTaskSource source) => await new ValueTask(source, 0);
+        }
+
+        /// <summary>The one a ValueTask's awaiter registers for an Action.</summary>
+        public static Action<object?>? FindActionContinuation()
+        {
+            var probe = new ContinuationProbe();
+            new ValueTask(probe, 0).ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(static () => { });
+            return probe._continuation;
         }
 
         public ValueTaskSourceStatus GetStatus(short token) => ValueTaskSourceStatus.Pending;

@@ -9,9 +9,9 @@ internal abstract class Packet(SimulatedNetwork network, SimulatedHost from, Sim
 {
     protected SimulatedNetwork Network { get; } = network;
 
-    public SimulatedHost From { get; } = from;
+    public SimulatedHost From { get; protected set; } = from;
 
-    public SimulatedHost To { get; } = to;
+    public SimulatedHost To { get; protected set; } = to;
 
     /// <summary>Bytes on the wire, for bandwidth.</summary>
     public abstract int Length { get; }
@@ -39,6 +39,12 @@ internal abstract class Packet(SimulatedNetwork network, SimulatedHost from, Sim
 
     /// <summary>Hands the packet to its destination, which is up.</summary>
     public abstract void Deliver();
+
+    /// <summary>
+    /// The packet was delivered and is not on its way again (the destination did not drop it to be sent again): it may
+    /// serve for another packet, unless the destination keeps it.
+    /// </summary>
+    public virtual void Delivered() { }
 
     /// <summary>Too many losses: the sender gives up (a connection times out).</summary>
     public virtual void GiveUp() { }

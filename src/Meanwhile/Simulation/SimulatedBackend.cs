@@ -29,6 +29,13 @@ internal sealed class SimulatedBackend(EventLoop loop, SimulatedNetwork network)
     public override ValueTask<SocketStream> ConnectAsync(EndPoint endpoint, SocketStreamOptions options, CancellationToken cancellationToken) =>
         SimulatedSocketStream.ConnectAsync(network, Caller, endpoint, cancellationToken);
 
+    // A name resolves at once, to one address: the connect itself, with no async layer for a resolution and a loop over
+    // addresses (a simulated client opening ten thousand connections pays for neither).
+    public override ValueTask<SocketStream> ConnectAsync(string host, int port, SocketStreamOptions options, CancellationToken cancellationToken) =>
+        network.Resolve(host) is [var address]
+            ? SimulatedSocketStream.ConnectAsync(network, Caller, new IPEndPoint(address, port), cancellationToken)
+            : base.ConnectAsync(host, port, options, cancellationToken);
+
     public override PlatformListener Listen(EndPoint endpoint, ListenOptions options) => SimulatedListener.Listen(network, Caller, endpoint, options);
 
     public override PlatformDatagramSocket OpenDatagram(AddressFamily family) => new SimulatedDatagramSocket(network, Caller, family);

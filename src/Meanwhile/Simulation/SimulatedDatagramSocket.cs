@@ -26,11 +26,15 @@ internal sealed class SimulatedDatagramSocket : PlatformDatagramSocket, ISimulat
         _network = network;
         _host = host;
         Id = network.NextResourceId();
-        host.Resources.Add(Id, this);
+        host.Resources.Add(this);
         _registration = new IoRegistration(network.Loop, unchecked((int)Id), external: false);
     }
 
     public long Id { get; }
+
+    public ISimulatedResource? PreviousResource { get; set; }
+
+    public ISimulatedResource? NextResource { get; set; }
 
     public override IPEndPoint? LocalEndPoint => _closed ? null : _local;
 
@@ -117,7 +121,7 @@ internal sealed class SimulatedDatagramSocket : PlatformDatagramSocket, ISimulat
         _queue.Clear();
         _registration.Dispose();
         if (_local is not null) _host.UdpSockets.Remove(_local.Port);
-        _host.Resources.Remove(Id);
+        _host.Resources.Remove(this);
         return ValueTask.CompletedTask;
     }
 

@@ -39,8 +39,8 @@ public sealed class SimulatedHost
 
     internal Func<CancellationToken, Task>? EntryPoint => _entryPoint;
 
-    /// <summary>What the host has open, by id (a hash map: ten thousand connections open and close cheaply; a crash sorts them).</summary>
-    internal Dictionary<long, ISimulatedResource> Resources { get; } = new();
+    /// <summary>What the host has open, in the order of their ids.</summary>
+    internal SimulatedResourceList Resources { get; } = new();
 
     internal Dictionary<int, SimulatedListener> TcpListeners { get; } = new();
 
@@ -77,4 +77,10 @@ internal interface ISimulatedResource
 
     /// <summary>The host crashed: drop everything, tell peers as the kernel of a dead process would (a reset), end pending waits.</summary>
     void Crash();
+
+    /// <summary>The resource opened before it on its host and still open (<see cref="SimulatedResourceList"/>'s link).</summary>
+    ISimulatedResource? PreviousResource { get; set; }
+
+    /// <summary>The resource opened after it on its host and still open.</summary>
+    ISimulatedResource? NextResource { get; set; }
 }

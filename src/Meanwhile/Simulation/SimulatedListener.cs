@@ -23,11 +23,15 @@ internal sealed class SimulatedListener : PlatformListener, ISimulatedResource
         LocalEndPoint = local;
         _backlog = Math.Max(1, backlog);
         Id = network.NextResourceId();
-        host.Resources.Add(Id, this);
+        host.Resources.Add(this);
         _registration = new IoRegistration(network.Loop, unchecked((int)Id), external: false);
     }
 
     public long Id { get; }
+
+    public ISimulatedResource? PreviousResource { get; set; }
+
+    public ISimulatedResource? NextResource { get; set; }
 
     public override EndPoint LocalEndPoint { get; }
 
@@ -64,7 +68,7 @@ internal sealed class SimulatedListener : PlatformListener, ISimulatedResource
         };
         if (listener is null)
         {
-            network.Send(new StreamSegment(network, SegmentKind.Refused, null, syn.Source, host, syn.From, 0, null, null));
+            StreamSegment.Send(network, SegmentKind.Refused, null, syn.Source, host, syn.From, 0, null, null);
             return;
         }
         if (listener._pending.Count >= listener._backlog)
@@ -104,7 +108,7 @@ internal sealed class SimulatedListener : PlatformListener, ISimulatedResource
         _registration.Dispose();
         if (LocalEndPoint is UnixDomainSocketEndPoint unix) _host.UnixListeners.Remove(unix.ToString());
         else _host.TcpListeners.Remove(((IPEndPoint)LocalEndPoint).Port);
-        _host.Resources.Remove(Id);
+        _host.Resources.Remove(this);
         return ValueTask.CompletedTask;
     }
 

@@ -189,7 +189,11 @@ internal sealed class SimulatedNetwork
         }
         packet.Record(Trace, "delivered", now);
         packet.Deliver();
+        if (packet.Arriving) packet.Delivered(); // not lost meanwhile (a SYN a full backlog dropped is sent again)
     }
+
+    /// <summary>Segments delivered and free to carry another (a connection's segments are each used once).</summary>
+    public Stack<StreamSegment> FreeSegments { get; } = new();
 
     /// <summary>The packet is lost: a datagram is gone; a segment is sent again after the retransmission timeout, or given up.</summary>
     public void Lose(Packet packet)

@@ -15,7 +15,10 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
 {
     private readonly SimulatedNetwork _network;
     private readonly IoRegistration _registration;
-    private readonly Queue<byte[]> _received = new();
+    // What arrived and is unread, in order: the chunk being read, then the rest. Most connections never have more than
+    // one chunk unread (a request, a response), so the queue is made only for a second one.
+    private byte[]? _receivedFirst;
+    private Queue<byte[]>? _receivedLater;
     private readonly SimulatedHost _peerHost;
     private Dictionary<long, StreamSegment>? _outOfOrder; // by sequence number: the next one in order is found by key
     private SimulatedSocketStream? _peer;
@@ -41,11 +44,15 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
         LocalEndPoint = local;
         RemoteEndPoint = remote;
         Id = network.NextResourceId();
-        host.Resources.Add(Id, this);
+        host.Resources.Add(this);
         _registration = new IoRegistration(network.Loop, unchecked((int)Id), external: false);
     }
 
     public long Id { get; }
+
+    public ISimulatedResource? PreviousResource { get; set; }
+
+    public ISimulatedResource? NextResource { get; set; }
 
     // Checked here, as the epoll stream does, rather than by DataStream: its wrapper would cost a box per pending read or
     // write (ten thousand waiting connections, ten thousand boxes) and a second throw when such a wait is cancelled.
@@ -83,7 +90,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
         }
         else throw new ArgumentException($"A simulated stream connects to an IPEndPoint or a UnixDomainSocketEndPoint, not {endpoint.GetType().Name}.", nameof(endpoint));
         var stream = new SimulatedSocketStream(network, host, target, local, endpoint);
-        network.Send(new StreamSegment(network, SegmentKind.Syn, stream, null, host, target, 0, null, endpoint));
+        StreamSegment.Send(network, SegmentKind.Syn, stream, null, host, target, 0, null, endpoint);
         try
         {
             while (!stream._connected)
@@ -105,7 +112,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     {
         var client = syn.Source!;
         var server = new SimulatedSocketStream(network, syn.To, syn.From, local, client.LocalEndPoint) { _peer = client, _connected = true };
-        network.Send(new StreamSegment(network, SegmentKind.SynAck, server, client, syn.To, syn.From, 0, null, null));
+        StreamSegment.Send(network, SegmentKind.SynAck, server, client, syn.To, syn.From, 0, null, null);
         return server;
     }
 
@@ -125,16 +132,22 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     {
         if (IsClosed) return ValueTask.FromException<int>(new ObjectDisposedException(Description));
         if (_readPending || _registration.IsWaitingReadable) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
-        if (buffer.IsEmpty)
-        {
-            if (_receivedBytes > 0 || _peerFinished || _errno != 0) return new ValueTask<int>(0);
-            return _registration.WaitReadableForZeroByteRead(cancellationToken);
-        }
+        if (buffer.IsEmpty) return DataMayBeThere ? new ValueTask<int>(0) : _registration.WaitReadableForZeroByteRead(cancellationToken);
         if (_receivedBytes > 0) return new ValueTask<int>(Take(buffer.Span));
         if (_errno != 0) return ValueTask.FromException<int>(SystemErrors.From("recv", _errno, Description));
         if (_peerFinished) return new ValueTask<int>(0);
         return ReadSlowAsync(buffer, cancellationToken);
     }
+
+    public override ValueTask<bool> WaitForDataAsync(CancellationToken cancellationToken)
+    {
+        if (IsClosed) return ValueTask.FromException<bool>(new ObjectDisposedException(Description));
+        if (_readPending || _registration.IsWaitingReadable) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
+        return DataMayBeThere ? new ValueTask<bool>(true) : _registration.WaitReadableUnlessCanceled(cancellationToken);
+    }
+
+    // Data, the end or an error to read: a zero-byte read need not wait.
+    private bool DataMayBeThere => _receivedBytes > 0 || _peerFinished || _errno != 0;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
@@ -160,7 +173,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     private int Take(Span<byte> buffer)
     {
         int taken = 0;
-        while (taken < buffer.Length && _received.TryPeek(out var chunk))
+        while (taken < buffer.Length && _receivedFirst is { } chunk)
         {
             int n = Math.Min(buffer.Length - taken, chunk.Length - _receivedOffset);
             chunk.AsSpan(_receivedOffset, n).CopyTo(buffer[taken..]);
@@ -168,7 +181,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
             _receivedOffset += n;
             if (_receivedOffset == chunk.Length)
             {
-                _received.Dequeue();
+                _receivedFirst = _receivedLater is { Count: > 0 } later ? later.Dequeue() : null;
                 _receivedOffset = 0;
             }
         }
@@ -236,12 +249,12 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     }
 
     private void SendSequenced(SegmentKind kind, byte[]? data) =>
-        _network.Send(new StreamSegment(_network, kind, this, _peer, Host, _peerHost, _nextSendSequence++, data, null));
+        StreamSegment.Send(_network, kind, this, _peer, Host, _peerHost, _nextSendSequence++, data, null);
 
     private void SendReset(SimulatedSocketStream to)
     {
         _sentReset = true;
-        _network.Send(new StreamSegment(_network, SegmentKind.Reset, this, to, Host, to.Host, 0, null, null));
+        StreamSegment.Send(_network, SegmentKind.Reset, this, to, Host, to.Host, 0, null, null);
     }
 
     public override void ShutdownWrite()
@@ -263,10 +276,10 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
             else if (!_writeShut) SendSequenced(SegmentKind.Fin, null);
         }
         _writeShut = true;
-        _received.Clear();
+        ClearReceived();
         _receivedBytes = 0;
         _registration.Dispose();
-        Host.Resources.Remove(Id);
+        Host.Resources.Remove(this);
         return ValueTask.CompletedTask;
     }
 
@@ -296,11 +309,15 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
         _peer ??= segment.Source;
         if (segment.Sequence != _nextReceiveSequence)
         {
-            (_outOfOrder ??= new()).TryAdd(segment.Sequence, segment); // waits for the ones before it
+            if ((_outOfOrder ??= new()).TryAdd(segment.Sequence, segment)) segment.Keep(); // waits for the ones before it
             return;
         }
         Apply(segment);
-        while (_outOfOrder is not null && _outOfOrder.Remove(_nextReceiveSequence, out var next)) Apply(next);
+        while (_outOfOrder is not null && _outOfOrder.Remove(_nextReceiveSequence, out var next))
+        {
+            Apply(next);
+            next.Free(); // kept since its delivery
+        }
     }
 
     private void Apply(StreamSegment segment)
@@ -320,9 +337,17 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
             return;
         }
         if (_errno != 0) return;
-        _received.Enqueue(segment.Data!);
+        if (_receivedFirst is null) _receivedFirst = segment.Data!;
+        else (_receivedLater ??= new()).Enqueue(segment.Data!);
         _receivedBytes += segment.Data!.Length;
         _registration.OnReady(readable: true, writable: false);
+    }
+
+    private void ClearReceived()
+    {
+        _receivedFirst = null;
+        _receivedLater?.Clear();
+        _receivedOffset = 0;
     }
 
     internal void OnReset() => Fail(Errno.ECONNRESET);
@@ -336,7 +361,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
         if (_errno != 0 || IsClosed) return;
         _errno = errno;
         IsAbandoned = true;
-        _received.Clear();
+        ClearReceived();
         _receivedBytes = 0;
         _registration.OnReady(readable: true, writable: true);
     }

@@ -178,7 +178,7 @@ public sealed class Simulation
         _network.RecordFault("crash", target, null);
         target.Task?.Cancel();
         // In the order of their ids, so that the resets a crash sends follow from the seed alone.
-        foreach (var resource in target.Resources.Values.OrderBy(r => r.Id).ToArray()) resource.Crash();
+        foreach (var resource in target.Resources.ToArray()) resource.Crash();
     }
 
     /// <summary>Starts a crashed host again: its entry point runs afresh.</summary>

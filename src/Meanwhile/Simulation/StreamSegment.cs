@@ -19,27 +19,69 @@ internal enum SegmentKind : byte
     Refused,
 }
 
-/// <summary>A TCP (or Unix) segment in flight. Data and end of stream carry a sequence number and arrive in order.</summary>
-internal sealed class StreamSegment(
-    SimulatedNetwork network, SegmentKind kind, SimulatedSocketStream? source, SimulatedSocketStream? target, SimulatedHost from, SimulatedHost to,
-    long sequence, byte[]? data, EndPoint? destination) : Packet(network, from, to)
+/// <summary>
+/// A TCP (or Unix) segment in flight. Data and end of stream carry a sequence number and arrive in order. Once delivered
+/// it carries the next segment its network sends (<see cref="Send"/>): ten thousand connections exchanging a few segments
+/// each need a few segments each at a time, not one per segment sent.
+/// </summary>
+internal sealed class StreamSegment : Packet
 {
     private static readonly string[] KindNames = ["tcp-syn", "tcp-synack", "tcp-data", "tcp-fin", "tcp-rst", "tcp-refused"];
 
-    public SegmentKind Kind { get; } = kind;
+    private bool _kept; // held by its target until the segments before it arrive: freed by it, not by delivery
+
+    private StreamSegment(SimulatedNetwork network, SimulatedHost from, SimulatedHost to) : base(network, from, to) { }
+
+    /// <summary>Sends a segment on <paramref name="network"/> (a free one, filled in, or a new one).</summary>
+    public static void Send(SimulatedNetwork network, SegmentKind kind, SimulatedSocketStream? source, SimulatedSocketStream? target,
+        SimulatedHost from, SimulatedHost to, long sequence, byte[]? data, EndPoint? destination)
+    {
+        if (!network.FreeSegments.TryPop(out var segment)) segment = new StreamSegment(network, from, to);
+        segment.From = from;
+        segment.To = to;
+        segment.Kind = kind;
+        segment.Source = source;
+        segment.Target = target;
+        segment.Sequence = sequence;
+        segment.Data = data;
+        segment.Destination = destination;
+        network.Send(segment);
+    }
+
+    public SegmentKind Kind { get; private set; }
 
     /// <summary>The endpoint that sent it (null for a refusal, which no socket sends).</summary>
-    public SimulatedSocketStream? Source { get; } = source;
+    public SimulatedSocketStream? Source { get; private set; }
 
     /// <summary>The endpoint it is for (null for a connection attempt: the listener's host makes one).</summary>
-    public SimulatedSocketStream? Target { get; } = target;
+    public SimulatedSocketStream? Target { get; private set; }
 
-    public long Sequence { get; } = sequence;
+    public long Sequence { get; private set; }
 
-    public byte[]? Data { get; } = data;
+    public byte[]? Data { get; private set; }
 
     /// <summary>The address a connection attempt is for.</summary>
-    public EndPoint? Destination { get; } = destination;
+    public EndPoint? Destination { get; private set; }
+
+    /// <summary>Its target keeps it for later (it arrived before segments sent earlier), then frees it.</summary>
+    public void Keep() => _kept = true;
+
+    public override void Delivered()
+    {
+        if (!_kept) Free(); // else its target frees it once the segments before it arrived
+    }
+
+    /// <summary>Done with: free to carry the next segment its network sends.</summary>
+    public void Free()
+    {
+        _kept = false;
+        Source = Target = null;
+        Data = null;
+        Destination = null;
+        Losses = 0;
+        Arriving = false;
+        Network.FreeSegments.Push(this);
+    }
 
     public override int Length => 40 + (Data?.Length ?? 0);
 

@@ -65,6 +65,36 @@ public partial class DataStream : IAsyncDisposable, IDisposable
         return TrackRead(pending);
     }
 
+    /// <summary>
+    /// Waits until data may be available, as a read into an empty buffer does (<see cref="ReadAsync"/>), and returns true;
+    /// returns false if the wait is cancelled, where that read throws <see cref="OperationCanceledException"/>. For a wait
+    /// whose cancellation is routine: a stopping server ends every idle connection's wait at once. On sockets (every
+    /// reactor, and a simulation) the cancellation makes no exception at all.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the wait early (false); so does cancelling the calling task.</param>
+    /// <returns>True when data, the end of the stream or an error is there for the next read; false once cancelled.</returns>
+    /// <exception cref="ObjectDisposedException">The stream is (or gets) closed.</exception>
+    /// <exception cref="InvalidOperationException">Another read is in progress.</exception>
+    public ValueTask<bool> WaitForDataAsync(CancellationToken cancellationToken = default)
+    {
+        CheckUsable();
+        return _platform.GuardsConcurrentOperations ? _platform.WaitForDataAsync(cancellationToken) : TrackWaitForData(cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> TrackWaitForData(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ReadAsync(Memory<byte>.Empty, cancellationToken); // tracked there
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> TrackRead(ValueTask<int> pending)
     {

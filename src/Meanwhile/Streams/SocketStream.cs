@@ -68,23 +68,8 @@ public sealed class SocketStream : DataStream
         // extra async layer, closure or string per connection).
         if (IPAddress.TryParse(host, out var literal))
             return WithConnectTimeout(loop, options, host, port, token => loop.Platform.ConnectAsync(new IPEndPoint(literal, port), options, token).AsTask(), cancellationToken);
-        return WithConnectTimeout(loop, options, host, port, async token =>
-        {
-            var addresses = await loop.Platform.ResolveAsync(host, token);
-            Exception? last = null;
-            foreach (var address in addresses)
-            {
-                try
-                {
-                    return await loop.Platform.ConnectAsync(new IPEndPoint(address, port), options, token);
-                }
-                catch (SystemCallException e) when (address != addresses[^1])
-                {
-                    last = e; // try the next address
-                }
-            }
-            throw last!;
-        }, cancellationToken);
+        if (options.ConnectTimeout is null) return loop.Platform.ConnectAsync(host, port, options, cancellationToken).AsTask(); // no closure
+        return WithConnectTimeout(loop, options, host, port, token => loop.Platform.ConnectAsync(host, port, options, token).AsTask(), cancellationToken);
     }
 
     /// <summary>Connects to <paramref name="endpoint"/>: an <see cref="IPEndPoint"/> or a <see cref="UnixDomainSocketEndPoint"/>.</summary>

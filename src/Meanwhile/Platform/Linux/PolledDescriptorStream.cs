@@ -53,7 +53,7 @@ internal class PolledDescriptorStream : PlatformStream
     {
         if (_fd < 0) return ValueTask.FromException<int>(new ObjectDisposedException(Description));
         if (_readPending || _registration.IsWaitingReadable) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
-        if (buffer.IsEmpty) return WaitForData(cancellationToken);
+        if (buffer.IsEmpty) return DataMayBeThere() ? new ValueTask<int>(0) : _registration.WaitReadableForZeroByteRead(cancellationToken);
         if (_drained && !_registration.ReadClosed) return ReadSlowAsync(buffer, cancellationToken);
         nint n = TryRead(buffer.Span);
         if (n >= 0) return new ValueTask<int>((int)n);
@@ -84,7 +84,15 @@ internal class PolledDescriptorStream : PlatformStream
         }
     }
 
-    private ValueTask<int> WaitForData(CancellationToken cancellationToken)
+    public override ValueTask<bool> WaitForDataAsync(CancellationToken cancellationToken)
+    {
+        if (_fd < 0) return ValueTask.FromException<bool>(new ObjectDisposedException(Description));
+        if (_readPending || _registration.IsWaitingReadable) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
+        return DataMayBeThere() ? new ValueTask<bool>(true) : _registration.WaitReadableUnlessCanceled(cancellationToken);
+    }
+
+    /// <summary>Before a zero-byte read waits: true if there is no need to.</summary>
+    private bool DataMayBeThere()
     {
         // A zero-byte read: wait without a buffer, and without any object of its own — the readiness wait itself
         // completes the read with 0. Sockets peek first to skip a needless wait; other descriptors rely on the
@@ -93,14 +101,14 @@ internal class PolledDescriptorStream : PlatformStream
         {
             if (!_drained || _registration.ReadClosed || _registration.HasReadableEdge)
             {
-                if (!WouldBlockOnPeek()) return new ValueTask<int>(0); // data, end of stream, or an error for the real read
+                if (!WouldBlockOnPeek()) return true; // data, end of stream, or an error for the real read
                 // Nothing to read: an edge remembered from earlier (the accept, data read since) is stale. Waking on it
                 // would make the caller rent a buffer and then park holding it.
                 _registration.ForgetReadableEdge();
             }
         }
         _drained = false; // the edge this wait consumes means the next read must try recv
-        return _registration.WaitReadableForZeroByteRead(cancellationToken);
+        return false;
     }
 
     private unsafe bool WouldBlockOnPeek()

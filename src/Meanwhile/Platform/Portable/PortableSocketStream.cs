@@ -48,16 +48,21 @@ internal sealed class PortableSocketStream : PlatformStream, IConnectedSocket
         catch (SocketException) { return $"{kind} socket (no longer connected)"; } // ENOTCONN once the peer reset it
     }
 
+    public override ValueTask<bool> WaitForDataAsync(CancellationToken cancellationToken)
+    {
+        if (_closed) return ValueTask.FromException<bool>(new ObjectDisposedException(Description));
+        if (_readPending || _registration.IsWaitingReadable) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
+        return DataMayBeThere() ? new ValueTask<bool>(true) : _registration.WaitReadableUnlessCanceled(cancellationToken);
+    }
+
+    // Data, an end of stream or an error already there: a zero-byte read need not wait (a peek, as the epoll path does).
+    private bool DataMayBeThere() => _socket.Receive(_peek, SocketFlags.Peek, out var peeked) > 0 || peeked != SocketError.WouldBlock;
+
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         if (_closed) return ValueTask.FromException<int>(new ObjectDisposedException(Description));
         if (_readPending || _registration.IsWaitingReadable) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
-        if (buffer.IsEmpty)
-        {
-            // Data, an end of stream or an error already there: no wait (a peek, as the epoll path does).
-            if (_socket.Receive(_peek, SocketFlags.Peek, out var peeked) > 0 || peeked != SocketError.WouldBlock) return new ValueTask<int>(0);
-            return _registration.WaitReadableForZeroByteRead(cancellationToken);
-        }
+        if (buffer.IsEmpty) return DataMayBeThere() ? new ValueTask<int>(0) : _registration.WaitReadableForZeroByteRead(cancellationToken);
         int n = _socket.Receive(buffer.Span, SocketFlags.None, out var error);
         if (error == SocketError.Success) return new ValueTask<int>(n);
         if (error == SocketError.WouldBlock) return ReadSlowAsync(buffer, cancellationToken);
