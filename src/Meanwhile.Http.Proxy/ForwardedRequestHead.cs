@@ -19,7 +19,8 @@ internal static class ForwardedRequestHead
         HttpHeadWriter.WriteRequestLine(output, head.Method, OriginForm(head.Target), HttpProtocolVersion.Http11);
 
         fields.TryGetValue("Host"u8, out var clientHost);
-        HttpHeadWriter.WriteField(output, "Host"u8, options.PreserveHost && !clientHost.IsEmpty ? clientHost : upstream.Authority);
+        // Values checked already (the parser checked the client's, Uri the upstream's): written as they are.
+        WriteCheckedField(output, "Host: "u8, options.PreserveHost && !clientHost.IsEmpty ? clientHost : upstream.Authority);
 
         var added = options.ForwardedHeaders;
         bool checkConnection = head.ConnectionNamesOtherOptions;
@@ -29,7 +30,7 @@ internal static class ForwardedRequestHead
             var name = field.Name;
             if (HopByHop.IsHopByHop(name) || IsReplaced(name, added, ref hasForwardedFor))
             {
-                if (upgrade && name.Length == 7 && Ascii.EqualsIgnoreCase(name, "Upgrade"u8)) HttpHeadWriter.WriteField(output, field);
+                if (upgrade && name.Length == 7 && HttpField.EqualsIgnoreCase(name, "Upgrade"u8)) HttpHeadWriter.WriteField(output, field);
                 continue;
             }
             if (checkConnection && HopByHop.NamedByConnection(fields, name)) continue;
@@ -37,10 +38,10 @@ internal static class ForwardedRequestHead
         }
 
         if (upgrade) output.Write("Connection: upgrade\r\n"u8);
-        if ((added & ForwardedHeaders.Via) != 0) HttpHeadWriter.WriteField(output, "Via"u8, bytes.Via);
+        if ((added & ForwardedHeaders.Via) != 0) output.Write(bytes.ViaLine);
         if ((added & ForwardedHeaders.XForwardedFor) != 0) WriteForwardedFor(output, fields, hasForwardedFor, request.RemoteEndPoint);
-        if ((added & ForwardedHeaders.XForwardedProto) != 0) HttpHeadWriter.WriteField(output, "X-Forwarded-Proto"u8, bytes.Scheme);
-        if ((added & ForwardedHeaders.XForwardedHost) != 0 && !clientHost.IsEmpty) HttpHeadWriter.WriteField(output, "X-Forwarded-Host"u8, clientHost);
+        if ((added & ForwardedHeaders.XForwardedProto) != 0) output.Write(bytes.SchemeLine);
+        if ((added & ForwardedHeaders.XForwardedHost) != 0 && !clientHost.IsEmpty) WriteCheckedField(output, "X-Forwarded-Host: "u8, clientHost);
 
         if (head.ContentLength >= 0) HttpHeadWriter.WriteContentLength(output, head.ContentLength);
         else if (head.HasBody) HttpHeadWriter.WriteChunkedTransferEncoding(output);
@@ -55,15 +56,27 @@ internal static class ForwardedRequestHead
     {
         switch (name.Length)
         {
-            case 4: return Ascii.EqualsIgnoreCase(name, "Host"u8);
-            case 6: return Ascii.EqualsIgnoreCase(name, "Expect"u8);
-            case 15 when Ascii.EqualsIgnoreCase(name, "X-Forwarded-For"u8):
+            case 4: return HttpField.EqualsIgnoreCase(name, "Host"u8);
+            case 6: return HttpField.EqualsIgnoreCase(name, "Expect"u8);
+            case 15 when HttpField.EqualsIgnoreCase(name, "X-Forwarded-For"u8):
                 hasForwardedFor = true;
                 return (added & ForwardedHeaders.XForwardedFor) != 0;
-            case 16: return (added & ForwardedHeaders.XForwardedHost) != 0 && Ascii.EqualsIgnoreCase(name, "X-Forwarded-Host"u8);
-            case 17: return (added & ForwardedHeaders.XForwardedProto) != 0 && Ascii.EqualsIgnoreCase(name, "X-Forwarded-Proto"u8);
+            case 16: return (added & ForwardedHeaders.XForwardedHost) != 0 && HttpField.EqualsIgnoreCase(name, "X-Forwarded-Host"u8);
+            case 17: return (added & ForwardedHeaders.XForwardedProto) != 0 && HttpField.EqualsIgnoreCase(name, "X-Forwarded-Proto"u8);
             default: return false;
         }
+    }
+
+    /// <summary>A field whose value is known to be valid: <paramref name="nameAndColon"/> (<c>"Name: "</c>), the value, CRLF.</summary>
+    private static void WriteCheckedField(PooledByteBuffer output, ReadOnlySpan<byte> nameAndColon, ReadOnlySpan<byte> value)
+    {
+        var span = output.GetSpan(nameAndColon.Length + value.Length + 2);
+        nameAndColon.CopyTo(span);
+        value.CopyTo(span[nameAndColon.Length..]);
+        int end = nameAndColon.Length + value.Length;
+        span[end] = (byte)'\r';
+        span[end + 1] = (byte)'\n';
+        output.Advance(end + 2);
     }
 
     /// <summary><c>X-Forwarded-For</c>: the values already there, in order, then the client's address.</summary>
@@ -110,10 +123,23 @@ internal static class ForwardedRequestHead
     private static byte[] ConcatRoot(ReadOnlySpan<byte> query) => [(byte)'/', .. query];
 }
 
-/// <summary>The bytes a handler writes on every forwarded request, encoded once.</summary>
+/// <summary>The bytes a handler writes on every forwarded request, encoded and checked once.</summary>
 internal readonly struct ForwardingBytes(ProxyOptions options)
 {
     public byte[] Via { get; } = Encoding.ASCII.GetBytes($"1.1 {options.ViaName}");
 
-    public byte[] Scheme { get; } = Encoding.ASCII.GetBytes(options.ClientScheme);
+    /// <summary><c>Via</c> as a whole field line, checked as a field when made (a bad name throws here, not per request).</summary>
+    public byte[] ViaLine { get; } = FieldLine("Via"u8, Encoding.ASCII.GetBytes($"1.1 {options.ViaName}"));
+
+    /// <summary><c>X-Forwarded-Proto</c> as a whole field line.</summary>
+    public byte[] SchemeLine { get; } = FieldLine("X-Forwarded-Proto"u8, Encoding.ASCII.GetBytes(options.ClientScheme));
+
+    private static byte[] FieldLine(ReadOnlySpan<byte> name, byte[] value)
+    {
+        var line = new PooledByteBuffer(64);
+        HttpHeadWriter.WriteField(line, name, value);
+        byte[] bytes = line.WrittenSpan.ToArray();
+        line.Release();
+        return bytes;
+    }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Meanwhile.Http.Server;
 
 namespace Meanwhile.Http.Proxy;
@@ -24,7 +23,7 @@ internal static class ForwardedResponseHead
         foreach (var field in fields)
         {
             var name = field.Name;
-            if (HopByHop.IsHopByHop(name) || (name.Length == 4 && Ascii.EqualsIgnoreCase(name, "Date"u8))) continue;
+            if (HopByHop.IsHopByHop(name) || (name.Length == 4 && HttpField.EqualsIgnoreCase(name, "Date"u8))) continue;
             if (checkConnection && HopByHop.NamedByConnection(fields, name)) continue;
             response.AddHeader(field); // checked by the parser: copied as is
         }

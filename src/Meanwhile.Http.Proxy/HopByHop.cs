@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Meanwhile.Http.Proxy;
 
 /// <summary>
@@ -15,12 +13,12 @@ internal static class HopByHop
     /// </summary>
     public static bool IsHopByHop(ReadOnlySpan<byte> name) => name.Length switch
     {
-        2 => Ascii.EqualsIgnoreCase(name, "TE"u8),
-        7 => Ascii.EqualsIgnoreCase(name, "Upgrade"u8) || Ascii.EqualsIgnoreCase(name, "Trailer"u8),
-        10 => Ascii.EqualsIgnoreCase(name, "Connection"u8) || Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8),
-        14 => Ascii.EqualsIgnoreCase(name, "Content-Length"u8),
-        16 => Ascii.EqualsIgnoreCase(name, "Proxy-Connection"u8),
-        17 => Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8),
+        2 => HttpField.EqualsIgnoreCase(name, "TE"u8),
+        7 => HttpField.EqualsIgnoreCase(name, "Upgrade"u8) || HttpField.EqualsIgnoreCase(name, "Trailer"u8),
+        10 => HttpField.EqualsIgnoreCase(name, "Connection"u8) || HttpField.EqualsIgnoreCase(name, "Keep-Alive"u8),
+        14 => HttpField.EqualsIgnoreCase(name, "Content-Length"u8),
+        16 => HttpField.EqualsIgnoreCase(name, "Proxy-Connection"u8),
+        17 => HttpField.EqualsIgnoreCase(name, "Transfer-Encoding"u8),
         _ => false,
     };
 
@@ -32,7 +30,7 @@ internal static class HopByHop
             if (!field.NameEquals("Connection"u8)) continue;
             foreach (var token in new TokenList(field.Value))
             {
-                if (Ascii.EqualsIgnoreCase(token, name)) return true;
+                if (HttpField.EqualsIgnoreCase(token, name)) return true;
             }
         }
         return false;

@@ -47,6 +47,7 @@ public sealed partial class ProxyHandler : IAsyncDisposable
     /// <summary>Creates a proxy handler on the current loop.</summary>
     /// <param name="options">Upstreams, balancing, timeouts, forwarding fields.</param>
     /// <exception cref="InvalidOperationException">No loop runs on this thread.</exception>
+    /// <exception cref="ArgumentException"><see cref="ProxyOptions.ViaName"/> or <see cref="ProxyOptions.ClientScheme"/> cannot be sent in a field value.</exception>
     public ProxyHandler(ProxyOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

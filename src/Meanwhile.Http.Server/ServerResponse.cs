@@ -351,10 +351,10 @@ public sealed class ServerResponse : IBufferWriter<byte>
     {
         bool managed = name.Length switch // by length first: most fields are none of these
         {
-            4 => System.Text.Ascii.EqualsIgnoreCase(name, "Date"u8),
-            10 => System.Text.Ascii.EqualsIgnoreCase(name, "Connection"u8),
-            14 => System.Text.Ascii.EqualsIgnoreCase(name, "Content-Length"u8),
-            17 => System.Text.Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8),
+            4 => HttpField.EqualsIgnoreCase(name, "Date"u8),
+            10 => HttpField.EqualsIgnoreCase(name, "Connection"u8),
+            14 => HttpField.EqualsIgnoreCase(name, "Content-Length"u8),
+            17 => HttpField.EqualsIgnoreCase(name, "Transfer-Encoding"u8),
             _ => false,
         };
         if (managed) throw ManagedField(nameof(name));

@@ -14,17 +14,17 @@ internal static class FieldSemantics
         // Dispatch on length first: almost every field is rejected by one integer compare.
         switch (name.Length)
         {
-            case 4 when isRequest && System.Text.Ascii.EqualsIgnoreCase(name, "Host"u8):
+            case 4 when isRequest && HttpField.EqualsIgnoreCase(name, "Host"u8):
                 return ObserveHost(ref facts, value);
-            case 6 when System.Text.Ascii.EqualsIgnoreCase(name, "Expect"u8):
+            case 6 when HttpField.EqualsIgnoreCase(name, "Expect"u8):
                 facts.ExpectContinue |= ListContains(value, "100-continue"u8);
                 return default;
-            case 10 when System.Text.Ascii.EqualsIgnoreCase(name, "Connection"u8):
+            case 10 when HttpField.EqualsIgnoreCase(name, "Connection"u8):
                 ObserveConnection(ref facts, value);
                 return default;
-            case 14 when System.Text.Ascii.EqualsIgnoreCase(name, "Content-Length"u8):
+            case 14 when HttpField.EqualsIgnoreCase(name, "Content-Length"u8):
                 return ObserveContentLength(ref facts, value);
-            case 17 when System.Text.Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8):
+            case 17 when HttpField.EqualsIgnoreCase(name, "Transfer-Encoding"u8):
                 return ObserveTransferEncoding(ref facts, value);
             default:
                 return default;
@@ -150,7 +150,7 @@ internal static class FieldSemantics
                 return new HttpParseError(HttpParseErrorKind.InvalidTransferEncoding, "invalid transfer coding name");
             }
 
-            if (System.Text.Ascii.EqualsIgnoreCase(coding, "chunked"u8))
+            if (HttpField.EqualsIgnoreCase(coding, "chunked"u8))
             {
                 if (facts.ChunkedSeen)
                 {
@@ -180,9 +180,9 @@ internal static class FieldSemantics
         foreach (Range range in value.Split((byte)','))
         {
             ReadOnlySpan<byte> option = HttpChars.TrimWhitespace(value[range]);
-            bool close = System.Text.Ascii.EqualsIgnoreCase(option, "close"u8);
-            bool keepAlive = System.Text.Ascii.EqualsIgnoreCase(option, "keep-alive"u8);
-            bool upgrade = System.Text.Ascii.EqualsIgnoreCase(option, "upgrade"u8);
+            bool close = HttpField.EqualsIgnoreCase(option, "close"u8);
+            bool keepAlive = HttpField.EqualsIgnoreCase(option, "keep-alive"u8);
+            bool upgrade = HttpField.EqualsIgnoreCase(option, "upgrade"u8);
             facts.ConnectionClose |= close;
             facts.ConnectionKeepAlive |= keepAlive;
             facts.ConnectionUpgrade |= upgrade;
@@ -194,7 +194,7 @@ internal static class FieldSemantics
     {
         foreach (Range range in list.Split((byte)','))
         {
-            if (System.Text.Ascii.EqualsIgnoreCase(HttpChars.TrimWhitespace(list[range]), member))
+            if (HttpField.EqualsIgnoreCase(HttpChars.TrimWhitespace(list[range]), member))
             {
                 return true;
             }

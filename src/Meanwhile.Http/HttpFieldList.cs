@@ -45,7 +45,7 @@ public readonly struct HttpFieldList
         for (int i = 0; i < Count; i++)
         {
             ref readonly FieldEntry entry = ref _store!.Field(_first + i);
-            if (System.Text.Ascii.EqualsIgnoreCase(_store[entry.Name], name))
+            if (HttpField.EqualsIgnoreCase(_store[entry.Name], name))
             {
                 value = _store[entry.Value];
                 return true;

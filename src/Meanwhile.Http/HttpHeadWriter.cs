@@ -115,6 +115,12 @@ public static class HttpHeadWriter
 
     private static void WriteCheckedField(IBufferWriter<byte> output, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
+        if (output is PooledByteBuffer pooled)
+        {
+            pooled.WriteFieldLine(name, value); // what the server and the proxy write into: no interface calls
+            return;
+        }
+
         Span<byte> span = output.GetSpan(name.Length + value.Length + 4);
         name.CopyTo(span);
         int at = name.Length;

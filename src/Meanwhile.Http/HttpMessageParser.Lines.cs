@@ -23,6 +23,15 @@ public abstract partial class HttpMessageParser
 
             int lineLength = _store.Length - _lineStart;
 
+            if (_state == State.Fields && lineLength == 0 && !_crPending)
+            {
+                // The common case: whole, ordinary field lines at hand, checked in two searches each and stored at once.
+                HttpParseStatus taken = TakeWholeFieldLines(rest, ref pos);
+                if (taken != Continue) return taken;
+                rest = input[pos..];
+                if (rest.IsEmpty) return HttpParseStatus.NeedMoreData;
+            }
+
             // A field line starting with SP/HTAB is obs-fold (or, first of all, whitespace before the first field):
             // refused at once (RFC 9112 5.2, 2.2) rather than when its line ends, so nothing after it is read.
             if (_state != State.StartLine && lineLength == 0 && !_crPending && HttpChars.IsWhitespace(rest[0]))
@@ -120,6 +129,50 @@ public abstract partial class HttpMessageParser
         return Continue;
     }
 
+    /// <summary>
+    /// Takes the field lines at the start of <paramref name="rest"/> that are whole and plainly valid (a token, a colon,
+    /// field-value bytes, CRLF), found by one search for the end of the name and one for the end of the value, and
+    /// stores them with one copy. Stops at the first other line (the empty line, a partial line, anything odd), which
+    /// the line-by-line path then judges, with its exact error: nothing taken here would have been judged otherwise.
+    /// Returns <see cref="Continue"/>, or the status of a field that failed its semantics or the limits.
+    /// </summary>
+    private HttpParseStatus TakeWholeFieldLines(ReadOnlySpan<byte> rest, ref int pos)
+    {
+        int used = 0;
+        int storeStart = _store.Length;
+        HttpParseStatus status = Continue;
+        while (true)
+        {
+            ReadOnlySpan<byte> line = rest[used..];
+            int colon = line.IndexOfAnyExcept(HttpChars.Token);
+            if (colon <= 0 || line[colon] != HttpChars.Colon) break;
+            int end = line[(colon + 1)..].IndexOfAnyExcept(HttpChars.FieldValue);
+            if (end < 0) break;
+            end += colon + 1;
+            if (line[end] != HttpChars.CR || end + 1 >= line.Length || line[end + 1] != HttpChars.LF) break;
+            int count = end + 2;
+            _sectionBytes += count;
+            if (_sectionBytes > Limits.MaxHeaderSectionBytes)
+            {
+                status = Fail(HttpParseErrorKind.HeaderSectionTooLarge, "header section too large");
+                break;
+            }
+
+            status = AddFieldLine(line[..end], storeStart + used, colon, trailer: false);
+            used += count;
+            if (status != Continue) break;
+        }
+
+        if (used > 0)
+        {
+            _store.Append(rest[..used]);
+            pos += used;
+            _lineStart = _store.Length;
+        }
+
+        return status;
+    }
+
     private HttpParseStatus OnFieldLine(ReadOnlySpan<byte> line, int offset, bool trailer)
     {
         int colon = line.IndexOf(HttpChars.Colon);
@@ -145,16 +198,26 @@ public abstract partial class HttpMessageParser
             return Fail(HttpParseErrorKind.InvalidField, "invalid character in field name");
         }
 
-        ReadOnlySpan<byte> rawValue = line[(colon + 1)..];
-        if (rawValue.ContainsAnyExcept(HttpChars.FieldValue))
+        if (line[(colon + 1)..].ContainsAnyExcept(HttpChars.FieldValue))
         {
             return Fail(HttpParseErrorKind.InvalidField, "control character in field value");
         }
 
-        int valueStart = rawValue.IndexOfAnyExcept(HttpChars.Whitespace);
-        int valueLength = valueStart < 0 ? 0 : rawValue.LastIndexOfAnyExcept(HttpChars.Whitespace) - valueStart + 1;
-        valueStart = valueStart < 0 ? rawValue.Length : valueStart;
-        ReadOnlySpan<byte> value = rawValue.Slice(valueStart, valueLength);
+        return AddFieldLine(line, offset, colon, trailer);
+    }
+
+    /// <summary>Records a checked field line (its name a token before <paramref name="colon"/>, its value field-value bytes), its value trimmed.</summary>
+    private HttpParseStatus AddFieldLine(ReadOnlySpan<byte> line, int offset, int colon, bool trailer)
+    {
+        ReadOnlySpan<byte> name = line[..colon];
+        // Values are short and rarely have more than one space around them: a plain loop beats a vectorized search.
+        int valueStart = colon + 1;
+        int valueEnd = line.Length;
+        while (valueStart < valueEnd && HttpChars.IsWhitespace(line[valueStart])) valueStart++;
+        while (valueEnd > valueStart && HttpChars.IsWhitespace(line[valueEnd - 1])) valueEnd--;
+        int valueLength = valueEnd - valueStart;
+        valueStart -= colon + 1;
+        ReadOnlySpan<byte> value = line.Slice(colon + 1 + valueStart, valueLength);
 
         if ((trailer ? _store.TrailerCount : _store.HeaderCount) >= Limits.MaxFieldCount)
         {

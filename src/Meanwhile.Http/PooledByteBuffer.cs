@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Meanwhile.Http;
 
@@ -45,6 +47,35 @@ public sealed class PooledByteBuffer : IBufferWriter<byte>
     {
         data.CopyTo(GetSpan(data.Length));
         _length += data.Length;
+    }
+
+    // ": " read as a little-endian ushort (a constant: a static field would cost a class-constructor check per use).
+    private const ushort NameSeparator = ':' | (' ' << 8);
+
+    /// <summary>Appends <c>name: value CRLF</c> (both already checked).</summary>
+    internal void WriteFieldLine(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        int length = name.Length + value.Length + 4;
+        if (_buffer is null || _buffer.Length - _length < length) Ensure(length);
+        Span<byte> span = _buffer.AsSpan(_length, length);
+        ref byte nameStart = ref MemoryMarshal.GetReference(name);
+        int at = name.Length;
+        if (BitConverter.IsLittleEndian && Unsafe.AreSame(ref Unsafe.Add(ref nameStart, at + 2), ref MemoryMarshal.GetReference(value))
+            && Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref nameStart, at)) == NameSeparator)
+        {
+            // A line as a parser stored it, "name: value": one copy rather than two.
+            MemoryMarshal.CreateReadOnlySpan(ref nameStart, at + 2 + value.Length).CopyTo(span);
+        }
+        else
+        {
+            name.CopyTo(span);
+            span[at] = (byte)':';
+            span[at + 1] = (byte)' ';
+            value.CopyTo(span[(at + 2)..]);
+        }
+        span[^2] = (byte)'\r';
+        span[^1] = (byte)'\n';
+        _length += length;
     }
 
     /// <inheritdoc />

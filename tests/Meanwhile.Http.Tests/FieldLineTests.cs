@@ -159,4 +159,46 @@ public sealed class FieldLineTests
         Assert.True(parser.Head.Fields[1].NameEquals("x-A"u8));
         Assert.Equal("GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nx-a: 2\r\n\r\n", Latin1.Text(parser.Head.RawBytes));
     }
+
+    [Theory]
+    [InlineData("Content-Length", "content-length", true)]
+    [InlineData("CONTENT-LENGTH", "Content-Length", true)]
+    [InlineData("Content-Length", "Content-Lengtx", false)]
+    [InlineData("Content\rLength", "Content-Length", false)] // equal with bit 0x20 set, yet no case pair
+    [InlineData("Content-Length", "Content\rLength", false)]
+    [InlineData("Keep-Alive", "Connection", false)]
+    [InlineData("Date", "ETag", false)]
+    [InlineData("DATE", "date", true)]
+    [InlineData("Dat@", "Dat`", false)] // 0x40 and 0x60 differ by 0x20 but are not letters
+    [InlineData("TE", "te", true)]
+    [InlineData("TE", "tf", false)]
+    [InlineData("", "", true)]
+    [InlineData("Host", "Hos", false)]
+    [InlineData("X-Forwarded-Proto", "x-forwarded-proto", true)]
+    [InlineData("A-Name-Longer-Than-Thirty-Two-Bytes", "a-name-longer-than-thirty-two-bytes", true)]
+    [InlineData("A-Name-Longer-Than-Thirty-Two-Bytes", "a-name-longer-than-thirty-two-bytez", false)]
+    [InlineData("Seventeen-Bytes-X", "seventeen-bytes-y", false)]
+    [InlineData("Seventeen-Bytes-X", "SEVENTEEN-BYTES-x", true)]
+    public void Field_names_compare_ignoring_ascii_case_as_Ascii_does(string left, string right, bool equal)
+    {
+        byte[] a = System.Text.Encoding.Latin1.GetBytes(left), b = System.Text.Encoding.Latin1.GetBytes(right);
+        Assert.Equal(equal, HttpField.EqualsIgnoreCase(a, b));
+        Assert.Equal(System.Text.Ascii.EqualsIgnoreCase(a, b), HttpField.EqualsIgnoreCase(a, b));
+    }
+
+    [Fact]
+    public void Field_names_compare_as_Ascii_does_for_every_byte_pair_at_every_position()
+    {
+        byte[] literal = "content-length"u8.ToArray();
+        for (int position = 0; position < literal.Length; position++)
+        {
+            for (int value = 0; value < 128; value++)
+            {
+                byte[] name = (byte[])literal.Clone();
+                name[position] = (byte)value;
+                Assert.Equal(System.Text.Ascii.EqualsIgnoreCase(name, literal), HttpField.EqualsIgnoreCase(name, literal));
+                Assert.Equal(System.Text.Ascii.EqualsIgnoreCase(literal, name), HttpField.EqualsIgnoreCase(literal, name));
+            }
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 
 namespace Meanwhile;
@@ -92,7 +93,7 @@ internal sealed class LoopMonitor
 
     public void BeginItem(in ReadyItem item)
     {
-        var task = item.Owner ?? item.Target as LoopTask;
+        var task = item.Task;
         long start = _now;
         if (task?.Stats is { } stats && stats.ReadySince != 0)
         {
@@ -132,13 +133,9 @@ internal sealed class LoopMonitor
     /// </summary>
     private static object? CodeOf(in ReadyItem item) => item.Kind switch
     {
-        ReadyItem.ItemKind.WorkItem => item.Target switch
-        {
-            LoopTask task => task.DiagnosticCode,
-            LoopWait wait => wait.CodeToResume,
-            _ => null,
-        },
-        ReadyItem.ItemKind.Action => null,
+        ReadyItem.ItemKind.Task => Unsafe.As<LoopTask>(item.Target).DiagnosticCode,
+        ReadyItem.ItemKind.Wait => Unsafe.As<LoopWait>(item.Target).CodeToResume,
+        ReadyItem.ItemKind.WorkItem or ReadyItem.ItemKind.Action => null,
         _ => item.State, // a box for the runtime's continuations, a posted Action for a synchronization context
     };
 

@@ -15,7 +15,9 @@ internal interface ILoopWorkItem
 /// </summary>
 internal readonly struct ReadyItem
 {
-    public enum ItemKind : byte { Action, ActionWithState, PostCallback, WorkItem }
+    // Task and Wait are work items whose type the constructor knew: the loop monitor, which names what each item runs,
+    // then needs no type test per item.
+    public enum ItemKind : byte { Action, ActionWithState, PostCallback, WorkItem, Task, Wait }
 
     public readonly object Target;
     public readonly object? State;
@@ -35,6 +37,14 @@ internal readonly struct ReadyItem
     public ReadyItem(Action<object?> action, object? state, LoopTask? owner = null) : this(action, state, owner, ItemKind.ActionWithState) { }
 
     public ReadyItem(ILoopWorkItem item, LoopTask? owner = null) : this(item, null, owner, ItemKind.WorkItem) { }
+
+    /// <summary>A task's first run: the task is its own owner for the monitor.</summary>
+    public ReadyItem(LoopTask task) : this(task, null, null, ItemKind.Task) { }
+
+    public ReadyItem(LoopWait wait, LoopTask? owner = null) : this(wait, null, owner, ItemKind.Wait) { }
+
+    /// <summary>The task the item runs for: its owner, or the task itself for a task's first run.</summary>
+    public LoopTask? Task => Owner ?? (Kind == ItemKind.Task ? Unsafe.As<LoopTask>(Target) : null);
 
     public static ReadyItem FromPost(SendOrPostCallback callback, object? state, LoopTask? owner) => new(callback, state, owner, ItemKind.PostCallback);
 
