@@ -51,7 +51,7 @@ internal sealed class ServerTls
         if (options.Engine == TlsEngineKind.OpenSsl && !OpenSslServerEngine.IsAvailable)
             throw new PlatformNotSupportedException("HttpsOptions.Engine asks for OpenSSL, which needs libssl.so.3 (Linux with OpenSSL 3).");
         if (options.Engine != TlsEngineKind.SslStream && OpenSslServerEngine.IsAvailable)
-            _engine = Engines.GetValue(options, static _ => new OpenSslServerEngine(static (host, state) => ((ServerTls)state!).OptionsFor(host)));
+            _engine = Engines.GetValue(options, static o => new OpenSslServerEngine(static (host, state) => ((ServerTls)state!).OptionsFor(host), o.CipherSuites));
     }
 
     public TimeSpan HandshakeTimeout => _options.HandshakeTimeout;

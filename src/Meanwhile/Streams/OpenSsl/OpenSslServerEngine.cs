@@ -36,10 +36,9 @@ namespace Meanwhile;
 /// </remarks>
 public sealed class OpenSslServerEngine
 {
-    // .NET's default TLS 1.2 list on OpenSSL (what SslStream offers without a CipherSuitesPolicy).
+    // .NET's default TLS 1.2 list on OpenSSL (what SslStream offers without a CipherSuitesPolicy; HttpsEngineTests compares).
     private const string DotNetDefaultCipherList =
         "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:" +
-        "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:" +
         "ECDHE-ECDSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES256-SHA384:ECDHE-RSA-AES128-SHA256";
 
     private static readonly byte[] SessionIdContext = "meanwhile"u8.ToArray();
@@ -47,6 +46,7 @@ public sealed class OpenSslServerEngine
 
     private readonly Func<string?, object?, SslServerAuthenticationOptions> _selectOptions;
     private readonly ConditionalWeakTable<SslServerAuthenticationOptions, CertificateContext> _contexts = new();
+    private readonly TlsCipherSuite[]? _cipherSuites;
     private volatile FrontContext _front;
 
     /// <summary>Creates the engine.</summary>
@@ -57,12 +57,18 @@ public sealed class OpenSslServerEngine
     /// new one builds an OpenSSL context); throw to refuse the handshake.
     /// </param>
     /// <exception cref="PlatformNotSupportedException">OpenSSL 3 is not there (<see cref="IsAvailable"/>).</exception>
-    public OpenSslServerEngine(Func<string?, object?, SslServerAuthenticationOptions> selectOptions)
+    /// <param name="cipherSuites">
+    /// The cipher suites offered, in order of preference, for every handshake; null for the defaults (see remarks). TLS
+    /// 1.3 picks its suite before the client's host name is known, so only this list restricts TLS 1.3; an options
+    /// object's <see cref="SslServerAuthenticationOptions.CipherSuitesPolicy"/> restricts TLS 1.2 further.
+    /// </param>
+    public OpenSslServerEngine(Func<string?, object?, SslServerAuthenticationOptions> selectOptions, IEnumerable<TlsCipherSuite>? cipherSuites = null)
     {
         ArgumentNullException.ThrowIfNull(selectOptions);
         if (!IsAvailable) throw new PlatformNotSupportedException("The OpenSSL engine needs libssl.so.3 and libcrypto.so.3 (Linux with OpenSSL 3).");
         _selectOptions = selectOptions;
-        _front = new FrontContext(NewContext());
+        _cipherSuites = cipherSuites?.ToArray();
+        _front = new FrontContext(NewFrontContext());
     }
 
     /// <summary>Whether this process can use the engine: Linux with OpenSSL 3 (libssl.so.3).</summary>
@@ -73,7 +79,14 @@ public sealed class OpenSslServerEngine
     /// from before get a full handshake. Call it when certificates change (HTTPS servers do on a reload), so that every
     /// client sees the new certificate. Open connections are untouched. Safe from any thread.
     /// </summary>
-    public void RotateSessionTicketKeys() => _front = new FrontContext(NewContext());
+    public void RotateSessionTicketKeys() => _front = new FrontContext(NewFrontContext());
+
+    private nint NewFrontContext()
+    {
+        nint context = NewContext();
+        if (_cipherSuites is not null) UseCipherSuites(context, _cipherSuites);
+        return context;
+    }
 
     /// <summary>A new session in the current front context (no certificate: the SNI callback switches to one).</summary>
     internal nint NewSession()
@@ -83,9 +96,6 @@ public sealed class OpenSslServerEngine
         GC.KeepAlive(front);
         return ssl;
     }
-
-    /// <summary>A context to look cipher suites up in.</summary>
-    private nint Front => _front.Handle;
 
     internal SslServerAuthenticationOptions SelectOptions(string? host, object? state) => _selectOptions(host, state);
 
@@ -103,6 +113,7 @@ public sealed class OpenSslServerEngine
             {
                 UseCertificate(handle, options);
                 if (options.CipherSuitesPolicy is { } policy && !OperatingSystem.IsWindows()) UseCipherSuites(handle, policy.AllowedCipherSuites);
+                else if (_cipherSuites is not null) UseCipherSuites(handle, _cipherSuites);
             }
             catch
             {
@@ -197,7 +208,7 @@ public sealed class OpenSslServerEngine
     /// <summary>A cipher policy in OpenSSL's terms: TLS 1.3 suites by their (IANA) names, TLS 1.2 ones by OpenSSL's names.</summary>
     private unsafe void UseCipherSuites(nint context, IEnumerable<TlsCipherSuite> suites)
     {
-        nint probe = NewSession();
+        nint probe = SSL_new(context);
         var tls13 = new List<string>();
         var tls12 = new List<string>();
         byte* bytes = stackalloc byte[2];
