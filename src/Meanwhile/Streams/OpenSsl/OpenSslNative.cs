@@ -16,6 +16,7 @@ internal static unsafe partial class OpenSslNative
     public const int TLS1_3_VERSION = 0x0304;
 
     public const int SSL_CTRL_MODE = 33;
+    public const int SSL_CTRL_SET_READ_AHEAD = 41;
     public const int SSL_CTRL_SET_SESS_CACHE_MODE = 44;
     public const int SSL_CTRL_SET_TLSEXT_SERVERNAME_CB = 53;
     public const int SSL_CTRL_SET_TLSEXT_SERVERNAME_ARG = 54;

@@ -139,6 +139,9 @@ public sealed class OpenSslServerEngine
         // Release buffers: an idle connection holds no TLS read or write buffer. Moving write buffer: a retried write
         // may come from a buffer the GC moved. Partial writes: the engine loops itself.
         SSL_CTX_ctrl(context, SSL_CTRL_MODE, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE, 0);
+        // Read ahead: one recv per record (or several) instead of one for the header and one for the body, as SslStream
+        // reads into its buffer; bytes read ahead count as pending, so a zero-byte read still returns at once for them.
+        SSL_CTX_ctrl(context, SSL_CTRL_SET_READ_AHEAD, 1, 0);
         SSL_CTX_ctrl(context, SSL_CTRL_SET_SESS_CACHE_MODE, SSL_SESS_CACHE_SERVER, 0);
         fixed (byte* id = SessionIdContext) SSL_CTX_set_session_id_context(context, id, (uint)SessionIdContext.Length);
         if (!ConfigurationNamesCiphers.Value)

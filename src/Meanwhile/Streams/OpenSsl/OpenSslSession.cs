@@ -208,6 +208,7 @@ internal sealed class OpenSslSession : TlsSessionLayer
         _remoteCertificateRead = true;
         using var chain = new X509Chain();
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true; // no network wait on the loop thread: the client sends its chain
         nint untrusted = X509_STORE_CTX_get0_untrusted(storeContext);
         int count = untrusted == 0 ? 0 : OPENSSL_sk_num(untrusted);
         for (int i = 0; i < count; i++)
