@@ -23,6 +23,10 @@ internal sealed class OpenSslSession : TlsSessionLayer
 {
     private const int AppDataIndex = 0; // SSL_set_app_data
 
+    // Plaintext below this, with nothing left pending, means OpenSSL's read-ahead recv came back short (see TryRead):
+    // filling its 16 KiB buffer with records that carry less than 8 KiB would take hundreds of tiny records.
+    private const int DrainedBelow = 8192;
+
     private readonly SocketStream _socket;
     private readonly OpenSslServerEngine _engine;
     private readonly object? _state;
@@ -284,6 +288,10 @@ internal sealed class OpenSslSession : TlsSessionLayer
         fixed (byte* p = buffer) n = SSL_read(_ssl, p, buffer.Length);
         if (n > 0)
         {
+            // OpenSSL reads ahead, asking recv for its whole buffer (16 KiB and more). Less than half of that in
+            // plaintext, all of it consumed: its last recv came back short, so the socket is drained and the idle wait
+            // that follows can skip its peek (the system call SslStream's path saves with the socket's own reads).
+            if (n < DrainedBelow && SSL_has_pending(_ssl) == 0) _socket.NoteDrained();
             error = SSL_ERROR_NONE;
             return n;
         }
