@@ -42,11 +42,21 @@ public sealed record HttpsOptions
     public Func<X509Certificate2?, X509Chain?, SslPolicyErrors, bool>? ClientCertificateValidation { get; init; }
 
     /// <summary>
-    /// The cipher suites offered, in order of preference; null for OpenSSL's defaults. Setting them turns off session
-    /// resumption and makes every handshake build its own OpenSSL context (.NET shares contexts, and with them the
-    /// session tickets' keys, only without a cipher policy), so handshakes cost more. Ignored on Windows.
+    /// The cipher suites offered, in order of preference; null for .NET's defaults. With SslStream, setting them turns off
+    /// session resumption and makes every handshake build its own OpenSSL context (.NET shares contexts, and with them
+    /// the session tickets' keys, only without a cipher policy), so handshakes cost more; the OpenSSL engine keeps both.
+    /// Ignored on Windows.
     /// </summary>
     public IReadOnlyList<System.Net.Security.TlsCipherSuite>? CipherSuites { get; init; }
+
+    /// <summary>
+    /// Which TLS engine runs the sessions; null (the default) picks OpenSSL on the socket's descriptor
+    /// (<see cref="OpenSslServerEngine"/>) wherever it can (Linux with OpenSSL 3, the epoll reactor) and SslStream
+    /// elsewhere. <see cref="TlsEngineKind.SslStream"/> keeps SslStream everywhere; <see cref="TlsEngineKind.OpenSsl"/>
+    /// fails at start-up where OpenSSL 3 is missing (sockets without a descriptor, on the portable reactor, still use
+    /// SslStream). Both serve every setting here alike.
+    /// </summary>
+    public TlsEngineKind? Engine { get; init; }
 
     /// <summary>Time allowed for the TLS handshake, from the accept; past it the connection is closed. Default: 10 s.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -64,8 +74,9 @@ public sealed record HttpsOptions
 
     /// <summary>
     /// Loads every file-based certificate again (<see cref="AllCertificates"/>) and switches to them all, or, if one
-    /// fails, to none: the certificates in use stay and the exception names the file. Open connections are untouched.
-    /// Safe from any thread.
+    /// fails, to none: the certificates in use stay and the exception names the file. Open connections are untouched;
+    /// sessions established before are not resumed (clients get a full handshake, and the new certificates). Safe from
+    /// any thread.
     /// </summary>
     /// <returns>How many certificates were reloaded.</returns>
     /// <exception cref="CertificateLoadException">A file cannot be read or its key does not match.</exception>
@@ -77,6 +88,8 @@ public sealed record HttpsOptions
             if (certificate.LoadAgain() is { } context) loaded.Add((certificate, context));
         }
         foreach (var (certificate, context) in loaded) certificate.Use(context);
+        // Sessions from before resume no more (with the OpenSSL engine: SslStream's keys go with its context).
+        if (loaded.Count > 0) ServerTls.CertificatesReloaded(this);
         return loaded.Count;
     }
 

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 
@@ -10,9 +11,18 @@ namespace Meanwhile.Http.Server;
 /// a 400 that says so, as nginx does.
 /// </summary>
 /// <remarks>
+/// <para>
+/// The engine: OpenSSL on the socket's descriptor (<see cref="OpenSslServerEngine"/>) where the socket has one (the epoll
+/// reactor) and OpenSSL 3 is there, unless <see cref="HttpsOptions.Engine"/> asks for SslStream; SslStream otherwise.
+/// One OpenSSL engine per <see cref="HttpsOptions"/>, shared by every loop, so its session-ticket keys are too: a
+/// client resumes on whichever loop accepts it.
+/// </para>
+/// <para>
 /// One <see cref="SslServerAuthenticationOptions"/> per certificate context, built once and reused by every handshake
-/// (a reload makes a new context, hence new options): a handshake builds no chain and allocates no options. Loop
+/// (a reload makes a new context, hence new options, and with the OpenSSL engine a new OpenSSL context for new
+/// handshakes, while open sessions keep the old one): a handshake builds no chain and allocates no options. Loop
 /// thread only.
+/// </para>
 /// </remarks>
 internal sealed class ServerTls
 {
@@ -25,6 +35,9 @@ internal sealed class ServerTls
     private readonly ServerOptionsSelectionCallback _select;
     private readonly RemoteCertificateValidationCallback? _validateClient;
     private readonly CipherSuitesPolicy? _ciphers;
+    private readonly OpenSslServerEngine? _engine;
+
+    private static readonly ConditionalWeakTable<HttpsOptions, OpenSslServerEngine> Engines = new();
 
     public ServerTls(LoopServer server, HttpsOptions options)
     {
@@ -35,9 +48,19 @@ internal sealed class ServerTls
         _select = static (stream, hello, state, token) => new ValueTask<SslServerAuthenticationOptions>(((ServerTls)state!).OptionsFor(hello.ServerName));
         if (options.ClientCertificates != ClientCertificatePolicy.None) _validateClient = ValidateClient;
         if (options.CipherSuites is { } suites && !OperatingSystem.IsWindows()) _ciphers = new CipherSuitesPolicy(suites);
+        if (options.Engine == TlsEngineKind.OpenSsl && !OpenSslServerEngine.IsAvailable)
+            throw new PlatformNotSupportedException("HttpsOptions.Engine asks for OpenSSL, which needs libssl.so.3 (Linux with OpenSSL 3).");
+        if (options.Engine != TlsEngineKind.SslStream && OpenSslServerEngine.IsAvailable)
+            _engine = Engines.GetValue(options, static o => new OpenSslServerEngine(static (host, state) => ((ServerTls)state!).OptionsFor(host), o.CipherSuites));
     }
 
     public TimeSpan HandshakeTimeout => _options.HandshakeTimeout;
+
+    /// <summary>New certificates: the OpenSSL engine of <paramref name="options"/>, if any, starts new ticket keys.</summary>
+    internal static void CertificatesReloaded(HttpsOptions options)
+    {
+        if (Engines.TryGetValue(options, out var engine)) engine.RotateSessionTicketKeys();
+    }
 
     /// <summary>
     /// Runs the handshake on <paramref name="socket"/>. Returns the TLS stream, or null when the handshake failed; then
@@ -48,6 +71,9 @@ internal sealed class ServerTls
         _server.Timeouts.HandshakeStarted(connection);
         try
         {
+            // OpenSSL on the descriptor: its waits complete on the loop, so it resumes inline. SslStream's handshake is
+            // Task-backed: awaited plainly, so it resumes on the loop.
+            if (_engine is not null && socket.Descriptor >= 0) return (await TlsStream.AcceptAsync(socket, _engine, this).ConfigureAwait(false), false);
             return (await TlsStream.AcceptAsync(socket, _select, this), false);
         }
         catch (TlsHandshakeException e)

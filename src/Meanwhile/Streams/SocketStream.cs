@@ -31,6 +31,12 @@ public sealed class SocketStream : DataStream
     /// </summary>
     public int Descriptor => Platform is PolledDescriptorStream polled ? polled.Descriptor : -1;
 
+    /// <summary>A read made on <see cref="Descriptor"/> by other code came back short: the socket is drained (see <see cref="PolledDescriptorStream.NoteDrained"/>).</summary>
+    internal void NoteDrained()
+    {
+        if (Platform is PolledDescriptorStream polled) polled.NoteDrained();
+    }
+
     /// <summary>
     /// Waits until the socket can take more bytes, after a write of your own on <see cref="Descriptor"/> failed with
     /// EAGAIN (tokio's <c>writable()</c>): the wait the stream's own writes make. Readiness is edge-triggered and a wait

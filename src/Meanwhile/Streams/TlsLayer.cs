@@ -1,14 +1,28 @@
 using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Meanwhile;
 
 /// <summary>
-/// The transport of a <see cref="TlsStream"/>: SslStream's reads and writes, the TLS close before the TCP one, and the
+/// The SslStream engine of a <see cref="TlsStream"/>: SslStream's reads and writes, the TLS close before the TCP one, and the
 /// socket's close. SslStream refuses a second concurrent read or write itself, so DataStream adds no wrapper.
 /// </summary>
-internal sealed class TlsLayer(SocketStream socket, SslStream ssl, TlsHandshakeProbe input) : PlatformStream
+internal sealed class TlsLayer(SocketStream socket, SslStream ssl, TlsHandshakeProbe input) : TlsSessionLayer
 {
     private bool _closeNotifySent;
+
+    public override SocketStream Socket => socket;
+
+    public override SslApplicationProtocol NegotiatedApplicationProtocol => ssl.NegotiatedApplicationProtocol;
+
+    public override SslProtocols Protocol => ssl.SslProtocol;
+
+    public override TlsCipherSuite CipherSuite => ssl.NegotiatedCipherSuite;
+
+    public override string HostName => ssl.TargetHostName;
+
+    public override X509Certificate? RemoteCertificate => ssl.RemoteCertificate;
 
     public override string Description => "tls " + socket.Description;
 

@@ -12,7 +12,9 @@ namespace Meanwhile;
 /// </summary>
 /// <remarks>
 /// <para>
-/// It runs <see cref="SslStream"/> (OpenSSL on Linux) over the socket's <see cref="DataStream.AsStream"/> adapter, on
+/// One of two engines runs it (<see cref="Engine"/>). <see cref="OpenSslServerEngine"/> calls OpenSSL on the socket's
+/// descriptor, the loop only waiting for readiness, as nginx does (servers on the epoll reactor). Otherwise it runs
+/// <see cref="SslStream"/> (OpenSSL on Linux) over the socket's <see cref="DataStream.AsStream"/> adapter, on
 /// the loop thread: the socket's reads and writes complete on the loop and SslStream resumes inline after them, so a
 /// record costs no thread-pool hop. Awaiting this stream's reads and writes with <c>ConfigureAwait(false)</c> from loop
 /// code resumes inline too.
@@ -26,16 +28,20 @@ namespace Meanwhile;
 /// </remarks>
 public sealed class TlsStream : DataStream
 {
-    private readonly SslStream _ssl;
-
-    private TlsStream(SocketStream socket, SslStream ssl, TlsHandshakeProbe input) : base(socket.Loop, new TlsLayer(socket, ssl, input))
+    private TlsStream(TlsSessionLayer session) : base(session.Socket.Loop, session)
     {
-        Socket = socket;
-        _ssl = ssl;
     }
 
+    private TlsSessionLayer Session => (TlsSessionLayer)Platform;
+
     /// <summary>The socket under the session (closed with it).</summary>
-    public SocketStream Socket { get; }
+    public SocketStream Socket => Session.Socket;
+
+    /// <summary>
+    /// Which engine runs the session: <see cref="TlsEngineKind.OpenSsl"/> (OpenSSL on the socket's descriptor, through an
+    /// <see cref="OpenSslServerEngine"/>) or <see cref="TlsEngineKind.SslStream"/>.
+    /// </summary>
+    public TlsEngineKind Engine => Session is OpenSslSession ? TlsEngineKind.OpenSsl : TlsEngineKind.SslStream;
 
     /// <summary>This side's address.</summary>
     public EndPoint? LocalEndPoint => Socket.LocalEndPoint;
@@ -44,19 +50,19 @@ public sealed class TlsStream : DataStream
     public EndPoint? RemoteEndPoint => Socket.RemoteEndPoint;
 
     /// <summary>The application protocol agreed with ALPN (empty when none was).</summary>
-    public SslApplicationProtocol NegotiatedApplicationProtocol => _ssl.NegotiatedApplicationProtocol;
+    public SslApplicationProtocol NegotiatedApplicationProtocol => Session.NegotiatedApplicationProtocol;
 
     /// <summary>The TLS version in use.</summary>
-    public SslProtocols Protocol => _ssl.SslProtocol;
+    public SslProtocols Protocol => Session.Protocol;
 
     /// <summary>The cipher suite in use.</summary>
-    public TlsCipherSuite CipherSuite => _ssl.NegotiatedCipherSuite;
+    public TlsCipherSuite CipherSuite => Session.CipherSuite;
 
     /// <summary>The host name the client asked for (SNI) on a server; the target host on a client.</summary>
-    public string HostName => _ssl.TargetHostName;
+    public string HostName => Session.HostName;
 
     /// <summary>The peer's certificate: the server's on a client; the client's on a server, when it sent one.</summary>
-    public X509Certificate? RemoteCertificate => _ssl.RemoteCertificate;
+    public X509Certificate? RemoteCertificate => Session.RemoteCertificate;
 
     /// <summary>
     /// Runs the server side of a handshake on <paramref name="socket"/>, choosing the options (certificate, protocols)
@@ -120,7 +126,35 @@ public sealed class TlsStream : DataStream
             ssl.Dispose();
             throw;
         }
-        return new TlsStream(socket, ssl, input);
+        return new TlsStream(new TlsLayer(socket, ssl, input));
+    }
+
+    /// <summary>
+    /// Runs the server side of a handshake on <paramref name="socket"/> with OpenSSL on its descriptor (the epoll
+    /// reactor's sockets only: <see cref="SocketStream.Descriptor"/> is not -1). On success the returned stream owns the
+    /// socket.
+    /// </summary>
+    /// <param name="socket">An accepted socket of the current loop, with a descriptor.</param>
+    /// <param name="engine">Gives the options (certificate, ALPN, client certificates) for the host the client names.</param>
+    /// <param name="state">Passed to the engine's selection callback.</param>
+    /// <param name="cancellationToken">Abandons the handshake.</param>
+    /// <exception cref="TlsHandshakeException">The handshake failed; the socket is left open for the caller to answer or close.</exception>
+    /// <exception cref="InvalidOperationException">The socket has no descriptor (the portable reactor, a simulated network).</exception>
+    public static ValueTask<TlsStream> AcceptAsync(SocketStream socket, OpenSslServerEngine engine, object? state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(engine);
+        socket.Loop.CheckThread();
+        if (socket.Descriptor < 0) throw new InvalidOperationException($"{socket.Description} has no descriptor for OpenSSL (the portable reactor, a simulated network, or closed).");
+        return AcceptOpenSslAsync(new OpenSslSession(socket, engine, state), cancellationToken);
+    }
+
+    // Value tasks all the way (no Task continuation, which the loop's context would send to the thread pool).
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<TlsStream> AcceptOpenSslAsync(OpenSslSession session, CancellationToken cancellationToken)
+    {
+        await session.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+        return new TlsStream(session);
     }
 
     /// <summary>A failed handshake's alert, if SslStream wrote one, goes out before the failure is reported (best effort).</summary>

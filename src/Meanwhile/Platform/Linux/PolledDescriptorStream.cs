@@ -44,6 +44,15 @@ internal class PolledDescriptorStream : PlatformStream
 
     public int Descriptor => _fd;
 
+    /// <summary>
+    /// Someone else's read (OpenSSL's, on the descriptor) emptied the receive queue: the next zero-byte read waits for
+    /// the next edge without peeking first, as after a short read of the stream's own.
+    /// </summary>
+    public void NoteDrained()
+    {
+        if (_kind == DescriptorKind.Socket) _drained = true;
+    }
+
     // Checked here rather than by DataStream: the slow paths are async methods already, so the guard costs nothing.
     public override bool GuardsConcurrentOperations => true;
 
