@@ -116,6 +116,37 @@ public sealed class HttpsTests
     }
 
     [Fact]
+    public async Task A_host_with_no_certificate_fails_its_handshake_and_the_log_says_why()
+    {
+        using var files = new TestCertificates();
+        var (crt, key, _) = files.Server("known", "known.test");
+        var known = ServerCertificate.LoadPem(crt, key);
+        var log = new LineSignal("No certificate for the host name 'unknown.test'");
+        await using var server = await TestServer.StartAsync(Hello, new HttpServerOptions
+        {
+            Https = new HttpsOptions { CertificateSelector = host => host == "known.test" ? known : null },
+            LoggerFactory = new Meanwhile.Testing.WriterLoggerFactory(log),
+        });
+        Assert.ThrowsAny<Exception>(() => TlsTestClient.Connect(server.Port, host: "unknown.test"));
+        // The selector's reason, not only the engine's alert: OpenSSL's callbacks can only fail, so the engine keeps it.
+        await log.Seen.WaitAsync(TimeSpan.FromSeconds(30));
+        using (var client = TlsTestClient.Connect(server.Port, host: "known.test")) Assert.Equal(200, client.Get("/").Status);
+    }
+
+    /// <summary>A log writer whose task completes once a line containing <c>text</c> is written.</summary>
+    private sealed class LineSignal(string text) : StringWriter
+    {
+        private readonly TaskCompletionSource _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Seen => _seen.Task;
+
+        public override void WriteLine(string? value)
+        {
+            if (value is not null && value.Contains(text, StringComparison.Ordinal)) _seen.TrySetResult();
+        }
+    }
+
+    [Fact]
     public async Task A_required_client_certificate_is_judged_by_the_validation_callback()
     {
         using var files = new TestCertificates();

@@ -276,8 +276,9 @@ public sealed class OpenSslServerEngine
         {
             return OpenSslSession.FromHandle(ssl)?.SelectContext() == true ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_ALERT_FATAL;
         }
-        catch
+        catch (Exception e)
         {
+            OpenSslSession.FromHandle(ssl)?.CallbackFailed(e); // "no certificate for this host", or the selector's own bug
             return SSL_TLSEXT_ERR_ALERT_FATAL;
         }
     }
@@ -308,8 +309,9 @@ public sealed class OpenSslServerEngine
             }
             return SSL_TLSEXT_ERR_ALERT_FATAL; // no_application_protocol, as SslStream and nginx answer
         }
-        catch
+        catch (Exception e)
         {
+            OpenSslSession.FromHandle(ssl)?.CallbackFailed(e);
             return SSL_TLSEXT_ERR_ALERT_FATAL;
         }
     }
@@ -317,13 +319,15 @@ public sealed class OpenSslServerEngine
     [UnmanagedCallersOnly]
     private static int OnVerifyCertificate(nint storeContext, nint argument)
     {
+        OpenSslSession? session = null;
         try
         {
-            nint ssl = X509_STORE_CTX_get_ex_data(storeContext, SSL_get_ex_data_X509_STORE_CTX_idx());
-            return OpenSslSession.FromHandle(ssl)?.ValidateClientCertificate(storeContext) == true ? 1 : 0;
+            session = OpenSslSession.FromHandle(X509_STORE_CTX_get_ex_data(storeContext, SSL_get_ex_data_X509_STORE_CTX_idx()));
+            return session?.ValidateClientCertificate(storeContext) == true ? 1 : 0;
         }
-        catch
+        catch (Exception e)
         {
+            session?.CallbackFailed(e); // the user's validation callback threw
             return 0;
         }
         finally

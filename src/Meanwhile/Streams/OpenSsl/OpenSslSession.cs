@@ -43,6 +43,7 @@ internal sealed class OpenSslSession : TlsSessionLayer
     private bool _closeNotifySent;
     private bool _handshakeDone;
     private int _firstByte = -1;
+    private Exception? _callbackError; // the first exception one of our callbacks swallowed to answer OpenSSL with a failure
 
     public OpenSslSession(SocketStream socket, OpenSslServerEngine engine, object? state)
     {
@@ -144,7 +145,7 @@ internal sealed class OpenSslSession : TlsSessionLayer
                 int error = SSL_get_error(_ssl, result);
                 if (error == SSL_ERROR_WANT_READ) await _socket.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
                 else if (error == SSL_ERROR_WANT_WRITE) await _socket.WaitWritableAsync(cancellationToken).ConfigureAwait(false);
-                else throw Failed(error, "handshake");
+                else throw HandshakeFailed(error);
             }
             _handshakeDone = true;
             CheckClientCertificateGiven();
@@ -358,6 +359,19 @@ internal sealed class OpenSslSession : TlsSessionLayer
         error = SSL_get_error(_ssl, n);
         if (error is SSL_ERROR_WANT_WRITE or SSL_ERROR_WANT_READ) return -1;
         throw Failed(error, "send");
+    }
+
+    /// <summary>
+    /// Notes why a callback made the handshake fail (a certificate selector that threw, a validation callback's
+    /// error): OpenSSL only sees the failure, so the handshake's exception carries this instead of OpenSSL's words.
+    /// </summary>
+    internal void CallbackFailed(Exception error) => _callbackError ??= error;
+
+    /// <summary>The handshake's failure: the callback's exception if one failed it, else OpenSSL's error.</summary>
+    private Exception HandshakeFailed(int error)
+    {
+        var failure = Failed(error, "handshake"); // empties the error queue
+        return _callbackError is { } cause ? new TlsHandshakeException(_socket.Description, FirstByte, cause) : failure;
     }
 
     /// <summary>The exception for a failed OpenSSL call, leaving the error queue empty.</summary>
