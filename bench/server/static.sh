@@ -66,7 +66,9 @@ start() {
       local cache=0 log=off; [ "$name" = nginx-cache ] && cache=1; [ "$name" = nginx-log ] && log=file
       nginx_conf "$port" "$cache" "$log"
       taskset -c 0 nginx -p "$work" -c "$work/nginx-$port.conf" > /dev/null 2>&1 &
-      master=$!; pids+=("$master"); wait_port "$port"; pid=$(pgrep -P "$master" | head -n 1); killpid=$master ;;
+      master=$!; pids+=("$master"); wait_port "$port"; killpid=$master
+      # the master listens before it forks its worker: wait for the worker, whose CPU counts
+      pid=""; for _ in $(seq 1 400); do pid=$(pgrep -P "$master" | head -n 1) || true; [ -n "$pid" ] && break; sleep 0.01; done ;;
     meanwhile-base)
       taskset -c 0 "$BASELINE_TOOL" serve "$site" -q --loops 1 --port "$port" > /dev/null 2>&1 &
       pid=$!; pids+=("$pid"); killpid=$pid; wait_port "$port" ;;
@@ -88,9 +90,10 @@ start() {
 run() {
   local name=$1 file=$2 port=$3
   start "$name" "$port"
-  load_run 64 "${WARMUP:-3}" "http://127.0.0.1:$port/$file" > /dev/null # warm-up (and, for a JIT build, its tiering)
+  # warm-up (and, for a JIT build, its tiering); a failed run stops the server before it fails the script
+  load_run 64 "${WARMUP:-3}" "http://127.0.0.1:$port/$file" > /dev/null || { stop "$killpid"; return 1; }
   local before; before=$(python3 "$here/cputicks.py" "$pid")
-  local out; out=$(load_run 64 "$DURATION" "http://127.0.0.1:$port/$file")
+  local out; out=$(load_run 64 "$DURATION" "http://127.0.0.1:$port/$file") || { stop "$killpid"; return 1; }
   local after; after=$(python3 "$here/cputicks.py" "$pid")
   stop "$killpid"
   local rps; rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
