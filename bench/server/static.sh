@@ -4,7 +4,10 @@
 # log on (meanwhile to a file and to a pipe drained by `cat > /dev/null`, nginx to a file); server CPU per request;
 # system calls per request (strace -f -c); a cold 1 GiB download beside 64 small-file clients (their p99); RSS per
 # keep-alive connection with COUNT (10,000) clients that each fetched the 13-byte index.html (bench/server/idle_http.py).
-# Server on core 0, wrk on core 1, contestants alternated, medians of ROUNDS rounds.
+# Server on core 0, the load client on core 1, contestants alternated, medians of ROUNDS rounds. LOAD=httpload (default)
+# or LOAD=wrk (bench/load/load.sh): wrk reads and copies every body and was the limit at 100 KiB (~57 us of its core per
+# response, the servers ~30); httpload drops plain bodies in the kernel (recv MSG_TRUNC). Each file row shows the
+# client's share of its core: near 100 % means the client, not the server, set the rate.
 #   bench/server/static.sh          # ROUNDS=3 DURATION=5 ARTIFACTS=/tmp/bench-artifacts-static PART="files log strace cold memory"
 #                                   # FILES="4k.bin 1m.bin": only those rows of PART=files
 # The tool is the Native AOT publish of src/Meanwhile.Cli, the executable `dotnet publish` and the tool package give users
@@ -23,6 +26,8 @@ DURATION="${DURATION:-5}"
 PART="${PART:-files log strace cold memory}"
 work="$(mktemp -d)"
 pids=()
+source "$here/../load/load.sh"
+load_init "$ARTIFACTS"
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 if [ -z "${TOOL:-}" ]; then
@@ -61,7 +66,9 @@ start() {
       local cache=0 log=off; [ "$name" = nginx-cache ] && cache=1; [ "$name" = nginx-log ] && log=file
       nginx_conf "$port" "$cache" "$log"
       taskset -c 0 nginx -p "$work" -c "$work/nginx-$port.conf" > /dev/null 2>&1 &
-      master=$!; pids+=("$master"); wait_port "$port"; pid=$(pgrep -P "$master" | head -n 1); killpid=$master ;;
+      master=$!; pids+=("$master"); wait_port "$port"; killpid=$master
+      # the master listens before it forks its worker: wait for the worker, whose CPU counts
+      pid=""; for _ in $(seq 1 400); do pid=$(pgrep -P "$master" | head -n 1) || true; [ -n "$pid" ] && break; sleep 0.01; done ;;
     meanwhile-base)
       taskset -c 0 "$BASELINE_TOOL" serve "$site" -q --loops 1 --port "$port" > /dev/null 2>&1 &
       pid=$!; pids+=("$pid"); killpid=$pid; wait_port "$port" ;;
@@ -73,24 +80,26 @@ start() {
       taskset -c 0 "$TOOL" serve "$site" --loops 1 --port "$port" --access-log "$work/mw-access.log" > /dev/null 2>&1 &
       pid=$!; pids+=("$pid"); killpid=$pid; wait_port "$port" ;;
     meanwhile-logpipe)
-      # stdout is a pipe into cat (on core 1, with wrk: the log's reader is not the server's CPU)
+      # stdout is a pipe into cat (on core 1, with the load client: the log's reader is not the server's CPU)
       (taskset -c 0 "$TOOL" serve "$site" --loops 1 --port "$port" 2>/dev/null | taskset -c 1 cat > /dev/null) &
       pids+=("$!"); wait_port "$port"; pid=$(pgrep -f "serve $site --loops 1 --port $port" | head -n 1); killpid=$pid ;;
   esac
 }
 
-# run NAME FILE PORT: one wrk round; prints "req/s cpu_us_per_request p99_ms"
+# run NAME FILE PORT: one round; prints "req/s cpu_us_per_request p99_ms server_core_% client_core_%"
 run() {
   local name=$1 file=$2 port=$3
   start "$name" "$port"
-  taskset -c 1 wrk -t1 -c64 -d"${WARMUP:-3}s" "http://127.0.0.1:$port/$file" > /dev/null # warm-up (and, for a JIT build, its tiering)
+  # warm-up (and, for a JIT build, its tiering); a failed run stops the server before it fails the script
+  load_run 64 "${WARMUP:-3}" "http://127.0.0.1:$port/$file" > /dev/null || { stop "$killpid"; return 1; }
   local before; before=$(python3 "$here/cputicks.py" "$pid")
-  local out; out=$(taskset -c 1 wrk -t1 -c64 -d"${DURATION}s" --latency "http://127.0.0.1:$port/$file")
+  local out; out=$(load_run 64 "$DURATION" "http://127.0.0.1:$port/$file") || { stop "$killpid"; return 1; }
   local after; after=$(python3 "$here/cputicks.py" "$pid")
   stop "$killpid"
   local rps; rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   local p99; p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  python3 -c "import sys; r=float('$rps'); print(f\"{r:.0f} {(float('$after')-float('$before'))*1e6/(r*$DURATION):.1f} $p99\")"
+  local client; client=$(awk '/Client CPU seconds/ {print $4}' <<<"$out")
+  python3 -c "import sys; r=float('$rps'); s=float('$after')-float('$before'); print(f\"{r:.0f} {s*1e6/(r*$DURATION):.1f} $p99 {100*s/$DURATION:.0f} {100*float('$client')/$DURATION:.0f}\")"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -98,20 +107,22 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 # compare LABEL FILE CONTESTANT...: ROUNDS alternated rounds; a row per contestant with median req/s, range, CPU per request
 compare() {
   local label=$1 file=$2; shift 2
-  declare -A rps cpu
+  declare -A rps cpu server_core client_core
   local port=$((PORT_BASE + 100))
   for round in $(seq 1 "$ROUNDS"); do
     for c in "$@"; do
       port=$((port + 1))
-      read -r r u _ < <(run "$c" "$file" "$port")
-      rps[$c]+="$r "; cpu[$c]+="$u "
+      read -r r u _ sc cc < <(run "$c" "$file" "$port")
+      rps[$c]+="$r "; cpu[$c]+="$u "; server_core[$c]+="$sc "; client_core[$c]+="$cc "
     done
   done
   local base; base=$(tr ' ' '\n' <<<"${rps[$1]}" | grep . | median)
   for c in "$@"; do
     local m; m=$(tr ' ' '\n' <<<"${rps[$c]}" | grep . | median)
     local cu; cu=$(tr ' ' '\n' <<<"${cpu[$c]}" | grep . | median)
-    printf "%-10s %-18s %9.0f req/s  [%s]  %6.1f us CPU/req  %5.2fx\n" "$label" "$c" "$m" "$(tr ' ' '\n' <<<"${rps[$c]}" | grep . | sort -n | sed -n '1p;$p' | paste -sd-)" "$cu" "$(python3 -c "print($m/$base)")"
+    local sc; sc=$(tr ' ' '\n' <<<"${server_core[$c]}" | grep . | median)
+    local cc; cc=$(tr ' ' '\n' <<<"${client_core[$c]}" | grep . | median)
+    printf "%-10s %-18s %9.0f req/s  [%s]  %6.1f us CPU/req  %5.2fx  cores: server %3.0f%% client %3.0f%%\n" "$label" "$c" "$m" "$(tr ' ' '\n' <<<"${rps[$c]}" | grep . | sort -n | sed -n '1p;$p' | paste -sd-)" "$cu" "$(python3 -c "print($m/$base)")" "$sc" "$cc"
   done
 }
 
@@ -126,15 +137,15 @@ if [[ " $PART " == *" log "* ]]; then
 fi
 if [[ " $PART " == *" strace "* ]]; then
   # System calls per request on one keep-alive connection, 13-byte file (STRACE_FILE=100k.bin another): strace -f -c
-  # while wrk -c1 runs.
+  # while the load client runs with one connection.
   file="${STRACE_FILE:-index.html}"
   for c in nginx meanwhile; do
     port=$((RANDOM % 500 + PORT_BASE + 300))
     start "$c" "$port"
-    taskset -c 1 wrk -t1 -c1 -d1s "http://127.0.0.1:$port/$file" > /dev/null
+    load_run 1 1 "http://127.0.0.1:$port/$file" > /dev/null
     strace -f -c -o "$work/strace-$c.txt" -p "$pid" 2>/dev/null & tracer=$!
     sleep 1
-    out=$(taskset -c 1 wrk -t1 -c1 -d3s "http://127.0.0.1:$port/$file")
+    out=$(load_run 1 3 "http://127.0.0.1:$port/$file")
     kill -INT "$tracer"; wait "$tracer" 2>/dev/null || true
     stop "$killpid"
     requests=$(awk '/requests in/ {print $1}' <<<"$out")
@@ -152,7 +163,7 @@ if [[ " $PART " == *" cold "* ]]; then
     python3 -c "import os; fd=os.open('$site/1g.bin', os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)"
     start "$c" "$port"
     taskset -c 1 curl -s -o /dev/null "http://127.0.0.1:$port/1g.bin" & dl=$!
-    out=$(taskset -c 1 wrk -t1 -c64 -d"${DURATION}s" --latency "http://127.0.0.1:$port/index.html")
+    out=$(load_run 64 "$DURATION" "http://127.0.0.1:$port/index.html")
     kill "$dl" 2>/dev/null || true; wait "$dl" 2>/dev/null || true
     stop "$killpid"
     echo "cold       $c: small files beside a cold 1 GiB download: $(awk '/Requests\/sec/ {print $2}' <<<"$out") req/s, p99 $(awk '$1=="99%" {print $2}' <<<"$out")"

@@ -5,10 +5,13 @@
 #   bench/server/tls.sh       # ROUNDS=3 SECONDS_PER_RUN=5 WARMUP=20 CONNS=64 COUNT=10000 PORT_BASE=22100 IDLE=1
 #
 # Per round, servers alternated:
-#   keepalive  wrk -t1 -c64 over https (keep-alive), req/s and server CPU (user+system) per request
-#   full       wrk -t1 -c64 -H 'Connection: close': one request per connection, so one full TLS 1.3 handshake each
+#   keepalive  LOAD (httpload, default, or wrk; bench/load/load.sh) with 64 connections over https (keep-alive): req/s,
+#              server CPU (user+system) per request, and the client's share of its core (near 100 %: the client is the
+#              limit, not the server; wrk was, at ~20 us per request: httpload needs ~14)
+#   full       wrk -t1 -c64 -H 'Connection: close' (whatever LOAD): one request per connection, so one full TLS 1.3 handshake each
 #              (wrk resumes no session), handshakes/s and server CPU per handshake
 #   resumed    openssl s_time -reuse (one client, sequential): resumed TLS 1.3 handshakes with one GET each, per second
+# KEEPALIVE_ONLY=1 skips the full and resumed handshakes. At the end: medians of per-round keep-alive ratios.
 # Then (IDLE=1) memory per idle TLS keep-alive connection with COUNT open (idle_tls.py: RSS growth of the server).
 # Raw lines go to stdout; uptime is printed with each round (the machine may be shared: compare ratios, not absolutes).
 # BEFORE=/path/to/MeanwhileHello (another version's build of bench/server/MeanwhileHello) adds it as "meanwhile-before",
@@ -30,7 +33,9 @@ cleanup() { for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null || true; don
 trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)"
 
-echo "== build (Release, $ARTIFACTS)"
+source "$here/../load/load.sh"
+echo "== build (Release, $ARTIFACTS; load client $LOAD)"
+load_init "$ARTIFACTS"
 MEANWHILE="${MEANWHILE:-$ARTIFACTS/bin/MeanwhileHello/release/MeanwhileHello}"
 for p in MeanwhileHello KestrelHello; do
   [ "$p" = MeanwhileHello ] && [ "$MEANWHILE" != "$ARTIFACTS/bin/MeanwhileHello/release/MeanwhileHello" ] && continue
@@ -90,22 +95,31 @@ wrk_rps() { # server [extra wrk args] -> "requests req/s"
   taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" "$@" "https://127.0.0.1:${port[$s]}/" |
     awk '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {print n, r}'
 }
+keepalive_rps() { # server -> "requests req/s client-core-%" with LOAD
+  load_run "$CONNS" "$SECONDS_PER_RUN" "https://127.0.0.1:${port[$1]}/" |
+    awk -v d="$SECONDS_PER_RUN" '/requests in/ {n=$1} /Requests\/sec/ {r=$2} /Client CPU seconds/ {c=$4} END {printf "%s %s %.0f\n", n, r, 100 * c / d}'
+}
 
 # Long enough for the .NET servers' tiered JIT to finish recompiling the hot path: with a 5 s warm-up it was still
 # compiling, on the server's pinned core, inside the measured rounds.
 echo "== warm-up (${WARMUP:-20} s each)"
 for s in $SERVERS; do
-  taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP:-20}s" "https://127.0.0.1:${port[$s]}/" > /dev/null
+  load_run "$CONNS" "${WARMUP:-20}" "https://127.0.0.1:${port[$s]}/" > /dev/null
   wrk_rps "$s" -H 'Connection: close' >/dev/null
 done
 
+declare -A keepalive
 for r in $(seq "$ROUNDS"); do
   echo "== round $r/$ROUNDS; $(uptime)"
   for s in $SERVERS; do
     c0=$(python3 "$here/cputicks.py" "${pid[$s]}")
-    read -r n rps < <(wrk_rps "$s")
+    read -r n rps client < <(keepalive_rps "$s")
     c1=$(python3 "$here/cputicks.py" "${pid[$s]}")
     cpu_us=$(python3 -c "print(round(($c1 - $c0) * 1e6 / max($n, 1), 1))")
+    server_core=$(python3 -c "print(round(($c1 - $c0) * 100 / $SECONDS_PER_RUN))")
+    keepalive[$s]+="$rps "
+    full=- full_cpu=- resumed=- resumed_cpu=-
+    if [ "${KEEPALIVE_ONLY:-0}" != 1 ]; then
     c0=$(python3 "$here/cputicks.py" "${pid[$s]}")
     read -r nfull full < <(wrk_rps "$s" -H 'Connection: close')
     c1=$(python3 "$here/cputicks.py" "${pid[$s]}")
@@ -117,8 +131,15 @@ for r in $(seq "$ROUNDS"); do
     resumed=$(python3 -c "print(round(${n:-0} / ($(date +%s.%N) - $t0)))")
     # One sequential client: the rate is mostly latency (both ends' wake-ups); the server's CPU per handshake is its cost.
     resumed_cpu=$(python3 -c "print(round(($c1 - $c0) * 1e6 / max(${n:-0}, 1)))")
-    printf '  %-16s keepalive %10s req/s  cpu %6s us/req  full-handshakes %8s /s  %5s us cpu/full  resumed %6s /s  %5s us cpu/resumed\n' "$s" "$rps" "$cpu_us" "$full" "$full_cpu" "${resumed:-?}" "$resumed_cpu"
+    fi
+    printf '  %-16s keepalive %10s req/s  cpu %6s us/req  cores: server %3s%% client %3s%%  full-handshakes %8s /s  %5s us cpu/full  resumed %6s /s  %5s us cpu/resumed\n' "$s" "$rps" "$cpu_us" "$server_core" "$client" "$full" "$full_cpu" "${resumed:-?}" "$resumed_cpu"
   done
+done
+
+# Keep-alive: medians of the per-round ratios meanwhile / each other server.
+for s in $SERVERS; do
+  [ "$s" = meanwhile ] && continue
+  python3 -c "import statistics, sys; m, o = (list(map(float, a.split())) for a in sys.argv[1:3]); r = sorted(x / y for x, y in zip(m, o)); print(f'keepalive meanwhile / {sys.argv[3]}: median {statistics.median(r):.2f}x  rounds {r[0]:.2f}-{r[-1]:.2f}')" "${keepalive[meanwhile]}" "${keepalive[$s]}" "$s"
 done
 
 [ "${IDLE:-1}" = 1 ] || exit 0

@@ -268,7 +268,7 @@ internal sealed class DescriptorFileServer
         int fd = file.Fd;
         try
         {
-            var stream = await response.StartRawBodyAsync(count, request.Aborted);
+            var stream = await response.StartRawBodyAsync(count, socket, request.Aborted); // the head shares the body's first segment
             if (stream is null) return;
             long sent = 0;
             while (sent < count)

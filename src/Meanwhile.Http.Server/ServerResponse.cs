@@ -186,14 +186,25 @@ public sealed class ServerResponse : IBufferWriter<byte>
     /// <param name="contentLength">The body's exact length.</param>
     /// <param name="cancellationToken">Checked before sending.</param>
     /// <returns>The stream to write the body on, or null when no body may be sent (HEAD, 204, 304): then write nothing.</returns>
-    public async ValueTask<DataStream?> StartRawBodyAsync(long contentLength, CancellationToken cancellationToken = default)
+    public ValueTask<DataStream?> StartRawBodyAsync(long contentLength, CancellationToken cancellationToken = default) =>
+        StartRawBodyAsync(contentLength, fileSocket: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="StartRawBodyAsync(long, CancellationToken)"/> for a body the caller sends at once with sendfile on
+    /// <paramref name="fileSocket"/> (the connection's socket): the head leaves marked "more follows", so it shares the
+    /// body's first segment.
+    /// </summary>
+    internal async ValueTask<DataStream?> StartRawBodyAsync(long contentLength, SocketStream? fileSocket, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(contentLength);
         cancellationToken.ThrowIfCancellationRequested();
         if (_bodyBytes > 0) throw new InvalidOperationException("Body bytes were already written; a raw body must be the whole body.");
         ContentLength = contentLength;
         Emit(final: false);
-        await _state.Output.FlushAsync();
+        // Only when a body follows: a head marked "more" alone would wait in the kernel for bytes that never come.
+        await (fileSocket is not null && contentLength > 0 && !BodyForbidden
+            ? _state.Output.FlushAheadOfFileAsync(fileSocket)
+            : _state.Output.FlushAsync());
         _raw = true;
         _bodyBytes = contentLength;
         return BodyForbidden ? null : _state.Connection.Stream;

@@ -120,6 +120,36 @@ public sealed class StaticFileTests : IDisposable
         Assert.StartsWith("HTTP/1.1 200 OK", all[(first + 4)..]);
     }
 
+    [Fact]
+    public async Task SendfileBodiesFollowTheirHeadExactlyOnKeepAliveBetweenHeadRequests()
+    {
+        // Above the small-body size the head leaves marked "more follows" (MSG_MORE) and the body with sendfile; a HEAD
+        // (no body: its head is sent plainly) first on a fresh connection and between them: byte-exact framing.
+        var big = RandomNumberGenerator.GetBytes(100 * 1024);
+        _site.Write("big.bin", big);
+        await using var server = await CountingServer.StartAsync(Files().HandleAsync);
+        using var client = new RawClient(server.Port);
+        for (int i = 0; i < 2; i++)
+        {
+            client.Send("HEAD /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+            var head = new StringBuilder();
+            var buffer = new byte[4096];
+            while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+            {
+                int n = client.Socket.Receive(buffer); // within the client's receive deadline, or the test fails
+                Assert.NotEqual(0, n);
+                head.Append(Encoding.Latin1.GetString(buffer, 0, n));
+            }
+            Assert.StartsWith("HTTP/1.1 200 OK\r\n", head.ToString());
+            Assert.Contains("Content-Length: 102400\r\n", head.ToString());
+
+            client.Send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+            var (status, _, body) = client.ReadResponses(1)[0];
+            Assert.Equal(200, status);
+            Assert.Equal(big, Encoding.Latin1.GetBytes(body));
+        }
+    }
+
     [ToolFact("curl")]
     public async Task SingleRangesGet206AndUnsatisfiableOnesGet416()
     {

@@ -74,7 +74,7 @@ internal static unsafe partial class LinuxNative
     public const int IPPROTO_TCP = 6, TCP_NODELAY = 1, TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6;
     public const int IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
     public const int SHUT_RD = 0, SHUT_WR = 1;
-    public const int MSG_NOSIGNAL = 0x4000, MSG_PEEK = 0x2, MSG_DONTWAIT = 0x40;
+    public const int MSG_NOSIGNAL = 0x4000, MSG_PEEK = 0x2, MSG_DONTWAIT = 0x40, MSG_MORE = 0x8000;
     public const int F_GETFL = 3, F_SETFL = 4;
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200, O_APPEND = 0x400;
 
