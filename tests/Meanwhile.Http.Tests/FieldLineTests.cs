@@ -95,6 +95,9 @@ public sealed class FieldLineTests
     [InlineData("x]")]
     [InlineData(":80")]
     [InlineData("a@b")]
+    [InlineData("a:8o")]
+    [InlineData("a:80:80")]
+    [InlineData("1.2.3.4:80x")]
     public void Invalid_host_values_get_400(string host)
     {
         Expect.Rejected($"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n", 400, HttpParseErrorKind.InvalidHost);
@@ -108,6 +111,9 @@ public sealed class FieldLineTests
     [InlineData("0.0.0.0=5000")]
     [InlineData("home_0.netscape.com")]
     [InlineData("")]
+    [InlineData("127.0.0.1:27201")]
+    [InlineData("A-b.C:")]
+    [InlineData("a%41b.com:80")]
     public void Valid_host_values_are_accepted(string host)
     {
         Assert.Equal(host, Expect.Accepted($"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").Headers[0].Value);
