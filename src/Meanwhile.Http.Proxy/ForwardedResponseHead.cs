@@ -23,10 +23,11 @@ internal static class ForwardedResponseHead
         foreach (var field in fields)
         {
             var name = field.Name;
-            if (HopByHop.IsHopByHop(name) || (name.Length == 4 && HttpField.EqualsIgnoreCase(name, "Date"u8))) continue;
+            if (HopByHop.IsHopByHopOrDate(name)) continue;
             if (checkConnection && HopByHop.NamedByConnection(fields, name)) continue;
-            response.AddHeader(field); // checked by the parser: copied as is
+            // Checked by the parser, copied as is; the fields the server writes itself (Date and the framing) are hop-by-hop.
+            response.AddForwardedField(field);
         }
-        if ((options.ForwardedHeaders & ForwardedHeaders.Via) != 0) response.AddHeader("Via"u8, bytes.Via);
+        if ((options.ForwardedHeaders & ForwardedHeaders.Via) != 0) response.AddCheckedFieldLine(bytes.ViaLine);
     }
 }

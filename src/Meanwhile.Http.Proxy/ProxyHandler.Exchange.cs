@@ -147,7 +147,7 @@ public sealed partial class ProxyHandler
     {
         var output = connection.Output;
         output.Clear();
-        ForwardedRequestHead.Write(output, request, connection.Upstream, _options, _bytes, upgrade);
+        ForwardedRequestHead.Write(output, request, connection.Upstream, _options, _bytes, _clientAddress, upgrade);
         return request.HasBody ? SendBodyAsync(connection, request) : WriteOutputAsync(connection);
     }
 

@@ -113,6 +113,23 @@ public sealed class ServerResponse : IBufferWriter<byte>
         HttpHeadWriter.WriteField(_headers, field);
     }
 
+    /// <summary>
+    /// A parsed field the caller relays and has already found to be none of the fields the server writes (the proxy,
+    /// whose hop-by-hop set holds them all): no second look at its name.
+    /// </summary>
+    internal void AddForwardedField(HttpField field)
+    {
+        CheckNotStarted();
+        HttpHeadWriter.WriteField(_headers, field);
+    }
+
+    /// <summary>A whole field line (<c>name: value CRLF</c>) built and checked once by the caller (the proxy's <c>Via</c>).</summary>
+    internal void AddCheckedFieldLine(ReadOnlySpan<byte> line)
+    {
+        CheckNotStarted();
+        _headers.Write(line);
+    }
+
     /// <summary>Buffers body bytes (sent when the handler returns or on a flush).</summary>
     /// <param name="data">The bytes.</param>
     public void Write(ReadOnlySpan<byte> data)
