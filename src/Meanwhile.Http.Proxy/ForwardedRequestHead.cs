@@ -16,7 +16,7 @@ internal static class ForwardedRequestHead
     {
         var head = request.Head;
         var fields = head.Fields;
-        HttpHeadWriter.WriteRequestLine(output, head.Method, OriginForm(head.Target), HttpProtocolVersion.Http11);
+        WriteRequestLine(output, head.Method, OriginForm(head.Target));
 
         fields.TryGetValue("Host"u8, out var clientHost);
         // Values checked already (the parser checked the client's, Uri the upstream's): written as they are.
@@ -65,6 +65,23 @@ internal static class ForwardedRequestHead
             case 17: return (added & ForwardedHeaders.XForwardedProto) != 0 && HttpField.EqualsIgnoreCase(name, "X-Forwarded-Proto"u8);
             default: return false;
         }
+    }
+
+    /// <summary>
+    /// <c>method SP target SP HTTP/1.1 CRLF</c>, unchecked: the parser checked the method and the target, and the origin
+    /// form is a part of that target (or <c>/</c> before its query).
+    /// </summary>
+    private static void WriteRequestLine(PooledByteBuffer output, ReadOnlySpan<byte> method, ReadOnlySpan<byte> target)
+    {
+        ReadOnlySpan<byte> version = " HTTP/1.1\r\n"u8;
+        var span = output.GetSpan(method.Length + 1 + target.Length + version.Length);
+        method.CopyTo(span);
+        int at = method.Length;
+        span[at++] = (byte)' ';
+        target.CopyTo(span[at..]);
+        at += target.Length;
+        version.CopyTo(span[at..]);
+        output.Advance(at + version.Length);
     }
 
     /// <summary>A field whose value is known to be valid: <paramref name="nameAndColon"/> (<c>"Name: "</c>), the value, CRLF.</summary>

@@ -323,7 +323,7 @@ public sealed class ServerResponse : IBufferWriter<byte>
     private void WriteHead(PooledByteBuffer output, bool final)
     {
         var server = _state.Server;
-        HttpHeadWriter.WriteStatusLine(output, HttpProtocolVersion.Http11, _status, HttpReasonPhrases.Get(_status));
+        output.Write(StatusLines.For(_status));
         output.Write(server.Date.Line);
         server.WriteServerHeader(output);
         output.Write(_headers.WrittenSpan);
