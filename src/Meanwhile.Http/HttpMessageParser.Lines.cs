@@ -146,7 +146,7 @@ public abstract partial class HttpMessageParser
             ReadOnlySpan<byte> line = rest[used..];
             int colon = line.IndexOfAnyExcept(HttpChars.Token);
             if (colon <= 0 || line[colon] != HttpChars.Colon) break;
-            int end = line[(colon + 1)..].IndexOfAnyExcept(HttpChars.FieldValue);
+            int end = HttpChars.IndexOfNonFieldValue(line[(colon + 1)..]);
             if (end < 0) break;
             end += colon + 1;
             if (line[end] != HttpChars.CR || end + 1 >= line.Length || line[end + 1] != HttpChars.LF) break;
