@@ -38,7 +38,7 @@ public sealed partial class ProxyHandler
         int attempts = 0;
         while (true)
         {
-            var upstream = _upstreams.Pick(Now, failed);
+            var upstream = _upstreams.Single ?? _upstreams.Pick(Now, failed);
             attempts++;
             upstream.Outstanding++;
             try
