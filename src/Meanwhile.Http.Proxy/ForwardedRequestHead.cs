@@ -12,11 +12,11 @@ namespace Meanwhile.Http.Proxy;
 /// </summary>
 internal static class ForwardedRequestHead
 {
-    public static void Write(PooledByteBuffer output, ServerRequest request, Upstream upstream, ProxyOptions options, in ForwardingBytes bytes, bool upgrade = false)
+    public static void Write(PooledByteBuffer output, ServerRequest request, Upstream upstream, ProxyOptions options, in ForwardingBytes bytes, ClientAddressText clientAddress, bool upgrade = false)
     {
         var head = request.Head;
         var fields = head.Fields;
-        HttpHeadWriter.WriteRequestLine(output, head.Method, OriginForm(head.Target), HttpProtocolVersion.Http11);
+        WriteRequestLine(output, head.Method, OriginForm(head.Target));
 
         fields.TryGetValue("Host"u8, out var clientHost);
         // Values checked already (the parser checked the client's, Uri the upstream's): written as they are.
@@ -39,7 +39,7 @@ internal static class ForwardedRequestHead
 
         if (upgrade) output.Write("Connection: upgrade\r\n"u8);
         if ((added & ForwardedHeaders.Via) != 0) output.Write(bytes.ViaLine);
-        if ((added & ForwardedHeaders.XForwardedFor) != 0) WriteForwardedFor(output, fields, hasForwardedFor, request.RemoteEndPoint);
+        if ((added & ForwardedHeaders.XForwardedFor) != 0) WriteForwardedFor(output, fields, hasForwardedFor, request.RemoteEndPoint, clientAddress);
         if ((added & ForwardedHeaders.XForwardedProto) != 0) output.Write(bytes.SchemeLine);
         if ((added & ForwardedHeaders.XForwardedHost) != 0 && !clientHost.IsEmpty) WriteCheckedField(output, "X-Forwarded-Host: "u8, clientHost);
 
@@ -67,6 +67,23 @@ internal static class ForwardedRequestHead
         }
     }
 
+    /// <summary>
+    /// <c>method SP target SP HTTP/1.1 CRLF</c>, unchecked: the parser checked the method and the target, and the origin
+    /// form is a part of that target (or <c>/</c> before its query).
+    /// </summary>
+    private static void WriteRequestLine(PooledByteBuffer output, ReadOnlySpan<byte> method, ReadOnlySpan<byte> target)
+    {
+        ReadOnlySpan<byte> version = " HTTP/1.1\r\n"u8;
+        var span = output.GetSpan(method.Length + 1 + target.Length + version.Length);
+        method.CopyTo(span);
+        int at = method.Length;
+        span[at++] = (byte)' ';
+        target.CopyTo(span[at..]);
+        at += target.Length;
+        version.CopyTo(span[at..]);
+        output.Advance(at + version.Length);
+    }
+
     /// <summary>A field whose value is known to be valid: <paramref name="nameAndColon"/> (<c>"Name: "</c>), the value, CRLF.</summary>
     private static void WriteCheckedField(PooledByteBuffer output, ReadOnlySpan<byte> nameAndColon, ReadOnlySpan<byte> value)
     {
@@ -80,7 +97,7 @@ internal static class ForwardedRequestHead
     }
 
     /// <summary><c>X-Forwarded-For</c>: the values already there, in order, then the client's address.</summary>
-    private static void WriteForwardedFor(PooledByteBuffer output, HttpFieldList fields, bool hasEarlier, EndPoint? remote)
+    private static void WriteForwardedFor(PooledByteBuffer output, HttpFieldList fields, bool hasEarlier, EndPoint? remote, ClientAddressText clientAddress)
     {
         ReadOnlySpan<byte> name = "X-Forwarded-For: "u8;
         name.CopyTo(output.GetSpan(name.Length));
@@ -97,12 +114,7 @@ internal static class ForwardedRequestHead
             }
         }
         if (!first) output.Write(", "u8);
-        if (remote is IPEndPoint ip)
-        {
-            var span = output.GetSpan(64);
-            ip.Address.TryFormat(span, out int written);
-            output.Advance(written);
-        }
+        if (remote is IPEndPoint ip) output.Write(clientAddress.Of(ip.Address));
         else output.Write("unknown"u8);
         output.Write("\r\n"u8);
     }
@@ -123,11 +135,36 @@ internal static class ForwardedRequestHead
     private static byte[] ConcatRoot(ReadOnlySpan<byte> query) => [(byte)'/', .. query];
 }
 
+/// <summary>
+/// The text of the last client address forwarded, kept for the next request: a client's requests come one after
+/// another on its connection, so formatting the address once per run of them saves it on all the others. One entry,
+/// in a buffer of its own: another client only costs the formatting it would have cost anyway, and no allocation.
+/// </summary>
+internal sealed class ClientAddressText
+{
+    private readonly byte[] _text = new byte[64]; // an IPv6 address with a scope is at most 65 characters: see Of
+    private IPAddress? _address;
+    private int _length;
+
+    /// <summary>The address as text (<see cref="IPAddress.TryFormat(Span{byte}, out int)"/>).</summary>
+    public ReadOnlySpan<byte> Of(IPAddress address)
+    {
+        if (!address.Equals(_address))
+        {
+            if (!address.TryFormat(_text, out _length))
+            {
+                _address = null;
+                return System.Text.Encoding.ASCII.GetBytes(address.ToString()); // longer than the buffer: rare, allocates
+            }
+            _address = address;
+        }
+        return _text.AsSpan(0, _length);
+    }
+}
+
 /// <summary>The bytes a handler writes on every forwarded request, encoded and checked once.</summary>
 internal readonly struct ForwardingBytes(ProxyOptions options)
 {
-    public byte[] Via { get; } = Encoding.ASCII.GetBytes($"1.1 {options.ViaName}");
-
     /// <summary><c>Via</c> as a whole field line, checked as a field when made (a bad name throws here, not per request).</summary>
     public byte[] ViaLine { get; } = FieldLine("Via"u8, Encoding.ASCII.GetBytes($"1.1 {options.ViaName}"));
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Meanwhile.Http.Server;
 
 namespace Meanwhile.Http.Proxy;
@@ -20,13 +22,53 @@ internal static class ForwardedResponseHead
     {
         var fields = head.Fields;
         bool checkConnection = head.ConnectionNamesOtherOptions;
+        // Kept lines stored one after another as "name: value CRLF" (the usual spelling) go out as one run, in one copy.
+        ref byte run = ref Unsafe.NullRef<byte>();
+        int runLength = 0;
         foreach (var field in fields)
         {
             var name = field.Name;
-            if (HopByHop.IsHopByHop(name) || (name.Length == 4 && HttpField.EqualsIgnoreCase(name, "Date"u8))) continue;
+            if (HopByHop.IsHopByHopOrDate(name)) continue;
             if (checkConnection && HopByHop.NamedByConnection(fields, name)) continue;
-            response.AddHeader(field); // checked by the parser: copied as is
+            // Checked by the parser, copied as is; the fields the server writes itself (Date and the framing) are hop-by-hop.
+            int line = StoredLineLength(field);
+            if (line > 0)
+            {
+                ref byte start = ref MemoryMarshal.GetReference(name);
+                if (runLength > 0 && Unsafe.AreSame(ref Unsafe.Add(ref run, runLength), ref start))
+                {
+                    runLength += line;
+                    continue;
+                }
+                if (runLength > 0) response.AddCheckedFieldLine(MemoryMarshal.CreateReadOnlySpan(ref run, runLength));
+                run = ref start;
+                runLength = line;
+                continue;
+            }
+            if (runLength > 0) response.AddCheckedFieldLine(MemoryMarshal.CreateReadOnlySpan(ref run, runLength));
+            runLength = 0;
+            response.AddForwardedField(field);
         }
-        if ((options.ForwardedHeaders & ForwardedHeaders.Via) != 0) response.AddHeader("Via"u8, bytes.Via);
+        if (runLength > 0) response.AddCheckedFieldLine(MemoryMarshal.CreateReadOnlySpan(ref run, runLength));
+        if ((options.ForwardedHeaders & ForwardedHeaders.Via) != 0) response.AddCheckedFieldLine(bytes.ViaLine);
+    }
+
+    /// <summary>
+    /// The length of the field's line as the parser stored it, CRLF included, when it is spelled <c>name: value CRLF</c>
+    /// (one space after the colon, none after the value); 0 otherwise. A parsed field's spans point into its head's
+    /// stored bytes, where the line's CRLF always follows the value and any whitespace after it: the two bytes read past
+    /// the value are there.
+    /// </summary>
+    private static int StoredLineLength(HttpField field)
+    {
+        const ushort Separator = ':' | (' ' << 8), LineEnd = '\r' | ('\n' << 8);
+        ref byte name = ref MemoryMarshal.GetReference(field.Name);
+        int nameLength = field.Name.Length;
+        ref byte value = ref MemoryMarshal.GetReference(field.Value);
+        int valueLength = field.Value.Length;
+        if (!BitConverter.IsLittleEndian || !Unsafe.AreSame(ref Unsafe.Add(ref name, nameLength + 2), ref value)
+            || Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref name, nameLength)) != Separator
+            || Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref value, valueLength)) != LineEnd) return 0;
+        return nameLength + 2 + valueLength + 2;
     }
 }

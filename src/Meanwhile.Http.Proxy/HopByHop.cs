@@ -22,6 +22,13 @@ internal static class HopByHop
         _ => false,
     };
 
+    /// <summary>
+    /// <see cref="IsHopByHop"/>, or <c>Date</c> (which the server writes for its own hop): the fields a relayed response
+    /// drops, among them every field <see cref="Meanwhile.Http.Server.ServerResponse"/> writes itself.
+    /// </summary>
+    public static bool IsHopByHopOrDate(ReadOnlySpan<byte> name) =>
+        name.Length == 4 ? HttpField.EqualsIgnoreCase(name, "Date"u8) : IsHopByHop(name);
+
     /// <summary>True when a <c>Connection</c> field of <paramref name="fields"/> lists <paramref name="name"/>.</summary>
     public static bool NamedByConnection(HttpFieldList fields, ReadOnlySpan<byte> name)
     {

@@ -38,7 +38,7 @@ public sealed partial class ProxyHandler
         int attempts = 0;
         while (true)
         {
-            var upstream = _upstreams.Pick(Now, failed);
+            var upstream = _upstreams.Single ?? _upstreams.Pick(Now, failed);
             attempts++;
             upstream.Outstanding++;
             try
@@ -147,7 +147,7 @@ public sealed partial class ProxyHandler
     {
         var output = connection.Output;
         output.Clear();
-        ForwardedRequestHead.Write(output, request, connection.Upstream, _options, _bytes, upgrade);
+        ForwardedRequestHead.Write(output, request, connection.Upstream, _options, _bytes, _clientAddress, upgrade);
         return request.HasBody ? SendBodyAsync(connection, request) : WriteOutputAsync(connection);
     }
 

@@ -35,6 +35,7 @@ public sealed partial class ProxyHandler : IAsyncDisposable
     private readonly ProxyOptions _options;
     private readonly UpstreamSet _upstreams;
     private readonly ForwardingBytes _bytes;
+    private readonly ClientAddressText _clientAddress = new();
     private readonly SocketStreamOptions _socketOptions;
     private readonly DeadlineQueue _headDeadlines;
     private readonly DeadlineQueue _bodyDeadlines;

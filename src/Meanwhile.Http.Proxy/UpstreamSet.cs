@@ -22,6 +22,9 @@ internal sealed class UpstreamSet
 
     public ReadOnlySpan<Upstream> All => _upstreams;
 
+    /// <summary>The one upstream when there is only one (every attempt goes there: no clock read, no choice); else null.</summary>
+    public Upstream? Single => _upstreams.Length == 1 ? _upstreams[0] : null;
+
     /// <summary>Picks the upstream for an attempt; <paramref name="avoid"/> is the one the previous attempt failed on.</summary>
     public Upstream Pick(long now, Upstream? avoid)
     {

@@ -78,10 +78,12 @@ internal sealed class RequestBodyReader(RequestState state)
     }
 
     /// <summary>Reads and discards what the handler left of the body, so the next request starts where it should; false when the connection must close.</summary>
+    /// <remarks>A body already received whole (or none: a GET) completes here, without an async frame.</remarks>
+    public ValueTask<bool> DrainAsync() => DrainBuffered() ? new ValueTask<bool>(true) : DrainSlowAsync();
+
     [AsyncMethodBuilder(typeof(LoopPoolingValueTaskMethodBuilder<>))]
-    public async ValueTask<bool> DrainAsync()
+    private async ValueTask<bool> DrainSlowAsync()
     {
-        state.Input.DiscardBody();
         while (!_complete)
         {
             int n = await ReadCoreAsync(Memory<byte>.Empty, discard: true).ConfigureAwait(false);

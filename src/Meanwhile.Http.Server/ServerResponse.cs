@@ -113,6 +113,23 @@ public sealed class ServerResponse : IBufferWriter<byte>
         HttpHeadWriter.WriteField(_headers, field);
     }
 
+    /// <summary>
+    /// A parsed field the caller relays and has already found to be none of the fields the server writes (the proxy,
+    /// whose hop-by-hop set holds them all): no second look at its name.
+    /// </summary>
+    internal void AddForwardedField(HttpField field)
+    {
+        CheckNotStarted();
+        HttpHeadWriter.WriteField(_headers, field);
+    }
+
+    /// <summary>A whole field line (<c>name: value CRLF</c>) built and checked once by the caller (the proxy's <c>Via</c>).</summary>
+    internal void AddCheckedFieldLine(ReadOnlySpan<byte> line)
+    {
+        CheckNotStarted();
+        _headers.Write(line);
+    }
+
     /// <summary>Buffers body bytes (sent when the handler returns or on a flush).</summary>
     /// <param name="data">The bytes.</param>
     public void Write(ReadOnlySpan<byte> data)
@@ -317,7 +334,7 @@ public sealed class ServerResponse : IBufferWriter<byte>
     private void WriteHead(PooledByteBuffer output, bool final)
     {
         var server = _state.Server;
-        HttpHeadWriter.WriteStatusLine(output, HttpProtocolVersion.Http11, _status, HttpReasonPhrases.Get(_status));
+        output.Write(StatusLines.For(_status));
         output.Write(server.Date.Line);
         server.WriteServerHeader(output);
         output.Write(_headers.WrittenSpan);

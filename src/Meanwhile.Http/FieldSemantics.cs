@@ -55,6 +55,11 @@ internal static class FieldSemantics
             return !portRequired;
         }
 
+        if (IsPlainHostAndPort(value, portRequired))
+        {
+            return true; // the usual "name:port" or "a.b.c.d:port": judged in one pass
+        }
+
         if (value.ContainsAnyExcept(HttpChars.Authority) || !HttpChars.HasValidEscapes(value))
         {
             return false;
@@ -98,11 +103,49 @@ internal static class FieldSemantics
         return host.IndexOfAny((byte)'[', (byte)']') < 0 && host.IndexOf(HttpChars.Colon) < 0;
     }
 
+    /// <summary>
+    /// True for a reg-name or IPv4 address made of letters, digits, '-' and '.' only, then optionally ':' and digits (a
+    /// non-empty host; the port may be empty unless required): valid whatever <see cref="IsValidHost"/> would check further. False is
+    /// no verdict: anything else (escapes, brackets, other sub-delims) takes the full check.
+    /// </summary>
+    private static bool IsPlainHostAndPort(ReadOnlySpan<byte> value, bool portRequired)
+    {
+        int i = 0;
+        for (; i < value.Length; i++)
+        {
+            uint b = value[i];
+            if ((b | 0x20) - 'a' <= 'z' - 'a' || b - '0' <= 9 || b == '-' || b == '.') continue;
+            break;
+        }
+
+        if (i == 0)
+        {
+            return false;
+        }
+
+        if (i == value.Length)
+        {
+            return !portRequired;
+        }
+
+        if (value[i] != HttpChars.Colon || (portRequired && i + 1 == value.Length))
+        {
+            return false;
+        }
+
+        for (i++; i < value.Length; i++)
+        {
+            if ((uint)(value[i] - '0') > 9) return false;
+        }
+
+        return true;
+    }
+
     private static HttpParseError ObserveContentLength(ref FieldFacts facts, ReadOnlySpan<byte> value)
     {
         // RFC 9110 8.6: Content-Length = 1*DIGIT. A list ("5, 5") is refused outright: accepting it is how
         // some servers and proxies came to disagree about where a message ends.
-        if (value.IsEmpty || value.ContainsAnyExcept(HttpChars.DigitChars))
+        if (value.IsEmpty)
         {
             return new HttpParseError(HttpParseErrorKind.InvalidContentLength, "Content-Length is not a single run of digits");
         }
@@ -111,8 +154,18 @@ internal static class FieldSemantics
         foreach (byte digit in value)
         {
             int d = digit - '0';
+            if ((uint)d > 9)
+            {
+                return new HttpParseError(HttpParseErrorKind.InvalidContentLength, "Content-Length is not a single run of digits");
+            }
+
             if (length > (long.MaxValue - d) / 10)
             {
+                if (value.ContainsAnyExcept(HttpChars.DigitChars))
+                {
+                    return new HttpParseError(HttpParseErrorKind.InvalidContentLength, "Content-Length is not a single run of digits");
+                }
+
                 return new HttpParseError(HttpParseErrorKind.InvalidContentLength, "Content-Length overflows");
             }
 
@@ -177,6 +230,19 @@ internal static class FieldSemantics
 
     private static void ObserveConnection(ref FieldFacts facts, ReadOnlySpan<byte> value)
     {
+        // The usual values, alone: no list to split.
+        if (HttpField.EqualsIgnoreCase(value, "keep-alive"u8))
+        {
+            facts.ConnectionKeepAlive = true;
+            return;
+        }
+
+        if (HttpField.EqualsIgnoreCase(value, "close"u8))
+        {
+            facts.ConnectionClose = true;
+            return;
+        }
+
         foreach (Range range in value.Split((byte)','))
         {
             ReadOnlySpan<byte> option = HttpChars.TrimWhitespace(value[range]);

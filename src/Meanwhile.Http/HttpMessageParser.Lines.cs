@@ -132,21 +132,38 @@ public abstract partial class HttpMessageParser
     /// <summary>
     /// Takes the field lines at the start of <paramref name="rest"/> that are whole and plainly valid (a token, a colon,
     /// field-value bytes, CRLF), found by one search for the end of the name and one for the end of the value, and
-    /// stores them with one copy. Stops at the first other line (the empty line, a partial line, anything odd), which
-    /// the line-by-line path then judges, with its exact error: nothing taken here would have been judged otherwise.
-    /// Returns <see cref="Continue"/>, or the status of a field that failed its semantics or the limits.
+    /// stores them with one copy; the empty line after them ends the head. Stops at the first other line (a partial
+    /// line, anything odd), which the line-by-line path then judges, with its exact error: nothing taken here would
+    /// have been judged otherwise. Returns <see cref="Continue"/>, the head's end, or the status of a field that failed
+    /// its semantics or the limits.
     /// </summary>
     private HttpParseStatus TakeWholeFieldLines(ReadOnlySpan<byte> rest, ref int pos)
     {
         int used = 0;
         int storeStart = _store.Length;
         HttpParseStatus status = Continue;
+        bool headEnded = false;
         while (true)
         {
             ReadOnlySpan<byte> line = rest[used..];
+            if (line.Length >= 2 && line[0] == HttpChars.CR && line[1] == HttpChars.LF)
+            {
+                // The empty line: the head ends here, as the line-by-line path would end it (limit included).
+                _sectionBytes += 2;
+                if (_sectionBytes > Limits.MaxHeaderSectionBytes)
+                {
+                    status = Fail(HttpParseErrorKind.HeaderSectionTooLarge, "header section too large");
+                    break;
+                }
+
+                used += 2;
+                headEnded = true;
+                break;
+            }
+
             int colon = line.IndexOfAnyExcept(HttpChars.Token);
             if (colon <= 0 || line[colon] != HttpChars.Colon) break;
-            int end = line[(colon + 1)..].IndexOfAnyExcept(HttpChars.FieldValue);
+            int end = HttpChars.IndexOfNonFieldValue(line[(colon + 1)..]);
             if (end < 0) break;
             end += colon + 1;
             if (line[end] != HttpChars.CR || end + 1 >= line.Length || line[end + 1] != HttpChars.LF) break;
@@ -170,7 +187,7 @@ public abstract partial class HttpMessageParser
             _lineStart = _store.Length;
         }
 
-        return status;
+        return headEnded ? OnHeadEnd() : status;
     }
 
     private HttpParseStatus OnFieldLine(ReadOnlySpan<byte> line, int offset, bool trailer)

@@ -45,7 +45,8 @@ public sealed class PooledByteBuffer : IBufferWriter<byte>
     /// <param name="data">The bytes.</param>
     public void Write(ReadOnlySpan<byte> data)
     {
-        data.CopyTo(GetSpan(data.Length));
+        if (_buffer is null || _buffer.Length - _length < data.Length) Ensure(data.Length);
+        data.CopyTo(_buffer.AsSpan(_length));
         _length += data.Length;
     }
 
@@ -96,7 +97,8 @@ public sealed class PooledByteBuffer : IBufferWriter<byte>
     /// <inheritdoc />
     public Span<byte> GetSpan(int sizeHint = 0)
     {
-        Ensure(sizeHint);
+        // The room is usually there: checked here, so only growing calls Ensure.
+        if (_buffer is null || _buffer.Length - _length < Math.Max(sizeHint, 1)) Ensure(sizeHint);
         return _buffer.AsSpan(_length);
     }
 

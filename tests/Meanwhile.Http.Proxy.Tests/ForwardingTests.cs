@@ -62,6 +62,19 @@ public sealed class ForwardingTests : IDisposable
     }
 
     [ToolFact("node", "curl")]
+    public async Task Response_fields_pass_whatever_their_spacing_and_in_order_around_the_ones_that_stop()
+    {
+        using var node = new NodeUpstream();
+        await using var proxy = await RunningProxy.StartAsync(node.Uri);
+        var (code, head, stderr) = Tool.RunBytes("curl", ["-sS", "-D", "-", "-o", "/dev/null", proxy.Url + "/odd-spacing"]);
+        Assert.True(code == 0, stderr);
+        string text = Encoding.ASCII.GetString(head);
+        Assert.Contains("\r\nX-A: spaced\r\nX-B: b\r\nX-C: c\r\nX-E: e\r\nX-D: d\r\nX-F: \r\nX-G: g\r\nVia: 1.1 meanwhile\r\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("upstream", text, StringComparison.Ordinal);
+        Assert.Contains("Content-Length: 2\r\n", text, StringComparison.Ordinal);
+    }
+
+    [ToolFact("node", "curl")]
     public async Task A_one_mebibyte_download_and_a_chunked_upload_stream_through_unchanged()
     {
         using var node = new NodeUpstream();

@@ -39,6 +39,7 @@ public sealed class BodyFramingTests
     [InlineData("Content-Length:\r\n", "Content-Length is not a single run of digits")]
     [InlineData("Content-Length: 1000000000000000000000\r\n", "Content-Length overflows")]
     [InlineData("Content-Length: 9223372036854775808\r\n", "Content-Length overflows")]
+    [InlineData("Content-Length: 99999999999999999999x\r\n", "Content-Length is not a single run of digits")]
     public void Invalid_content_length_gets_400(string field, string reason)
     {
         Assert.Equal(reason, Expect.Rejected(Post + field + "\r\n", 400, HttpParseErrorKind.InvalidContentLength).Reason);

@@ -72,6 +72,26 @@ public sealed class FieldLineTests
         Assert.Equal(reason, Expect.Rejected(raw, 400, HttpParseErrorKind.InvalidField).Reason);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(7)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(31)]
+    public void Every_byte_value_is_judged_alike_wherever_it_sits_in_a_long_value(int at)
+    {
+        // Field values are searched sixteen bytes at a time: each byte at the start, inside and just across the blocks.
+        for (int b = 0; b < 256; b++)
+        {
+            string value = new string('v', at) + (char)b + new string('w', 40 - at);
+            string raw = $"GET / HTTP/1.1\r\nHost: x\r\nX-Long: {value}\r\nX-Next: n\r\n\r\n";
+            bool fieldValueByte = b == '\t' || (b >= 0x20 && b != 0x7F);
+            if (fieldValueByte) Assert.Equal(value.Trim(' ', '\t'), Expect.Accepted(raw).Headers[1].Value);
+            else Expect.Rejected(raw, 400, HttpParseErrorKind.InvalidField);
+        }
+    }
+
     [Fact]
     public void Host_is_required_in_http11()
     {
@@ -95,6 +115,9 @@ public sealed class FieldLineTests
     [InlineData("x]")]
     [InlineData(":80")]
     [InlineData("a@b")]
+    [InlineData("a:8o")]
+    [InlineData("a:80:80")]
+    [InlineData("1.2.3.4:80x")]
     public void Invalid_host_values_get_400(string host)
     {
         Expect.Rejected($"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n", 400, HttpParseErrorKind.InvalidHost);
@@ -108,6 +131,9 @@ public sealed class FieldLineTests
     [InlineData("0.0.0.0=5000")]
     [InlineData("home_0.netscape.com")]
     [InlineData("")]
+    [InlineData("127.0.0.1:27201")]
+    [InlineData("A-b.C:")]
+    [InlineData("a%41b.com:80")]
     public void Valid_host_values_are_accepted(string host)
     {
         Assert.Equal(host, Expect.Accepted($"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").Headers[0].Value);

@@ -37,6 +37,10 @@ const server = http.createServer((req, res) => {
     res.setHeader('X-Hop', 'secret');
     res.setHeader('X-End', 'kept');
     res.end('ok');
+  } else if (url === '/odd-spacing') {
+    // Written raw: field lines spelled every way a parser accepts, between others that stop at the proxy.
+    res.socket.write('HTTP/1.1 200 OK\r\nX-A:  spaced \t\r\nX-B: b\r\nDate: upstream\r\nX-C:c\r\nX-E: e\r\n' +
+      'Content-Length: 2\r\nX-D: d\r\nX-F: \r\nX-G: g\r\n\r\nok');
   } else if (url === '/healthz') {
     res.statusCode = healthy ? 200 : 503;
     res.end(healthy ? 'ok' : 'down');
