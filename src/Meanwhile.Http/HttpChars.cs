@@ -45,7 +45,6 @@ internal static class HttpChars
     /// <summary>SP and HTAB: optional whitespace (OWS, BWS).</summary>
     internal static readonly SearchValues<byte> Whitespace = SearchValues.Create([SP, HTAB]);
 
-    /// <summary>True when <paramref name="value"/> is a non-empty token.</summary>
     /// <summary>
     /// The index of the first byte of <paramref name="value"/> that is not a field-value byte (<see cref="FieldValue"/>:
     /// a control byte other than HTAB, or DEL), or -1: <c>IndexOfAnyExcept(FieldValue)</c>, without a call through
@@ -79,6 +78,7 @@ internal static class HttpChars
         return -1;
     }
 
+    /// <summary>True when <paramref name="value"/> is a non-empty token.</summary>
     internal static bool IsToken(ReadOnlySpan<byte> value) => !value.IsEmpty && !value.ContainsAnyExcept(Token);
 
     /// <summary>True when every "%" starts pct-encoded: "%" HEXDIG HEXDIG.</summary>
