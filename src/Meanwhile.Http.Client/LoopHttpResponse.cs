@@ -109,7 +109,10 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
     /// </summary>
     internal async ValueTask<byte[]> ReadBodyAsync(CancellationToken cancellationToken)
     {
-        var body = Content;
+        ObjectDisposedException.ThrowIf(_released, this);
+        // Only a body that may be decoded (or one already opened as Content) is read through the Stream: a plain one is
+        // read from the connection as the Stream would read it, with no Stream made.
+        Stream? body = _content is not null || (_decode && Head.Fields.TryGetValue("Content-Encoding"u8, out _)) ? Content : null;
         if (!IsDecoded && Head.Framing == HttpBodyFraming.ContentLength && Head.ContentLength <= int.MaxValue)
         {
             // The exact size is known: one array, no copies.
@@ -117,7 +120,7 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
             int at = 0;
             while (at < exact.Length)
             {
-                int n = await body.ReadAsync(exact.AsMemory(at), cancellationToken);
+                int n = await (body is null ? ReadRawBodyAsync(exact.AsMemory(at), cancellationToken) : body.ReadAsync(exact.AsMemory(at), cancellationToken));
                 if (n == 0)
                 {
                     break; // cannot happen: the connection reports a short body as an error
@@ -143,7 +146,7 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
                     rented = larger;
                 }
 
-                int n = await body.ReadAsync(rented.AsMemory(length), cancellationToken);
+                int n = await (body is null ? ReadRawBodyAsync(rented.AsMemory(length), cancellationToken) : body.ReadAsync(rented.AsMemory(length), cancellationToken));
                 if (n == 0)
                 {
                     return rented.AsSpan(0, length).ToArray();
