@@ -125,7 +125,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
     public async Task<string> GetStringAsync(Uri uri, CancellationToken cancellationToken = default)
     {
         using var response = await GetAsync(uri, cancellationToken);
-        return System.Text.Encoding.UTF8.GetString(await response.ReadBodyAsync(cancellationToken));
+        return await response.ReadBodyTextAsync(cancellationToken);
     }
 
     /// <summary>GETs <paramref name="uri"/> and reads the whole (decoded) body, whatever the status.</summary>
