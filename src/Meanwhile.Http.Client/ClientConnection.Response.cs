@@ -46,6 +46,14 @@ internal sealed partial class ClientConnection : IValueTaskSource<bool>
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="continuation"/> with <paramref name="state"/> when the head read that
+    /// <see cref="ReadHeadAsync"/> left pending completes (as a <c>ConfigureAwait(false)</c> await would): a round trip
+    /// waits for its response head with a static delegate, not one of its own per pooled round trip.
+    /// </summary>
+    public void OnHeadRead(Action<object?> continuation, object state) =>
+        _headRead.OnCompleted(continuation, state, _headRead.Version, ValueTaskSourceOnCompletedFlags.None);
+
     private void OnHeadBytes()
     {
         if (!_context.Loop.IsLoopThread)

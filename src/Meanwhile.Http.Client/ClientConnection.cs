@@ -105,6 +105,47 @@ internal sealed partial class ClientConnection
         }
     }
 
+    /// <summary>
+    /// <see cref="OpenAsync"/> for plain HTTP without an async method of its own: starts the connect, whose task the
+    /// caller awaits (for the exchange's fast path: one continuation, not a task and a continuation per layer), then calls
+    /// <see cref="FinishPlainOpen"/>. A connect that fails at once is a failed task, so both ways end alike.
+    /// </summary>
+    public static Task<SocketStream> StartPlainOpen(OriginPool pool, Exchange exchange)
+    {
+        try
+        {
+            exchange.StartPhase(pool.Context.ConnectTimeout, LoopHttpErrorKind.ConnectTimeout);
+            var token = exchange.WaitToken;
+            pool.Context.Mark(ClientMarks.Connect);
+            return pool.Address is { } address ? SocketStream.ConnectAsync(address, null, token) : SocketStream.ConnectAsync(pool.Host, pool.Port, null, token);
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<SocketStream>(e);
+        }
+    }
+
+    /// <summary>The end of <see cref="StartPlainOpen"/>, once <paramref name="connecting"/> has completed: as <see cref="OpenAsync"/> ends.</summary>
+    public static ClientConnection FinishPlainOpen(OriginPool pool, Exchange exchange, TaskAwaiter<SocketStream> connecting)
+    {
+        try
+        {
+            var connection = new ClientConnection(pool, connecting.GetResult(), null);
+            pool.Context.Mark(ClientMarks.Connected);
+            pool.Connected(connection);
+            return connection;
+        }
+        catch
+        {
+            pool.ConnectFailed();
+            throw;
+        }
+        finally
+        {
+            exchange.EndPhase();
+        }
+    }
+
     /// <summary>Starts TLS on <paramref name="socket"/> for <paramref name="pool"/>'s origin (closing the socket if the handshake fails).</summary>
     private static async Task<ClientConnection> StartTlsAsync(OriginPool pool, SocketStream socket, CancellationToken token)
     {

@@ -46,7 +46,8 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWa
     private LoopHttpRequest _request = null!;
     private OriginPool? _fastPool;
     private byte[] _fastTarget = [];
-    private TaskAwaiter<ClientConnection> _connecting;
+    private TaskAwaiter<ClientConnection> _connecting; // https: the connection, TLS included
+    private TaskAwaiter<SocketStream> _connectingPlain; // http: the socket itself (ClientConnection.StartPlainOpen)
 
     public Exchange(ClientContext context, Origins origins, ExchangePool pool)
     {
@@ -116,14 +117,29 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWa
             // A new connection: open it (one async method), then carry on as on a kept-alive one.
             _fastPool = pool;
             _fastTarget = target;
-            _connecting = OpenAsync(pool).GetAwaiter();
-            if (_connecting.IsCompleted)
+            if (pool.IsHttps)
             {
-                OnConnected();
+                _connecting = OpenAsync(pool).GetAwaiter();
+                if (_connecting.IsCompleted)
+                {
+                    OnConnected();
+                }
+                else
+                {
+                    _connecting.UnsafeOnCompleted(_onConnected);
+                }
             }
             else
             {
-                _connecting.UnsafeOnCompleted(_onConnected);
+                _connectingPlain = ClientConnection.StartPlainOpen(pool, this).GetAwaiter();
+                if (_connectingPlain.IsCompleted)
+                {
+                    OnConnected();
+                }
+                else
+                {
+                    _connectingPlain.UnsafeOnCompleted(_onConnected);
+                }
             }
         }
         else
@@ -207,14 +223,17 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWa
     private void OnConnected()
     {
         var opening = _connecting;
+        var openingPlain = _connectingPlain;
         _connecting = default;
+        _connectingPlain = default;
         var (pool, target) = (_fastPool!, _fastTarget);
         _fastPool = null;
         _fastTarget = [];
         ClientConnection connection;
         try
         {
-            connection = opening.GetResult(); // a failure has already given the slot back
+            // A failure has already given the slot back.
+            connection = pool.IsHttps ? opening.GetResult() : ClientConnection.FinishPlainOpen(pool, this, openingPlain);
         }
         catch (Exception e)
         {

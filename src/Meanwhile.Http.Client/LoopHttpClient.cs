@@ -27,6 +27,10 @@ public sealed class LoopHttpClient : IAsyncDisposable
     private readonly Origins _origins;
     private readonly ExchangePool _exchanges;
     private bool _disposed;
+    // The Uri the last string URI was parsed into (its OriginalString is that string): a client that asks for the same
+    // URI again, as a poller or a load test does, parses it once, and the origin lookup then finds its pool and
+    // request target by reference (Origins.PoolFor). Uri is immutable, so requests may share it.
+    private Uri? _lastParsed;
 
     /// <summary>Creates a client on the current loop.</summary>
     /// <param name="options">How to connect, pool, time out and redirect; null for <see cref="LoopHttpClientOptions.Default"/>.</param>
@@ -102,7 +106,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
     /// <param name="cancellationToken">Abandons the request.</param>
     /// <returns>The response; dispose it.</returns>
     public ValueTask<LoopHttpResponse> GetAsync(string uri, CancellationToken cancellationToken = default) =>
-        SendAsync(new LoopHttpRequest("GET", uri), cancellationToken);
+        SendAsync(new LoopHttpRequest("GET", Parse(uri)), cancellationToken);
 
     /// <summary>GETs <paramref name="uri"/> and reads the whole (decoded) body, whatever the status.</summary>
     /// <param name="uri">An absolute http or https URI.</param>
@@ -121,7 +125,7 @@ public sealed class LoopHttpClient : IAsyncDisposable
     public async Task<string> GetStringAsync(Uri uri, CancellationToken cancellationToken = default)
     {
         using var response = await GetAsync(uri, cancellationToken);
-        return System.Text.Encoding.UTF8.GetString(await response.ReadBodyAsync(cancellationToken));
+        return await response.ReadBodyTextAsync(cancellationToken);
     }
 
     /// <summary>GETs <paramref name="uri"/> and reads the whole (decoded) body, whatever the status.</summary>
@@ -129,14 +133,29 @@ public sealed class LoopHttpClient : IAsyncDisposable
     /// <param name="cancellationToken">Abandons the request.</param>
     /// <returns>The body.</returns>
     public Task<byte[]> GetBytesAsync(string uri, CancellationToken cancellationToken = default) =>
-        GetBytesAsync(new Uri(uri, UriKind.Absolute), cancellationToken);
+        GetBytesAsync(Parse(uri), cancellationToken);
 
     /// <summary>GETs <paramref name="uri"/> and reads the whole (decoded) body as UTF-8 text, whatever the status.</summary>
     /// <param name="uri">An absolute http or https URI.</param>
     /// <param name="cancellationToken">Abandons the request.</param>
     /// <returns>The body text.</returns>
     public Task<string> GetStringAsync(string uri, CancellationToken cancellationToken = default) =>
-        GetStringAsync(new Uri(uri, UriKind.Absolute), cancellationToken);
+        GetStringAsync(Parse(uri), cancellationToken);
+
+    /// <summary>An absolute URI parsed from <paramref name="uri"/>, or the last one when it was parsed from an equal string.</summary>
+    private Uri Parse(string uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        var last = _lastParsed; // read once: a call from another thread (which SendAsync then refuses) sees one Uri or the other
+        if (last is not null && string.Equals(last.OriginalString, uri, StringComparison.Ordinal))
+        {
+            return last;
+        }
+
+        var parsed = new Uri(uri, UriKind.Absolute);
+        _lastParsed = parsed;
+        return parsed;
+    }
 
     /// <summary>
     /// GETs every URI of <paramref name="uris"/>, at most <paramref name="maxConcurrency"/> at a time, and yields each

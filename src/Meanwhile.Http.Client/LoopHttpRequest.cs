@@ -31,6 +31,8 @@ public sealed class LoopHttpRequest
     {
     }
 
+    private List<KeyValuePair<string, string>>? _headers;
+
     /// <summary>The method token.</summary>
     public string Method { get; }
 
@@ -38,7 +40,12 @@ public sealed class LoopHttpRequest
     public Uri Uri { get; }
 
     /// <summary>Header fields to send, in order (names are tokens, values Latin-1 without CR or LF).</summary>
-    public List<KeyValuePair<string, string>> Headers { get; } = [];
+    public List<KeyValuePair<string, string>> Headers => _headers ??= [];
+
+    /// <summary>The header fields to read (a request without any makes no list: this one is shared, never changed).</summary>
+    internal List<KeyValuePair<string, string>> HeadersToRead => _headers ?? NoHeaders;
+
+    private static readonly List<KeyValuePair<string, string>> NoHeaders = [];
 
     /// <summary>The content, or null for none.</summary>
     public RequestBody? Body { get; set; }
@@ -58,7 +65,12 @@ public sealed class LoopHttpRequest
 
     internal bool HasHeader(string name)
     {
-        foreach (var header in Headers)
+        if (_headers is null)
+        {
+            return false;
+        }
+
+        foreach (var header in _headers)
         {
             if (string.Equals(header.Key, name, StringComparison.OrdinalIgnoreCase))
             {

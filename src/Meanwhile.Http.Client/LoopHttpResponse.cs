@@ -109,7 +109,8 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
     /// </summary>
     internal async ValueTask<byte[]> ReadBodyAsync(CancellationToken cancellationToken)
     {
-        var body = Content;
+        ObjectDisposedException.ThrowIf(_released, this);
+        Stream? body = BodyStreamIfNeeded();
         if (!IsDecoded && Head.Framing == HttpBodyFraming.ContentLength && Head.ContentLength <= int.MaxValue)
         {
             // The exact size is known: one array, no copies.
@@ -117,7 +118,7 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
             int at = 0;
             while (at < exact.Length)
             {
-                int n = await body.ReadAsync(exact.AsMemory(at), cancellationToken);
+                int n = await (body is null ? ReadRawBodyAsync(exact.AsMemory(at), cancellationToken) : body.ReadAsync(exact.AsMemory(at), cancellationToken));
                 if (n == 0)
                 {
                     break; // cannot happen: the connection reports a short body as an error
@@ -143,7 +144,7 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
                     rented = larger;
                 }
 
-                int n = await body.ReadAsync(rented.AsMemory(length), cancellationToken);
+                int n = await (body is null ? ReadRawBodyAsync(rented.AsMemory(length), cancellationToken) : body.ReadAsync(rented.AsMemory(length), cancellationToken));
                 if (n == 0)
                 {
                     return rented.AsSpan(0, length).ToArray();
@@ -161,8 +162,59 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
     /// <summary>Reads the whole (decoded) body as UTF-8 text.</summary>
     /// <param name="cancellationToken">Stops reading.</param>
     /// <returns>The body text.</returns>
-    public async Task<string> ReadAsStringAsync(CancellationToken cancellationToken = default) =>
-        System.Text.Encoding.UTF8.GetString(await ReadBodyAsync(cancellationToken));
+    public async Task<string> ReadAsStringAsync(CancellationToken cancellationToken = default) => await ReadBodyTextAsync(cancellationToken);
+
+    /// <summary>
+    /// The whole (decoded) body as UTF-8 text. A body of known size up to <see cref="MaxPooledTextBytes"/> is read into
+    /// a pooled array and decoded from there: the text is all the caller keeps, so no array is made for it.
+    /// </summary>
+    internal async ValueTask<string> ReadBodyTextAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_released, this);
+        Stream? body = BodyStreamIfNeeded(); // first: opening a decoded body's Stream sets IsDecoded
+        if (IsDecoded || Head.Framing != HttpBodyFraming.ContentLength || Head.ContentLength > MaxPooledTextBytes)
+        {
+            return System.Text.Encoding.UTF8.GetString(await ReadBodyAsync(cancellationToken));
+        }
+
+        int size = (int)Head.ContentLength;
+        if (size == 0)
+        {
+            return string.Empty;
+        }
+
+        byte[] rented = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            int at = 0;
+            while (at < size)
+            {
+                int n = await (body is null ? ReadRawBodyAsync(rented.AsMemory(at, size - at), cancellationToken) : body.ReadAsync(rented.AsMemory(at, size - at), cancellationToken));
+                if (n == 0)
+                {
+                    break; // cannot happen: the connection reports a short body as an error
+                }
+
+                at += n;
+            }
+
+            return System.Text.Encoding.UTF8.GetString(rented, 0, at);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    // Above this, a text body's bytes are read into an array of their own (the shared pool would keep a large one).
+    private const int MaxPooledTextBytes = 64 * 1024;
+
+    /// <summary>
+    /// The Stream a body is read through, or null: only a body that may be decoded (or one already opened as Content) is;
+    /// a plain one is read from the connection as the Stream would read it, with no Stream made.
+    /// </summary>
+    private Stream? BodyStreamIfNeeded() =>
+        _content is not null || (_decode && Head.Fields.TryGetValue("Content-Encoding"u8, out _)) ? Content : null;
 
     /// <summary>Releases the connection: back to the pool when the body was read to its end (or already fully received), closed otherwise.</summary>
     /// <returns>Completes at once.</returns>

@@ -33,7 +33,7 @@ internal static class Redirects
         next.Body?.Rewind();
 
         bool sameOrigin = target.Scheme == request.Uri.Scheme && target.IdnHost == request.Uri.IdnHost && target.Port == request.Uri.Port;
-        foreach (var header in request.Headers)
+        foreach (var header in request.HeadersToRead)
         {
             // Credentials stay with their origin; content fields go with the body they described.
             if ((!sameOrigin && (IsNamed(header.Key, "Authorization") || IsNamed(header.Key, "Cookie")))

@@ -19,7 +19,7 @@ internal static class RequestHeadWriter
             HttpHeadWriter.WriteField(head, "Accept-Encoding"u8, ContentDecoding.AcceptEncoding);
         }
 
-        foreach (var field in request.Headers)
+        foreach (var field in request.HeadersToRead)
         {
             if (field.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)
                 || field.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)

@@ -34,7 +34,6 @@ internal sealed class RoundTrip : IValueTaskSource
     private Action? _onHeadWritten;
     private Action? _onBodyWritten;
     private Action? _onReadTurn;
-    private Action? _onHead;
     private Action? _onContinueDone;
     private LoopValueTaskSourceCore<bool> _done;
     private ClientConnection _connection = null!;
@@ -265,8 +264,9 @@ internal sealed class RoundTrip : IValueTaskSource
             head = _connection.ReadHeadAsync(_request.Uri, stopAtContinue: false);
             if (!head.IsCompleted)
             {
+                // Pending means the connection's own source (see ReadHeadAsync): waited on without a delegate per round trip.
                 _pendingHead = head.ConfigureAwait(false).GetAwaiter();
-                _pendingHead.UnsafeOnCompleted(_onHead ??= OnHead);
+                _connection.OnHeadRead(static roundTrip => ((RoundTrip)roundTrip!).OnHead(), this);
                 return;
             }
 

@@ -15,11 +15,9 @@ namespace Meanwhile.Http.Server;
 /// </remarks>
 internal sealed class HandlerResumption
 {
-    private readonly Action _resume;
+    private Action? _resume; // made by the first value-task-source handler: a Task-backed one never needs it
     private Action? _continuation;
     private SynchronizationContext? _context;
-
-    public HandlerResumption() => _resume = Resume;
 
     /// <summary>What <c>await</c> takes: <paramref name="handling"/>, resumed as the remarks say.</summary>
     public Awaitable Await(ValueTask handling) => new(this, handling);
@@ -39,7 +37,7 @@ internal sealed class HandlerResumption
         _continuation = continuation;
         _context = SynchronizationContext.Current;
         // Without the context, the completion calls _resume directly, on whatever thread completes the handler.
-        handling.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resume);
+        handling.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resume ??= Resume);
     }
 
     /// <summary>The task behind <paramref name="handling"/>, when a task (rather than a value-task source) is.</summary>

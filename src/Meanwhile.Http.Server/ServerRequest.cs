@@ -17,9 +17,8 @@ public sealed class ServerRequest
 {
     private const int MaxRouteValues = 8;
     private readonly RequestState _state;
-    private readonly string?[] _routeNames = new string?[MaxRouteValues];
-    private readonly int[] _routeStarts = new int[MaxRouteValues];
-    private readonly int[] _routeLengths = new int[MaxRouteValues];
+    // Made by the first route value: most requests (no router, or a route without parameters) never need it.
+    private RouteValue[]? _routeValues;
     private int _routeCount;
     private RequestBodyStream? _body;
     private string? _methodText;
@@ -167,9 +166,10 @@ public sealed class ServerRequest
     {
         for (int i = 0; i < _routeCount; i++)
         {
-            if (string.Equals(_routeNames[i], name, StringComparison.Ordinal))
+            var route = _routeValues![i];
+            if (string.Equals(route.Name, name, StringComparison.Ordinal))
             {
-                value = Head.Target.Slice(_routeStarts[i], _routeLengths[i]);
+                value = Head.Target.Slice(route.Start, route.Length);
                 return true;
             }
         }
@@ -187,12 +187,13 @@ public sealed class ServerRequest
     internal bool AddRouteValue(string name, int start, int length)
     {
         if (_routeCount == MaxRouteValues) return false;
-        _routeNames[_routeCount] = name;
-        _routeStarts[_routeCount] = start;
-        _routeLengths[_routeCount] = length;
-        _routeCount++;
+        _routeValues ??= new RouteValue[MaxRouteValues];
+        _routeValues[_routeCount++] = new RouteValue(name, start, length);
         return true;
     }
+
+    /// <summary>A route parameter's name and where its value lies in the target.</summary>
+    private readonly record struct RouteValue(string Name, int Start, int Length);
 
     internal void Begin()
     {

@@ -121,7 +121,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IVal
         {
             if (owner.IsCancellationRequested)
             {
-                CompleteCanceled(owner.Token);
+                CompleteCanceled(TokenForError(owner));
                 return false;
             }
             owner.CurrentWait = this;
@@ -169,8 +169,12 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IVal
     /// <summary>Ends the wait as cancelled because its owner was cancelled.</summary>
     public virtual void CancelFromOwner(LoopTask owner)
     {
-        if (_status == WaitStatus.Pending) Cancel(owner.Token);
+        if (_status == WaitStatus.Pending) Cancel(TokenForError(owner));
     }
+
+    // The owner's token goes only into the exception a cancelled wait throws: a quiet wait makes none, and reading the
+    // token would make the task a cancellation source of its own (ten thousand idle connections of a stopping server).
+    private CancellationToken TokenForError(LoopTask owner) => _quietCancel ? default : owner.Token;
 
     private void Cancel(CancellationToken token)
     {

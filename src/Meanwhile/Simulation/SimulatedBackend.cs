@@ -32,7 +32,7 @@ internal sealed class SimulatedBackend(EventLoop loop, SimulatedNetwork network)
     // A name resolves at once, to one address: the connect itself, with no async layer for a resolution and a loop over
     // addresses (a simulated client opening ten thousand connections pays for neither).
     public override ValueTask<SocketStream> ConnectAsync(string host, int port, SocketStreamOptions options, CancellationToken cancellationToken) =>
-        network.Resolve(host) is [var address]
+        network.ResolveOne(host) is { } address
             ? SimulatedSocketStream.ConnectAsync(network, Caller, new IPEndPoint(address, port), cancellationToken)
             : base.ConnectAsync(host, port, options, cancellationToken);
 

@@ -68,7 +68,7 @@ internal sealed class SimulatedListener : PlatformListener, ISimulatedResource
         };
         if (listener is null)
         {
-            StreamSegment.Send(network, SegmentKind.Refused, null, syn.Source, host, syn.From, 0, null, null);
+            StreamSegment.Send(network, SegmentKind.Refused, null, syn.Source, host, syn.From, 0, null);
             return;
         }
         if (listener._pending.Count >= listener._backlog)

@@ -73,10 +73,13 @@ internal sealed class SimulatedNetwork
     }
 
     /// <summary>Name resolution inside the simulation: host names, and localhost.</summary>
-    public IPAddress[]? Resolve(string name)
+    public IPAddress[]? Resolve(string name) => ResolveOne(name) is { } address ? [address] : null;
+
+    /// <summary>The one address <paramref name="name"/> resolves to, or null: <see cref="Resolve"/> without an array per connect.</summary>
+    public IPAddress? ResolveOne(string name)
     {
-        if (string.Equals(name, "localhost", StringComparison.OrdinalIgnoreCase)) return [IPAddress.Loopback];
-        return _byName.TryGetValue(name.TrimEnd('.'), out var host) ? [host.Address] : null;
+        if (string.Equals(name, "localhost", StringComparison.OrdinalIgnoreCase)) return IPAddress.Loopback;
+        return _byName.TryGetValue(name.TrimEnd('.'), out var host) ? host.Address : null;
     }
 
     public SimulatedLink Link(SimulatedHost a, SimulatedHost b)

@@ -73,7 +73,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
         $"{(LocalEndPoint is UnixDomainSocketEndPoint || RemoteEndPoint is UnixDomainSocketEndPoint ? "unix" : "tcp")} {LocalEndPoint} <-> {RemoteEndPoint} on {Host.Name} (simulated)";
 
     /// <summary>Opens a connection from <paramref name="host"/> to <paramref name="endpoint"/>: a SYN, then its answer.</summary>
-    public static async ValueTask<SocketStream> ConnectAsync(SimulatedNetwork network, SimulatedHost host, EndPoint endpoint, CancellationToken cancellationToken)
+    public static ValueTask<SocketStream> ConnectAsync(SimulatedNetwork network, SimulatedHost host, EndPoint endpoint, CancellationToken cancellationToken)
     {
         SimulatedHost target;
         EndPoint? local;
@@ -90,21 +90,28 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
         }
         else throw new ArgumentException($"A simulated stream connects to an IPEndPoint or a UnixDomainSocketEndPoint, not {endpoint.GetType().Name}.", nameof(endpoint));
         var stream = new SimulatedSocketStream(network, host, target, local, endpoint);
-        StreamSegment.Send(network, SegmentKind.Syn, stream, null, host, target, 0, null, endpoint);
+        StreamSegment.Send(network, SegmentKind.Syn, stream, null, host, target, 0, null);
+        return stream.WaitConnectedAsync(cancellationToken);
+    }
+
+    // The wait for the SYN's answer, apart from the checks and the SYN above: its state machine (ten thousand of them
+    // wait at once when as many clients connect together) holds the stream and the token only.
+    private async ValueTask<SocketStream> WaitConnectedAsync(CancellationToken cancellationToken)
+    {
         try
         {
-            while (!stream._connected)
+            while (!_connected)
             {
-                if (stream._errno != 0) throw SystemErrors.From("connect", stream._errno, $"{endpoint} ({target.Name}) from {host.Name} (simulated)");
-                await stream._registration.WaitWritableAsync(cancellationToken);
+                if (_errno != 0) throw SystemErrors.From("connect", _errno, $"{RemoteEndPoint} ({_peerHost.Name}) from {Host.Name} (simulated)");
+                await _registration.WaitWritableAsync(cancellationToken);
             }
         }
         catch
         {
-            await stream.CloseAsync();
+            await CloseAsync();
             throw;
         }
-        return new SocketStream(network.Loop, stream);
+        return new SocketStream(_network.Loop, this);
     }
 
     /// <summary>The listener's side of a connection whose SYN just arrived; answers it.</summary>
@@ -112,7 +119,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     {
         var client = syn.Source!;
         var server = new SimulatedSocketStream(network, syn.To, syn.From, local, client.LocalEndPoint) { _peer = client, _connected = true };
-        StreamSegment.Send(network, SegmentKind.SynAck, server, client, syn.To, syn.From, 0, null, null);
+        StreamSegment.Send(network, SegmentKind.SynAck, server, client, syn.To, syn.From, 0, null);
         return server;
     }
 
@@ -249,12 +256,12 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     }
 
     private void SendSequenced(SegmentKind kind, byte[]? data) =>
-        StreamSegment.Send(_network, kind, this, _peer, Host, _peerHost, _nextSendSequence++, data, null);
+        StreamSegment.Send(_network, kind, this, _peer, Host, _peerHost, _nextSendSequence++, data);
 
     private void SendReset(SimulatedSocketStream to)
     {
         _sentReset = true;
-        StreamSegment.Send(_network, SegmentKind.Reset, this, to, Host, to.Host, 0, null, null);
+        StreamSegment.Send(_network, SegmentKind.Reset, this, to, Host, to.Host, 0, null);
     }
 
     public override void ShutdownWrite()

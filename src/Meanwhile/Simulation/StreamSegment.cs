@@ -34,7 +34,7 @@ internal sealed class StreamSegment : Packet
 
     /// <summary>Sends a segment on <paramref name="network"/> (a free one, filled in, or a new one).</summary>
     public static void Send(SimulatedNetwork network, SegmentKind kind, SimulatedSocketStream? source, SimulatedSocketStream? target,
-        SimulatedHost from, SimulatedHost to, long sequence, byte[]? data, EndPoint? destination)
+        SimulatedHost from, SimulatedHost to, long sequence, byte[]? data)
     {
         if (!network.FreeSegments.TryPop(out var segment)) segment = new StreamSegment(network, from, to);
         segment.From = from;
@@ -44,7 +44,6 @@ internal sealed class StreamSegment : Packet
         segment.Target = target;
         segment.Sequence = sequence;
         segment.Data = data;
-        segment.Destination = destination;
         network.Send(segment);
     }
 
@@ -60,8 +59,8 @@ internal sealed class StreamSegment : Packet
 
     public byte[]? Data { get; private set; }
 
-    /// <summary>The address a connection attempt is for.</summary>
-    public EndPoint? Destination { get; private set; }
+    /// <summary>The address a connection attempt is for: its socket's remote end (no field of its own, 8 bytes less per segment).</summary>
+    public EndPoint? Destination => Kind == SegmentKind.Syn ? Source!.RemoteEndPoint : null;
 
     /// <summary>Its target keeps it for later (it arrived before segments sent earlier), then frees it.</summary>
     public void Keep() => _kept = true;
@@ -77,7 +76,6 @@ internal sealed class StreamSegment : Packet
         _kept = false;
         Source = Target = null;
         Data = null;
-        Destination = null;
         Losses = 0;
         Arriving = false;
         Network.FreeSegments.Push(this);
