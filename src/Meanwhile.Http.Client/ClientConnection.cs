@@ -83,16 +83,12 @@ internal sealed partial class ClientConnection
     public static async Task<ClientConnection> OpenAsync(OriginPool pool, Exchange exchange)
     {
         // The connect phase's countdown is the exchange's, run here rather than in an async method of its own around this one.
-        exchange.StartPhase(pool.Context.ConnectTimeout, LoopHttpErrorKind.ConnectTimeout);
+        var connecting = StartConnect(pool, exchange);
         var token = exchange.WaitToken;
         try
         {
-            pool.Context.Mark(ClientMarks.Connect);
-            var socket = await (pool.Address is { } address ? SocketStream.ConnectAsync(address, null, token) : SocketStream.ConnectAsync(pool.Host, pool.Port, null, token));
-            var connection = pool.IsHttps ? await StartTlsAsync(pool, socket, token) : new ClientConnection(pool, socket, null);
-            pool.Context.Mark(ClientMarks.Connected);
-            pool.Connected(connection);
-            return connection;
+            var socket = await connecting;
+            return Opened(pool, pool.IsHttps ? await StartTlsAsync(pool, socket, token) : new ClientConnection(pool, socket, null));
         }
         catch
         {
@@ -106,11 +102,11 @@ internal sealed partial class ClientConnection
     }
 
     /// <summary>
-    /// <see cref="OpenAsync"/> for plain HTTP without an async method of its own: starts the connect, whose task the
-    /// caller awaits (for the exchange's fast path: one continuation, not a task and a continuation per layer), then calls
-    /// <see cref="FinishPlainOpen"/>. A connect that fails at once is a failed task, so both ways end alike.
+    /// Starts the connect phase and the socket's connect. <see cref="OpenAsync"/> begins so; plain HTTP's fast path awaits
+    /// the task itself (one continuation, not a task and a continuation per layer), then calls <see cref="FinishPlainOpen"/>.
+    /// A connect that fails at once is a failed task, so every way ends alike.
     /// </summary>
-    public static Task<SocketStream> StartPlainOpen(OriginPool pool, Exchange exchange)
+    public static Task<SocketStream> StartConnect(OriginPool pool, Exchange exchange)
     {
         try
         {
@@ -125,15 +121,12 @@ internal sealed partial class ClientConnection
         }
     }
 
-    /// <summary>The end of <see cref="StartPlainOpen"/>, once <paramref name="connecting"/> has completed: as <see cref="OpenAsync"/> ends.</summary>
+    /// <summary>Plain HTTP's end of <see cref="StartConnect"/>, once <paramref name="connecting"/> has completed: as <see cref="OpenAsync"/> ends.</summary>
     public static ClientConnection FinishPlainOpen(OriginPool pool, Exchange exchange, TaskAwaiter<SocketStream> connecting)
     {
         try
         {
-            var connection = new ClientConnection(pool, connecting.GetResult(), null);
-            pool.Context.Mark(ClientMarks.Connected);
-            pool.Connected(connection);
-            return connection;
+            return Opened(pool, new ClientConnection(pool, connecting.GetResult(), null));
         }
         catch
         {
@@ -144,6 +137,14 @@ internal sealed partial class ClientConnection
         {
             exchange.EndPhase();
         }
+    }
+
+    /// <summary>The connection is open: marked, and counted by its pool.</summary>
+    private static ClientConnection Opened(OriginPool pool, ClientConnection connection)
+    {
+        pool.Context.Mark(ClientMarks.Connected);
+        pool.Connected(connection);
+        return connection;
     }
 
     /// <summary>Starts TLS on <paramref name="socket"/> for <paramref name="pool"/>'s origin (closing the socket if the handshake fails).</summary>

@@ -47,7 +47,7 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWa
     private OriginPool? _fastPool;
     private byte[] _fastTarget = [];
     private TaskAwaiter<ClientConnection> _connecting; // https: the connection, TLS included
-    private TaskAwaiter<SocketStream> _connectingPlain; // http: the socket itself (ClientConnection.StartPlainOpen)
+    private TaskAwaiter<SocketStream> _connectingPlain; // http: the socket itself (ClientConnection.StartConnect)
 
     public Exchange(ClientContext context, Origins origins, ExchangePool pool)
     {
@@ -131,7 +131,7 @@ internal sealed class Exchange : IValueTaskSource<LoopHttpResponse>, IExchangeWa
             }
             else
             {
-                _connectingPlain = ClientConnection.StartPlainOpen(pool, this).GetAwaiter();
+                _connectingPlain = ClientConnection.StartConnect(pool, this).GetAwaiter();
                 if (_connectingPlain.IsCompleted)
                 {
                     OnConnected();
