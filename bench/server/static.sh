@@ -15,7 +15,9 @@
 # more: its tiered JIT recompiles the hot path for many seconds, on the server's pinned core, inside a shorter window.
 # BASELINE_TOOL=/path/to/another/meanwhile adds a contestant "meanwhile-base" (that build, same flags) to the file rows, run
 # in the same rounds: before/after a change in one run. PORT_BASE (default 20000, the static area's range on the shared
-# machine) moves the ports used to PORT_BASE..PORT_BASE+999.
+# machine) moves the ports used to PORT_BASE..PORT_BASE+999. FLOOR=1 adds to the file rows the C floor
+# (bench/server/static-floor.c: recv, openat2 RESOLVE_BENEATH, statx, cachestat, send head MSG_MORE, sendfile, close per
+# request, a head like meanwhile's) and the floor without cachestat: what this kernel costs any server keeping our rules.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -69,6 +71,11 @@ start() {
       master=$!; pids+=("$master"); wait_port "$port"; killpid=$master
       # the master listens before it forks its worker: wait for the worker, whose CPU counts
       pid=""; for _ in $(seq 1 400); do pid=$(pgrep -P "$master" | head -n 1) || true; [ -n "$pid" ] && break; sleep 0.01; done ;;
+    floor|floor-nocachestat)
+      # bench/server/static-floor.c: the C floor, our required system calls per request and nothing more
+      local flag=(); [ "$name" = floor-nocachestat ] && flag=(--no-cachestat)
+      taskset -c 0 "$FLOOR_BIN" "$site" "$port" "${flag[@]}" > /dev/null 2>&1 &
+      pid=$!; pids+=("$pid"); killpid=$pid; wait_port "$port" ;;
     meanwhile-base)
       taskset -c 0 "$BASELINE_TOOL" serve "$site" -q --loops 1 --port "$port" > /dev/null 2>&1 &
       pid=$!; pids+=("$pid"); killpid=$pid; wait_port "$port" ;;
@@ -122,13 +129,21 @@ compare() {
     local cu; cu=$(tr ' ' '\n' <<<"${cpu[$c]}" | grep . | median)
     local sc; sc=$(tr ' ' '\n' <<<"${server_core[$c]}" | grep . | median)
     local cc; cc=$(tr ' ' '\n' <<<"${client_core[$c]}" | grep . | median)
-    printf "%-10s %-18s %9.0f req/s  [%s]  %6.1f us CPU/req  %5.2fx  cores: server %3.0f%% client %3.0f%%\n" "$label" "$c" "$m" "$(tr ' ' '\n' <<<"${rps[$c]}" | grep . | sort -n | sed -n '1p;$p' | paste -sd-)" "$cu" "$(python3 -c "print($m/$base)")" "$sc" "$cc"
+    # medians of per-round ratios to the first contestant: req/s and CPU per request
+    local pr; pr=$(python3 -c "import statistics as s; a='${rps[$c]}'.split(); b='${rps[$1]}'.split(); x='${cpu[$c]}'.split(); y='${cpu[$1]}'.split(); print(f'{s.median(float(p)/float(q) for p,q in zip(a,b)):.2f}x rounds, CPU {s.median(float(p)/float(q) for p,q in zip(x,y)):.2f}x')")
+    printf "%-10s %-18s %9.0f req/s  [%s]  %6.1f us CPU/req  %5.2fx (%s)  cores: server %3.0f%% client %3.0f%%\n" "$label" "$c" "$m" "$(tr ' ' '\n' <<<"${rps[$c]}" | grep . | sort -n | sed -n '1p;$p' | paste -sd-)" "$cu" "$(python3 -c "print($m/$base)")" "$pr" "$sc" "$cc"
   done
 }
 
 echo "# $(date -u +%FT%TZ) $(uptime)"
 if [[ " $PART " == *" files "* ]]; then
   contestants=(nginx meanwhile); [ -n "${BASELINE_TOOL:-}" ] && contestants=(nginx meanwhile-base meanwhile)
+  if [ -n "${FLOOR:-}" ]; then
+    # FLOOR=1 adds the C floor (bench/server/static-floor.c) and the floor without its cachestat call
+    FLOOR_BIN="$ARTIFACTS/static-floor"
+    gcc -O2 -Wall -Wextra -Werror -o "$FLOOR_BIN" "$here/static-floor.c"
+    contestants+=(floor floor-nocachestat)
+  fi
   for f in ${FILES:-index.html 4k.bin 100k.bin 1m.bin}; do compare "$f" "$f" "${contestants[@]}"; done
   compare "cached" index.html nginx-cache meanwhile-cache
 fi
