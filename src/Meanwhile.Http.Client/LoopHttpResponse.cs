@@ -115,18 +115,7 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
         {
             // The exact size is known: one array, no copies.
             var exact = new byte[Head.ContentLength];
-            int at = 0;
-            while (at < exact.Length)
-            {
-                int n = await (body is null ? ReadRawBodyAsync(exact.AsMemory(at), cancellationToken) : body.ReadAsync(exact.AsMemory(at), cancellationToken));
-                if (n == 0)
-                {
-                    break; // cannot happen: the connection reports a short body as an error
-                }
-
-                at += n;
-            }
-
+            await FillAsync(body, exact, cancellationToken);
             return exact;
         }
 
@@ -144,7 +133,7 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
                     rented = larger;
                 }
 
-                int n = await (body is null ? ReadRawBodyAsync(rented.AsMemory(length), cancellationToken) : body.ReadAsync(rented.AsMemory(length), cancellationToken));
+                int n = await ReadSomeAsync(body, rented.AsMemory(length), cancellationToken);
                 if (n == 0)
                 {
                     return rented.AsSpan(0, length).ToArray();
@@ -186,25 +175,36 @@ public sealed class LoopHttpResponse : IAsyncDisposable, IDisposable
         byte[] rented = ArrayPool<byte>.Shared.Rent(size);
         try
         {
-            int at = 0;
-            while (at < size)
-            {
-                int n = await (body is null ? ReadRawBodyAsync(rented.AsMemory(at, size - at), cancellationToken) : body.ReadAsync(rented.AsMemory(at, size - at), cancellationToken));
-                if (n == 0)
-                {
-                    break; // cannot happen: the connection reports a short body as an error
-                }
-
-                at += n;
-            }
-
-            return System.Text.Encoding.UTF8.GetString(rented, 0, at);
+            int read = await FillAsync(body, rented.AsMemory(0, size), cancellationToken);
+            return System.Text.Encoding.UTF8.GetString(rented, 0, read);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
     }
+
+    /// <summary>Reads until <paramref name="buffer"/> is full or the body ends; returns the bytes read.</summary>
+    private async ValueTask<int> FillAsync(Stream? body, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        int at = 0;
+        while (at < buffer.Length)
+        {
+            int n = await ReadSomeAsync(body, buffer[at..], cancellationToken);
+            if (n == 0)
+            {
+                break; // cannot happen for a sized body: the connection reports a short one as an error
+            }
+
+            at += n;
+        }
+
+        return at;
+    }
+
+    /// <summary>One read of the body: through <paramref name="body"/> when it needs a Stream (<see cref="BodyStreamIfNeeded"/>), else from the connection.</summary>
+    private ValueTask<int> ReadSomeAsync(Stream? body, Memory<byte> buffer, CancellationToken cancellationToken) =>
+        body is null ? ReadRawBodyAsync(buffer, cancellationToken) : body.ReadAsync(buffer, cancellationToken);
 
     // Above this, a text body's bytes are read into an array of their own (the shared pool would keep a large one).
     private const int MaxPooledTextBytes = 64 * 1024;
