@@ -31,8 +31,8 @@ internal sealed partial class ClientConnection
     private readonly SslStream? _tls;
     private readonly HttpResponseParser _parser;
     private readonly HttpInputReader _input;
-    private readonly Turnstile _writeTurn = new();
-    private readonly Turnstile _readTurn = new();
+    private Turnstile _writeTurn; // structs, used in place: not readonly
+    private Turnstile _readTurn;
     private readonly Action _onHeadBytes;
     private LoopValueTaskSourceCore<bool> _headRead;
     private ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter _pendingHeadRead;
@@ -58,8 +58,14 @@ internal sealed partial class ClientConnection
     /// <summary>Requests sent on this connection whose responses were not released yet.</summary>
     public int InFlight { get; set; }
 
-    /// <summary>Its place among its pool's open connections (null when not open), so that closing it costs no search.</summary>
-    public LinkedListNode<ClientConnection>? OpenNode { get; set; }
+    /// <summary>True while it is among its pool's open connections.</summary>
+    public bool IsOpen { get; set; }
+
+    /// <summary>The pool's open connection opened before it (its pool's list), so that closing it costs no search.</summary>
+    public ClientConnection? PreviousOpen { get; set; }
+
+    /// <summary>The pool's open connection opened after it.</summary>
+    public ClientConnection? NextOpen { get; set; }
 
     /// <summary>Responses completely read on this connection.</summary>
     public int Completed { get; private set; }

@@ -7,7 +7,10 @@ namespace Meanwhile.Http.Client;
 internal sealed class OriginPool
 {
     private readonly Stack<ClientConnection> _idle = new();
-    private readonly LinkedList<ClientConnection> _open = new(); // in the order they opened; a close unlinks in O(1)
+    // The open connections in the order they opened, linked through the connections themselves (no node object per
+    // connection: a client with ten thousand open pays for none); a close unlinks in O(1).
+    private ClientConnection? _firstOpen;
+    private ClientConnection? _lastOpen;
     private readonly Queue<Waiter> _waiters = new();
     private readonly int _maxConnections;
     private readonly int _maxPipelineDepth;
@@ -111,7 +114,11 @@ internal sealed class OriginPool
     public void Connected(ClientConnection connection)
     {
         connection.InFlight = 1;
-        connection.OpenNode = _open.AddLast(connection);
+        connection.IsOpen = true;
+        connection.PreviousOpen = _lastOpen;
+        if (_lastOpen is null) _firstOpen = connection;
+        else _lastOpen.NextOpen = connection;
+        _lastOpen = connection;
         ClientMetrics.Connections.Add(1);
         ClientMetrics.OpenConnections.Add(1);
     }
@@ -136,10 +143,15 @@ internal sealed class OriginPool
     /// <summary><paramref name="connection"/> was closed: its slot is free.</summary>
     public void Closed(ClientConnection connection)
     {
-        if (connection.OpenNode is { } node)
+        if (connection.IsOpen)
         {
-            _open.Remove(node);
-            connection.OpenNode = null;
+            var (previous, next) = (connection.PreviousOpen, connection.NextOpen);
+            if (previous is null) _firstOpen = next;
+            else previous.NextOpen = next;
+            if (next is null) _lastOpen = previous;
+            else next.PreviousOpen = previous;
+            connection.IsOpen = false;
+            connection.PreviousOpen = connection.NextOpen = null;
             _slots--;
             ClientMetrics.OpenConnections.Add(-1);
         }
@@ -171,7 +183,7 @@ internal sealed class OriginPool
         if (pipelinable && _maxPipelineDepth > 1 && _slots >= _maxConnections)
         {
             ClientConnection? best = null;
-            foreach (var candidate in _open)
+            for (var candidate = _firstOpen; candidate is not null; candidate = candidate.NextOpen)
             {
                 if (!candidate.IsBroken && candidate.InFlight < _maxPipelineDepth && (best is null || candidate.InFlight < best.InFlight))
                 {

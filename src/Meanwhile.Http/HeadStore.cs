@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Meanwhile.Http;
 
@@ -13,17 +14,21 @@ internal readonly record struct FieldEntry(Segment Name, Segment Value);
 /// positions of its parts. The parser copies head bytes here because a caller's read buffer does not
 /// outlive the read, while the head must (an echo, a router, a handler read it later).
 /// </summary>
-/// <remarks>Buffers come from the shared pool and are reused message after message, so a warm connection allocates nothing.</remarks>
+/// <remarks>
+/// Bytes come from the shared pool and are reused message after message, so a warm connection allocates nothing. The
+/// first <see cref="InlineFields"/> field entries live in the store itself (a short head, as most are, needs no array:
+/// ten thousand heads held at once would each miss the shared pool's small bucket and allocate sixteen entries); a
+/// longer head moves them to a pooled array.
+/// </remarks>
 internal sealed class HeadStore
 {
     private const int InitialBytes = 1024;
     private const int InitialFields = 16;
-    private const int MinimumFields = 4;
-    // A field line is rarely shorter ("Host: example.com" is 19 bytes with its CRLF); a head of short lines grows.
-    private const int BytesPerField = 32;
+    private const int InlineFields = 4;
 
     private byte[] _bytes = [];
-    private FieldEntry[] _fields = [];
+    private InlineFieldEntries _inline;
+    private FieldEntry[]? _fields; // null while the fields fit inline
 
     /// <summary>Bytes stored so far.</summary>
     internal int Length { get; private set; }
@@ -48,7 +53,7 @@ internal sealed class HeadStore
     internal ReadOnlySpan<byte> Slice(int start, int length) => _bytes.AsSpan(start, length);
 
     /// <summary>The field entry at <paramref name="index"/> (headers first, then trailers).</summary>
-    internal ref readonly FieldEntry Field(int index) => ref _fields[index];
+    internal ref readonly FieldEntry Field(int index) => ref _fields is null ? ref _inline[index] : ref _fields[index];
 
     /// <summary>Copies <paramref name="data"/> to the end of the store.</summary>
     internal void Append(ReadOnlySpan<byte> data)
@@ -69,21 +74,16 @@ internal sealed class HeadStore
     }
 
     /// <summary>
-    /// Before the first bytes of a message: rents the buffers for the <paramref name="available"/> bytes of input at
-    /// hand (at most <c>InitialBytes</c>, and a field entry per <c>BytesPerField</c> of them), since a head that
-    /// arrives whole fits in them. Ten thousand requests waiting at once on a server then each hold buffers the size of
-    /// their head, not a kilobyte and sixteen fields; a head that arrives in pieces grows them as before.
+    /// Before the first bytes of a message: rents the byte buffer for the <paramref name="available"/> bytes of input
+    /// at hand (at most <c>InitialBytes</c>), since a head that arrives whole fits in it. Ten thousand requests waiting
+    /// at once on a server then each hold a buffer the size of their head, not a kilobyte; a head that arrives in pieces
+    /// grows it as before.
     /// </summary>
     internal void Reserve(int available)
     {
         if (_bytes.Length == 0)
         {
             _bytes = ArrayPool<byte>.Shared.Rent(Math.Clamp(available, 1, InitialBytes));
-        }
-
-        if (_fields.Length == 0)
-        {
-            _fields = ArrayPool<FieldEntry>.Shared.Rent(Math.Clamp(available / BytesPerField, MinimumFields, InitialFields));
         }
     }
 
@@ -124,9 +124,9 @@ internal sealed class HeadStore
         }
 
         // Pooled too: a keep-alive connection releases its head storage at every idle wait.
-        FieldEntry[] oldFields = _fields;
-        _fields = [];
-        if (oldFields.Length > 0)
+        FieldEntry[]? oldFields = _fields;
+        _fields = null;
+        if (oldFields is not null)
         {
             ArrayPool<FieldEntry>.Shared.Return(oldFields);
         }
@@ -134,19 +134,36 @@ internal sealed class HeadStore
 
     private void AddEntry(int index, FieldEntry entry)
     {
-        if (index == _fields.Length)
+        if (_fields is null && index < InlineFields)
         {
-            FieldEntry[] larger = ArrayPool<FieldEntry>.Shared.Rent(Math.Max(InitialFields, _fields.Length * 2));
-            _fields.AsSpan(0, index).CopyTo(larger);
-            FieldEntry[] old = _fields;
-            _fields = larger;
-            if (old.Length > 0)
+            _inline[index] = entry;
+            return;
+        }
+
+        if (_fields is null || index == _fields.Length)
+        {
+            FieldEntry[] larger = ArrayPool<FieldEntry>.Shared.Rent(Math.Max(InitialFields, (_fields?.Length ?? InlineFields) * 2));
+            if (_fields is null)
             {
-                ArrayPool<FieldEntry>.Shared.Return(old);
+                ((ReadOnlySpan<FieldEntry>)_inline).Slice(0, index).CopyTo(larger);
             }
+            else
+            {
+                _fields.AsSpan(0, index).CopyTo(larger);
+                ArrayPool<FieldEntry>.Shared.Return(_fields);
+            }
+
+            _fields = larger;
         }
 
         _fields[index] = entry;
+    }
+
+    /// <summary>The first field entries of a head, in the store itself.</summary>
+    [InlineArray(InlineFields)]
+    private struct InlineFieldEntries
+    {
+        private FieldEntry _first;
     }
 
     private void Grow(int needed)

@@ -3,8 +3,8 @@ using System.Net;
 namespace Meanwhile;
 
 /// <summary>A UDP datagram in flight: lost, duplicated or reordered as its link says, never sent again.</summary>
-internal sealed class Datagram(SimulatedNetwork network, SimulatedHost from, SimulatedHost to, IPEndPoint source, IPEndPoint destination, byte[] data)
-    : Packet(network, from, to)
+internal sealed class Datagram(SimulatedHost from, SimulatedHost to, IPEndPoint source, IPEndPoint destination, byte[] data)
+    : Packet(from, to)
 {
     public IPEndPoint Source { get; } = source;
 
@@ -16,7 +16,7 @@ internal sealed class Datagram(SimulatedNetwork network, SimulatedHost from, Sim
 
     public override bool Reliable => false;
 
-    public override Packet Duplicate() => new Datagram(Network, From, To, Source, Destination, Data);
+    public override Packet Duplicate() => new Datagram(From, To, Source, Destination, Data);
 
     public override void Deliver()
     {

@@ -5,9 +5,10 @@ namespace Meanwhile;
 /// sends it (it leaves once the link's wire is free), lets it arrive after a latency drawn from the seed, and at arrival
 /// decides its fate: delivered, held, or lost (then, if reliable, sent again after a retransmission timeout).
 /// </summary>
-internal abstract class Packet(SimulatedNetwork network, SimulatedHost from, SimulatedHost to) : NetworkEvent
+internal abstract class Packet(SimulatedHost from, SimulatedHost to) : NetworkEvent
 {
-    protected SimulatedNetwork Network { get; } = network;
+    // The hosts' network (no field of its own: twenty thousand segments are in flight at once in the scale run).
+    protected SimulatedNetwork Network => From.Network;
 
     public SimulatedHost From { get; protected set; } = from;
 

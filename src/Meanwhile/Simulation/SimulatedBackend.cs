@@ -33,7 +33,7 @@ internal sealed class SimulatedBackend(EventLoop loop, SimulatedNetwork network)
     // addresses (a simulated client opening ten thousand connections pays for neither).
     public override ValueTask<SocketStream> ConnectAsync(string host, int port, SocketStreamOptions options, CancellationToken cancellationToken) =>
         network.ResolveOne(host) is { } address
-            ? SimulatedSocketStream.ConnectAsync(network, Caller, new IPEndPoint(address, port), cancellationToken)
+            ? SimulatedSocketStream.ConnectAsync(network, Caller, network.EndPointFor(address, port), cancellationToken)
             : base.ConnectAsync(host, port, options, cancellationToken);
 
     public override PlatformListener Listen(EndPoint endpoint, ListenOptions options) => SimulatedListener.Listen(network, Caller, endpoint, options);

@@ -72,7 +72,7 @@ internal sealed class SimulatedDatagramSocket : PlatformDatagramSocket, ISimulat
         var target = _network.Route(_host, destination.Address);
         if (target is null) return ValueTask.CompletedTask; // nowhere to go: a datagram is silently lost
         var source = new IPEndPoint(ReferenceEquals(target, _host) && IPAddress.IsLoopback(destination.Address) ? IPAddress.Loopback : _host.Address, _local!.Port);
-        _network.Send(new Datagram(_network, _host, target, source, destination, datagram.ToArray()));
+        _network.Send(new Datagram(_host, target, source, destination, datagram.ToArray()));
         return ValueTask.CompletedTask;
     }
 

@@ -12,8 +12,9 @@ public sealed class SimulatedHost
     private readonly Func<CancellationToken, Task>? _entryPoint;
     private int _nextEphemeralPort = 49152;
 
-    internal SimulatedHost(int id, string name, IPAddress address, Func<CancellationToken, Task>? entryPoint)
+    internal SimulatedHost(SimulatedNetwork network, int id, string name, IPAddress address, Func<CancellationToken, Task>? entryPoint)
     {
+        Network = network;
         Id = id;
         Name = name;
         Address = address;
@@ -21,6 +22,9 @@ public sealed class SimulatedHost
     }
 
     internal int Id { get; }
+
+    /// <summary>The network the host is on.</summary>
+    internal SimulatedNetwork Network { get; }
 
     /// <summary>The host's name, which the other hosts resolve to <see cref="Address"/>.</summary>
     public string Name { get; }

@@ -76,7 +76,8 @@ internal sealed class SimulatedListener : PlatformListener, ISimulatedResource
             network.Lose(syn); // a full backlog drops the SYN; the client tries again
             return;
         }
-        EndPoint local = syn.Destination is IPEndPoint to ? new IPEndPoint(to.Address, to.Port) : listener.LocalEndPoint;
+        // The address the client connected to, shared (as the client's own end is: SimulatedNetwork.EndPointFor).
+        EndPoint local = syn.Destination is IPEndPoint to ? to : listener.LocalEndPoint;
         listener._pending.Enqueue(SimulatedSocketStream.Accept(network, syn, local));
         listener._registration.OnReady(readable: true, writable: false);
     }

@@ -9,7 +9,8 @@ namespace Meanwhile;
 /// </summary>
 internal sealed class SimulatedNetwork
 {
-    private readonly PriorityQueue<NetworkEvent, EventKey> _events = new(); // the key's own comparison: no interface call per step
+    private IPEndPoint? _lastEndPoint;
+    private readonly NetworkEventQueue _events = new();
     private SimulatedLink?[][] _links = []; // [higher host id][lower host id]: two lookups per packet, no hashing
     private readonly SimulatedLink _loopback = new(new LinkOptions { Latency = LatencyDistribution.Zero });
     private readonly List<SimulatedHost> _hosts = new();
@@ -80,6 +81,17 @@ internal sealed class SimulatedNetwork
     {
         if (string.Equals(name, "localhost", StringComparison.OrdinalIgnoreCase)) return IPAddress.Loopback;
         return _byName.TryGetValue(name.TrimEnd('.'), out var host) ? host.Address : null;
+    }
+
+    /// <summary>
+    /// The endpoint of <paramref name="address"/> and <paramref name="port"/>: the last one made again when it is equal, so
+    /// ten thousand connects to one server share one (the accepting side's local endpoint is the same object, as its
+    /// remote one is the client's local endpoint: the simulation never changes an endpoint it hands out).
+    /// </summary>
+    public IPEndPoint EndPointFor(IPAddress address, int port)
+    {
+        if (_lastEndPoint is { } last && last.Port == port && last.Address.Equals(address)) return last;
+        return _lastEndPoint = new IPEndPoint(address, port);
     }
 
     public SimulatedLink Link(SimulatedHost a, SimulatedHost b)
@@ -228,10 +240,5 @@ internal sealed class SimulatedNetwork
         long now = _loop is null ? 0 : Now;
         Trace.Record("fault", what, now, a.Id, b?.Id ?? -1, 0, 0, default);
         if (Trace.IsLogging) Trace.Log(now, $"{what} {a.Name}{(b is null ? "" : $" {b.Name}")}");
-    }
-
-    private readonly record struct EventKey(long Time, ulong Tie) : IComparable<EventKey>
-    {
-        public int CompareTo(EventKey other) => Time != other.Time ? Time.CompareTo(other.Time) : Tie.CompareTo(other.Tie);
     }
 }

@@ -13,14 +13,14 @@ namespace Meanwhile;
 /// <remarks>The peer's reads free room at once: window updates cross the network without latency (a simplification).</remarks>
 internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, ISimulatedResource
 {
-    private readonly SimulatedNetwork _network;
+    // Ten thousand connections are alive at once in the scale run: the network is the host's, what few connections need
+    // (a second unread chunk, segments out of order) is in one object made on first use, and the flags share a byte.
     private readonly IoRegistration _registration;
-    // What arrived and is unread, in order: the chunk being read, then the rest. Most connections never have more than
-    // one chunk unread (a request, a response), so the queue is made only for a second one.
+    // What arrived and is unread, in order: the chunk being read, then the rest (Rare.ReceivedLater). Most connections
+    // never have more than one chunk unread (a request, a response), so the queue is made only for a second one.
     private byte[]? _receivedFirst;
-    private Queue<byte[]>? _receivedLater;
+    private Rare? _rare;
     private readonly SimulatedHost _peerHost;
-    private Dictionary<long, StreamSegment>? _outOfOrder; // by sequence number: the next one in order is found by key
     private SimulatedSocketStream? _peer;
     private int _receivedOffset;
     private int _receivedBytes;
@@ -28,17 +28,10 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     private long _nextSendSequence;
     private long _nextReceiveSequence;
     private int _errno;
-    private bool _connected;
-    private bool _peerFinished;
-    private bool _writeShut;
-    private bool _sentReset;
-    private bool _isPipe;
-    private bool _readPending;
-    private bool _writePending;
+    private State _state;
 
     private SimulatedSocketStream(SimulatedNetwork network, SimulatedHost host, SimulatedHost peerHost, EndPoint? local, EndPoint? remote)
     {
-        _network = network;
         Host = host;
         _peerHost = peerHost;
         LocalEndPoint = local;
@@ -64,12 +57,28 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
 
     public EndPoint? RemoteEndPoint { get; }
 
-    public bool IsClosed { get; private set; }
+    public bool IsClosed { get => Has(State.Closed); private set => Set(State.Closed, value); }
 
     /// <summary>Reset, timed out or closed before connecting: what it still has in flight no longer matters.</summary>
-    public bool IsAbandoned { get; private set; }
+    public bool IsAbandoned { get => Has(State.Abandoned); private set => Set(State.Abandoned, value); }
 
-    public override string Description => _isPipe ? $"pipe #{Id} on {Host.Name} (simulated)" :
+    private bool Connected { get => Has(State.Connected); set => Set(State.Connected, value); }
+
+    private bool PeerFinished { get => Has(State.PeerFinished); set => Set(State.PeerFinished, value); }
+
+    private bool WriteShut { get => Has(State.WriteShut); set => Set(State.WriteShut, value); }
+
+    private bool SentReset { get => Has(State.SentReset); set => Set(State.SentReset, value); }
+
+    private bool IsPipe { get => Has(State.Pipe); init => Set(State.Pipe, value); }
+
+    private bool ReadPending { get => Has(State.ReadPending); set => Set(State.ReadPending, value); }
+
+    private bool WritePending { get => Has(State.WritePending); set => Set(State.WritePending, value); }
+
+    private SimulatedNetwork Network => Host.Network;
+
+    public override string Description => IsPipe ? $"pipe #{Id} on {Host.Name} (simulated)" :
         $"{(LocalEndPoint is UnixDomainSocketEndPoint || RemoteEndPoint is UnixDomainSocketEndPoint ? "unix" : "tcp")} {LocalEndPoint} <-> {RemoteEndPoint} on {Host.Name} (simulated)";
 
     /// <summary>Opens a connection from <paramref name="host"/> to <paramref name="endpoint"/>: a SYN, then its answer.</summary>
@@ -100,7 +109,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     {
         try
         {
-            while (!_connected)
+            while (!Connected)
             {
                 if (_errno != 0) throw SystemErrors.From("connect", _errno, $"{RemoteEndPoint} ({_peerHost.Name}) from {Host.Name} (simulated)");
                 await _registration.WaitWritableAsync(cancellationToken);
@@ -111,14 +120,14 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
             await CloseAsync();
             throw;
         }
-        return new SocketStream(_network.Loop, this);
+        return new SocketStream(Network.Loop, this);
     }
 
     /// <summary>The listener's side of a connection whose SYN just arrived; answers it.</summary>
     public static SimulatedSocketStream Accept(SimulatedNetwork network, StreamSegment syn, EndPoint local)
     {
         var client = syn.Source!;
-        var server = new SimulatedSocketStream(network, syn.To, syn.From, local, client.LocalEndPoint) { _peer = client, _connected = true };
+        var server = new SimulatedSocketStream(network, syn.To, syn.From, local, client.LocalEndPoint) { _peer = client, Connected = true };
         StreamSegment.Send(network, SegmentKind.SynAck, server, client, syn.To, syn.From, 0, null);
         return server;
     }
@@ -126,40 +135,40 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     /// <summary>Two connected ends on one host, with no handshake: a pipe.</summary>
     public static (SimulatedSocketStream A, SimulatedSocketStream B) Pair(SimulatedNetwork network, SimulatedHost host)
     {
-        var a = new SimulatedSocketStream(network, host, host, null, null) { _connected = true, _isPipe = true };
-        var b = new SimulatedSocketStream(network, host, host, null, null) { _connected = true, _isPipe = true, _peer = a };
+        var a = new SimulatedSocketStream(network, host, host, null, null) { Connected = true, IsPipe = true };
+        var b = new SimulatedSocketStream(network, host, host, null, null) { Connected = true, IsPipe = true, _peer = a };
         a._peer = b;
         return (a, b);
     }
 
     /// <summary>A pipe's write end never reads: it behaves as if it had been shut for reading.</summary>
-    public void ShutdownRead() => _peerFinished = true;
+    public void ShutdownRead() => PeerFinished = true;
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         if (IsClosed) return ValueTask.FromException<int>(new ObjectDisposedException(Description));
-        if (_readPending || _registration.IsWaitingReadable) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
+        if (ReadPending || _registration.IsWaitingReadable) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
         if (buffer.IsEmpty) return DataMayBeThere ? new ValueTask<int>(0) : _registration.WaitReadableForZeroByteRead(cancellationToken);
         if (_receivedBytes > 0) return new ValueTask<int>(Take(buffer.Span));
         if (_errno != 0) return ValueTask.FromException<int>(SystemErrors.From("recv", _errno, Description));
-        if (_peerFinished) return new ValueTask<int>(0);
+        if (PeerFinished) return new ValueTask<int>(0);
         return ReadSlowAsync(buffer, cancellationToken);
     }
 
     public override ValueTask<bool> WaitForDataAsync(CancellationToken cancellationToken)
     {
         if (IsClosed) return ValueTask.FromException<bool>(new ObjectDisposedException(Description));
-        if (_readPending || _registration.IsWaitingReadable) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
+        if (ReadPending || _registration.IsWaitingReadable) throw new InvalidOperationException($"A read is already in progress on {Description}; one reader at a time.");
         return DataMayBeThere ? new ValueTask<bool>(true) : _registration.WaitReadableUnlessCanceled(cancellationToken);
     }
 
     // Data, the end or an error to read: a zero-byte read need not wait.
-    private bool DataMayBeThere => _receivedBytes > 0 || _peerFinished || _errno != 0;
+    private bool DataMayBeThere => _receivedBytes > 0 || PeerFinished || _errno != 0;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        _readPending = true;
+        ReadPending = true;
         try
         {
             while (true)
@@ -168,12 +177,12 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
                 if (IsClosed) throw new ObjectDisposedException(Description);
                 if (_receivedBytes > 0) return Take(buffer.Span);
                 if (_errno != 0) throw SystemErrors.From("recv", _errno, Description);
-                if (_peerFinished) return 0;
+                if (PeerFinished) return 0;
             }
         }
         finally
         {
-            _readPending = false;
+            ReadPending = false;
         }
     }
 
@@ -188,7 +197,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
             _receivedOffset += n;
             if (_receivedOffset == chunk.Length)
             {
-                _receivedFirst = _receivedLater is { Count: > 0 } later ? later.Dequeue() : null;
+                _receivedFirst = _rare?.ReceivedLater is { Count: > 0 } later ? later.Dequeue() : null;
                 _receivedOffset = 0;
             }
         }
@@ -207,11 +216,11 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         if (IsClosed) return ValueTask.FromException(new ObjectDisposedException(Description));
-        if (_writePending) throw new InvalidOperationException($"A write is already in progress on {Description}; one writer at a time.");
+        if (WritePending) throw new InvalidOperationException($"A write is already in progress on {Description}; one writer at a time.");
         while (!data.IsEmpty)
         {
             if (WriteError() is { } error) return ValueTask.FromException(error);
-            int room = _network.Options.SendBufferSize - _unreadAtPeer;
+            int room = Network.Options.SendBufferSize - _unreadAtPeer;
             if (room <= 0) return WriteSlowAsync(data, cancellationToken);
             data = data[SendData(data.Span[..Math.Min(room, data.Length)])..];
         }
@@ -221,12 +230,12 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteSlowAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        _writePending = true;
+        WritePending = true;
         try
         {
             while (!data.IsEmpty)
             {
-                int room = _network.Options.SendBufferSize - _unreadAtPeer;
+                int room = Network.Options.SendBufferSize - _unreadAtPeer;
                 if (room <= 0)
                 {
                     await _registration.WaitWritableAsync(cancellationToken);
@@ -239,13 +248,13 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
         }
         finally
         {
-            _writePending = false;
+            WritePending = false;
         }
     }
 
     private SystemCallException? WriteError() =>
         _errno != 0 ? SystemErrors.From("send", _errno, Description)
-        : _writeShut ? SystemErrors.From("send", Errno.EPIPE, Description)
+        : WriteShut ? SystemErrors.From("send", Errno.EPIPE, Description)
         : null;
 
     private int SendData(ReadOnlySpan<byte> data)
@@ -256,33 +265,33 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     }
 
     private void SendSequenced(SegmentKind kind, byte[]? data) =>
-        StreamSegment.Send(_network, kind, this, _peer, Host, _peerHost, _nextSendSequence++, data);
+        StreamSegment.Send(Network, kind, this, _peer, Host, _peerHost, _nextSendSequence++, data);
 
     private void SendReset(SimulatedSocketStream to)
     {
-        _sentReset = true;
-        StreamSegment.Send(_network, SegmentKind.Reset, this, to, Host, to.Host, 0, null);
+        SentReset = true;
+        StreamSegment.Send(Network, SegmentKind.Reset, this, to, Host, to.Host, 0, null);
     }
 
     public override void ShutdownWrite()
     {
-        if (IsClosed || _writeShut) return;
-        _writeShut = true;
-        if (_connected && _errno == 0) SendSequenced(SegmentKind.Fin, null);
+        if (IsClosed || WriteShut) return;
+        WriteShut = true;
+        if (Connected && _errno == 0) SendSequenced(SegmentKind.Fin, null);
     }
 
     public override ValueTask CloseAsync()
     {
         if (IsClosed) return ValueTask.CompletedTask;
         IsClosed = true;
-        if (!_connected) IsAbandoned = true;
+        if (!Connected) IsAbandoned = true;
         else if (_errno == 0 && _peer is not null)
         {
             // Unread input makes a close a reset (as Linux does); otherwise the peer reads an end of stream.
             if (_receivedBytes > 0) SendReset(_peer);
-            else if (!_writeShut) SendSequenced(SegmentKind.Fin, null);
+            else if (!WriteShut) SendSequenced(SegmentKind.Fin, null);
         }
-        _writeShut = true;
+        WriteShut = true;
         ClearReceived();
         _receivedBytes = 0;
         _registration.Dispose();
@@ -307,7 +316,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
             SendReset(server); // the attempt was abandoned meanwhile
             return;
         }
-        _connected = true;
+        Connected = true;
         _registration.OnReady(readable: false, writable: true);
     }
 
@@ -316,11 +325,11 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
         _peer ??= segment.Source;
         if (segment.Sequence != _nextReceiveSequence)
         {
-            if ((_outOfOrder ??= new()).TryAdd(segment.Sequence, segment)) segment.Keep(); // waits for the ones before it
+            if (((_rare ??= new()).OutOfOrder ??= new()).TryAdd(segment.Sequence, segment)) segment.Keep(); // waits for the ones before it
             return;
         }
         Apply(segment);
-        while (_outOfOrder is not null && _outOfOrder.Remove(_nextReceiveSequence, out var next))
+        while (_rare?.OutOfOrder is { } outOfOrder && outOfOrder.Remove(_nextReceiveSequence, out var next))
         {
             Apply(next);
             next.Free(); // kept since its delivery
@@ -332,20 +341,20 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
         _nextReceiveSequence++;
         if (segment.Kind == SegmentKind.Fin)
         {
-            _peerFinished = true;
+            PeerFinished = true;
             if (!IsClosed) _registration.OnReady(readable: true, writable: false);
             return;
         }
         if (IsClosed)
         {
             // Data for a socket nobody will read: the kernel answers with a reset.
-            if (!_sentReset && !IsAbandoned) SendReset(segment.Source!);
+            if (!SentReset && !IsAbandoned) SendReset(segment.Source!);
             segment.Source!.OnPeerRead(segment.Data!.Length);
             return;
         }
         if (_errno != 0) return;
         if (_receivedFirst is null) _receivedFirst = segment.Data!;
-        else (_receivedLater ??= new()).Enqueue(segment.Data!);
+        else ((_rare ??= new()).ReceivedLater ??= new()).Enqueue(segment.Data!);
         _receivedBytes += segment.Data!.Length;
         _registration.OnReady(readable: true, writable: false);
     }
@@ -353,7 +362,7 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
     private void ClearReceived()
     {
         _receivedFirst = null;
-        _receivedLater?.Clear();
+        _rare?.ReceivedLater?.Clear();
         _receivedOffset = 0;
     }
 
@@ -371,5 +380,29 @@ internal sealed class SimulatedSocketStream : PlatformStream, IConnectedSocket, 
         ClearReceived();
         _receivedBytes = 0;
         _registration.OnReady(readable: true, writable: true);
+    }
+
+    private bool Has(State flag) => (_state & flag) != 0;
+
+    private void Set(State flag, bool value) => _state = value ? _state | flag : _state & ~flag;
+
+    [Flags]
+    private enum State : ushort
+    {
+        Connected = 1,
+        PeerFinished = 2,
+        WriteShut = 4,
+        SentReset = 8,
+        Pipe = 16,
+        ReadPending = 32,
+        WritePending = 64,
+        Closed = 128,
+        Abandoned = 256,
+    }
+
+    private sealed class Rare
+    {
+        public Queue<byte[]>? ReceivedLater;
+        public Dictionary<long, StreamSegment>? OutOfOrder; // by sequence number: the next one in order is found by key
     }
 }

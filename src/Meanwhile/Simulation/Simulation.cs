@@ -40,7 +40,7 @@ public sealed class Simulation
         Seed = long.TryParse(Environment.GetEnvironmentVariable(SeedVariable), out long forced) ? forced : seed;
         Options = options ?? new SimulationOptions();
         _network = new SimulatedNetwork(Seed, Options);
-        Client = new SimulatedHost(0, "client", IPAddress.Parse("10.0.0.1"), null);
+        Client = new SimulatedHost(_network, 0, "client", IPAddress.Parse("10.0.0.1"), null);
         _network.Add(Client);
     }
 
@@ -81,7 +81,7 @@ public sealed class Simulation
         ArgumentNullException.ThrowIfNull(address);
         ArgumentNullException.ThrowIfNull(entryPoint);
         if (_ran) throw new InvalidOperationException("Hosts are added before the run.");
-        var host = new SimulatedHost(_network.Hosts.Count, name, address, entryPoint);
+        var host = new SimulatedHost(_network, _network.Hosts.Count, name, address, entryPoint);
         _network.Add(host);
         return host;
     }

@@ -30,13 +30,13 @@ internal sealed class StreamSegment : Packet
 
     private bool _kept; // held by its target until the segments before it arrive: freed by it, not by delivery
 
-    private StreamSegment(SimulatedNetwork network, SimulatedHost from, SimulatedHost to) : base(network, from, to) { }
+    private StreamSegment(SimulatedHost from, SimulatedHost to) : base(from, to) { }
 
     /// <summary>Sends a segment on <paramref name="network"/> (a free one, filled in, or a new one).</summary>
     public static void Send(SimulatedNetwork network, SegmentKind kind, SimulatedSocketStream? source, SimulatedSocketStream? target,
         SimulatedHost from, SimulatedHost to, long sequence, byte[]? data)
     {
-        if (!network.FreeSegments.TryPop(out var segment)) segment = new StreamSegment(network, from, to);
+        if (!network.FreeSegments.TryPop(out var segment)) segment = new StreamSegment(from, to);
         segment.From = from;
         segment.To = to;
         segment.Kind = kind;
