@@ -87,7 +87,8 @@ internal static unsafe partial class OpenSslNative
     [LibraryImport(LibSsl, SetLastError = true)] public static partial int SSL_do_handshake(nint ssl);
     [LibraryImport(LibSsl, SetLastError = true)] public static partial int SSL_read(nint ssl, byte* buffer, int count);
     [LibraryImport(LibSsl, SetLastError = true)] public static partial int SSL_write(nint ssl, byte* buffer, int count);
-    [LibraryImport(LibSsl)] public static partial int SSL_has_pending(nint ssl);
+    // Reads two fields of the record layer: no system call, no callback, no lock, so no GC transition is needed.
+    [LibraryImport(LibSsl), SuppressGCTransition] public static partial int SSL_has_pending(nint ssl);
     [LibraryImport(LibSsl)] public static partial int SSL_get_error(nint ssl, int result);
     [LibraryImport(LibSsl)] public static partial int SSL_shutdown(nint ssl);
     [LibraryImport(LibSsl)] public static partial int SSL_set_ex_data(nint ssl, int index, nint data);

@@ -42,6 +42,7 @@ internal sealed class OpenSslSession : TlsSessionLayer
     private bool _readEnded;
     private bool _closeNotifySent;
     private bool _handshakeDone;
+    private bool _nothingPending; // the last SSL_read left no plaintext and no record bytes behind (checked by TryRead)
     private int _firstByte = -1;
     private Exception? _callbackError; // the first exception one of our callbacks swallowed to answer OpenSSL with a failure
 
@@ -253,7 +254,8 @@ internal sealed class OpenSslSession : TlsSessionLayer
         if (buffer.IsEmpty)
         {
             // Wait for data holding nothing: OpenSSL released its read buffer when it emptied (SSL_MODE_RELEASE_BUFFERS).
-            if (_readEnded || SSL_has_pending(_ssl) != 0) return new ValueTask<int>(0);
+            // TryRead already asked after a short read (the usual case between keep-alive requests): ask once per request.
+            if (_readEnded || (!_nothingPending && SSL_has_pending(_ssl) != 0)) return new ValueTask<int>(0);
             return _socket.ReadAsync(Memory<byte>.Empty, cancellationToken);
         }
         int n = TryRead(buffer.Span, out int error);
@@ -286,13 +288,18 @@ internal sealed class OpenSslSession : TlsSessionLayer
     private unsafe int TryRead(Span<byte> buffer, out int error)
     {
         int n;
+        _nothingPending = false;
         fixed (byte* p = buffer) n = SSL_read(_ssl, p, buffer.Length);
         if (n > 0)
         {
             // OpenSSL reads ahead, asking recv for its whole buffer (16 KiB and more). Less than half of that in
             // plaintext, all of it consumed: its last recv came back short, so the socket is drained and the idle wait
             // that follows can skip its peek (the system call SslStream's path saves with the socket's own reads).
-            if (n < DrainedBelow && SSL_has_pending(_ssl) == 0) _socket.NoteDrained();
+            if (n < DrainedBelow && SSL_has_pending(_ssl) == 0)
+            {
+                _nothingPending = true;
+                _socket.NoteDrained();
+            }
             error = SSL_ERROR_NONE;
             return n;
         }
