@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace Meanwhile;
 
@@ -38,7 +39,7 @@ public sealed partial class EventLoop : IDisposable
     private readonly List<WeakReference<UnobservedFault>> _unobserved = new();
     private RootScope _root;
     private int _wakePending;
-    private LoopTask? _loopAwaiter; // see NoteLoopAwait
+    private int _loopAwaiterId; // see NoteLoopAwait: the task's id, not the task, so that noting it needs no GC write barrier
     private int _nextTaskId;
     private int _liveTasks;
     private bool _running;
@@ -181,6 +182,7 @@ public sealed partial class EventLoop : IDisposable
         _ready.Enqueue(new ReadyItem(WithCallersContext(callback)));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void EnqueueReady(in ReadyItem item) => _ready.Enqueue(item);
 
     internal void InvokeCallback(Action callback)

@@ -38,8 +38,9 @@ public partial class LoopTask
         // Marked done now and resumed from the ready queue: nothing reads the state in between, and the task needs no
         // fields to hold the continuation.
         _yield = YieldState.Resumed;
-        Loop.NoteLoopAwait(this);
-        Loop.EnqueueReady(new ReadyItem(continuation, state, this));
+        var loop = Context.Loop; // not the virtual Loop property
+        loop.NoteLoopAwait(this);
+        loop.EnqueueReady(new ReadyItem(continuation, state, this));
     }
 
     void IValueTaskSource.GetResult(short token)

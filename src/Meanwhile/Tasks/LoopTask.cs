@@ -250,6 +250,14 @@ public partial class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTas
     /// wait it does not await yet and then suspends on a ConfigureAwait(false) Task would be taken for the former, and
     /// its task would be seen finished only when that loop wait ends (or is cancelled, as at the end of the run).
     /// </summary>
+    /// <summary>
+    /// Whether <see cref="AfterTurn"/> has nothing to do after a turn in which the task noted a loop await (the loop
+    /// checks that first): its method is suspended on it, and the loop already knows what it waits for. Cheap enough to
+    /// check inline after every turn.
+    /// </summary>
+    internal bool IsSuspendedOnLoopAwait =>
+        _status == LoopTaskStatus.Running && !ReferenceEquals(CurrentWait, ForeignAwait.Instance) && !Inner.IsCompleted;
+
     internal void AfterTurn()
     {
         if (_status != LoopTaskStatus.Running) return;
