@@ -65,8 +65,10 @@ public sealed partial class EventLoop
                 ReportDroppedContinuation(owner); // given up at the end of an earlier run: its code never runs again
                 continue;
             }
-            // Run it under its task's context (or the loop's): awaits capture it, and it tells who is running.
-            SynchronizationContext.SetSynchronizationContext(owner?.Context ?? _rootContext);
+            // Run it under its task's context (or the loop's): awaits capture it, and it tells who is running. A task's
+            // first run has no owner but runs in the task's own context, installed here once (Start relies on it).
+            SynchronizationContext.SetSynchronizationContext(owner is not null ? owner.Context
+                : item.Kind == ReadyItem.ItemKind.Task ? Unsafe.As<LoopTask>(item.Target).Context : _rootContext);
             _loopAwaiterId = 0; // no task has id 0
             monitor?.BeginItem(item);
             try
@@ -125,6 +127,12 @@ public sealed partial class EventLoop
     {
         if (task is not null && ReferenceEquals(current, task.Context)) _loopAwaiterId = task.Id;
     }
+
+    /// <summary>
+    /// <see cref="NoteLoopAwait(LoopTask?)"/> for an await that the loop resumes in <paramref name="task"/> whatever code
+    /// registered it (the task's own yield): no need to check that the task is the one running.
+    /// </summary>
+    internal void NoteOwnLoopAwait(LoopTask task) => _loopAwaiterId = task.Id;
 
     /// <summary>Whether the last await registered in this turn of <paramref name="task"/> is one the loop resumes.</summary>
     internal bool ResumesThroughLoop(LoopTask task) => _loopAwaiterId == task.Id;

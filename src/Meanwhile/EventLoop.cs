@@ -210,10 +210,16 @@ public sealed partial class EventLoop : IDisposable
     /// the hot path: the loop installs one of its contexts before it runs any code on its thread and never on another,
     /// so finding one of ours current already says we are on the loop thread.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal LoopTask? CheckThreadGetTask()
     {
         if (SynchronizationContext.Current is LoopSynchronizationContext context && ReferenceEquals(context.Loop, this) && !_disposed)
             return context.Task;
+        return CheckThreadNoTask(); // out of line: inlined, the usual path is a thread-local read and three tests
+    }
+
+    private LoopTask? CheckThreadNoTask()
+    {
         CheckThread();
         return null; // on the loop thread, under a context that is not ours: no task is known to be running
     }

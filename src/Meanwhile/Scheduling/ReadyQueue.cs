@@ -59,6 +59,7 @@ internal struct ReadyItem
             case ItemKind.Action: Unsafe.As<Action>(Target)(); break;
             case ItemKind.ActionWithState: Unsafe.As<Action<object?>>(Target)(State); break;
             case ItemKind.PostCallback: Unsafe.As<SendOrPostCallback>(Target)(State); break;
+            case ItemKind.Task: Unsafe.As<LoopTask>(Target).Start(); break; // a direct call, not an interface dispatch
             default: Unsafe.As<ILoopWorkItem>(Target).Execute(); break;
         }
     }
@@ -95,6 +96,7 @@ internal sealed class ReadyQueue
         _count++;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadyItem Dequeue()
     {
         ref ReadyItem slot = ref _items[_head];
