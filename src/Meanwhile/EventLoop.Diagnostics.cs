@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Meanwhile;
 
@@ -100,14 +101,17 @@ public sealed partial class EventLoop
     /// A turn begins: it is counted, and a lag probe starts if someone now listens for lag; here rather than before the
     /// poll, so that the poll's timeout is computed with the probe's timer armed (else an idle loop would sleep past it).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void BeginTurn()
     {
         _turnCount++;
-        if (_lagProbe is null && LagProbe.IsWanted)
-        {
-            RestoreRootContext();
-            _lagProbe = LagProbe.Start(this);
-        }
+        if (_lagProbe is null && LagProbe.IsWanted) StartLagProbe();
+    }
+
+    private void StartLagProbe()
+    {
+        RestoreRootContext();
+        _lagProbe = LagProbe.Start(this);
     }
 
     /// <summary>The lag probe stopped (nobody listens any more); a later listener starts another.</summary>

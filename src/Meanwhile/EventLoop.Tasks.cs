@@ -47,7 +47,7 @@ public sealed partial class EventLoop
     {
         _liveTasks++;
         _monitor?.OnSpawned(task);
-        Recorder.Record(LoopEventKind.TaskSpawned, task, label: task.Name);
+        if (Recorder.IsEnabled) Recorder.Record(LoopEventKind.TaskSpawned, task, label: task.Name); // the name is looked up only when recorded
         _ready.Enqueue(new ReadyItem(task));
         return task;
     }

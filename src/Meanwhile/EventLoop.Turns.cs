@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Meanwhile;
 
 // A turn of the loop: what was posted, due timers, the ready items, then the reactor when it must be asked.
@@ -63,9 +65,11 @@ public sealed partial class EventLoop
                 ReportDroppedContinuation(owner); // given up at the end of an earlier run: its code never runs again
                 continue;
             }
-            // Run it under its task's context (or the loop's): awaits capture it, and it tells who is running.
-            SynchronizationContext.SetSynchronizationContext(owner?.Context ?? _rootContext);
-            _loopAwaiter = null;
+            // Run it under its task's context (or the loop's): awaits capture it, and it tells who is running. A task's
+            // first run has no owner but runs in the task's own context, installed here once (Start relies on it).
+            SynchronizationContext.SetSynchronizationContext(owner is not null ? owner.Context
+                : item.Kind == ReadyItem.ItemKind.Task ? Unsafe.As<LoopTask>(item.Target).Context : _rootContext);
+            _loopAwaiterId = 0; // no task has id 0
             monitor?.BeginItem(item);
             try
             {
@@ -75,7 +79,9 @@ public sealed partial class EventLoop
             {
                 ReportError(e, "a callback on the loop threw", owner);
             }
-            if (owner is not null) AfterTaskTurn(owner);
+            // The usual end of a task's turn, its method suspended on a loop await, needs nothing more: checked here
+            // inline, as the rest (a finished task, a foreign await) sits in a method with a handler, which is never inlined.
+            if (owner is not null && !(_loopAwaiterId == owner.Id && owner.IsSuspendedOnLoopAwait)) AfterTaskTurn(owner);
             monitor?.EndItem();
             if (_unstampedDelayCount != 0) StampDelays(); // a delay's clock starts no later than the end of the turn that armed it
         }
@@ -119,18 +125,29 @@ public sealed partial class EventLoop
     /// <summary><see cref="NoteLoopAwait(LoopTask?)"/> when the caller has already read the current context.</summary>
     internal void NoteLoopAwait(LoopTask? task, SynchronizationContext? current)
     {
-        if (task is not null && ReferenceEquals(current, task.Context)) _loopAwaiter = task;
+        if (task is not null && ReferenceEquals(current, task.Context)) _loopAwaiterId = task.Id;
     }
 
-    /// <summary>Whether the last await registered in this turn of <paramref name="task"/> is one the loop resumes.</summary>
-    internal bool ResumesThroughLoop(LoopTask task) => ReferenceEquals(_loopAwaiter, task);
+    /// <summary>
+    /// <see cref="NoteLoopAwait(LoopTask?)"/> for an await that the loop resumes in <paramref name="task"/> whatever code
+    /// registered it (the task's own yield): no need to check that the task is the one running.
+    /// </summary>
+    internal void NoteOwnLoopAwait(LoopTask task) => _loopAwaiterId = task.Id;
 
+    /// <summary>Whether the last await registered in this turn of <paramref name="task"/> is one the loop resumes.</summary>
+    internal bool ResumesThroughLoop(LoopTask task) => _loopAwaiterId == task.Id;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void DrainPosted()
     {
         // A poster sets the flag after it enqueued (and wakes the loop if it was the one to set it): with the flag clear
         // there is nothing to take, and reading the flag costs less than looking into the queue, every turn. Clearing it
         // is a full fence, so a post that finds it still set is one this drain will see.
-        if (Volatile.Read(ref _wakePending) == 0) return;
+        if (Volatile.Read(ref _wakePending) != 0) DrainPostedNow();
+    }
+
+    private void DrainPostedNow()
+    {
         Interlocked.Exchange(ref _wakePending, 0);
         // Bounded, so other threads posting without pause cannot keep the loop from its own work.
         int taken = 0;
@@ -144,7 +161,14 @@ public sealed partial class EventLoop
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void FireDueTimers()
+    {
+        // Inline, so that a turn with no timers pays two field tests.
+        if (_unstampedDelayCount != 0 || !Timers.IsEmpty) FireDueTimersNow();
+    }
+
+    private void FireDueTimersNow()
     {
         if (_unstampedDelayCount != 0) StampDelays(); // delays armed outside a task turn (before the loop ran)
         if (Timers.IsEmpty) return;

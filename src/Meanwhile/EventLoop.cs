@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace Meanwhile;
 
@@ -38,7 +39,7 @@ public sealed partial class EventLoop : IDisposable
     private readonly List<WeakReference<UnobservedFault>> _unobserved = new();
     private RootScope _root;
     private int _wakePending;
-    private LoopTask? _loopAwaiter; // see NoteLoopAwait
+    private int _loopAwaiterId; // see NoteLoopAwait: the task's id, not the task, so that noting it needs no GC write barrier
     private int _nextTaskId;
     private int _liveTasks;
     private bool _running;
@@ -181,6 +182,7 @@ public sealed partial class EventLoop : IDisposable
         _ready.Enqueue(new ReadyItem(WithCallersContext(callback)));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void EnqueueReady(in ReadyItem item) => _ready.Enqueue(item);
 
     internal void InvokeCallback(Action callback)
@@ -208,10 +210,16 @@ public sealed partial class EventLoop : IDisposable
     /// the hot path: the loop installs one of its contexts before it runs any code on its thread and never on another,
     /// so finding one of ours current already says we are on the loop thread.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal LoopTask? CheckThreadGetTask()
     {
         if (SynchronizationContext.Current is LoopSynchronizationContext context && ReferenceEquals(context.Loop, this) && !_disposed)
             return context.Task;
+        return CheckThreadNoTask(); // out of line: inlined, the usual path is a thread-local read and three tests
+    }
+
+    private LoopTask? CheckThreadNoTask()
+    {
         CheckThread();
         return null; // on the loop thread, under a context that is not ours: no task is known to be running
     }

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
 
 namespace Meanwhile;
@@ -344,11 +346,15 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IVal
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ValidateToken(short token)
     {
-        if (token != _version)
-            throw new InvalidOperationException("This ValueTask was already awaited; a loop wait can be awaited once.");
+        if (token != _version) ThrowAwaitedTwice(); // the throw in a method of its own, so that this check inlines
     }
+
+    [DoesNotReturn]
+    private static void ThrowAwaitedTwice() =>
+        throw new InvalidOperationException("This ValueTask was already awaited; a loop wait can be awaited once.");
 
     /// <summary>Learns the runtime's continuations by awaiting a source that never completes.</summary>
     private sealed class ContinuationProbe : IValueTaskSource

@@ -38,8 +38,11 @@ public partial class LoopTask
         // Marked done now and resumed from the ready queue: nothing reads the state in between, and the task needs no
         // fields to hold the continuation.
         _yield = YieldState.Resumed;
-        Loop.NoteLoopAwait(this);
-        Loop.EnqueueReady(new ReadyItem(continuation, state, this));
+        // Noted without looking at the current context: the loop resumes this continuation in this task whoever
+        // registered it, and the note matters only in a turn of this task.
+        var loop = Context.Loop;
+        loop.NoteOwnLoopAwait(this);
+        loop.EnqueueReady(new ReadyItem(continuation, state, this));
     }
 
     void IValueTaskSource.GetResult(short token)

@@ -68,12 +68,12 @@ public partial class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTas
         // The spawner's ExecutionContext goes with the work, as Task.Run does; only when it differs from the one the loop
         // runs everything under anyway, so that spawning costs nothing more when nothing flows.
         _workOrInner = loop.ContextToFlow() is { } context ? new FlowedWork(work, context) : work;
-        _extras = name;
+        if (name is not null) _extras = name; // most tasks have none: no GC write barrier for them
         Id = loop.NextTaskId();
     }
 
     /// <inheritdoc />
-    public override EventLoop Loop => Context.Loop;
+    public sealed override EventLoop Loop => Context.Loop; // sealed: calls on a task need no virtual dispatch
 
     private protected override ScopeExtras CreateExtras() => new Extras { Name = _extras as string };
 
@@ -194,8 +194,13 @@ public partial class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTas
 
     void ILoopWorkItem.Execute() => Start();
 
-    private void Start()
+    /// <summary>
+    /// The task's first run, from the ready queue (<see cref="EventLoop"/>'s RunReadyBatch), which has installed the
+    /// task's context already and leaves it for the next item to replace: no save and restore here.
+    /// </summary>
+    internal void Start()
     {
+        System.Diagnostics.Debug.Assert(ReferenceEquals(SynchronizationContext.Current, Context), "the loop installs the task's context before its first run");
         if (_status != LoopTaskStatus.Scheduled) return;
         var work = _workOrInner; // a Func<Task> or Func<CancellationToken, Task> (Spawn takes nothing else)
         _workOrInner = null;
@@ -207,8 +212,6 @@ public partial class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTas
         _status = LoopTaskStatus.Running;
         Loop.Recorder.Record(LoopEventKind.TaskStarted, this);
 
-        var previous = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(Context);
         Task inner;
         try
         {
@@ -223,10 +226,6 @@ public partial class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTas
         catch (Exception e)
         {
             inner = Task.FromException(e);
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(previous);
         }
         CompleteFrom(inner);
     }
@@ -250,6 +249,14 @@ public partial class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTas
     /// wait it does not await yet and then suspends on a ConfigureAwait(false) Task would be taken for the former, and
     /// its task would be seen finished only when that loop wait ends (or is cancelled, as at the end of the run).
     /// </summary>
+    /// <summary>
+    /// Whether <see cref="AfterTurn"/> has nothing to do after a turn in which the task noted a loop await (the loop
+    /// checks that first): its method is suspended on it, and the loop already knows what it waits for. Cheap enough to
+    /// check inline after every turn.
+    /// </summary>
+    internal bool IsSuspendedOnLoopAwait =>
+        _status == LoopTaskStatus.Running && !ReferenceEquals(CurrentWait, ForeignAwait.Instance) && !Inner.IsCompleted;
+
     internal void AfterTurn()
     {
         if (_status != LoopTaskStatus.Running) return;
