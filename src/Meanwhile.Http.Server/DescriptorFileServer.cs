@@ -16,7 +16,10 @@ namespace Meanwhile.Http.Server;
 /// The path is decoded into a stack buffer and the descriptor is a plain number closed on every way out, so a request
 /// for a cached file allocates nothing. A descriptor a worker uses is never closed before the worker is done (its wait
 /// is not cancelled), so its number cannot be reused under it.
+/// <para>Stack buffers are not zeroed (<see cref="SkipLocalsInitAttribute"/>): the 4 KiB path buffer is only read where
+/// written, and clearing it cost a 4 KiB memset per request.</para>
 /// </remarks>
+[SkipLocalsInit]
 internal sealed class DescriptorFileServer
 {
     /// <summary>Bodies up to this size are read into the response and leave with the head in one write.</summary>
