@@ -264,22 +264,69 @@ internal sealed class DescriptorFileServer
         }
     }
 
-    /// <summary>The head, then the body with sendfile in pieces; a piece the page cache lacks is read in by a worker first.</summary>
+    /// <summary>
+    /// The head, then the body with sendfile in pieces, without an async frame while the socket takes everything at once
+    /// and the page cache holds each piece (the usual case: nothing here waits); from the first wait on,
+    /// <see cref="SendRestAsync"/> carries on. Done with <paramref name="file"/> on every way out.
+    /// </summary>
+    private ValueTask SendAsync(ServerRequest request, ServerResponse response, SocketStream socket, OpenedFile file, long offset, long count)
+    {
+        int fd = file.Fd;
+        long position = offset, pieceEnd = offset, end = offset + count;
+        ValueTask head;
+        try
+        {
+            request.Aborted.ThrowIfCancellationRequested();
+            head = response.StartRawBody(count, socket); // the head shares the body's first segment
+            if (head.IsCompletedSuccessfully)
+            {
+                head.GetAwaiter().GetResult();
+                while (position < end)
+                {
+                    if (AssumeNothingCached || !IsRangeCached(fd, position, Math.Min(end - position, Options.SendChunkBytes))) break;
+                    pieceEnd = position + Math.Min(end - position, Options.SendChunkBytes);
+                    if (!PieceSender.SendUntilFull(socket, fd, ref position, pieceEnd)) break;
+                }
+                if (position == end)
+                {
+                    file.Done();
+                    return ValueTask.CompletedTask;
+                }
+                head = default;
+            }
+        }
+        catch
+        {
+            file.Done();
+            throw;
+        }
+        return SendRestAsync(request, response, socket, file, head, position, pieceEnd, end);
+    }
+
+    /// <summary>
+    /// What <see cref="SendAsync"/> could not send at once: waits for the head, finishes the piece the socket took part of
+    /// (<paramref name="position"/> to <paramref name="pieceEnd"/>) under its timeout, then sends the remaining pieces, a
+    /// piece the page cache lacks read in by a worker first.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendAsync(ServerRequest request, ServerResponse response, SocketStream socket, OpenedFile file, long offset, long count)
+    private async ValueTask SendRestAsync(ServerRequest request, ServerResponse response, SocketStream socket, OpenedFile file, ValueTask head,
+        long position, long pieceEnd, long end)
     {
         int fd = file.Fd;
         try
         {
-            var stream = await response.StartRawBodyAsync(count, socket, request.Aborted); // the head shares the body's first segment
-            if (stream is null) return;
-            long sent = 0;
-            while (sent < count)
+            await head;
+            if (response.RawBodyForbidden) return;
+            var stream = response.ConnectionStream;
+            if (position < pieceEnd)
+                await PieceSender.WaitAndSendAsync(stream, socket, fd, position, pieceEnd, pieceEnd - position, Options.SendChunkTimeout, request);
+            position = pieceEnd;
+            while (position < end)
             {
-                long piece = Math.Min(count - sent, Options.SendChunkBytes);
-                if (AssumeNothingCached || !IsRangeCached(fd, offset + sent, piece)) await WarmOnWorkerAsync(fd, offset + sent, piece);
-                await PieceSender.SendAsync(stream, socket, fd, offset + sent, piece, Options.SendChunkTimeout, request);
-                sent += piece;
+                long piece = Math.Min(end - position, Options.SendChunkBytes);
+                if (AssumeNothingCached || !IsRangeCached(fd, position, piece)) await WarmOnWorkerAsync(fd, position, piece);
+                await PieceSender.SendAsync(stream, socket, fd, position, piece, Options.SendChunkTimeout, request);
+                position += piece;
             }
         }
         finally
