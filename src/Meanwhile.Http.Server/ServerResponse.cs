@@ -130,6 +130,21 @@ public sealed class ServerResponse : IBufferWriter<byte>
         _headers.Write(line);
     }
 
+    /// <summary>A field whose name and value the caller checked once (static files' <c>Content-Type</c> from <see cref="MimeTypes"/>).</summary>
+    internal void AddCheckedField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        CheckNotStarted();
+        int length = name.Length + value.Length + 4;
+        var line = _headers.GetSpan(length);
+        name.CopyTo(line);
+        line[name.Length] = (byte)':';
+        line[name.Length + 1] = (byte)' ';
+        value.CopyTo(line[(name.Length + 2)..]);
+        line[length - 2] = (byte)'\r';
+        line[length - 1] = (byte)'\n';
+        _headers.Advance(length);
+    }
+
     /// <summary>Buffers body bytes (sent when the handler returns or on a flush).</summary>
     /// <param name="data">The bytes.</param>
     public void Write(ReadOnlySpan<byte> data)
