@@ -23,9 +23,10 @@ internal static class StaticResponses
         if (options.CacheControl is { } cacheControl) response.AddHeader("Cache-Control", cacheControl);
 
         // RFC 9110 13.2.2: If-None-Match decides when present; If-Modified-Since only without it.
-        bool notModified = request.TryGetHeader("If-None-Match"u8, out var noneMatch)
-            ? HttpValidators.NoneMatchHits(noneMatch, etag)
-            : request.TryGetHeader("If-Modified-Since"u8, out var since) && HttpValidators.NotModifiedSince(since, lastModified);
+        var conditions = new RequestConditions(request);
+        bool notModified = conditions.HasNoneMatch
+            ? HttpValidators.NoneMatchHits(conditions.NoneMatch, etag)
+            : conditions.HasModifiedSince && HttpValidators.NotModifiedSince(conditions.ModifiedSince, lastModified);
         if (notModified)
         {
             response.StatusCode = 304;
@@ -36,9 +37,9 @@ internal static class StaticResponses
         // Range is defined for GET only (RFC 9110 14.2); a failed If-Range means "send it all".
         var range = RangeVerdict.Whole;
         long first = 0, last = length - 1;
-        if (request.MethodIs("GET"u8) && request.TryGetHeader("Range"u8, out var rangeValue)
-            && (!request.TryGetHeader("If-Range"u8, out var ifRange) || HttpValidators.IfRangeHolds(ifRange, etag, lastModified)))
-            range = HttpValidators.ParseRange(rangeValue, length, out first, out last);
+        if (conditions.HasRange && request.MethodIs("GET"u8)
+            && (!conditions.HasIfRange || HttpValidators.IfRangeHolds(conditions.IfRange, etag, lastModified)))
+            range = HttpValidators.ParseRange(conditions.Range, length, out first, out last);
 
         Span<byte> contentRange = stackalloc byte[6 + 20 + 1 + 20 + 1 + 20];
         if (range == RangeVerdict.Unsatisfiable)
@@ -66,6 +67,43 @@ internal static class StaticResponses
         at += written;
         response.AddHeader("Content-Range"u8, contentRange[..at]);
         return (first, last - first + 1);
+    }
+
+    /// <summary>
+    /// The request's If-None-Match, If-Modified-Since, Range and If-Range (the first of each, as
+    /// <see cref="ServerRequest.TryGetHeader"/> gives), found in one pass over its fields rather than one per name.
+    /// </summary>
+    private readonly ref struct RequestConditions
+    {
+        public readonly ReadOnlySpan<byte> NoneMatch, ModifiedSince, Range, IfRange;
+        public readonly bool HasNoneMatch, HasModifiedSince, HasRange, HasIfRange;
+
+        public RequestConditions(ServerRequest request)
+        {
+            foreach (var field in request.Head.Fields)
+            {
+                var name = field.Name;
+                switch (name.Length) // by length first: most fields are none of these
+                {
+                    case 5 when !HasRange && HttpField.EqualsIgnoreCase(name, "Range"u8):
+                        HasRange = true;
+                        Range = field.Value;
+                        break;
+                    case 8 when !HasIfRange && HttpField.EqualsIgnoreCase(name, "If-Range"u8):
+                        HasIfRange = true;
+                        IfRange = field.Value;
+                        break;
+                    case 13 when !HasNoneMatch && HttpField.EqualsIgnoreCase(name, "If-None-Match"u8):
+                        HasNoneMatch = true;
+                        NoneMatch = field.Value;
+                        break;
+                    case 17 when !HasModifiedSince && HttpField.EqualsIgnoreCase(name, "If-Modified-Since"u8):
+                        HasModifiedSince = true;
+                        ModifiedSince = field.Value;
+                        break;
+                }
+            }
+        }
     }
 
     /// <summary>
