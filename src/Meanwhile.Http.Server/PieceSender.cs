@@ -24,7 +24,7 @@ internal static class PieceSender
         return WaitAndSendAsync(stream, socket, fd, position, end, count, timeout, request);
     }
 
-    /// <summary>The rest of a piece, [<paramref name="position"/>, <paramref name="end"/>), once the socket was full: waits for room, under the timeout; <paramref name="count"/> is the whole piece's length (for the error).</summary>
+    /// <summary>The rest of a piece, [<paramref name="position"/>, <paramref name="end"/>), once the socket was full: waits for room, under the timeout; <paramref name="count"/> is the length the timeout's error names.</summary>
     internal static async ValueTask WaitAndSendAsync(DataStream stream, SocketStream socket, int fd, long position, long end, long count, TimeSpan timeout, ServerRequest request)
     {
         // The client is slower than the file: a stalled one would hold the connection forever. Closing the socket
