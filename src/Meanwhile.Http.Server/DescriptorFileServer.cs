@@ -101,7 +101,7 @@ internal sealed class DescriptorFileServer
             return ServeFile(request, response, socket, new OpenedFile(cached.Fd, cached), cached.Facts, MimeTypes.GetContentTypeBytes(path[..length]));
         }
         path[length] = 0;
-        int fd = Open(path, cachedOnly: true, out int errno);
+        int fd = Open(path[..(length + 1)], cachedOnly: true, out int errno); // the NUL ends the span: the rest of the buffer is not zeroed
         if (fd < 0 && errno == Errno.EAGAIN)
             return OpenOnWorkerAsync(request, response, socket, path[..length].ToArray(), directoryForm, isIndex);
         return Serve(request, response, socket, fd, errno, path[..length], directoryForm, isIndex);
