@@ -79,8 +79,27 @@ public static class MimeTypes
     {
         int dot = utf8Path.LastIndexOf((byte)'.');
         if (dot < 0 || utf8Path[dot..].Contains((byte)'/') || utf8Path.Length - dot > 16) return DefaultBytes;
-        Span<char> extension = stackalloc char[16];
-        for (int i = dot; i < utf8Path.Length; i++) extension[i - dot] = (char)utf8Path[i]; // ASCII in every known extension
-        return ByExtension.TryGetValue(extension[..(utf8Path.Length - dot)], out var type) ? type : DefaultBytes;
+        // The thread's last answer first: a site serves few extensions, and the table's case-insensitive lookup cost
+        // more than the rest of this method. Keyed by the exact bytes, so it answers as the table does.
+        var extension = utf8Path[dot..];
+        var last = s_last ??= new LastLookup();
+        if (last.Type is { } known && extension.SequenceEqual(last.Extension.AsSpan(0, last.Length))) return known;
+        Span<char> chars = stackalloc char[16];
+        for (int i = 0; i < extension.Length; i++) chars[i] = (char)extension[i]; // ASCII in every known extension
+        var type = ByExtension.TryGetValue(chars[..extension.Length], out var found) ? found : DefaultBytes;
+        extension.CopyTo(last.Extension);
+        last.Length = extension.Length;
+        last.Type = type;
+        return type;
     }
+
+    /// <summary>One thread's last extension (at most 16 bytes) and its type.</summary>
+    private sealed class LastLookup
+    {
+        public readonly byte[] Extension = new byte[16];
+        public int Length;
+        public byte[]? Type;
+    }
+
+    [ThreadStatic] private static LastLookup? s_last;
 }

@@ -31,6 +31,7 @@ internal sealed class OpenFileCache(int capacity, TimeSpan validity)
     }
 
     /// <summary>A live entry for the UTF-8 path, taken for one response (release it with <see cref="Release"/>); null on a miss.</summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit] // the key buffer is read only where GetChars wrote it
     public Entry? TryTake(ReadOnlySpan<byte> path)
     {
         Span<char> key = stackalloc char[path.Length];

@@ -24,7 +24,8 @@ internal static class PieceSender
         return WaitAndSendAsync(stream, socket, fd, position, end, count, timeout, request);
     }
 
-    private static async ValueTask WaitAndSendAsync(DataStream stream, SocketStream socket, int fd, long position, long end, long count, TimeSpan timeout, ServerRequest request)
+    /// <summary>The rest of a piece, [<paramref name="position"/>, <paramref name="end"/>), once the socket was full: waits for room, under the timeout; <paramref name="count"/> is the length the timeout's error names.</summary>
+    internal static async ValueTask WaitAndSendAsync(DataStream stream, SocketStream socket, int fd, long position, long end, long count, TimeSpan timeout, ServerRequest request)
     {
         // The client is slower than the file: a stalled one would hold the connection forever. Closing the socket
         // ends the wait (and makes the server drop the connection).
@@ -56,7 +57,7 @@ internal static class PieceSender
     }
 
     /// <summary>sendfile until the range is sent (true) or the socket is full (false); throws if the file ended early.</summary>
-    private static bool SendUntilFull(SocketStream socket, int fd, ref long position, long end)
+    internal static bool SendUntilFull(SocketStream socket, int fd, ref long position, long end)
     {
         while (position < end)
         {

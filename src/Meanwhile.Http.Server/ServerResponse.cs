@@ -130,6 +130,21 @@ public sealed class ServerResponse : IBufferWriter<byte>
         _headers.Write(line);
     }
 
+    /// <summary>A field whose name and value the caller checked once (static files' <c>Content-Type</c> from <see cref="MimeTypes"/>).</summary>
+    internal void AddCheckedField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        CheckNotStarted();
+        int length = name.Length + value.Length + 4;
+        var line = _headers.GetSpan(length);
+        name.CopyTo(line);
+        line[name.Length] = (byte)':';
+        line[name.Length + 1] = (byte)' ';
+        value.CopyTo(line[(name.Length + 2)..]);
+        line[length - 2] = (byte)'\r';
+        line[length - 1] = (byte)'\n';
+        _headers.Advance(length);
+    }
+
     /// <summary>Buffers body bytes (sent when the handler returns or on a flush).</summary>
     /// <param name="data">The bytes.</param>
     public void Write(ReadOnlySpan<byte> data)
@@ -215,17 +230,34 @@ public sealed class ServerResponse : IBufferWriter<byte>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(contentLength);
         cancellationToken.ThrowIfCancellationRequested();
+        await StartRawBody(contentLength, fileSocket);
+        return BodyForbidden ? null : _state.Connection.Stream;
+    }
+
+    /// <summary>
+    /// <see cref="StartRawBodyAsync(long, SocketStream?, CancellationToken)"/> without a frame of its own: completes
+    /// synchronously when the socket took the head at once (the usual case), so a file handler that then sends its body
+    /// at once needs no async frame at all. The caller writes the body on the connection's stream unless
+    /// <see cref="RawBodyForbidden"/>.
+    /// </summary>
+    internal ValueTask StartRawBody(long contentLength, SocketStream? fileSocket)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(contentLength);
         if (_bodyBytes > 0) throw new InvalidOperationException("Body bytes were already written; a raw body must be the whole body.");
         ContentLength = contentLength;
         Emit(final: false);
-        // Only when a body follows: a head marked "more" alone would wait in the kernel for bytes that never come.
-        await (fileSocket is not null && contentLength > 0 && !BodyForbidden
-            ? _state.Output.FlushAheadOfFileAsync(fileSocket)
-            : _state.Output.FlushAsync());
+        // From here on the body is the caller's: no byte may be written through the response (if the head fails to
+        // leave, the handler's failure aborts the connection, since the head has started).
         _raw = true;
         _bodyBytes = contentLength;
-        return BodyForbidden ? null : _state.Connection.Stream;
+        // Only when a body follows: a head marked "more" alone would wait in the kernel for bytes that never come.
+        return fileSocket is not null && contentLength > 0 && !BodyForbidden
+            ? _state.Output.FlushAheadOfFileAsync(fileSocket)
+            : _state.Output.FlushAsync();
     }
+
+    /// <summary>A raw body started with <see cref="StartRawBody"/> must not be sent (HEAD, 204, 304).</summary>
+    internal bool RawBodyForbidden => BodyForbidden;
 
     Span<byte> IBufferWriter<byte>.GetSpan(int sizeHint)
     {

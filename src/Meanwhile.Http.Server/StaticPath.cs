@@ -83,8 +83,12 @@ internal sealed class StaticPath
         directoryForm = false;
         // One pass of percent-decoding: "%252e" becomes the literal "%2e", never ".". Bytes that no file name
         // under a web root should hold are refused after decoding, so their encoded forms are refused too.
-        int decodedLength = 0;
-        for (int i = 0; i < raw.Length; i++)
+        // The usual path has nothing to decode or refuse: it is copied as a whole up to the first byte that needs a look.
+        int plain = raw.IndexOfAny(DecodedOrRefused);
+        if (plain < 0) plain = raw.Length;
+        raw[..plain].CopyTo(buffer);
+        int decodedLength = plain;
+        for (int i = plain; i < raw.Length; i++)
         {
             byte b = raw[i];
             if (b == (byte)'%')
@@ -217,6 +221,11 @@ internal sealed class StaticPath
         real = current;
         return PathVerdict.Found;
     }
+
+    /// <summary>The bytes the loop of <see cref="DecodeInto"/> must see: '%' and those it refuses.</summary>
+    private static readonly SearchValues<byte> DecodedOrRefused = SearchValues.Create(
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+         0x7F, (byte)'%', (byte)'\\']);
 
     private static int HexValue(byte b) => b switch
     {

@@ -17,33 +17,29 @@ internal static class StaticResponses
         // full resolution (100 ns ticks) with the length, as nginx's "mtime-length": strong enough for a file that is
         // replaced rather than edited in place within one tick.
         var lastModified = new DateTimeOffset(modifiedTicks - modifiedTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
-        Span<byte> etag = stackalloc byte[ETagCapacity];
-        int etagLength = FormatETag(etag, modifiedTicks, length);
-        etag = etag[..etagLength];
-        Span<byte> date = stackalloc byte[HttpValidators.DateLength];
-        HttpValidators.FormatDate(lastModified, date);
-
-        response.AddHeader("ETag"u8, etag);
-        response.AddHeader("Last-Modified"u8, date);
+        var validators = ValidatorLines.For(modifiedTicks, length);
+        var etag = validators.ETag;
+        response.AddCheckedFieldLine(validators.Lines); // ETag and Last-Modified
         if (options.CacheControl is { } cacheControl) response.AddHeader("Cache-Control", cacheControl);
 
         // RFC 9110 13.2.2: If-None-Match decides when present; If-Modified-Since only without it.
-        bool notModified = request.TryGetHeader("If-None-Match"u8, out var noneMatch)
-            ? HttpValidators.NoneMatchHits(noneMatch, etag)
-            : request.TryGetHeader("If-Modified-Since"u8, out var since) && HttpValidators.NotModifiedSince(since, lastModified);
+        var conditions = new RequestConditions(request);
+        bool notModified = conditions.HasNoneMatch
+            ? HttpValidators.NoneMatchHits(conditions.NoneMatch, etag)
+            : conditions.HasModifiedSince && HttpValidators.NotModifiedSince(conditions.ModifiedSince, lastModified);
         if (notModified)
         {
             response.StatusCode = 304;
             return (0, -1);
         }
 
-        response.AddHeader("Accept-Ranges"u8, "bytes"u8);
+        response.AddCheckedFieldLine("Accept-Ranges: bytes\r\n"u8);
         // Range is defined for GET only (RFC 9110 14.2); a failed If-Range means "send it all".
         var range = RangeVerdict.Whole;
         long first = 0, last = length - 1;
-        if (request.MethodIs("GET"u8) && request.TryGetHeader("Range"u8, out var rangeValue)
-            && (!request.TryGetHeader("If-Range"u8, out var ifRange) || HttpValidators.IfRangeHolds(ifRange, etag, lastModified)))
-            range = HttpValidators.ParseRange(rangeValue, length, out first, out last);
+        if (conditions.HasRange && request.MethodIs("GET"u8)
+            && (!conditions.HasIfRange || HttpValidators.IfRangeHolds(conditions.IfRange, etag, lastModified)))
+            range = HttpValidators.ParseRange(conditions.Range, length, out first, out last);
 
         Span<byte> contentRange = stackalloc byte[6 + 20 + 1 + 20 + 1 + 20];
         if (range == RangeVerdict.Unsatisfiable)
@@ -55,7 +51,7 @@ internal static class StaticResponses
             response.ContentLength = 0;
             return (0, -1);
         }
-        response.AddHeader("Content-Type"u8, contentType);
+        response.AddCheckedField("Content-Type"u8, contentType); // from MimeTypes' table: checked when it was built
         if (range == RangeVerdict.Whole) return (0, length);
 
         response.StatusCode = 206;
@@ -71,6 +67,90 @@ internal static class StaticResponses
         at += written;
         response.AddHeader("Content-Range"u8, contentRange[..at]);
         return (first, last - first + 1);
+    }
+
+    /// <summary>
+    /// The request's If-None-Match, If-Modified-Since, Range and If-Range (the first of each, as
+    /// <see cref="ServerRequest.TryGetHeader"/> gives), found in one pass over its fields rather than one per name.
+    /// </summary>
+    private readonly ref struct RequestConditions
+    {
+        public readonly ReadOnlySpan<byte> NoneMatch, ModifiedSince, Range, IfRange;
+        public readonly bool HasNoneMatch, HasModifiedSince, HasRange, HasIfRange;
+
+        public RequestConditions(ServerRequest request)
+        {
+            foreach (var field in request.Head.Fields)
+            {
+                var name = field.Name;
+                switch (name.Length) // by length first: most fields are none of these
+                {
+                    case 5 when !HasRange && HttpField.EqualsIgnoreCase(name, "Range"u8):
+                        HasRange = true;
+                        Range = field.Value;
+                        break;
+                    case 8 when !HasIfRange && HttpField.EqualsIgnoreCase(name, "If-Range"u8):
+                        HasIfRange = true;
+                        IfRange = field.Value;
+                        break;
+                    case 13 when !HasNoneMatch && HttpField.EqualsIgnoreCase(name, "If-None-Match"u8):
+                        HasNoneMatch = true;
+                        NoneMatch = field.Value;
+                        break;
+                    case 17 when !HasModifiedSince && HttpField.EqualsIgnoreCase(name, "If-Modified-Since"u8):
+                        HasModifiedSince = true;
+                        ModifiedSince = field.Value;
+                        break;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The <c>ETag</c> and <c>Last-Modified</c> field lines of the file this thread answered last, formatted once: a file
+    /// is served again and again unchanged, and formatting and checking them on every request was most of the head's cost.
+    /// Keyed by what they are made of (modification time and length), so a changed file gets new ones. Each loop has its
+    /// own thread, so no locks.
+    /// </summary>
+    private sealed class ValidatorLines
+    {
+        private const int ETagStart = 6; // "ETag: "
+        private const int Capacity = ETagStart + ETagCapacity + 2 + 15 + HttpValidators.DateLength + 2;
+
+        [ThreadStatic] private static ValidatorLines? s_last;
+
+        private readonly byte[] _lines = new byte[Capacity];
+        private long _ticks;
+        private long _length = -1;
+        private int _etagLength;
+        private int _linesLength;
+
+        public ReadOnlySpan<byte> Lines => _lines.AsSpan(0, _linesLength);
+
+        public ReadOnlySpan<byte> ETag => _lines.AsSpan(ETagStart, _etagLength);
+
+        public static ValidatorLines For(long modifiedTicks, long length)
+        {
+            var lines = s_last ??= new ValidatorLines();
+            if (lines._ticks != modifiedTicks || lines._length != length) lines.Format(modifiedTicks, length);
+            return lines;
+        }
+
+        private void Format(long modifiedTicks, long length)
+        {
+            var span = _lines.AsSpan();
+            "ETag: "u8.CopyTo(span);
+            _etagLength = FormatETag(span[ETagStart..], modifiedTicks, length);
+            int at = ETagStart + _etagLength;
+            "\r\nLast-Modified: "u8.CopyTo(span[at..]);
+            at += 17;
+            HttpValidators.FormatDate(new DateTimeOffset(modifiedTicks - modifiedTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero), span[at..]);
+            at += HttpValidators.DateLength;
+            "\r\n"u8.CopyTo(span[at..]);
+            _linesLength = at + 2;
+            _ticks = modifiedTicks;
+            _length = length;
+        }
     }
 
     private static int FormatETag(Span<byte> destination, long ticks, long length)

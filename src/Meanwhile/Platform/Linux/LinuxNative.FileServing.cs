@@ -61,6 +61,7 @@ internal static unsafe partial class LinuxNative
     }
 
     /// <summary>Type, size and modification time of an open descriptor in one statx; 0, or -1 with errno.</summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit] // the buffer is read only after statx filled it
     public static int StatOpenFile(int fd, out FileFacts facts)
     {
         byte* buffer = stackalloc byte[StatxSize];
@@ -114,6 +115,7 @@ internal static unsafe partial class LinuxNative
     /// Whether the page cache holds every page of the range (cachestat, Linux 6.5); false when it does not, or when the
     /// kernel cannot say (then the caller takes the slow, safe road).
     /// </summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit]
     public static bool IsRangeCached(int fd, long offset, long length)
     {
         if (length <= 0) return true;
