@@ -121,6 +121,7 @@ compare() {
       port=$((port + 1))
       read -r r u _ sc cc < <(run "$c" "$file" "$port")
       rps[$c]+="$r "; cpu[$c]+="$u "; server_core[$c]+="$sc "; client_core[$c]+="$cc "
+      echo "# round $round $label $c: $r req/s, $u us CPU/req, cores $sc/$cc %"
     done
   done
   local base; base=$(tr ' ' '\n' <<<"${rps[$1]}" | grep . | median)
