@@ -281,6 +281,7 @@ internal sealed class DescriptorFileServer
             if (head.IsCompletedSuccessfully)
             {
                 head.GetAwaiter().GetResult();
+                if (response.RawBodyForbidden) position = end; // as SendRestAsync: the head alone (never the case from Serve today)
                 while (position < end)
                 {
                     if (AssumeNothingCached || !IsRangeCached(fd, position, Math.Min(end - position, Options.SendChunkBytes))) break;

@@ -15,7 +15,7 @@ namespace Meanwhile;
 /// (by awaiting it, <see cref="AsTask"/> or <see cref="Exception"/>) is reported to the loop's error
 /// handler when the loop finishes, or when the task is garbage collected, whichever comes first.
 /// </remarks>
-public partial class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTaskSource
+public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
 {
     // Tells a task that its async method finished, when it finished outside the loop's view (see AfterTurn). It is one
     // shared delegate: the runtime invokes it either inline under the task's own synchronization context or posts it
@@ -192,8 +192,6 @@ public partial class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTas
         CurrentWait?.CancelFromOwner(this);
     }
 
-    void ILoopWorkItem.Execute() => Start();
-
     /// <summary>
     /// The task's first run, from the ready queue (<see cref="EventLoop"/>'s RunReadyBatch), which has installed the
     /// task's context already and leaves it for the next item to replace: no save and restore here.
@@ -240,6 +238,14 @@ public partial class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTas
     };
 
     /// <summary>
+    /// Whether <see cref="AfterTurn"/> has nothing to do after a turn in which the task noted a loop await (the loop
+    /// checks that first): its method is suspended on it, and the loop already knows what it waits for. Cheap enough to
+    /// check inline after every turn.
+    /// </summary>
+    internal bool IsSuspendedOnLoopAwait =>
+        _status == LoopTaskStatus.Running && !ReferenceEquals(CurrentWait, ForeignAwait.Instance) && !Inner.IsCompleted;
+
+    /// <summary>
     /// The loop calls this after it ran a piece of this task's work, under the task's context. The task's async method
     /// can only finish in such a piece (its awaits resume under its context, and the runtime runs a continuation inline
     /// only under the same context), so checking here replaces a continuation object on every task. The exception is an
@@ -249,14 +255,6 @@ public partial class LoopTask : CancelScope, ILoopWorkItem, ITaskWait, IValueTas
     /// wait it does not await yet and then suspends on a ConfigureAwait(false) Task would be taken for the former, and
     /// its task would be seen finished only when that loop wait ends (or is cancelled, as at the end of the run).
     /// </summary>
-    /// <summary>
-    /// Whether <see cref="AfterTurn"/> has nothing to do after a turn in which the task noted a loop await (the loop
-    /// checks that first): its method is suspended on it, and the loop already knows what it waits for. Cheap enough to
-    /// check inline after every turn.
-    /// </summary>
-    internal bool IsSuspendedOnLoopAwait =>
-        _status == LoopTaskStatus.Running && !ReferenceEquals(CurrentWait, ForeignAwait.Instance) && !Inner.IsCompleted;
-
     internal void AfterTurn()
     {
         if (_status != LoopTaskStatus.Running) return;
