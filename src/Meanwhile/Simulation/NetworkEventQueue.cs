@@ -20,6 +20,7 @@ internal sealed class NetworkEventQueue
     private const int Arity = 4;
 
     private (NetworkEvent Event, EventKey Key)[][] _chunks = [];
+    private (NetworkEvent Event, EventKey Key)[] _first = []; // _chunks[0]: most heaps never leave it, and reach it with one load
     private int _count;
 
     public int Count => _count;
@@ -31,6 +32,7 @@ internal sealed class NetworkEventQueue
         {
             Array.Resize(ref _chunks, _chunks.Length + 1);
             _chunks[^1] = new (NetworkEvent, EventKey)[ChunkSize];
+            if (_chunks.Length == 1) _first = _chunks[0];
         }
         _count = index + 1;
         // Up from the new leaf while the parent comes later.
@@ -39,10 +41,12 @@ internal sealed class NetworkEventQueue
             int parent = (index - 1) >> 2;
             ref var parentEntry = ref At(parent);
             if (!key.Precedes(parentEntry.Key)) break;
-            At(index) = parentEntry;
+            Move(ref parentEntry, ref At(index));
             index = parent;
         }
-        At(index) = (e, key);
+        ref var slot = ref At(index);
+        slot.Event = e;
+        slot.Key = key;
     }
 
     public bool TryPeek(out NetworkEvent e, out EventKey key)
@@ -53,7 +57,7 @@ internal sealed class NetworkEventQueue
             key = default;
             return false;
         }
-        (e, key) = _chunks[0][0];
+        (e, key) = _first[0];
         return true;
     }
 
@@ -81,13 +85,21 @@ internal sealed class NetworkEventQueue
                     }
                 }
                 if (!min.Key.Precedes(node.Key)) break;
-                At(index) = min;
+                Move(ref min, ref At(index));
                 index = minChild;
             }
-            At(index) = node;
+            Move(ref node, ref At(index));
         }
         At(last) = default; // the event may be collected
     }
 
-    private ref (NetworkEvent Event, EventKey Key) At(int index) => ref _chunks[index >> ChunkBits][index & ChunkMask];
+    private ref (NetworkEvent Event, EventKey Key) At(int index) =>
+        ref index < ChunkSize ? ref _first[index] : ref _chunks[index >> ChunkBits][index & ChunkMask];
+
+    /// <summary>Field by field: a whole-entry copy goes through the runtime's by-reference write-barrier helper.</summary>
+    private static void Move(ref (NetworkEvent Event, EventKey Key) from, ref (NetworkEvent Event, EventKey Key) to)
+    {
+        to.Event = from.Event;
+        to.Key = from.Key;
+    }
 }
