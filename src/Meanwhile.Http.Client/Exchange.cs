@@ -26,7 +26,7 @@ namespace Meanwhile.Http.Client;
 /// </para>
 /// <para>Loop thread only; a caller's token cancelled on another thread is posted to the loop.</para>
 /// </remarks>
-internal sealed class Exchange : DeadlineQueue.Entry, IValueTaskSource<LoopHttpResponse>, IExchangeWaits
+internal sealed partial class Exchange : DeadlineQueue.Entry, IValueTaskSource<LoopHttpResponse>, IExchangeWaits
 {
     private readonly ClientContext _context;
     private readonly Origins _origins;
@@ -73,24 +73,6 @@ internal sealed class Exchange : DeadlineQueue.Entry, IValueTaskSource<LoopHttpR
 
     /// <summary>The request's trace span while someone listens to <see cref="ClientActivities"/>; null otherwise.</summary>
     public System.Diagnostics.Activity? Activity { get; private set; }
-
-    /// <summary>A token for the waits that are not on a connection; made on first use.</summary>
-    public CancellationToken WaitToken
-    {
-        get
-        {
-            if (_waits is null)
-            {
-                _waits = new CancellationTokenSource();
-                if (Ended)
-                {
-                    _waits.Cancel();
-                }
-            }
-
-            return _waits.Token;
-        }
-    }
 
     /// <summary>Sends <paramref name="request"/>: the whole-request timeout runs from now and <paramref name="token"/> can end it.</summary>
     public ValueTask<LoopHttpResponse> Send(LoopHttpRequest request, CancellationToken token)
@@ -147,50 +129,6 @@ internal sealed class Exchange : DeadlineQueue.Entry, IValueTaskSource<LoopHttpR
 
         return new ValueTask<LoopHttpResponse>(this, _result.Version);
     }
-
-    /// <summary>Makes <paramref name="token"/> end the exchange too (a body read's own token); dispose the result when the read is over.</summary>
-    public CancellationTokenRegistration Link(CancellationToken token)
-    {
-        if (!token.CanBeCanceled)
-        {
-            return default;
-        }
-
-        int current = _generation;
-        return token.UnsafeRegister(static (state, token) =>
-        {
-            var (self, generation) = ((Exchange, int))state!;
-            var loop = self._context.Loop;
-            if (loop.IsLoopThread)
-            {
-                self.Cancel(generation, token);
-                return;
-            }
-
-            try
-            {
-                loop.Post(static s => { var (self, generation, token) = ((Exchange, int, CancellationToken))s!; self.Cancel(generation, token); }, (self, generation, token));
-            }
-            catch (ObjectDisposedException)
-            {
-                // the loop is gone, and the exchange with it
-            }
-        }, (this, current));
-    }
-
-    /// <summary>Starts the countdown of one phase (connect, response head) in <paramref name="queue"/>; null runs none.</summary>
-    public void StartPhase(DeadlineQueue? queue, LoopHttpErrorKind kind)
-    {
-        _phase.Stop();
-        if (queue is not null)
-        {
-            _phase.Kind = kind;
-            queue.Start(_phase);
-        }
-    }
-
-    /// <summary>Stops the current phase's countdown.</summary>
-    public void EndPhase() => _phase.Stop();
 
     /// <summary>The exception to throw for <paramref name="error"/>: what really ended the exchange, if something did.</summary>
     public Exception Translate(Exception error, Uri uri)
@@ -404,48 +342,5 @@ internal sealed class Exchange : DeadlineQueue.Entry, IValueTaskSource<LoopHttpR
         _request = null!;
         _result.Reset(); // a stale token of the caller's value task now fails
         _pool.Return(this);
-    }
-
-    private void Expire(LoopHttpErrorKind kind)
-    {
-        if (Ended)
-        {
-            return;
-        }
-
-        Fired = kind;
-        End();
-    }
-
-    private void Cancel(int expectedGeneration, CancellationToken token)
-    {
-        if (expectedGeneration != _generation || Ended)
-        {
-            return;
-        }
-
-        Canceled = true;
-        _callerToken = token;
-        End();
-    }
-
-    private void End()
-    {
-        Stop(); // the whole request's deadline
-        _phase.Stop();
-        _waits?.Cancel();
-        Connection?.Abort();
-    }
-
-    // The exchange is the whole request's deadline itself (one object less per request: ten thousand at once in a
-    // simulated run); the current phase's is a countdown of its own.
-    protected override void OnExpired() => Expire(LoopHttpErrorKind.RequestTimeout);
-
-    /// <summary>The exchange's second deadline: the current phase's.</summary>
-    private sealed class Countdown(Exchange owner) : DeadlineQueue.Entry
-    {
-        public LoopHttpErrorKind Kind;
-
-        protected override void OnExpired() => owner.Expire(Kind);
     }
 }

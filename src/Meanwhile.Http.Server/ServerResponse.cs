@@ -13,7 +13,7 @@ namespace Meanwhile.Http.Server;
 /// Reused for request after request (pooled per loop between a connection's busy spells). <c>Date</c>, <c>Content-Length</c>, <c>Transfer-Encoding</c>
 /// and <c>Connection</c> are the server's to write; use <see cref="ContentLength"/> and <see cref="CloseConnection"/>.
 /// </remarks>
-public sealed class ServerResponse : IBufferWriter<byte>
+public sealed partial class ServerResponse : IBufferWriter<byte>
 {
     private readonly RequestState _state;
     private const int HeaderBytes = 512;
@@ -210,55 +210,6 @@ public sealed class ServerResponse : IBufferWriter<byte>
     public PipeWriter CreateBodyWriter(StreamPipeWriterOptions? options = null) =>
         PipeWriter.Create(Body, options ?? new StreamPipeWriterOptions(leaveOpen: true));
 
-    /// <summary>
-    /// The seam for bodies the server does not copy (static files with sendfile): sends the head with
-    /// <c>Content-Length: <paramref name="contentLength"/></c> and everything before it, then hands over the connection's
-    /// stream, on which the caller writes exactly <paramref name="contentLength"/> bytes before returning from its handler.
-    /// </summary>
-    /// <param name="contentLength">The body's exact length.</param>
-    /// <param name="cancellationToken">Checked before sending.</param>
-    /// <returns>The stream to write the body on, or null when no body may be sent (HEAD, 204, 304): then write nothing.</returns>
-    public ValueTask<DataStream?> StartRawBodyAsync(long contentLength, CancellationToken cancellationToken = default) =>
-        StartRawBodyAsync(contentLength, fileSocket: null, cancellationToken);
-
-    /// <summary>
-    /// <see cref="StartRawBodyAsync(long, CancellationToken)"/> for a body the caller sends at once with sendfile on
-    /// <paramref name="fileSocket"/> (the connection's socket): the head leaves marked "more follows", so it shares the
-    /// body's first segment.
-    /// </summary>
-    internal async ValueTask<DataStream?> StartRawBodyAsync(long contentLength, SocketStream? fileSocket, CancellationToken cancellationToken)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(contentLength);
-        cancellationToken.ThrowIfCancellationRequested();
-        await StartRawBody(contentLength, fileSocket);
-        return BodyForbidden ? null : _state.Connection.Stream;
-    }
-
-    /// <summary>
-    /// <see cref="StartRawBodyAsync(long, SocketStream?, CancellationToken)"/> without a frame of its own: completes
-    /// synchronously when the socket took the head at once (the usual case), so a file handler that then sends its body
-    /// at once needs no async frame at all. The caller writes the body on the connection's stream unless
-    /// <see cref="RawBodyForbidden"/>.
-    /// </summary>
-    internal ValueTask StartRawBody(long contentLength, SocketStream? fileSocket)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(contentLength);
-        if (_bodyBytes > 0) throw new InvalidOperationException("Body bytes were already written; a raw body must be the whole body.");
-        ContentLength = contentLength;
-        Emit(final: false);
-        // From here on the body is the caller's: no byte may be written through the response (if the head fails to
-        // leave, the handler's failure aborts the connection, since the head has started).
-        _raw = true;
-        _bodyBytes = contentLength;
-        // Only when a body follows: a head marked "more" alone would wait in the kernel for bytes that never come.
-        return fileSocket is not null && contentLength > 0 && !BodyForbidden
-            ? _state.Output.FlushAheadOfFileAsync(fileSocket)
-            : _state.Output.FlushAsync();
-    }
-
-    /// <summary>A raw body started with <see cref="StartRawBody"/> must not be sent (HEAD, 204, 304).</summary>
-    internal bool RawBodyForbidden => BodyForbidden;
-
     Span<byte> IBufferWriter<byte>.GetSpan(int sizeHint)
     {
         CheckUsable();
@@ -276,9 +227,6 @@ public sealed class ServerResponse : IBufferWriter<byte>
         CountBody(count);
         _body.Advance(count);
     }
-
-    /// <summary>The connection's stream (the socket), for handlers of this assembly that write bodies themselves.</summary>
-    internal DataStream ConnectionStream => _state.Connection.Stream;
 
     private bool BodyForbidden => _head!.IsHead || _status is 204 or 304;
 
@@ -422,31 +370,4 @@ public sealed class ServerResponse : IBufferWriter<byte>
 
     private static ArgumentException ManagedField(string parameter) =>
         new("Date, Content-Length, Transfer-Encoding and Connection are written by the server; use ContentLength and CloseConnection.", parameter);
-}
-
-/// <summary>The response body as a write-only <see cref="Stream"/>.</summary>
-internal sealed class ResponseBodyStream(ServerResponse response) : Stream
-{
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => response.WriteAsync(buffer, cancellationToken);
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        response.WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    // Buffering only: a synchronous write never blocks, so it is allowed (it is sent when the handler returns or flushes).
-    public override void Write(byte[] buffer, int offset, int count) => response.Write(buffer.AsSpan(offset, count));
-
-    public override void Write(ReadOnlySpan<byte> buffer) => response.Write(buffer);
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => response.FlushAsync(cancellationToken).AsTask();
-
-    public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("The response body is write-only.");
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
