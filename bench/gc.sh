@@ -2,7 +2,8 @@
 # What the .NET GC's memory churn costs the spawn benchmark, with the runtime's defaults and with GC settings, beside
 # Node.js and the C floor of a page fault, in one run (issue 16; docs/benchmarks.md "Event loop", docs/architecture.md
 # "GC settings"). Alternated rounds, every process pinned with taskset; prints medians per setting: tasks/s, the
-# per-round ratio to Node.js, minor page faults and GCs per run of 1,000,000 tasks, peak RSS, and the process's faults.
+# per-round ratio to Node.js, minor page faults and GCs per run of 1,000,000 tasks, peak RSS, and the process's faults
+# and CPU seconds (user, system: what load does not change much, unlike the rate).
 #
 #   bench/gc.sh                                    # ROUNDS=5 CPU=1; the default SETTINGS
 #   SETTINGS="- DOTNET_GCgen0size=3000000" bench/gc.sh   # "-" is the runtime's defaults; one setting may hold several
@@ -38,11 +39,11 @@ run() { # label, env (or -), command...: one pinned process; its JSON line, tagg
   local label="$1" setting="$2"; shift 2
   local envs=() line faults
   [ "$setting" != "-" ] && IFS=, read -r -a envs <<< "$setting"
-  line="$(env "${envs[@]}" /usr/bin/time -f "%R" -o "$results.time" taskset -c "$cpu" "$@" --json)"
-  faults="$(tail -1 "$results.time")"
-  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["label"]=sys.argv[2]; d["process_faults"]=int(sys.argv[3]); print(json.dumps(d))' \
-    "$line" "$label" "$faults" >> "$results"
-  printf '  %-36s %s\n' "$label" "$(tail -1 "$results" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(f"{k}={d[k]:.4g}" for k in ("rate","minor_faults","gen0","gen1","peak_rss_mb","process_faults","fresh_ns_per_page","recommit_ns_per_page","reuse_ns_per_page","huge_ns_per_page") if k in d))')"
+  line="$(env "${envs[@]}" /usr/bin/time -f "%R %U %S" -o "$results.time" taskset -c "$cpu" "$@" --json)"
+  read -r faults user sys < <(tail -1 "$results.time")
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["label"]=sys.argv[2]; d["process_faults"]=int(sys.argv[3]); d["user_s"]=float(sys.argv[4]); d["sys_s"]=float(sys.argv[5]); print(json.dumps(d))' \
+    "$line" "$label" "$faults" "$user" "$sys" >> "$results"
+  printf '  %-36s %s\n' "$label" "$(tail -1 "$results" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(f"{k}={d[k]:.4g}" for k in ("rate","minor_faults","gen0","gen1","peak_rss_mb","process_faults","user_s","sys_s","fresh_ns_per_page","recommit_ns_per_page","reuse_ns_per_page","huge_ns_per_page") if k in d))')"
 }
 
 for round in $(seq 1 "$rounds"); do
@@ -66,7 +67,7 @@ if floor:
     print("C floor, ns per 4 KiB page (median of rounds): first touch %.0f, decommit+recommit+clear %.0f, clear kept memory %.0f, "
           "first touch with huge pages %.0f" % tuple(med(floor, k) for k in ("fresh_ns_per_page", "recommit_ns_per_page", "reuse_ns_per_page", "huge_ns_per_page")))
 node = rows.get("node", [])
-print(f"{'':36} {'tasks/s':>9} {'/Node':>6} {'faults/run':>10} {'gen0':>5} {'gen1':>5} {'peak RSS':>9} {'proc faults':>11}")
+print(f"{'':36} {'tasks/s':>9} {'/Node':>6} {'faults/run':>10} {'gen0':>5} {'gen1':>5} {'peak RSS':>9} {'proc faults':>11} {'user s':>7} {'sys s':>6}")
 for label, rs in rows.items():
     if label == "floor": continue
     ratio = ""
@@ -74,8 +75,8 @@ for label, rs in rows.items():
         ratio = f"{statistics.median(a['rate'] / b['rate'] for a, b in zip(rs, node)):.2f}x"
     f = lambda k, fmt: "" if med(rs, k) is None else format(med(rs, k), fmt)
     print(f"{label:36} {med(rs, 'rate') / 1e6:>7.2f} M {ratio:>6} {f('minor_faults', ',.0f'):>10} {f('gen0', '.0f'):>5} {f('gen1', '.0f'):>5} "
-          f"{f('peak_rss_mb', '.1f'):>6} MB {f('process_faults', ',.0f'):>11}")
+          f"{f('peak_rss_mb', '.1f'):>6} MB {f('process_faults', ',.0f'):>11} {f('user_s', '.2f'):>7} {f('sys_s', '.2f'):>6}")
 print("(rates: median of rounds; /Node: median of per-round ratios; faults/run and GCs: per 1,000,000 tasks, measured runs only;"
-      " proc faults: the whole process, warm-up included)")
+      " proc faults, user and system CPU seconds: the whole process, warm-up included)")
 EOF
 rm -f "$results.time"
