@@ -7,18 +7,23 @@
 #   ONLY=lock bench/handoff.sh                 # or ONLY=spawn
 #
 # Lock rows: `Meanwhile.Benchmarks lock --impl meanwhile|semaphoreslim|yield|bare` (1,000,000 hand-offs x 3 runs after a
-# 2 s warm-up). Spawn rows: `Meanwhile.Benchmarks spawn --tasks 1000000 --runs 5`, the same with DOTNET_GCgen0size=0x4000000
-# (a 64 MiB gen0 budget: see docs/benchmarks-history.md), and bench/peers/spawn.js. Every process is pinned with taskset.
+# 2 s warm-up). Spawn rows: `Meanwhile.Benchmarks spawn --tasks 1000000 --runs 5` with the runtime's defaults, the same
+# with SPAWN_GC (default `DOTNET_GCgen0size=3000000`: a 48 MiB minimum gen0 budget, the setting docs/architecture.md
+# recommends against the GC's page-fault churn; empty: no such row; several VAR=VALUE joined by commas), and
+# bench/peers/spawn.js, with the C floor of a page fault (bench/gc/pagefault.c: ns per fresh 4 KiB page) in the same
+# rounds when gcc is there. Every process is pinned with taskset.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 # shellcheck source=lib/baseline.sh
 . "$here/lib/baseline.sh"
 rounds="${ROUNDS:-6}"
+spawn_gc="${SPAWN_GC-DOTNET_GCgen0size=3000000}"
+IFS=, read -r -a spawn_gc_env <<< "$spawn_gc"
 cpu="${CPU:-1}"
 artifacts="${ARTIFACTS:-/tmp/bench-artifacts}"
 
-echo "commit: $(git -C "$root" rev-parse --short HEAD); baseline: ${BASELINE:-none}; taskset -c $cpu; $rounds rounds"
+echo "commit: $(git -C "$root" rev-parse --short HEAD); baseline: ${BASELINE:-none}; taskset -c $cpu; $rounds rounds; spawn-gc row: ${spawn_gc:-none}"
 echo "uptime at start: $(uptime)"
 dotnet build "$root/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$artifacts" -nologo -v quiet > /dev/null
 declare -A dll=([new]="$artifacts/bin/Meanwhile.Benchmarks/release/Meanwhile.Benchmarks.dll")
@@ -27,6 +32,8 @@ if [ -n "${BASELINE:-}" ]; then
   dll[base]="$baseline_dll"
 fi
 versions=(new); [ -n "${BASELINE:-}" ] && versions=(base new)
+floor=""
+if command -v gcc > /dev/null; then floor="$artifacts/pagefault"; gcc -O2 -o "$floor" "$here/gc/pagefault.c"; fi
 results="$(mktemp -t meanwhile-handoff.XXXXXX)"
 
 measure() { # label, figure (a JSON key), command...
@@ -50,8 +57,9 @@ for round in $(seq 1 "$rounds"); do
     for v in "${versions[@]}"; do
       measure "spawn-$v" rate dotnet "${dll[$v]}" spawn --tasks 1000000 --runs 5
     done
-    measure "spawn-new-gen0-64MiB" rate env DOTNET_GCgen0size=0x4000000 dotnet "${dll[new]}" spawn --tasks 1000000 --runs 5
+    [ -n "$spawn_gc" ] && measure "spawn-new-gc" rate env "${spawn_gc_env[@]}" dotnet "${dll[new]}" spawn --tasks 1000000 --runs 5
     measure "spawn-node" rate node "$here/peers/spawn.js" --tasks 1000000 --runs 5
+    if [ -n "$floor" ]; then measure "floor-fault-ns-per-page" fresh_ns_per_page "$floor" --rounds 3; fi
   fi
 done
 echo "uptime at end: $(uptime)"
@@ -61,7 +69,7 @@ rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
     label, value = line.split()
     rows[label].append(float(value))
-print(f"{'':28} {'min':>10} {'median':>10}  (lock: CPU ns per hand-off; spawn: tasks/s)")
+print(f"{'':28} {'min':>10} {'median':>10}  (lock: CPU ns per hand-off; spawn: tasks/s; floor: ns per first touch of a 4 KiB page)")
 for label, values in rows.items():
     print(f"{label:28} {min(values):>10.4g} {statistics.median(values):>10.4g}")
 def ratio(a, b, pick):
@@ -70,5 +78,5 @@ for v in ("base", "new"):
     ratio(f"lock-semaphoreslim-{v}", f"lock-meanwhile-{v}", min)
     ratio(f"lock-semaphoreslim-{v}", f"lock-meanwhile-{v}", statistics.median)
     ratio(f"spawn-{v}", "spawn-node", statistics.median)
-ratio("spawn-new-gen0-64MiB", "spawn-node", statistics.median)
+ratio("spawn-new-gc", "spawn-node", statistics.median)
 EOF

@@ -12,7 +12,9 @@
 # Environment: REPS (3), CPU (1), ARTIFACTS (/tmp/bench-artifacts: the isolated build output),
 # RESULTS (a file for the raw JSON lines; a temporary file by default), BASELINE (another checkout's directory, e.g.
 # `git worktree add /tmp/before main`, or a git revision: its spawn rate is measured beside this tree's, as
-# "baseline", in the same repetitions: a change's cost, before and after, in one run), ONLY=spawn (just the spawn rows).
+# "baseline", in the same repetitions: a change's cost, before and after, in one run), ONLY=spawn (just the spawn rows),
+# SPAWN_GC (default `DOTNET_GCgen0size=3000000`: the spawn row again under this GC setting, the one docs/architecture.md
+# recommends against the GC's page-fault churn; several VAR=VALUE joined by commas; empty: no such row).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,6 +25,8 @@ reps="${REPS:-3}"
 cpu="${CPU:-1}"
 artifacts="${ARTIFACTS:-/tmp/bench-artifacts}"
 results="${RESULTS:-$(mktemp -t meanwhile-bench.XXXXXX.jsonl)}"
+spawn_gc="${SPAWN_GC-DOTNET_GCgen0size=3000000}"
+IFS=, read -r -a spawn_gc_env <<< "$spawn_gc"
 : > "$results"
 
 need() { command -v "$1" > /dev/null || { echo "loop.sh: '$1' is required ($2)" >&2; exit 1; }; }
@@ -40,6 +44,7 @@ echo "dotnet:  $(dotnet --version)"
 echo "python3: $(python3 --version 2>&1)"
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at start"
 echo "pinned:  taskset -c $cpu; $reps repetitions; raw results in $results"
+echo "THP:     $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo unknown); spawn GC setting row: ${spawn_gc:-none}"
 
 echo "== build"
 dotnet build "$root/bench/Meanwhile.Benchmarks" -c Release --artifacts-path "$artifacts" -nologo -v quiet
@@ -59,13 +64,14 @@ run() { # run [--as IMPL] <label> <command...>: one pinned process, its JSON lin
   fi
   [ -n "$impl" ] && line="$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["impl"]=sys.argv[2]; print(json.dumps(d))' "$line" "$impl")"
   echo "$line" >> "$results"
-  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("  ".join(f"{k}={v:.4g}" if isinstance(v,float) else f"{k}={v}" for k,v in d.items() if k in ("rate","wall_s","peak_rss_mb","alloc_per_task","alloc_per_sleep","cpu_ms_per_s")))' "$line"
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("  ".join(f"{k}={v:.4g}" if isinstance(v,float) else f"{k}={v}" for k,v in d.items() if k in ("rate","wall_s","peak_rss_mb","minor_faults","gen0","alloc_per_task","alloc_per_sleep","cpu_ms_per_s")))' "$line"
 }
 
 mw=(dotnet "$dll")
 for rep in $(seq 1 "$reps"); do
   echo "== repetition $rep/$reps"
   run "spawn     meanwhile (1,000,000 x 7 runs)" "${mw[@]}" spawn --tasks 1000000 --runs 7
+  [ -n "$spawn_gc" ] && run --as meanwhile-gc "spawn     meanwhile $spawn_gc" env "${spawn_gc_env[@]}" "${mw[@]}" spawn --tasks 1000000 --runs 7
   [ -n "$baseline_dll" ] && run --as baseline "spawn     baseline  (1,000,000 x 7 runs)" dotnet "$baseline_dll" spawn --tasks 1000000 --runs 7
   [ "${ONLY:-}" = spawn ] && continue
   [ "$have_node" = 1 ] && run "spawn     node      (1,000,000 x 5 runs)" node "$here/peers/spawn.js" --tasks 1000000 --runs 5

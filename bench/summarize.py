@@ -92,7 +92,15 @@ def main(path):
     row("bytes allocated per task", [med(spawn["meanwhile"], "alloc_per_task"), None, None], "b")
     row("gen0 GCs per run", [med(spawn["meanwhile"], "gen0"), None, None], "")
     row("gen1 GCs per run", [med(spawn["meanwhile"], "gen1"), None, None], "")
+    row("minor page faults per run", [med(spawn["meanwhile"], "minor_faults"), None, None], "")
     row("share of time in GC pauses", [med(spawn["meanwhile"], "gc_pause_share"), None, None], "%")
+    tuned = find("spawn", "meanwhile-gc")
+    if tuned:
+        # The same program under SPAWN_GC (loop.sh), in the same repetitions: the default row above stays the headline.
+        row("  with SPAWN_GC: tasks per second", [med(tuned, "rate")] + [med(spawn[i], "rate") for i in IMPLS[1:]], "rate", True)
+        row("  with SPAWN_GC: peak RSS", [med(tuned, "peak_rss_mb")] + [med(spawn[i], "peak_rss_mb") for i in IMPLS[1:]], "mb", False)
+        row("  with SPAWN_GC: gen0 GCs per run", [med(tuned, "gen0"), None, None], "")
+        row("  with SPAWN_GC: minor page faults per run", [med(tuned, "minor_faults"), None, None], "")
     print(f"  (tasks per run: {ns})")
     before = find("spawn", "meanwhile-before")
     if before and spawn["meanwhile"]:

@@ -32,6 +32,7 @@ internal static class SpawnBenchmark
         var gen2 = new List<double>();
         var poolItems = new List<double>();
         var gcShare = new List<double>();
+        var faults = new List<double>();
 
         EventLoop.Run(async () =>
         {
@@ -45,6 +46,7 @@ internal static class SpawnBenchmark
             {
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
+                long faultsBefore = Measure.MinorFaults(); // read first and last: its own allocation stays out of the count
                 int c0 = GC.CollectionCount(0), c1 = GC.CollectionCount(1), c2 = GC.CollectionCount(2);
                 long allocated = GC.GetAllocatedBytesForCurrentThread();
                 long pool = ThreadPool.CompletedWorkItemCount;
@@ -53,6 +55,7 @@ internal static class SpawnBenchmark
                 await SpawnMany(tasks, buffer);
                 long end = Stopwatch.GetTimestamp();
                 allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+                faults.Add(Measure.MinorFaults() - faultsBefore);
                 gcShare.Add((GC.GetTotalPauseDuration() - pause).TotalSeconds / Measure.Seconds(start, end));
                 poolItems.Add((ThreadPool.CompletedWorkItemCount - pool) / (double)tasks);
                 rates.Add(tasks / Measure.Seconds(start, end));
@@ -72,7 +75,7 @@ internal static class SpawnBenchmark
                 .Add("rate", median).Add("rates", rates)
                 .Add("alloc_per_task", Measure.Median(allocPerTask))
                 .Add("gen0", Measure.Median(gen0)).Add("gen1", Measure.Median(gen1)).Add("gen2", Measure.Median(gen2))
-                .Add("gc_pause_share", Measure.Median(gcShare)).Add("threadpool_items_per_task", Measure.Median(poolItems))
+                .Add("gc_pause_share", Measure.Median(gcShare)).Add("minor_faults", Measure.Median(faults)).Add("threadpool_items_per_task", Measure.Median(poolItems))
                 .Add("peak_rss_mb", peakMb));
         }
         else
@@ -81,7 +84,7 @@ internal static class SpawnBenchmark
                 $"spawn: {tasks:N0} tasks x {runs} runs (batches of {batch:N0}): median {median / 1e6:F2} M tasks/s " +
                 $"[{string.Join(", ", rates.Select(r => (r / 1e6).ToString("F2", CultureInfo.InvariantCulture)))}], " +
                 $"{Measure.Median(allocPerTask):F0} B allocated/task, gen0 {Measure.Median(gen0)} gen1 {Measure.Median(gen1)} gen2 {Measure.Median(gen2)} per run, " +
-                $"{Measure.Median(gcShare) * 100:F0}% of the time in GC pauses, {Measure.Median(poolItems):F2} thread-pool work items/task, peak RSS {peakMb:F1} MB"));
+                $"{Measure.Median(gcShare) * 100:F0}% of the time in GC pauses, {Measure.Median(faults):F0} minor page faults per run, {Measure.Median(poolItems):F2} thread-pool work items/task, peak RSS {peakMb:F1} MB"));
         }
         return 0;
     }
