@@ -53,6 +53,13 @@ internal sealed class ConnectionTimeouts
         else Announce(connection, ConnectionPhase.Head); // keeps the deadline of Accepted
     }
 
+    /// <summary>
+    /// A request's whole head came in one read and its handler starts next, with no wait between: the Head phase is
+    /// announced, and the connection keeps the deadline it had (the handler's start stops it) rather than starting the
+    /// head timeout only to stop it again.
+    /// </summary>
+    public void HeadArrivedWhole(ServerConnection connection) => Announce(connection, ConnectionPhase.Head);
+
     /// <summary>A handler runs: the application decides how long.</summary>
     public void HandlerStarted(ServerConnection connection) => Enter(connection, ConnectionPhase.Handler, null);
 

@@ -48,6 +48,11 @@ internal sealed class DescriptorFileServer
     /// <summary>Test hook: behave as if no lookup and no page were cached, so every open, read and piece goes to a worker.</summary>
     internal static bool AssumeNothingCached { get; set; }
 
+    /// <summary>Test hook: how many times this server asked the kernel (cachestat) whether a piece was cached.</summary>
+    internal int CacheChecks => Volatile.Read(ref _cacheChecks);
+
+    private int _cacheChecks; // written by the loop threads only for the test's count: a lost increment does not matter there
+
     /// <summary>Test hook: runs on the worker before each read of a file the page cache lacked (a test holds one there).</summary>
     internal static Action? BeforeWorkerRead { get; set; }
 
@@ -238,7 +243,7 @@ internal sealed class DescriptorFileServer
             }
             return ReadOnWorkerAsync(response, file, offset, (int)count, Math.Max(0, (int)n));
         }
-        return SendAsync(request, response, socket, file, offset, count);
+        return SendAsync(request, response, socket, file, facts, offset, count);
     }
 
     /// <summary>A small body not (all) in the page cache: a worker reads the rest, then it goes out with the head.</summary>
@@ -269,7 +274,7 @@ internal sealed class DescriptorFileServer
     /// and the page cache holds each piece (the usual case: nothing here waits); from the first wait on,
     /// <see cref="SendRestAsync"/> carries on. Done with <paramref name="file"/> on every way out.
     /// </summary>
-    private ValueTask SendAsync(ServerRequest request, ServerResponse response, SocketStream socket, OpenedFile file, long offset, long count)
+    private ValueTask SendAsync(ServerRequest request, ServerResponse response, SocketStream socket, OpenedFile file, in FileFacts facts, long offset, long count)
     {
         int fd = file.Fd;
         long position = offset, pieceEnd = offset, end = offset + count;
@@ -284,7 +289,7 @@ internal sealed class DescriptorFileServer
                 if (response.RawBodyForbidden) position = end; // as SendRestAsync: the head alone (never the case from Serve today)
                 while (position < end)
                 {
-                    if (AssumeNothingCached || !IsRangeCached(fd, position, Math.Min(end - position, Options.SendChunkBytes))) break;
+                    if (!IsCached(fd, facts, position, Math.Min(end - position, Options.SendChunkBytes))) break;
                     pieceEnd = position + Math.Min(end - position, Options.SendChunkBytes);
                     if (!PieceSender.SendUntilFull(socket, fd, ref position, pieceEnd)) break;
                 }
@@ -301,7 +306,7 @@ internal sealed class DescriptorFileServer
             file.Done();
             throw;
         }
-        return SendRestAsync(request, response, socket, file, head, position, pieceEnd, end);
+        return SendRestAsync(request, response, socket, file, facts, head, position, pieceEnd, end);
     }
 
     /// <summary>
@@ -310,7 +315,7 @@ internal sealed class DescriptorFileServer
     /// piece the page cache lacks read in by a worker first.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendRestAsync(ServerRequest request, ServerResponse response, SocketStream socket, OpenedFile file, ValueTask head,
+    private async ValueTask SendRestAsync(ServerRequest request, ServerResponse response, SocketStream socket, OpenedFile file, FileFacts facts, ValueTask head,
         long position, long pieceEnd, long end)
     {
         int fd = file.Fd;
@@ -325,7 +330,7 @@ internal sealed class DescriptorFileServer
             while (position < end)
             {
                 long piece = Math.Min(end - position, Options.SendChunkBytes);
-                if (AssumeNothingCached || !IsRangeCached(fd, position, piece)) await WarmOnWorkerAsync(fd, position, piece);
+                if (!IsCached(fd, facts, position, piece)) await WarmOnWorkerAsync(fd, position, piece);
                 await PieceSender.SendAsync(stream, socket, fd, position, piece, Options.SendChunkTimeout, request);
                 position += piece;
             }
@@ -334,6 +339,22 @@ internal sealed class DescriptorFileServer
         {
             file.Done();
         }
+    }
+
+    /// <summary>
+    /// Whether the page cache holds the piece, so the loop's sendfile will not wait for the disk: cachestat, unless this
+    /// thread found the whole file cached within <see cref="PageCacheMemo.Window"/> (the bound is documented there).
+    /// </summary>
+    private bool IsCached(int fd, in FileFacts facts, long position, long length)
+    {
+        if (AssumeNothingCached) return false;
+        var clock = EventLoop.Current.Time;
+        long now = clock.GetTimestamp();
+        if (PageCacheMemo.IsWhollyCached(facts, clock, now)) return true;
+        _cacheChecks++;
+        if (!IsRangeCached(fd, position, length)) return false;
+        if (position == 0 && length >= facts.Size) PageCacheMemo.NoteWhollyCached(facts, clock, now);
+        return true;
     }
 
     /// <summary>Reads a range on a worker so that the page cache holds it and the loop's sendfile does not wait for the disk.</summary>

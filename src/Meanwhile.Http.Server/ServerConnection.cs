@@ -139,8 +139,9 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                             _state!.Parser.EndOfInput();
                             break;
                         }
-                        // The head timeout runs from a request's first byte (from the accept for the first request).
-                        if (Phase == ConnectionPhase.Idle) _server.Timeouts.HeadStarted(this);
+                        // The head timeout runs from a request's first byte (from the accept for the first request):
+                        // started below once the parse says the head is not all here (the usual head arrives whole, and
+                        // its handler's start would stop that deadline at once).
                     }
                 }
 
@@ -159,10 +160,14 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                     var refused = Options.Policy.Check(state.Parser.Head);
                     if (refused.IsError)
                     {
+                        if (Phase == ConnectionPhase.Idle) _server.Timeouts.HeadStarted(this);
                         Reject(refused);
                         linger = true;
                         break;
                     }
+                    // The whole head came in this read: the Head phase is announced, but no head deadline is started
+                    // only to be stopped by the handler's start, which follows with no wait between.
+                    if (Phase == ConnectionPhase.Idle) _server.Timeouts.HeadArrivedWhole(this);
                     if (!await DispatchAsync(state).ConfigureAwait(false))
                     {
                         if (state.Response.SwitchedTo is not null)
@@ -203,6 +208,7 @@ internal sealed partial class ServerConnection : DeadlineQueue.Entry
                 }
                 if (status == HttpParseStatus.Error)
                 {
+                    if (Phase == ConnectionPhase.Idle) _server.Timeouts.HeadStarted(this);
                     Reject(state.Parser.Error);
                     linger = true;
                     break;

@@ -50,6 +50,9 @@ public sealed class StaticFiles
         _descriptors = DescriptorFileServer.TryCreate(this, _paths);
     }
 
+    /// <summary>The loop-thread file server (Linux, openat2), or null: for tests.</summary>
+    internal DescriptorFileServer? Descriptors => _descriptors;
+
     /// <summary>The served directory's real path.</summary>
     public string Root => _paths.Root;
 

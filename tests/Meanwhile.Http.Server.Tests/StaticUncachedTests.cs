@@ -99,6 +99,57 @@ public sealed class StaticUncachedTests : IDisposable
         Assert.Equal(_large, await large.WaitAsync(TimeSpan.FromSeconds(60)));
     }
 
+    [EpollFact] // the loop-thread file path (and its page-cache memo) is the epoll reactor's
+    public async Task A_file_found_cached_is_trusted_for_the_memo_window_only_and_a_changed_file_is_checked_again()
+    {
+        // The loop's clock stands still until the test moves it: "within the window" and "after it" are exact.
+        var hot = RandomNumberGenerator.GetBytes(100 * 1024);
+        _site.Write("hot.bin", hot);
+        int workerReads = 0;
+        DescriptorFileServer.BeforeWorkerRead = () => Interlocked.Increment(ref workerReads);
+        var clock = new VirtualClock { AutoAdvance = false };
+        var files = new StaticFiles(_site.Root);
+        var descriptors = files.Descriptors!;
+        var server = new HttpServer(files.HandleAsync, new HttpServerOptions { Port = 0, Loops = 1, TimeProvider = clock });
+        await server.StartAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Port}") };
+            Assert.Equal(hot, await client.GetByteArrayAsync("/hot.bin")); // cachestat: all cached, noted
+            Assert.Equal(0, workerReads);
+            int checks = descriptors.CacheChecks;
+            Assert.True(checks > 0);
+            Assert.Equal(hot, await client.GetByteArrayAsync("/hot.bin")); // within the window: trusted, no cachestat
+            Assert.Equal(checks, descriptors.CacheChecks);
+
+            // A changed file is another file (size, mtime), checked again at once, still within the window: its pages
+            // are not cached, so a worker reads them in.
+            var changed = RandomNumberGenerator.GetBytes(100 * 1024 + 1);
+            _site.Write("hot.bin", changed);
+            Evict("hot.bin");
+            Assert.Equal(changed, await client.GetByteArrayAsync("/hot.bin"));
+            Assert.Equal(1, workerReads);
+            Assert.True(descriptors.CacheChecks > checks);
+            checks = descriptors.CacheChecks;
+            Assert.Equal(changed, await client.GetByteArrayAsync("/hot.bin")); // the worker read it in: all cached, noted
+            Assert.Equal(1, workerReads);
+            Assert.True(descriptors.CacheChecks > checks);
+            checks = descriptors.CacheChecks;
+            Assert.Equal(changed, await client.GetByteArrayAsync("/hot.bin"));
+            Assert.Equal(checks, descriptors.CacheChecks);
+
+            // Once the window has passed, the kernel is asked again.
+            clock.Advance(PageCacheMemo.Window);
+            Assert.Equal(changed, await client.GetByteArrayAsync("/hot.bin"));
+            Assert.True(descriptors.CacheChecks > checks);
+            Assert.Equal(1, workerReads);
+        }
+        finally
+        {
+            await server.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
     /// <summary>Drops a file's pages (clean: written and synced), so cachestat and RWF_NOWAIT find them missing.</summary>
     private void Evict(string name)
     {

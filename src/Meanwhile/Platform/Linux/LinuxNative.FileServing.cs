@@ -7,7 +7,9 @@ namespace Meanwhile;
 /// <param name="Size">Its size in bytes.</param>
 /// <param name="ModifiedSeconds">The modification time, seconds since the Unix epoch.</param>
 /// <param name="ModifiedNanoseconds">The modification time's nanoseconds.</param>
-internal readonly record struct FileFacts(int Type, long Size, long ModifiedSeconds, int ModifiedNanoseconds)
+/// <param name="Inode">The inode number: with <paramref name="Device"/>, which file this is whatever its path.</param>
+/// <param name="Device">The device holding it (its major and minor numbers as one).</param>
+internal readonly record struct FileFacts(int Type, long Size, long ModifiedSeconds, int ModifiedNanoseconds, long Inode = 0, long Device = 0)
 {
     /// <summary>The modification time in .NET ticks (what <see cref="FileSystemInfo.LastWriteTimeUtc"/> gives).</summary>
     public long ModifiedTicks => DateTime.UnixEpoch.Ticks + ModifiedSeconds * TimeSpan.TicksPerSecond + ModifiedNanoseconds / 100;
@@ -22,11 +24,12 @@ internal static unsafe partial class LinuxNative
 {
     public const ulong RESOLVE_CACHED = 0x20; // Linux 5.12: fail with EAGAIN rather than wait for a lookup
     public const int RWF_NOWAIT = 0x08; // Linux 4.14: fail with EAGAIN rather than wait for the disk
-    public const uint STATX_MTIME = 0x40;
+    public const uint STATX_MTIME = 0x40, STATX_INO = 0x100;
 
     // The generic syscall table's number, the same on x86-64 and aarch64 (Linux 6.5).
     private const long SYS_cachestat = 451;
     private const int StatxMtimeOffset = 112; // struct statx_timestamp stx_mtime: s64 tv_sec, u32 tv_nsec
+    private const int StatxInodeOffset = 32, StatxDeviceOffset = 136; // u64 stx_ino; u32 stx_dev_major, stx_dev_minor read as one
 
     [LibraryImport(Libc, EntryPoint = "statx", SetLastError = true)]
     private static partial int statx(int dirfd, byte* path, int flags, uint mask, byte* buffer);
@@ -60,15 +63,16 @@ internal static unsafe partial class LinuxNative
         return fd;
     }
 
-    /// <summary>Type, size and modification time of an open descriptor in one statx; 0, or -1 with errno.</summary>
+    /// <summary>Type, size, modification time and identity of an open descriptor in one statx; 0, or -1 with errno.</summary>
     [System.Runtime.CompilerServices.SkipLocalsInit] // the buffer is read only after statx filled it
     public static int StatOpenFile(int fd, out FileFacts facts)
     {
         byte* buffer = stackalloc byte[StatxSize];
         byte empty = 0;
-        int result = statx(fd, &empty, AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE | STATX_MTIME, buffer);
+        int result = statx(fd, &empty, AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE | STATX_MTIME | STATX_INO, buffer);
         facts = result < 0 ? default : new FileFacts(*(ushort*)(buffer + StatxModeOffset) & S_IFMT, *(long*)(buffer + StatxSizeOffset),
-            *(long*)(buffer + StatxMtimeOffset), (int)*(uint*)(buffer + StatxMtimeOffset + 8));
+            *(long*)(buffer + StatxMtimeOffset), (int)*(uint*)(buffer + StatxMtimeOffset + 8),
+            *(long*)(buffer + StatxInodeOffset), *(long*)(buffer + StatxDeviceOffset));
         return result;
     }
 
