@@ -52,6 +52,7 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
         public object? TaskSource; // TaskCompletionSource or TaskCompletionSource<T>, made on demand
         public UnobservedFault? UnobservedFault;
         public TaskStats? Stats; // while the loop's diagnostics are on
+        public ExecutionContext? Flowed; // the spawner's execution context, until the task starts (see the constructor)
     }
 
     /// <summary>A task awaiting this one, and the task it belongs to (so it resumes in its own context).</summary>
@@ -67,7 +68,14 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
         Context = new LoopSynchronizationContext(loop, this);
         // The spawner's ExecutionContext goes with the work, as Task.Run does; only when it differs from the one the loop
         // runs everything under anyway, so that spawning costs nothing more when nothing flows.
-        _workOrInner = loop.ContextToFlow() is { } context ? new FlowedWork(work, context) : work;
+        // A context to flow waits in the extras' slot (an unnamed task has nothing there yet): a host's AsyncLocal on a
+        // simulated network flows into every task, and a FlowedWork per spawn would cost 48 bytes more per task.
+        _workOrInner = work;
+        if (loop.ContextToFlow() is { } context)
+        {
+            if (name is null) _extras = context;
+            else _workOrInner = new FlowedWork(work, context);
+        }
         if (name is not null) _extras = name; // most tasks have none: no GC write barrier for them
         Id = loop.NextTaskId();
     }
@@ -75,7 +83,7 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
     /// <inheritdoc />
     public sealed override EventLoop Loop => Context.Loop; // sealed: calls on a task need no virtual dispatch
 
-    private protected override ScopeExtras CreateExtras() => new Extras { Name = _extras as string };
+    private protected override ScopeExtras CreateExtras() => new Extras { Name = _extras as string, Flowed = _extras as ExecutionContext };
 
     private Extras? TaskExtras => (Extras?)ExtrasIfAny;
 
@@ -200,10 +208,10 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
     {
         System.Diagnostics.Debug.Assert(ReferenceEquals(SynchronizationContext.Current, Context), "the loop installs the task's context before its first run");
         if (_status != LoopTaskStatus.Scheduled) return;
-        var work = _workOrInner; // a Func<Task> or Func<CancellationToken, Task> (Spawn takes nothing else)
-        _workOrInner = null;
+        var flowed = TakeFlowedContext();
         if (IsCancellationRequested)
         {
+            _workOrInner = null;
             Finish(LoopTaskStatus.Canceled, new OperationCanceledException(Token));
             return;
         }
@@ -213,7 +221,7 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
         Task inner;
         try
         {
-            inner = Invoke(work) ?? throw new InvalidOperationException($"The work of task #{Id} returned a null Task.");
+            inner = (flowed is null ? Invoke(TakeWork()) : InvokeIn(flowed)) ?? throw new InvalidOperationException($"The work of task #{Id} returned a null Task.");
             if (!inner.IsCompleted)
             {
                 _workOrInner = inner;
@@ -226,6 +234,37 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
             inner = Task.FromException(e);
         }
         CompleteFrom(inner);
+    }
+
+    /// <summary>The work delegate (a Func&lt;Task&gt; or Func&lt;CancellationToken, Task&gt;, or a FlowedWork), taken out of its field.</summary>
+    private object? TakeWork()
+    {
+        var work = _workOrInner;
+        _workOrInner = null;
+        return work;
+    }
+
+    /// <summary>The spawner's execution context kept by the constructor, if any, taken out of its slot.</summary>
+    private ExecutionContext? TakeFlowedContext()
+    {
+        switch (_extras)
+        {
+            case ExecutionContext context:
+                _extras = null;
+                return context;
+            case Extras { Flowed: { } context } extras:
+                extras.Flowed = null;
+                return context;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>Calls the work in <paramref name="context"/>, with the task as the callback's state: no object per start.</summary>
+    private Task InvokeIn(ExecutionContext context)
+    {
+        ExecutionContext.Run(context, static s => { var task = (LoopTask)s!; task._workOrInner = task.Invoke(task.TakeWork()); }, this);
+        return (Task)TakeWork()!;
     }
 
     /// <summary>Calls the task's work: a <c>Func&lt;Task&gt;</c> or <c>Func&lt;CancellationToken, Task&gt;</c> (Spawn takes nothing else), maybe in its spawner's context.</summary>
