@@ -6,6 +6,9 @@ public sealed partial class EventLoop
     // each run began. Work queued with that same context has nothing to flow (the common case, which must stay free).
     private ExecutionContext? _baselineContext;
 
+    /// <summary>The last pair of a task's name and a context to flow, which tasks spawned alike share (see LoopTask's constructor).</summary>
+    internal object? LastNamedContext;
+
     private void NoteBaselineContext() => Volatile.Write(ref _baselineContext, ExecutionContext.Capture());
 
     /// <summary>

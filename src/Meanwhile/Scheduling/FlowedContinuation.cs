@@ -13,20 +13,3 @@ internal static class FlowedContinuation
     public static Action<object?> Wrap(ExecutionContext context, Action<object?> continuation, object? state) =>
         _ => ExecutionContext.Run(context, static s => { var (c, st) = ((Action<object?>, object?))s!; c(st); }, (continuation, state));
 }
-
-/// <summary>A task's work, to start in the execution context its spawner ran in (see <see cref="EventLoop.ContextToFlow"/>).</summary>
-internal sealed class FlowedWork(Delegate work, ExecutionContext context)
-{
-    private LoopTask? _task;
-    private Task? _started;
-
-    public Task Invoke(LoopTask task)
-    {
-        _task = task;
-        ExecutionContext.Run(context, static s => { var w = (FlowedWork)s!; w._started = w._task!.Invoke(w.Work); }, this);
-        _task = null;
-        return _started!;
-    }
-
-    internal Delegate Work => work;
-}

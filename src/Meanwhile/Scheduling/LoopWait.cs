@@ -20,9 +20,10 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IVal
 
     /// <summary>
     /// Which continuation is registered: none, <see cref="AsyncMethodContinuation"/>, <see cref="ActionContinuation"/>
-    /// (its state is the <see cref="Action"/> to run), or one in the side object.
+    /// (its state is the <see cref="Action"/> to run), <see cref="ResumableContinuation"/> (its state is a pooled box),
+    /// or one in the side object.
     /// </summary>
-    private enum ContinuationKind : byte { None, AsyncMethod, Action, Other }
+    private enum ContinuationKind : byte { None, AsyncMethod, Action, Resumable, Other }
 
     /// <summary>
     /// The delegate the runtime passes to every await of a <see cref="ValueTask"/> in an async method (one static
@@ -38,6 +39,12 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IVal
     /// side object either; the ready queue runs the Action itself. Null if the probe did not find it.
     /// </summary>
     private static readonly Action<object?>? ActionContinuation = ContinuationProbe.FindActionContinuation();
+
+    /// <summary>
+    /// Resumes an <see cref="IResumable"/> given as the state: what a pooled async method's box registers on a loop wait
+    /// (rather than an Action of its own per box), known here like the two above.
+    /// </summary>
+    internal static readonly Action<object?> ResumableContinuation = static resumable => ((IResumable)resumable!).Resume();
 
     protected readonly EventLoop Loop;
     private object? _continuationState;
@@ -239,6 +246,15 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IVal
             Loop.EnqueueReady(new ReadyItem(action, Owner));
             return;
         }
+        if (_continuationKind == ContinuationKind.Resumable && _rare?.ExecutionContext is null)
+        {
+            // A pooled box: as an Action above, with the box as the state.
+            var resumable = _continuationState;
+            _continuationKind = ContinuationKind.None;
+            _continuationState = null;
+            Loop.EnqueueReady(new ReadyItem(ResumableContinuation, resumable, Owner));
+            return;
+        }
         if (_continuationKind == ContinuationKind.AsyncMethod && _rare?.ExecutionContext is null)
         {
             // The usual await of an async method: the ready queue runs the runtime's continuation itself, with its box,
@@ -255,7 +271,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IVal
     /// <summary>What resuming the wait runs (an async method's box, or another continuation), for diagnostics: read before it runs.</summary>
     internal virtual object? CodeToResume => _continuationKind switch
     {
-        ContinuationKind.AsyncMethod => _continuationState,
+        ContinuationKind.AsyncMethod or ContinuationKind.Resumable => _continuationState,
         ContinuationKind.Action => ((Action)_continuationState!).Target,
         _ => _rare?.Continuation,
     };
@@ -270,6 +286,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IVal
         {
             ContinuationKind.AsyncMethod => AsyncMethodContinuation!,
             ContinuationKind.Action => ActionContinuation!,
+            ContinuationKind.Resumable => ResumableContinuation,
             _ => _rare!.Continuation!,
         };
         var state = _continuationState;
@@ -306,6 +323,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IVal
             throw new InvalidOperationException("A loop wait was awaited from a thread that is not the loop's; await it from loop code.");
         if (ReferenceEquals(continuation, AsyncMethodContinuation)) _continuationKind = ContinuationKind.AsyncMethod;
         else if (ReferenceEquals(continuation, ActionContinuation) && state is Action) _continuationKind = ContinuationKind.Action;
+        else if (ReferenceEquals(continuation, ResumableContinuation) && state is IResumable) _continuationKind = ContinuationKind.Resumable;
         else
         {
             RareState.Continuation = continuation;
@@ -386,4 +404,11 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IVal
 
         public void GetResult(short token) { }
     }
+}
+
+/// <summary>Something a loop wait resumes through <see cref="LoopWait.ResumableContinuation"/>: a pooled async method's box.</summary>
+internal interface IResumable
+{
+    /// <summary>Carries on (the box's MoveNext, in its execution context).</summary>
+    void Resume();
 }

@@ -71,12 +71,24 @@ public sealed class SocketStream : DataStream
         options ??= SocketStreamOptions.Default;
         var loop = EventLoop.Current;
         // An address needs no resolution: straight to the reactor (a client opening 10,000 connections pays no
-        // extra async layer, closure or string per connection).
+        // extra async layer, closure or string per connection). The timeout's lambdas live in methods of their own: C#
+        // makes a lambda's closure when the method that holds it is entered, so here every connect would pay for it.
         if (IPAddress.TryParse(host, out var literal))
-            return WithConnectTimeout(loop, options, host, port, token => loop.Platform.ConnectAsync(new IPEndPoint(literal, port), options, token).AsTask(), cancellationToken);
-        if (options.ConnectTimeout is null) return loop.Platform.ConnectAsync(host, port, options, cancellationToken).AsTask(); // no closure
-        return WithConnectTimeout(loop, options, host, port, token => loop.Platform.ConnectAsync(host, port, options, token).AsTask(), cancellationToken);
+        {
+            var endpoint = new IPEndPoint(literal, port);
+            return options.ConnectTimeout is null ? loop.Platform.ConnectAsync(endpoint, options, cancellationToken).AsTask()
+                : EndpointUnderTimeout(loop, options, host, port, endpoint, cancellationToken);
+        }
+        if (options.ConnectTimeout is null) return loop.Platform.ConnectAsync(host, port, options, cancellationToken).AsTask();
+        return NameUnderTimeout(loop, options, host, port, cancellationToken);
     }
+
+    private static Task<SocketStream> EndpointUnderTimeout(EventLoop loop, SocketStreamOptions options, object target, int? port, EndPoint endpoint,
+        CancellationToken cancellationToken) =>
+        WithConnectTimeout(loop, options, target, port, token => loop.Platform.ConnectAsync(endpoint, options, token).AsTask(), cancellationToken);
+
+    private static Task<SocketStream> NameUnderTimeout(EventLoop loop, SocketStreamOptions options, string host, int port, CancellationToken cancellationToken) =>
+        WithConnectTimeout(loop, options, host, port, token => loop.Platform.ConnectAsync(host, port, options, token).AsTask(), cancellationToken);
 
     /// <summary>Connects to <paramref name="endpoint"/>: an <see cref="IPEndPoint"/> or a <see cref="UnixDomainSocketEndPoint"/>.</summary>
     /// <param name="endpoint">Where to connect.</param>
@@ -87,7 +99,8 @@ public sealed class SocketStream : DataStream
         ArgumentNullException.ThrowIfNull(endpoint);
         options ??= SocketStreamOptions.Default;
         var loop = EventLoop.Current;
-        return WithConnectTimeout(loop, options, endpoint, null, token => loop.Platform.ConnectAsync(endpoint, options, token).AsTask(), cancellationToken);
+        return options.ConnectTimeout is null ? loop.Platform.ConnectAsync(endpoint, options, cancellationToken).AsTask()
+            : EndpointUnderTimeout(loop, options, endpoint, null, endpoint, cancellationToken);
     }
 
     /// <summary>Connects to the Unix domain socket at <paramref name="path"/>.</summary>

@@ -26,7 +26,7 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
         if (task._status == LoopTaskStatus.Running) task.CompleteFrom(task.Inner);
     };
 
-    private object? _workOrInner; // the work delegate (or a FlowedWork) until the task starts, then the Task it returned
+    private object? _workOrInner; // the work delegate until the task starts, then the Task it returned
     private LoopTaskStatus _status;
     private bool _observed;
     private bool _hooked; // OnInnerCompleted is registered on the inner task
@@ -52,6 +52,7 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
         public object? TaskSource; // TaskCompletionSource or TaskCompletionSource<T>, made on demand
         public UnobservedFault? UnobservedFault;
         public TaskStats? Stats; // while the loop's diagnostics are on
+        public ExecutionContext? Flowed; // the spawner's execution context, until the task starts (see the constructor)
     }
 
     /// <summary>A task awaiting this one, and the task it belongs to (so it resumes in its own context).</summary>
@@ -67,15 +68,41 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
         Context = new LoopSynchronizationContext(loop, this);
         // The spawner's ExecutionContext goes with the work, as Task.Run does; only when it differs from the one the loop
         // runs everything under anyway, so that spawning costs nothing more when nothing flows.
-        _workOrInner = loop.ContextToFlow() is { } context ? new FlowedWork(work, context) : work;
-        if (name is not null) _extras = name; // most tasks have none: no GC write barrier for them
+        // A context to flow waits in the extras' slot (an unnamed task has nothing there yet; a named one shares a pair
+        // of its name and the context with the tasks spawned before it): a host's AsyncLocal on a simulated network
+        // flows into every task, and an object per spawn holding work and context would cost 48 bytes more per task.
+        _workOrInner = work;
+        if (loop.ContextToFlow() is { } context) _extras = name is null ? context : NamedContext.For(loop, name, context);
+        else if (name is not null) _extras = name; // most tasks have none: no GC write barrier for them
         Id = loop.NextTaskId();
     }
 
     /// <inheritdoc />
     public sealed override EventLoop Loop => Context.Loop; // sealed: calls on a task need no virtual dispatch
 
-    private protected override ScopeExtras CreateExtras() => new Extras { Name = _extras as string };
+    private protected override ScopeExtras CreateExtras() => _extras is NamedContext named
+        ? new Extras { Name = named.Name, Flowed = named.Context }
+        : new Extras { Name = _extras as string, Flowed = _extras as ExecutionContext };
+
+    /// <summary>
+    /// A named task's name and the execution context it flows, until it starts; immutable, so the tasks that one spawner
+    /// starts with one name (a server's connections) share the last one made on their loop (kept by the loop, not by the
+    /// thread: a context can hold a whole simulated host through its AsyncLocal values).
+    /// </summary>
+    private sealed class NamedContext(string name, ExecutionContext context)
+    {
+        public string Name => name;
+
+        public ExecutionContext Context => context;
+
+        public static NamedContext For(EventLoop loop, string name, ExecutionContext context)
+        {
+            if (loop.LastNamedContext is NamedContext last && ReferenceEquals(last.Name, name) && ReferenceEquals(last.Context, context)) return last;
+            var made = new NamedContext(name, context);
+            loop.LastNamedContext = made;
+            return made;
+        }
+    }
 
     private Extras? TaskExtras => (Extras?)ExtrasIfAny;
 
@@ -88,7 +115,7 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
     public int Id { get; }
 
     /// <summary>The name given at spawn, if any.</summary>
-    public string? Name => _extras as string ?? TaskExtras?.Name;
+    public string? Name => _extras as string ?? (_extras as NamedContext)?.Name ?? TaskExtras?.Name;
 
     /// <summary>Where the task is in its life.</summary>
     public LoopTaskStatus Status => _status;
@@ -116,7 +143,7 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
     internal TaskStats AttachStats() => ExtrasOrNew.Stats ??= new TaskStats();
 
     /// <summary>The task's code, to name its method: the work delegate until it starts, then its async method's box (the Task it returned).</summary>
-    internal object? DiagnosticCode => _workOrInner is FlowedWork flowed ? flowed.Work : _workOrInner;
+    internal object? DiagnosticCode => _workOrInner;
 
     /// <summary>The group the task was spawned in, which waits for it.</summary>
     /// <remarks>
@@ -200,10 +227,10 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
     {
         System.Diagnostics.Debug.Assert(ReferenceEquals(SynchronizationContext.Current, Context), "the loop installs the task's context before its first run");
         if (_status != LoopTaskStatus.Scheduled) return;
-        var work = _workOrInner; // a Func<Task> or Func<CancellationToken, Task> (Spawn takes nothing else)
-        _workOrInner = null;
+        var flowed = TakeFlowedContext();
         if (IsCancellationRequested)
         {
+            _workOrInner = null;
             Finish(LoopTaskStatus.Canceled, new OperationCanceledException(Token));
             return;
         }
@@ -213,7 +240,7 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
         Task inner;
         try
         {
-            inner = Invoke(work) ?? throw new InvalidOperationException($"The work of task #{Id} returned a null Task.");
+            inner = (flowed is null ? Invoke(TakeWork()) : InvokeIn(flowed)) ?? throw new InvalidOperationException($"The work of task #{Id} returned a null Task.");
             if (!inner.IsCompleted)
             {
                 _workOrInner = inner;
@@ -228,12 +255,45 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
         CompleteFrom(inner);
     }
 
-    /// <summary>Calls the task's work: a <c>Func&lt;Task&gt;</c> or <c>Func&lt;CancellationToken, Task&gt;</c> (Spawn takes nothing else), maybe in its spawner's context.</summary>
+    /// <summary>The work delegate (a Func&lt;Task&gt; or Func&lt;CancellationToken, Task&gt;), taken out of its field.</summary>
+    private object? TakeWork()
+    {
+        var work = _workOrInner;
+        _workOrInner = null;
+        return work;
+    }
+
+    /// <summary>The spawner's execution context kept by the constructor, if any, taken out of its slot.</summary>
+    private ExecutionContext? TakeFlowedContext()
+    {
+        switch (_extras)
+        {
+            case ExecutionContext context:
+                _extras = null;
+                return context;
+            case NamedContext named:
+                _extras = named.Name;
+                return named.Context;
+            case Extras { Flowed: { } context } extras:
+                extras.Flowed = null;
+                return context;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>Calls the work in <paramref name="context"/>, with the task as the callback's state: no object per start.</summary>
+    private Task InvokeIn(ExecutionContext context)
+    {
+        ExecutionContext.Run(context, static s => { var task = (LoopTask)s!; task._workOrInner = task.Invoke(task.TakeWork()); }, this);
+        return (Task)TakeWork()!;
+    }
+
+    /// <summary>Calls the task's work: a <c>Func&lt;Task&gt;</c> or <c>Func&lt;CancellationToken, Task&gt;</c> (Spawn takes nothing else).</summary>
     internal Task Invoke(object? work) => work switch
     {
         Func<Task> f => f(),
         Func<CancellationToken, Task> f => f(Token),
-        FlowedWork flowed => flowed.Invoke(this),
         _ => throw new InvalidOperationException("Unsupported work delegate."),
     };
 

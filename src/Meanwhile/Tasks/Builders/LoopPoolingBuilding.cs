@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
 
 namespace Meanwhile;
 
@@ -25,6 +26,57 @@ internal static class LoopPoolingBuilding
         return box;
     }
 
+    /// <summary>
+    /// What an <c>await</c> that waits registers, as <c>awaiter.UnsafeOnCompleted(box.MoveNextAction)</c> would. An awaiter
+    /// of a <see cref="ValueTask"/> (configured or not; the methods awaiting socket reads and waits use these) backed by
+    /// a loop wait gives the wait the box and <see cref="LoopWait.ResumableContinuation"/> instead, with the flags the
+    /// awaiter would have passed: the same continuation at the same moment, without a delegate per box (the wait knows
+    /// that continuation, as it knows an awaiter's Action, and keeps it in no side object).
+    /// </summary>
+    public static void AwaitUnsafe<TAwaiter, TStateMachine, TResult>(ref TAwaiter awaiter, PooledStateMachineBox<TStateMachine, TResult> box)
+        where TAwaiter : ICriticalNotifyCompletion where TStateMachine : IAsyncStateMachine
+    {
+        // The awaiters below hold one field, their ValueTask; the type tests fold away in each instantiation.
+        if (typeof(TAwaiter) == typeof(ConfiguredValueTaskAwaitable.ConfiguredValueTaskAwaiter))
+        {
+            ref var task = ref Unsafe.As<TAwaiter, ValueTask>(ref awaiter);
+            if (ValueTaskParts.ObjectOf(ref task) is LoopWait wait)
+            {
+                ((IValueTaskSource)wait).OnCompleted(LoopWait.ResumableContinuation, box, ValueTaskParts.TokenOf(ref task),
+                    ValueTaskParts.ContinuesOnCapturedContext(ref task) ? ValueTaskSourceOnCompletedFlags.UseSchedulingContext : ValueTaskSourceOnCompletedFlags.None);
+                return;
+            }
+        }
+        else if (typeof(TAwaiter) == typeof(ConfiguredValueTaskAwaitable<bool>.ConfiguredValueTaskAwaiter))
+        {
+            if (TryAwaitSource(ref Unsafe.As<TAwaiter, ValueTask<bool>>(ref awaiter), configured: true, box)) return;
+        }
+        else if (typeof(TAwaiter) == typeof(ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter))
+        {
+            if (TryAwaitSource(ref Unsafe.As<TAwaiter, ValueTask<int>>(ref awaiter), configured: true, box)) return;
+        }
+        else if (typeof(TAwaiter) == typeof(ValueTaskAwaiter<bool>))
+        {
+            if (TryAwaitSource(ref Unsafe.As<TAwaiter, ValueTask<bool>>(ref awaiter), configured: false, box)) return;
+        }
+        else if (typeof(TAwaiter) == typeof(ValueTaskAwaiter<int>))
+        {
+            if (TryAwaitSource(ref Unsafe.As<TAwaiter, ValueTask<int>>(ref awaiter), configured: false, box)) return;
+        }
+        awaiter.UnsafeOnCompleted(box.MoveNextAction);
+    }
+
+    // As ValueTaskAwaiter<T> (always the scheduling context) and ConfiguredValueTaskAwaiter<T> (the task's own flag) register an Action.
+    private static bool TryAwaitSource<T, TStateMachine, TResult>(ref ValueTask<T> task, bool configured, PooledStateMachineBox<TStateMachine, TResult> box)
+        where TStateMachine : IAsyncStateMachine
+    {
+        if (ValueTaskParts<T>.ObjectOf(ref task) is not LoopWait { } wait || wait is not IValueTaskSource<T> source) return false;
+        bool useContext = !configured || ValueTaskParts<T>.ContinuesOnCapturedContext(ref task);
+        source.OnCompleted(LoopWait.ResumableContinuation, box, ValueTaskParts<T>.TokenOf(ref task),
+            useContext ? ValueTaskSourceOnCompletedFlags.UseSchedulingContext : ValueTaskSourceOnCompletedFlags.None);
+        return true;
+    }
+
     /// <summary>A box for a method that fails before any await waited (a state machine of no type: nothing to resume).</summary>
     public static LoopStateMachineBox<TResult> BoxFor<TResult>(ref LoopStateMachineBox<TResult>? field) =>
         field ??= PooledStateMachineBox<NoStateMachine, TResult>.Rent();
@@ -40,4 +92,30 @@ internal static class LoopPoolingBuilding
         {
         }
     }
+}
+
+/// <summary>What a <see cref="ValueTask"/> is made of, which it does not say (and AsTask would allocate to find out).</summary>
+internal static class ValueTaskParts
+{
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_obj")]
+    public static extern ref readonly object? ObjectOf(ref ValueTask task);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_token")]
+    public static extern ref readonly short TokenOf(ref ValueTask task);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_continueOnCapturedContext")]
+    public static extern ref readonly bool ContinuesOnCapturedContext(ref ValueTask task);
+}
+
+/// <summary>What a <see cref="ValueTask{TResult}"/> is made of.</summary>
+internal static class ValueTaskParts<T>
+{
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_obj")]
+    public static extern ref readonly object? ObjectOf(ref ValueTask<T> task);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_token")]
+    public static extern ref readonly short TokenOf(ref ValueTask<T> task);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_continueOnCapturedContext")]
+    public static extern ref readonly bool ContinuesOnCapturedContext(ref ValueTask<T> task);
 }

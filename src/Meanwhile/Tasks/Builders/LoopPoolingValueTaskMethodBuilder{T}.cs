@@ -59,5 +59,5 @@ public struct LoopPoolingValueTaskMethodBuilder<TResult>
     /// <param name="stateMachine">The state machine.</param>
     public void AwaitUnsafeOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
         where TAwaiter : ICriticalNotifyCompletion where TStateMachine : IAsyncStateMachine =>
-        awaiter.UnsafeOnCompleted(LoopPoolingBuilding.BoxFor(ref _box, ref stateMachine).MoveNextAction);
+        LoopPoolingBuilding.AwaitUnsafe(ref awaiter, LoopPoolingBuilding.BoxFor(ref _box, ref stateMachine));
 }

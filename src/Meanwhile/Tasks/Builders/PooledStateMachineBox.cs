@@ -7,7 +7,7 @@ namespace Meanwhile;
 /// <see cref="PoolCapacity"/> boxes wait there for the method's next call that has to wait, so that a loop with that many
 /// calls in flight at once (one per connection of a busy server) allocates none once warm.
 /// </summary>
-internal sealed class PooledStateMachineBox<TStateMachine, TResult> : LoopStateMachineBox<TResult>
+internal sealed class PooledStateMachineBox<TStateMachine, TResult> : LoopStateMachineBox<TResult>, IResumable
     where TStateMachine : IAsyncStateMachine
 {
     // Per thread and method: 256 boxes of a few hundred bytes at most, kept only after that many calls waited at once.
@@ -20,7 +20,11 @@ internal sealed class PooledStateMachineBox<TStateMachine, TResult> : LoopStateM
 
     private static readonly ContextCallback RunInContext = box => ((PooledStateMachineBox<TStateMachine, TResult>)box!).StateMachine!.MoveNext();
 
-    private PooledStateMachineBox() => MoveNextAction = MoveNext;
+    private Action? _moveNextAction;
+
+    private PooledStateMachineBox()
+    {
+    }
 
     /// <summary>The method's state, moved here from the stack at its first await that waits.</summary>
     public TStateMachine? StateMachine;
@@ -28,8 +32,14 @@ internal sealed class PooledStateMachineBox<TStateMachine, TResult> : LoopStateM
     /// <summary>The execution context at the latest await (null when its flow was suppressed).</summary>
     public ExecutionContext? Context;
 
-    /// <summary>Resumes the method; made once per box, so awaits allocate no delegate.</summary>
-    public Action MoveNextAction { get; }
+    /// <summary>
+    /// Resumes the method; made once per box, and only for an awaiter that takes nothing but an <see cref="Action"/> (a
+    /// Task's, a custom one): an await of a loop wait registers the box itself (see LoopPoolingBuilding.AwaitUnsafe), so
+    /// that ten thousand boxes waiting at once on sockets cost no delegate each.
+    /// </summary>
+    public Action MoveNextAction => _moveNextAction ??= MoveNext;
+
+    void IResumable.Resume() => MoveNext();
 
     public static PooledStateMachineBox<TStateMachine, TResult> Rent()
     {
