@@ -3,8 +3,11 @@
 #   1. the seed's scenario at scale: N concurrent HTTP requests (default 10,000) from the real client to the real
 #      server on a simulated network, each answered after 1 virtual second (examples/Simulation --scale N);
 #   2. simulated stream messages: 1,000,000 writes of 32 bytes over one simulated TCP connection (--messages N).
-# Each line gives wall and CPU time (the process's, warm: a smaller run goes first) and what the GC did; on a shared
-# machine the CPU time is the figure that means something. The program is the Native AOT publish (JIT=1: the JIT
+# Each line gives wall and CPU time and what the GC did; on a shared machine the CPU time is the figure that means
+# something. The scale run prints two lines after a 1,000-request warm-up (the JIT): first, the first run of its size in
+# the process, and again, the same run once more (as a test suite runs one simulation after another), each with its minor
+# page faults: a fresh page costs microseconds on some VMs (bench/gc/pagefault.c, run in every round), and nearly all of
+# the run's memory is fresh. The program is the Native AOT publish (JIT=1: the JIT
 # build). BASELINE=REV also builds that commit's example (from git archive, beside the artifacts) and alternates the two, round by
 # round, so a change is measured against its base in one run. No peer: turmoil needs a Rust toolchain this machine
 # has no registry for.
@@ -42,6 +45,9 @@ if [ -n "${BASELINE:-}" ]; then
   programs=("$(build "$base_tree" "$artifacts/baseline")" "${programs[0]}")
   names=("$(git -C "$root" rev-parse --short "$BASELINE") (baseline)" "${names[0]}")
 fi
+# The C floor of a page fault in the same rounds: the VM's phases change what a fresh page costs.
+floor=""
+if command -v gcc > /dev/null; then floor="$artifacts/pagefault"; gcc -O2 -o "$floor" "$here/gc/pagefault.c"; fi
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), core $cpu, $(uptime | sed 's/.*load/load/')"
 for ((i = 1; i <= reps; i++)); do
   for run in "--scale ${SCALE:-10000}" "--messages ${MESSAGES:-1000000}"; do
@@ -50,5 +56,6 @@ for ((i = 1; i <= reps; i++)); do
       taskset -c "$cpu" "${programs[$p]}" $run
     done
   done
+  if [ -n "$floor" ]; then echo -n "page fault floor: "; taskset -c "$cpu" "$floor" --rounds 3 | tr '\n' ' '; echo; fi
 done
 echo "# end, $(uptime | sed 's/.*load/load/')"
