@@ -405,10 +405,3 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IVal
         public void GetResult(short token) { }
     }
 }
-
-/// <summary>Something a loop wait resumes through <see cref="LoopWait.ResumableContinuation"/>: a pooled async method's box.</summary>
-internal interface IResumable
-{
-    /// <summary>Carries on (the box's MoveNext, in its execution context).</summary>
-    void Resume();
-}
