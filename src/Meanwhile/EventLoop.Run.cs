@@ -79,10 +79,10 @@ public sealed partial class EventLoop
                 _root.CancelCore();
                 UnwindOrAbandon(main);
             }
-            SweepUnobserved();
         }
         finally
         {
+            SweepUnobserved(); // on every way out: a fault nobody observed is reported, once (see UnobservedFault)
             SynchronizationContext.SetSynchronizationContext(previousContext);
             _running = false;
             s_running = null;

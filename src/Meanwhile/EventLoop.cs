@@ -36,7 +36,7 @@ public sealed partial class EventLoop : IDisposable
     private readonly long _clockTicksPerTimeSpanTick; // 0 unless the clock's frequency is a multiple of TimeSpan's
     private readonly LoopSynchronizationContext _rootContext;
     private readonly Action<LoopError>? _onError;
-    private readonly List<WeakReference<UnobservedFault>> _unobserved = new();
+    private readonly List<UnobservedFault> _unobserved = new(); // until observed or reported: the sweep at the end of a run reports the rest
     private RootScope _root;
     private int _wakePending;
     private int _loopAwaiterId; // see NoteLoopAwait: the task's id, not the task, so that noting it needs no GC write barrier
@@ -237,13 +237,13 @@ public sealed partial class EventLoop : IDisposable
         catch (Exception e) { Console.Error.WriteLine($"Meanwhile: the loop's error handler threw: {e}"); }
     }
 
-    internal UnobservedFault TrackUnobserved(LoopTask task, Exception exception)
+    internal UnobservedFault.Watch TrackUnobserved(LoopTask task, Exception exception)
     {
         var fault = new UnobservedFault(this, task, exception);
         if (_unobserved.Count >= 64 && _unobserved.Count == _unobserved.Capacity)
-            _unobserved.RemoveAll(static w => !w.TryGetTarget(out _)); // keep the list to live faults
-        _unobserved.Add(new WeakReference<UnobservedFault>(fault));
-        return fault;
+            _unobserved.RemoveAll(static f => f.IsDone); // keep the list to faults still pending
+        _unobserved.Add(fault);
+        return new UnobservedFault.Watch(fault);
     }
 
     internal void ReportUnobserved(UnobservedFault fault)
@@ -257,24 +257,23 @@ public sealed partial class EventLoop : IDisposable
         }
     }
 
+    /// <summary>A failed task was collected while nobody had observed it (the finalizer thread): report it on the loop.</summary>
     internal void ReportUnobservedFromFinalizer(UnobservedFault fault)
     {
         if (_running && !_disposed)
         {
             try
             {
-                PostFromAnyThread(new ReadyItem(static (object? s) => { var f = (UnobservedFault)s!; f.Loop.ReportUnobserved(f); }, fault));
-                return;
+                PostFromAnyThread(new ReadyItem(static (object? s) => ((UnobservedFault)s!).ReportNow(), fault));
             }
             catch (ObjectDisposedException) { }
         }
-        ReportUnobserved(fault);
+        // Otherwise the run has ended, and its sweep reported every fault still pending: this one too.
     }
 
     private void SweepUnobserved()
     {
-        foreach (var weak in _unobserved)
-            if (weak.TryGetTarget(out var fault)) fault.ReportNow();
+        foreach (var fault in _unobserved) fault.ReportNow();
         _unobserved.Clear();
     }
 

@@ -323,6 +323,32 @@ public class LoopTests
     }
 
     [Fact]
+    public void An_unobserved_failure_is_reported_once_on_the_loop_when_its_task_is_collected_just_before_the_run_ends()
+    {
+        // A collection between the failure and the end of the run (any test's allocations may cause one) once took the
+        // fault out of the final sweep's reach; its finalizer then reported it after Run had returned, on another thread.
+        var errors = new List<(LoopError Error, int Thread)>();
+        int loopThread = 0;
+        Loops.Run(async loop =>
+        {
+            loopThread = Environment.CurrentManagedThreadId;
+            _ = loop.Spawn(async () => { await loop.Yield(); throw new ArithmeticException("collected"); }, "orphan");
+            await loop.Yield();
+            await loop.Yield();
+            GC.Collect(); // the failed task is garbage now; its finalizer may run at any moment from here
+        }, new EventLoopOptions { OnError = e => { lock (errors) errors.Add((e, Environment.CurrentManagedThreadId)); } });
+        lock (errors) Assert.Equal(loopThread, Assert.Single(errors).Thread);
+        GC.Collect();
+        GC.WaitForPendingFinalizers(); // a late finalizer must not report it again
+        lock (errors)
+        {
+            var (error, _) = Assert.Single(errors);
+            Assert.Equal("collected", error.Exception.Message);
+            Assert.Equal("orphan", error.TaskName);
+        }
+    }
+
+    [Fact]
     public void An_unobserved_failure_is_reported_when_the_task_is_collected()
     {
         LoopError? reported = null;

@@ -50,7 +50,7 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
         public string? Name;
         public Exception? Exception;
         public object? TaskSource; // TaskCompletionSource or TaskCompletionSource<T>, made on demand
-        public UnobservedFault? UnobservedFault;
+        public UnobservedFault.Watch? UnobservedFault;
         public TaskStats? Stats; // while the loop's diagnostics are on
         public ExecutionContext? Flowed; // the spawner's execution context, until the task starts (see the constructor)
     }

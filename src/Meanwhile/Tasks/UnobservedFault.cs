@@ -1,14 +1,15 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.ExceptionServices;
-using System.Threading.Tasks.Sources;
-
 namespace Meanwhile;
 
 /// <summary>
-/// Stands for a failed task nobody has looked at. It is finalizable on its own, so a failure is still
-/// reported if the task is collected while the loop runs (as .NET and asyncio do), at no cost to tasks
-/// that do not fail.
+/// Stands for a failed task nobody has looked at. The loop holds it until it is observed or reported, so the sweep at
+/// the end of a run reports every one left; a <see cref="Watch"/> held by the task alone reports it earlier, when the task
+/// is collected while the loop runs (as .NET and asyncio do), at no cost to tasks that do not fail.
 /// </summary>
+/// <remarks>
+/// The fault itself is not finalizable: had it been (and the loop's reference weak), a collection just before the sweep
+/// would have taken it out of the sweep's reach, and its finalizer could report it after the run had returned, on the
+/// finalizer thread. Now the report is made exactly once, by whichever comes first, on the loop's thread while it runs.
+/// </remarks>
 internal sealed class UnobservedFault
 {
     private readonly EventLoop _loop;
@@ -27,21 +28,29 @@ internal sealed class UnobservedFault
     public int TaskId { get; }
     public string? TaskName { get; }
 
-    public void MarkObserved()
-    {
-        if (Interlocked.Exchange(ref _done, 1) == 0) GC.SuppressFinalize(this);
-    }
+    /// <summary>Whether it was observed or reported: the loop may forget it.</summary>
+    public bool IsDone => Volatile.Read(ref _done) != 0;
 
     /// <summary>Reports the failure unless it was observed or reported already.</summary>
     public void ReportNow()
     {
-        if (Interlocked.Exchange(ref _done, 1) != 0) return;
-        GC.SuppressFinalize(this);
-        _loop.ReportUnobserved(this);
+        if (Interlocked.Exchange(ref _done, 1) == 0) _loop.ReportUnobserved(this);
     }
 
-    ~UnobservedFault()
+    /// <summary>
+    /// What the failed task holds (nothing else does): finalized when the task is collected, it asks the loop to report
+    /// the fault; observing the task cancels that.
+    /// </summary>
+    internal sealed class Watch(UnobservedFault fault)
     {
-        if (Interlocked.Exchange(ref _done, 1) == 0) _loop.ReportUnobservedFromFinalizer(this);
+        public void MarkObserved()
+        {
+            if (Interlocked.Exchange(ref fault._done, 1) == 0) GC.SuppressFinalize(this);
+        }
+
+        ~Watch()
+        {
+            if (!fault.IsDone) fault._loop.ReportUnobservedFromFinalizer(fault);
+        }
     }
 }
