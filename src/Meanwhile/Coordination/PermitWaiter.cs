@@ -28,22 +28,21 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
     internal PermitWaiter? Next;               // in the queue's list of waiters
     internal PermitWaiter? Previous;
     internal LoopTask? Owner;
-    private Action<object?>? _continuation;    // kept between waits when it is the async-method one (no store per wait)
+    private Action<object?>? _continuation;    // kept between waits: usually the same static delegate (see Resume)
     private object? _state;
     private TokenState? _token;
+    private Exception? _error;                 // why the wait was cancelled, until its task takes it
     private short _version;
     private WaitStatus _status;
     private bool _awaited;                     // a continuation is registered and not queued yet
     internal bool Shielded;                    // its task's cancellation does not end it (a condition taking its lock back)
 
-    /// <summary>A token passed to the wait, and its error once it fired: only waits given a token need one.</summary>
+    /// <summary>A token passed to the wait: only waits given one need this.</summary>
     private sealed class TokenState
     {
         public CancellationToken Token;
         public CancellationTokenRegistration Registration;
     }
-
-    private Exception? _error; // why the wait was cancelled (its task's token), until the task takes it
 
     internal PermitWaiter(PermitQueue queue, PermitWaiter? nextKept)
     {
