@@ -197,7 +197,8 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
         var continuation = _continuation!;
         var state = _state;
         _state = null;
-        _loop.EnqueueReady(new ReadyItem(continuation, state, Owner));
+        if (ReferenceEquals(continuation, LoopWait.AsyncMethodContinuation)) _loop.EnqueueReady(ReadyItem.ForAsyncMethod(state, Owner));
+        else _loop.EnqueueReady(new ReadyItem(continuation, state, Owner));
     }
 
     public ValueTaskSourceStatus GetStatus(short token)

@@ -262,7 +262,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IVal
             var box = _continuationState;
             _continuationKind = ContinuationKind.None;
             _continuationState = null;
-            Loop.EnqueueReady(new ReadyItem(AsyncMethodContinuation!, box, Owner));
+            Loop.EnqueueReady(ReadyItem.ForAsyncMethod(box, Owner));
             return;
         }
         Loop.EnqueueReady(new ReadyItem(this, Owner));
