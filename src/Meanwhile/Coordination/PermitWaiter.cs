@@ -130,7 +130,7 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
     internal void Grant()
     {
         _status = WaitStatus.Granted;
-        if (_token is not null) ForgetToken();
+        if (_token is { Token.CanBeCanceled: true }) ForgetToken(); // only a wait given a token registered one
         if (_awaited) Resume();
     }
 
@@ -140,7 +140,7 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
         if (_status == WaitStatus.Pending)
         {
             _queue.Unlink(this);
-            if (_token is not null) ForgetToken();
+            if (_token is { Token.CanBeCanceled: true }) ForgetToken();
             EndCanceled(new OperationCanceledException(owner.Token));
         }
         else if (_status == WaitStatus.Granted)
