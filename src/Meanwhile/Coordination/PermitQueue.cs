@@ -88,6 +88,12 @@ internal sealed class PermitQueue(WaitKind kind, string? name, int available)
     {
         for (var node = _kept; node is not null; node = node.NextKept)
             if (node.IsFree) return node;
+        return NewNode();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)] // rare: kept out of the usual wait's code
+    private PermitWaiter NewNode()
+    {
         if (_keptCount == MaxKept) return new PermitWaiter(this, null);
         _keptCount++;
         return _kept = new PermitWaiter(this, _kept);

@@ -224,7 +224,7 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
         // and the note matters only in a turn of that task (the acquire checked it runs on the loop's thread). The
         // scheduling context is ignored on purpose: a permit's waiter always resumes on the loop, in its task.
         if (Owner is { } owner) _loop.NoteOwnLoopAwait(owner);
-        if (_status != WaitStatus.Pending) Resume();
+        if (_status != WaitStatus.Pending) ResumeAwaited(); // ended before it was awaited: out of line, so the usual path saves no registers for it
     }
 
     private static readonly Action<object?> RunFlowed = static flowed => ((Action<object?>)flowed!)(null);
@@ -238,7 +238,7 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
         }
         var owner = Owner;
         if (owner is not null && ReferenceEquals(owner.CurrentWait, this)) owner.CurrentWait = null;
-        if (_loop.Recorder.IsEnabled) _loop.Recorder.Record(LoopEventKind.WaitEnded, owner, Reason);
+        if (_loop.Recorder.IsEnabled) RecordEnd(owner);
         _status = WaitStatus.Free;
     }
 
@@ -249,12 +249,18 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
             throw new InvalidOperationException(_status == WaitStatus.Pending ? "The wait has not completed yet." : "This loop wait was already awaited.");
         var owner = Owner;
         if (owner is not null && ReferenceEquals(owner.CurrentWait, this)) owner.CurrentWait = null;
-        if (_loop.Recorder.IsEnabled) _loop.Recorder.Record(LoopEventKind.WaitEnded, owner, Reason);
+        if (_loop.Recorder.IsEnabled) RecordEnd(owner);
         var error = _error!;
         _error = null;
         _status = WaitStatus.Free;
         ExceptionDispatchInfo.Throw(error);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ResumeAwaited() => Resume();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RecordEnd(LoopTask? owner) => _loop.Recorder.Record(LoopEventKind.WaitEnded, owner, Reason);
 
     [DoesNotReturn]
     private static void ThrowAwaitedTwice() =>
