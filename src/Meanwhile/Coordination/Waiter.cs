@@ -3,10 +3,10 @@ using System.Threading.Tasks.Sources;
 namespace Meanwhile;
 
 /// <summary>
-/// A task waiting on a coordination primitive (a queue, a lock, an event...): a node of the primitive's first-come
-/// first-served list, and the loop wait its task awaits. Being a <see cref="LoopWait"/>, it shows in introspection and
-/// ends when its task or a scope around it is cancelled, with no token. The primitive keeps a few spare nodes, so
-/// waiting warm allocates nothing.
+/// A task waiting on a coordination primitive (a queue, an event, a barrier; locks and semaphores have their own
+/// <see cref="PermitWaiter"/>): a node of the primitive's first-come first-served list, and the loop wait its task
+/// awaits. Being a <see cref="LoopWait"/>, it shows in introspection and ends when its task or a scope around it is
+/// cancelled, with no token. The primitive keeps a few spare nodes, so waiting warm allocates nothing.
 /// </summary>
 /// <remarks>
 /// A wait the primitive has granted (an item handed over, the lock passed on) whose task is cancelled before it resumed
@@ -20,7 +20,6 @@ internal class Waiter : LoopWait, IValueTaskSource
     internal Waiter? Next;     // in the host's list of waiters, or its spares
     internal Waiter? Previous;
     internal WaitKind Kind;
-    internal bool Shielded;    // its task's cancellation does not end it (a condition taking its lock back)
 
     internal Waiter(EventLoop loop, IWaiterHost host) : base(loop) => Host = host;
 
@@ -28,18 +27,6 @@ internal class Waiter : LoopWait, IValueTaskSource
 
     /// <summary>Starts the wait for <paramref name="owner"/>; false if it ended at once (the task or token was cancelled already).</summary>
     internal bool Start(CancellationToken token, LoopTask? owner) => Begin(token, owner);
-
-    /// <summary>
-    /// Starts a wait that the task's cancellation does not end (it still shows as the task's wait): what a condition
-    /// does to take its lock back, which it must hold again even when it leaves with an exception.
-    /// </summary>
-    internal void StartShielded(LoopTask? owner)
-    {
-        Shielded = true;
-        Begin(default, null);
-        Owner = owner;
-        if (owner is not null) owner.CurrentWait = this;
-    }
 
     internal void Grant() => CompleteSuccess();
 
@@ -51,7 +38,6 @@ internal class Waiter : LoopWait, IValueTaskSource
 
     public override void CancelFromOwner(LoopTask owner)
     {
-        if (Shielded) return;
         if (IsPending) base.CancelFromOwner(owner);
         else if (IsGranted && Host.TryGiveBack(this)) RevokeGrant(owner.Token);
     }
@@ -66,7 +52,6 @@ internal class Waiter : LoopWait, IValueTaskSource
         if (IsGranted)
         {
             GetResult(token); // succeeded: cannot throw, and the usual path stays free of a try/finally
-            Shielded = false;
             Host.Recycle(this);
             return;
         }
@@ -76,7 +61,6 @@ internal class Waiter : LoopWait, IValueTaskSource
         }
         finally
         {
-            Shielded = false;
             Host.Recycle(this);
         }
     }

@@ -127,7 +127,7 @@ internal static class SnapshotBuilder
     }
 
     /// <summary>Without the monitor's stamps: whether the task's resume is queued (a yield, or a loop wait that ended).</summary>
-    private static bool IsQueued(LoopTask task, ITaskWait? wait) => task.IsYieldQueued || wait is LoopWait { HasEnded: true };
+    private static bool IsQueued(LoopTask task, ITaskWait? wait) => task.IsYieldQueued || wait is LoopWait { HasEnded: true } or PermitWaiter { HasEnded: true };
 
     private static TimeSpan Elapsed(long since, long now) => Stopwatch.GetElapsedTime(since, Math.Max(since, now));
 

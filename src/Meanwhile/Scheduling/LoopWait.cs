@@ -31,7 +31,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IVal
     /// wait. Any other continuation (<c>AsTask</c>, a hand-written awaiter) goes to the side object.
     /// </summary>
     /// <remarks>Also read by waits that keep their own continuations. Null if the probe did not find it.</remarks>
-    protected static readonly Action<object?>? AsyncMethodContinuation = ContinuationProbe.FindAsyncMethodContinuation();
+    internal static readonly Action<object?>? AsyncMethodContinuation = ContinuationProbe.FindAsyncMethodContinuation();
 
     /// <summary>
     /// The delegate a <see cref="ValueTask"/>'s awaiter passes for an <see cref="Action"/> continuation (the state is the
@@ -262,7 +262,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IVal
             var box = _continuationState;
             _continuationKind = ContinuationKind.None;
             _continuationState = null;
-            Loop.EnqueueReady(new ReadyItem(AsyncMethodContinuation!, box, Owner));
+            Loop.EnqueueReady(ReadyItem.ForAsyncMethod(box, Owner));
             return;
         }
         Loop.EnqueueReady(new ReadyItem(this, Owner));

@@ -42,7 +42,8 @@ public partial class LoopTask
         // registered it, and the note matters only in a turn of this task.
         var loop = Context.Loop;
         loop.NoteOwnLoopAwait(this);
-        loop.EnqueueReady(new ReadyItem(continuation, state, this));
+        if (ReferenceEquals(continuation, LoopWait.AsyncMethodContinuation)) loop.EnqueueReady(ReadyItem.ForAsyncMethod(state, this));
+        else loop.EnqueueReady(new ReadyItem(continuation, state, this));
     }
 
     void IValueTaskSource.GetResult(short token)
