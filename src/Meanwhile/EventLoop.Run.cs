@@ -72,7 +72,7 @@ public sealed partial class EventLoop
         SynchronizationContext.SetSynchronizationContext(_rootContext);
         try
         {
-            RunUntil(static (loop, m) => m.IsCompleted || loop._stopRequested, main);
+            RunUntil(main, unwinding: false);
             if (_liveTasks > 0)
             {
                 // Nothing outlives the run: cancel what is left and let it unwind.
@@ -112,7 +112,7 @@ public sealed partial class EventLoop
         CallbackTimer? grace = _gracePeriod == Timeout.InfiniteTimeSpan
             ? null
             : new CallbackTimer(this, _gracePeriod, () => _graceExpired = true);
-        RunUntil(static (loop, _) => loop._liveTasks == 0 || loop._graceExpired, main);
+        RunUntil(main, unwinding: true);
         grace?.Cancel();
         if (_liveTasks > 0) AbandonStuckTasks();
     }

@@ -11,7 +11,12 @@ public sealed partial class EventLoop
     private int _runSincePoll; // ready items run since the reactor was last polled
     private bool _itemContextLeft; // see RestoreRootContext
 
-    private void RunUntil(Func<EventLoop, LoopTask, bool> done, LoopTask main)
+    /// <summary>
+    /// Runs turns until <paramref name="main"/> completes or the loop is stopped; with <paramref name="unwinding"/>, until
+    /// no task is left or the grace period has expired. A flag rather than a delegate: the test runs every turn, and a
+    /// hand-off between two tasks is a turn per operation.
+    /// </summary>
+    private void RunUntil(LoopTask main, bool unwinding)
     {
         while (true)
         {
@@ -19,7 +24,7 @@ public sealed partial class EventLoop
             DrainPosted();
             FireDueTimers();
             _runSincePoll += RunReadyBatch();
-            if (done(this, main))
+            if (unwinding ? _liveTasks == 0 || _graceExpired : main.IsCompleted || _stopRequested)
             {
                 RestoreRootContext();
                 return;
