@@ -256,8 +256,12 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
     /// checks that first): its method is suspended on it, and the loop already knows what it waits for. Cheap enough to
     /// check inline after every turn.
     /// </summary>
-    internal bool IsSuspendedOnLoopAwait =>
-        _status == LoopTaskStatus.Running && !ReferenceEquals(CurrentWait, ForeignAwait.Instance) && !Inner.IsCompleted;
+    internal bool IsSuspendedOnLoopAwait
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] // every switch: a call was most of its cost
+        get =>
+            _status == LoopTaskStatus.Running && !ReferenceEquals(CurrentWait, ForeignAwait.Instance) && !Inner.IsCompleted;
+    }
 
     /// <summary>
     /// The loop calls this after it ran a piece of this task's work, under the task's context. The task's async method
