@@ -91,7 +91,7 @@ internal sealed class LoopMonitor
         _stale = false;
     }
 
-    public void BeginItem(in ReadyItem item)
+    public void BeginItem(ReadyItem item) // by value: a reference to the loop's local would keep it in memory (see RunReadyBatch)
     {
         var task = item.Task;
         long start = _now;
