@@ -18,87 +18,85 @@ public sealed partial class EventLoop
     /// </summary>
     private void RunUntil(LoopTask main, bool unwinding)
     {
-        while (true)
+        while (!RunTurns(main, unwinding))
         {
-            BeginTurn();
-            DrainPosted();
-            FireDueTimers();
-            _runSincePoll += RunReadyBatch();
-            if (unwinding ? _liveTasks == 0 || _graceExpired : main.IsCompleted || _stopRequested)
-            {
-                RestoreRootContext();
-                return;
-            }
-            // With work still ready, the reactor is asked (without blocking) only once EventInterval items have run since
-            // it last was: a system call per turn would otherwise be most of the cost of tasks that hand work to each
-            // other a little at a time. Tokio's scheduler polls its driver every 61 tasks for the same reason. (With work
-            // ready the poll's timeout is 0, so that turn needs no computing it: two tasks handing a lock back and forth
-            // run one item a turn.) A reactor that watches nothing could only report a wake-up, and posted work shows
-            // through _wakePending without one: it is not asked at all.
-            if (_ready.Count > 0)
-            {
-                if (_runSincePoll < EventInterval) continue;
-                if (!_poller.HasSources)
-                {
-                    _runSincePoll = 0;
-                    continue;
-                }
-            }
             RestoreRootContext();
             int timeout = ComputePollTimeout();
             _runSincePoll = 0;
             _monitor?.BeforePoll();
             _poller.Poll(timeout);
         }
-    }
-
-    /// <summary>Runs what was ready when the turn began; returns how many items that was.</summary>
-    private int RunReadyBatch()
-    {
-        // Only what was ready when the turn began: work queued now waits for the next turn, so a task that keeps
-        // yielding cannot starve the others, nor, within EventInterval items, timers and I/O.
-        int ran = _ready.Count;
-        int count = ran;
-        var monitor = _monitor; // diagnostics: null when off, so each hook below costs a register test
-        monitor?.BeginBatch();
-        while (count-- > 0)
-        {
-            var item = _ready.Dequeue();
-            var owner = item.Owner;
-            if (owner is { IsAbandoned: true })
-            {
-                ReportDroppedContinuation(owner); // given up at the end of an earlier run: its code never runs again
-                continue;
-            }
-            // Run it under its task's context (or the loop's): awaits capture it, and it tells who is running. A task's
-            // first run has no owner but runs in the task's own context, installed here once (Start relies on it).
-            SynchronizationContext.SetSynchronizationContext(owner is not null ? owner.Context
-                : item.Kind == ReadyItem.ItemKind.Task ? Unsafe.As<LoopTask>(item.Target).Context : _rootContext);
-            _loopAwaiterId = 0; // no task has id 0
-            monitor?.BeginItem(item);
-            try
-            {
-                item.Invoke();
-            }
-            catch (Exception e)
-            {
-                ReportError(e, "a callback on the loop threw", owner);
-            }
-            // The usual end of a task's turn, its method suspended on a loop await, needs nothing more: checked here
-            // inline, as the rest (a finished task, a foreign await) sits in a method with a handler, which is never inlined.
-            if (owner is not null && !(_loopAwaiterId == owner.Id && owner.IsSuspendedOnLoopAwait)) AfterTaskTurn(owner);
-            monitor?.EndItem();
-            if (_unstampedDelayCount != 0) StampDelays(); // a delay's clock starts no later than the end of the turn that armed it
-        }
-        // The last item's context stays installed until loop code runs outside the ready queue (RestoreRootContext): when
-        // the next turn starts at once with more items, as when two tasks hand work back and forth, it is replaced there
-        // anyway, and a thread-local write with a GC write barrier per turn is saved.
-        if (ran > 0) _itemContextLeft = true;
-        return ran;
+        RestoreRootContext();
     }
 
     /// <summary>
-    /// Installs the loop's own context again if <see cref="RunReadyBatch"/> left an item's installed: before the loop runs
+    /// Runs turns (what was posted, due timers, then the ready items) until the run is done (true) or the reactor is to be
+    /// asked (false). The ready items run here rather than in a method of their own: two tasks handing a lock back and
+    /// forth run one item a turn, and a call per turn (its handler keeps it from being inlined) costs them ~20
+    /// instructions per hand-off.
+    /// </summary>
+    private bool RunTurns(LoopTask main, bool unwinding)
+    {
+        while (true)
+        {
+            BeginTurn();
+            DrainPosted();
+            FireDueTimers();
+            // Only what was ready when the turn began: work queued now waits for the next turn, so a task that keeps
+            // yielding cannot starve the others, nor, within EventInterval items, timers and I/O.
+            int ran = _ready.Count;
+            var monitor = _monitor; // diagnostics: null when off, so each hook below costs a register test
+            monitor?.BeginBatch();
+            for (int count = ran; count > 0; count--)
+            {
+                var item = _ready.Dequeue();
+                var owner = item.Owner;
+                if (owner is { IsAbandoned: true })
+                {
+                    ReportDroppedContinuation(owner); // given up at the end of an earlier run: its code never runs again
+                    continue;
+                }
+                // Run it under its task's context (or the loop's): awaits capture it, and it tells who is running. A
+                // task's first run has no owner but runs in the task's own context, installed here once (Start relies on it).
+                SynchronizationContext.SetSynchronizationContext(owner is not null ? owner.Context
+                    : item.Kind == ReadyItem.ItemKind.Task ? Unsafe.As<LoopTask>(item.Target).Context : _rootContext);
+                _loopAwaiterId = 0; // no task has id 0
+                monitor?.BeginItem(item);
+                try
+                {
+                    item.Invoke();
+                }
+                catch (Exception e)
+                {
+                    ReportError(e, "a callback on the loop threw", owner);
+                }
+                // The usual end of a task's turn, its method suspended on a loop await, needs nothing more: checked here
+                // inline, as the rest (a finished task, a foreign await) sits in a method with a handler, which is never inlined.
+                if (owner is not null && !(_loopAwaiterId == owner.Id && owner.IsSuspendedOnLoopAwait)) AfterTaskTurn(owner);
+                monitor?.EndItem();
+                if (_unstampedDelayCount != 0) StampDelays(); // a delay's clock starts no later than the end of the turn that armed it
+            }
+            // The last item's context stays installed until loop code runs outside the ready queue (RestoreRootContext):
+            // when the next turn starts at once with more items, as when two tasks hand work back and forth, it is
+            // replaced there anyway, and a thread-local write with a GC write barrier per turn is saved.
+            if (ran > 0) _itemContextLeft = true;
+            _runSincePoll += ran;
+            if (unwinding ? _liveTasks == 0 || _graceExpired : main.IsCompleted || _stopRequested) return true;
+            // With work still ready, the reactor is asked (without blocking) only once EventInterval items have run since
+            // it last was: a system call per turn would otherwise be most of the cost of tasks that hand work to each
+            // other a little at a time. Tokio's scheduler polls its driver every 61 tasks for the same reason. (With work
+            // ready the poll's timeout is 0, so that turn needs no computing it: two tasks handing a lock back and forth
+            // run one item a turn.) A reactor that watches nothing could only report a wake-up, and posted work shows
+            // through _wakePending without one: it is not asked at all.
+            if (_ready.Count == 0) return false;
+            if (_runSincePoll < EventInterval) continue;
+            if (_poller.HasSources) return false;
+            _runSincePoll = 0;
+        }
+    }
+
+    /// <summary>
+    /// Installs the loop's own context again if <see cref="RunTurns"/> left an item's installed: before the loop runs
     /// anything outside a ready item (timers, the reactor's callbacks, the end of a run), which must not look as if it ran
     /// in that item's task.
     /// </summary>

@@ -91,7 +91,7 @@ internal sealed class LoopMonitor
         _stale = false;
     }
 
-    public void BeginItem(ReadyItem item) // by value: a reference to the loop's local would keep it in memory (see RunReadyBatch)
+    public void BeginItem(ReadyItem item) // by value: a reference to the loop's local would keep it in memory (see EventLoop.RunTurns)
     {
         var task = item.Task;
         long start = _now;

@@ -200,7 +200,7 @@ public partial class LoopTask : CancelScope, ITaskWait, IValueTaskSource
     }
 
     /// <summary>
-    /// The task's first run, from the ready queue (<see cref="EventLoop"/>'s RunReadyBatch), which has installed the
+    /// The task's first run, from the ready queue (<see cref="EventLoop"/>'s RunTurns), which has installed the
     /// task's context already and leaves it for the next item to replace: no save and restore here.
     /// </summary>
     internal void Start()
