@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
 
 namespace Meanwhile;
@@ -8,6 +9,7 @@ public partial class LoopTask
     /// A yield of this task, awaited through the task itself as an <see cref="IValueTaskSource"/>: the runtime hands
     /// the continuation over without allocating a delegate. Returns false if a yield of this task is already pending.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into Yield: the out argument then needs no GC write barrier
     internal bool TryYield(out ValueTask yield)
     {
         if (_yield != YieldState.Idle)
