@@ -50,7 +50,7 @@ public sealed partial class EventLoop
             for (int count = ran; count > 0; count--)
             {
                 var item = _ready.Dequeue();
-                var owner = item.Owner;
+                var owner = item.ResumedTask;
                 if (owner is { IsAbandoned: true })
                 {
                     ReportDroppedContinuation(owner); // given up at the end of an earlier run: its code never runs again

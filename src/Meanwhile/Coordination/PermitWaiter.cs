@@ -187,19 +187,32 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
     }
 
     /// <summary>
-    /// Queues the registered continuation. It is kept for the next wait, where it is most likely the same one: the
-    /// runtime's awaits pass static delegates (what they resume is the state), and a flowed context goes in the state.
+    /// Queues the node itself to run the registered continuation (<see cref="RunContinuation"/>): one reference in the
+    /// ready queue rather than the state and the task. Nothing changes the continuation until it ran: the node is not
+    /// free again before its task took the result, in that continuation.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Resume()
     {
         _awaited = false;
-        var continuation = _continuation!;
+        _loop.EnqueueReady(new ReadyItem(this));
+    }
+
+    /// <summary>
+    /// Runs the continuation queued by <see cref="Resume"/>, from the ready queue. It is kept for the next wait, where it
+    /// is most likely the same one: the runtime's awaits pass static delegates (what they resume is the state), and a
+    /// flowed context goes in the state.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void RunContinuation()
+    {
         var state = _state;
         _state = null;
-        if (ReferenceEquals(continuation, LoopWait.AsyncMethodContinuation)) _loop.EnqueueReady(ReadyItem.ForAsyncMethod(state, Owner));
-        else _loop.EnqueueReady(new ReadyItem(continuation, state, Owner));
+        _continuation!(state);
     }
+
+    /// <summary>What the queued continuation resumes (an async method's box), for the loop monitor to name it.</summary>
+    internal object? StateToResume => _state;
 
     public ValueTaskSourceStatus GetStatus(short token)
     {

@@ -135,6 +135,7 @@ internal sealed class LoopMonitor
     {
         ReadyItem.ItemKind.Task => Unsafe.As<LoopTask>(item.Target).DiagnosticCode,
         ReadyItem.ItemKind.Wait => Unsafe.As<LoopWait>(item.Target).CodeToResume,
+        ReadyItem.ItemKind.Permit => Unsafe.As<PermitWaiter>(item.Target).StateToResume,
         ReadyItem.ItemKind.WorkItem or ReadyItem.ItemKind.Action => null,
         _ => item.State, // a box for the runtime's continuations, a posted Action for a synchronization context
     };

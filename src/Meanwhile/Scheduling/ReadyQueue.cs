@@ -20,7 +20,10 @@ internal struct ReadyItem
     // AsyncMethod: the runtime's continuation of an async method with its box as the state. The delegate is always the
     // same (LoopWait.AsyncMethodContinuation), so Target stays null: a reference less to store, and so a GC write barrier
     // less, on every switch between tasks.
-    public enum ItemKind : byte { Action, ActionWithState, PostCallback, WorkItem, Task, Wait, AsyncMethod }
+    // Permit: a granted PermitWaiter, which holds the continuation, its state and its task: one reference to store (and
+    // so one GC write barrier) where an AsyncMethod item stores two, on every lock hand-off. Owner stays null; the task
+    // is the waiter's (see PermitOwner).
+    public enum ItemKind : byte { Action, ActionWithState, PostCallback, WorkItem, Task, Wait, AsyncMethod, Permit }
 
     // Not readonly only so that the ready queue can store an item field by field (see ReadyQueue.Enqueue); nothing else
     // writes them after construction. Target is null only for an AsyncMethod item.
@@ -48,8 +51,17 @@ internal struct ReadyItem
 
     public ReadyItem(LoopWait wait, LoopTask? owner = null) : this(wait, null, owner, ItemKind.Wait) { }
 
-    /// <summary>The task the item runs for: its owner, or the task itself for a task's first run.</summary>
-    public readonly LoopTask? Task => Owner ?? (Kind == ItemKind.Task ? Unsafe.As<LoopTask>(Target) : null);
+    /// <summary>Resumes the task of a granted <paramref name="waiter"/> (its continuation and task stay in the waiter).</summary>
+    public ReadyItem(PermitWaiter waiter) : this(waiter, null, null, ItemKind.Permit) { }
+
+    /// <summary>The task a Permit item resumes (its <see cref="Owner"/> is null); null for any other kind.</summary>
+    public readonly LoopTask? PermitOwner => Kind == ItemKind.Permit ? Unsafe.As<PermitWaiter>(Target).Owner : null;
+
+    /// <summary>The task whose context the item runs in: its owner, or a permit waiter's task.</summary>
+    public readonly LoopTask? ResumedTask => Owner ?? PermitOwner;
+
+    /// <summary>The task the item runs for: its owner, a permit waiter's task, or the task itself for a task's first run.</summary>
+    public readonly LoopTask? Task => ResumedTask ?? (Kind == ItemKind.Task ? Unsafe.As<LoopTask>(Target) : null);
 
     /// <summary>Resumes the async method whose box is <paramref name="box"/> (what the runtime's own continuation does).</summary>
     public static ReadyItem ForAsyncMethod(object? box, LoopTask? owner) => new(null!, box, owner, ItemKind.AsyncMethod);
@@ -65,6 +77,7 @@ internal struct ReadyItem
             case ItemKind.Action: Unsafe.As<Action>(Target)(); break;
             case ItemKind.ActionWithState: Unsafe.As<Action<object?>>(Target)(State); break;
             case ItemKind.AsyncMethod: LoopWait.AsyncMethodContinuation!(State); break;
+            case ItemKind.Permit: Unsafe.As<PermitWaiter>(Target).RunContinuation(); break;
             case ItemKind.PostCallback: Unsafe.As<SendOrPostCallback>(Target)(State); break;
             case ItemKind.Task: Unsafe.As<LoopTask>(Target).Start(); break; // a direct call, not an interface dispatch
             default: Unsafe.As<ILoopWorkItem>(Target).Execute(); break;
@@ -90,7 +103,7 @@ internal sealed class ReadyQueue
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Enqueue(in ReadyItem item)
     {
-        Monitor?.OnQueued(item.Owner);
+        Monitor?.OnQueued(item.ResumedTask);
         if (_count == _items.Length) Grow();
         // Field by field rather than as one struct copy: a copy into the array goes through the runtime's by-reference
         // write-barrier helper for each of its three references (about 20 instructions each, every task switch), while a
@@ -125,7 +138,7 @@ internal sealed class ReadyQueue
         for (int n = _count; n > 0; n--)
         {
             var item = Dequeue();
-            if (item.Owner is not { } owner || !dropped(owner)) Enqueue(item);
+            if (item.ResumedTask is not { } owner || !dropped(owner)) Enqueue(item);
         }
     }
 
