@@ -64,7 +64,9 @@ public sealed partial class EventLoop
                 monitor?.BeginItem(item);
                 try
                 {
-                    item.Invoke();
+                    // The usual item, an async method resumed, without the jump table of Invoke.
+                    if (item.Kind == ReadyItem.ItemKind.AsyncMethod) AsyncMethodContinuation!(item.State);
+                    else item.Invoke();
                 }
                 catch (Exception e)
                 {

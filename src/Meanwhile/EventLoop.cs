@@ -35,6 +35,12 @@ public sealed partial class EventLoop : IDisposable
     private readonly VirtualClock? _virtualClock;
     private readonly long _clockTicksPerTimeSpanTick; // 0 unless the clock's frequency is a multiple of TimeSpan's
     private readonly LoopSynchronizationContext _rootContext;
+
+    /// <summary>
+    /// <see cref="LoopWait.AsyncMethodContinuation"/>, read through the loop by the two ends of every switch (a task's yield
+    /// and the ready queue), which hold the loop already: a field load rather than a check that the static is initialized.
+    /// </summary>
+    internal readonly Action<object?>? AsyncMethodContinuation = LoopWait.AsyncMethodContinuation;
     private readonly Action<LoopError>? _onError;
     private readonly List<UnobservedFault> _unobserved = new(); // until observed or reported: the sweep at the end of a run reports the rest
     private RootScope _root;

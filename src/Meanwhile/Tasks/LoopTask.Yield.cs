@@ -44,7 +44,7 @@ public partial class LoopTask
         // registered it, and the note matters only in a turn of this task.
         var loop = Context.Loop;
         loop.NoteOwnLoopAwait(this);
-        if (ReferenceEquals(continuation, LoopWait.AsyncMethodContinuation)) loop.EnqueueReady(ReadyItem.ForAsyncMethod(state, this));
+        if (ReferenceEquals(continuation, loop.AsyncMethodContinuation)) loop.EnqueueReady(ReadyItem.ForAsyncMethod(state, this));
         else loop.EnqueueReady(new ReadyItem(continuation, state, this));
     }
 
