@@ -212,6 +212,16 @@ public sealed partial class EventLoop : IDisposable
     }
 
     /// <summary>
+    /// <see cref="CheckThread"/> with its usual path inlined: this loop running on the calling thread is on its own thread
+    /// and not disposed (a running loop cannot be). One thread-static read, fewer tests than <see cref="CheckThreadGetTask"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void CheckThreadInline()
+    {
+        if (!ReferenceEquals(s_running, this)) CheckThread();
+    }
+
+    /// <summary>
     /// <see cref="CheckThread"/>, then the running task (<see cref="LoopTask.CurrentOn"/>), with one thread-local read on
     /// the hot path: the loop installs one of its contexts before it runs any code on its thread and never on another,
     /// so finding one of ours current already says we are on the loop thread.

@@ -42,7 +42,7 @@ public sealed class LoopLock
     /// <returns>Whether the lock was taken.</returns>
     public bool TryAcquire()
     {
-        _permits.Enter();
+        _permits.Check();
         return _permits.TryAcquire();
     }
 
@@ -65,7 +65,7 @@ public sealed class LoopLock
     /// <exception cref="InvalidOperationException">The lock is not held.</exception>
     public void Release()
     {
-        _permits.Enter();
+        _permits.Check();
         if (!IsLocked) throw new InvalidOperationException($"Cannot release {(Name is null ? "the lock" : $"lock '{Name}'")}: it is not held.");
         _permits.Release(1);
     }

@@ -37,7 +37,7 @@ public class LoopSemaphore
     /// <returns>Whether a permit was taken.</returns>
     public bool TryAcquire()
     {
-        _permits.Enter();
+        _permits.Check();
         return _permits.TryAcquire();
     }
 
@@ -46,7 +46,7 @@ public class LoopSemaphore
     /// <exception cref="SemaphoreFullException">A <see cref="LoopBoundedSemaphore"/> would exceed its initial count.</exception>
     public void Release(int count = 1)
     {
-        _permits.Enter();
+        _permits.Check();
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         CheckRelease(count);
         _permits.Release(count);

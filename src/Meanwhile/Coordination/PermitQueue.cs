@@ -35,6 +35,10 @@ internal sealed class PermitQueue(WaitKind kind, string? name, int available)
 
     public LoopTask? Enter() => LoopAffinity.Enter(ref _loop);
 
+    /// <summary><see cref="Enter"/> for an operation that needs no task.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Check() => LoopAffinity.Check(ref _loop);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryAcquire()
     {
