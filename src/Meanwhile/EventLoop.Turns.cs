@@ -64,8 +64,9 @@ public sealed partial class EventLoop
                 monitor?.BeginItem(item);
                 try
                 {
-                    // The usual item, an async method resumed, without the jump table of Invoke.
+                    // The usual items, an async method resumed by a switch or by a hand-off, without the jump table of Invoke.
                     if (item.Kind == ReadyItem.ItemKind.AsyncMethod) AsyncMethodContinuation!(item.State);
+                    else if (item.Kind == ReadyItem.ItemKind.Permit) Unsafe.As<PermitWaiter>(item.Target).RunContinuation();
                     else item.Invoke();
                 }
                 catch (Exception e)
