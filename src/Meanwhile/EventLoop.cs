@@ -157,6 +157,20 @@ public sealed partial class EventLoop : IDisposable
         PostFromAnyThread(WithCallersContext(callback, state));
     }
 
+    /// <summary>
+    /// Runs <paramref name="callback"/> at once on the loop's thread, or posts it there from another (a token's callback
+    /// fires on the thread that cancelled it); nothing if the loop is gone, as nothing waits on it any more.
+    /// </summary>
+    internal void RunOnLoop(Action<object?> callback, object? state)
+    {
+        if (IsLoopThread) callback(state);
+        else
+        {
+            try { Post(callback, state); }
+            catch (ObjectDisposedException) { /* the loop is gone; nothing waits any more */ }
+        }
+    }
+
     internal void PostFromAnyThread(in ReadyItem item)
     {
         if (_disposed) throw new ObjectDisposedException(nameof(EventLoop), "The event loop was disposed and accepts no more work.");

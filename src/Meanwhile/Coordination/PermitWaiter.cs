@@ -28,7 +28,7 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
     internal PermitWaiter? Next;               // in the queue's list of waiters
     internal PermitWaiter? Previous;
     internal LoopTask? Owner;
-    private Action<object?>? _continuation;    // kept between waits: usually the same static delegate (see Resume)
+    private Action<object?>? _continuation;    // kept between waits: usually the same static delegate (see RunContinuation)
     private object? _state;
     private TokenState? _token;
     private Exception? _error;                 // why the wait was cancelled, until its task takes it
@@ -153,15 +153,7 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
         }
     }
 
-    private void OnTokenCanceled()
-    {
-        if (_loop.IsLoopThread) CancelIfTokenFired();
-        else
-        {
-            try { _loop.Post(static s => ((PermitWaiter)s!).CancelIfTokenFired(), this); }
-            catch (ObjectDisposedException) { /* the loop is gone; nothing waits any more */ }
-        }
-    }
+    private void OnTokenCanceled() => _loop.RunOnLoop(static s => ((PermitWaiter)s!).CancelIfTokenFired(), this);
 
     private void CancelIfTokenFired()
     {

@@ -158,15 +158,7 @@ internal abstract class LoopWait : IValueTaskSource, IValueTaskSource<int>, IVal
 
     bool IValueTaskSource<bool>.GetResult(short token) => TakeResult(token);
 
-    private void OnTokenCanceled()
-    {
-        if (Loop.IsLoopThread) CancelIfTokenFired();
-        else
-        {
-            try { Loop.Post(static s => ((LoopWait)s!).CancelIfTokenFired(), this); }
-            catch (ObjectDisposedException) { /* the loop is gone; nothing waits any more */ }
-        }
-    }
+    private void OnTokenCanceled() => Loop.RunOnLoop(static s => ((LoopWait)s!).CancelIfTokenFired(), this);
 
     private void CancelIfTokenFired()
     {
