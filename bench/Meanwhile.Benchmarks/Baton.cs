@@ -6,7 +6,7 @@ namespace Meanwhile.Benchmarks;
 /// The runtime's floor for the lock benchmark: the least a hand-off between two async methods can cost in .NET. A
 /// one-waiter lock with no checks, no cancellation and no introspection, its continuations run from a bare queue on
 /// the calling thread, no loop involved; the two methods take turns exactly as the loop's tasks do (release, then await
-/// an acquisition through a <c>Func&lt;T, ValueTask&gt;</c>). What is left is .NET's own await: suspending an async
+/// an acquisition, a <see cref="ValueTask"/>). What is left is .NET's own await: suspending an async
 /// method on a <see cref="ValueTask"/>, queuing its continuation, resuming it.
 /// </summary>
 internal sealed class Baton : IValueTaskSource
@@ -22,26 +22,24 @@ internal sealed class Baton : IValueTaskSource
     public static Task Run(long ops)
     {
         var baton = new Baton();
-        Func<Baton, ValueTask> acquire = static b => b.AcquireAsync();
-        Action<Baton> release = static b => b.Release();
 
         async Task TakeTurns(long count)
         {
             for (long i = 0; i < count; i++)
             {
-                release(baton);
-                await acquire(baton);
+                baton.Release();
+                await baton.AcquireAsync();
             }
-            release(baton);
+            baton.Release();
         }
 
         async Task Other()
         {
-            await acquire(baton);
+            await baton.AcquireAsync();
             await TakeTurns(ops / 2 - 1);
         }
 
-        _ = acquire(baton); // free: taken at once
+        _ = baton.AcquireAsync(); // free: taken at once
         var other = Other(); // waits for it
         var first = TakeTurns(ops - ops / 2);
         while (baton._ready.TryDequeue(out var item)) item.Continuation(item.State);

@@ -46,13 +46,15 @@ internal static class CoordinationBenchmark
         options.RejectUnknown();
 
         bool holdAcrossYield = hold == "yield";
+        // Each contestant is awaited as its users write it: the lock's own awaitable, SemaphoreSlim's Task, the loop's
+        // ValueTask yield.
         var measured = TimeRuns(loop => impl switch
         {
-            "meanwhile" => n => Contend(loop, n, holdAcrossYield, new LoopLock(), static l => l.AcquireAsync(), static l => l.Release()),
-            "semaphoreslim" => n => Contend(loop, n, holdAcrossYield, new SemaphoreSlim(1), static s => new ValueTask(s.WaitAsync()), static s => s.Release()),
+            "meanwhile" => n => ContendForLock(loop, n, holdAcrossYield, new LoopLock()),
+            "semaphoreslim" => n => ContendForSemaphoreSlim(loop, n, holdAcrossYield, new SemaphoreSlim(1)),
             // Floors, to tell what a hand-off costs beyond a task switch: the same two tasks with no lock, each "acquisition"
             // a yield (a switch through the loop's ready queue), and two bare async methods passing a baton, no loop at all.
-            "yield" => n => Contend(loop, n, holdAcrossYield, loop, static l => l.Yield(), static _ => { }),
+            "yield" => n => ContendForYield(loop, n, holdAcrossYield),
             _ => n => Baton.Run(n),
         },
             ops, runs, warmupSeconds);
@@ -245,30 +247,55 @@ internal static class CoordinationBenchmark
     /// <summary>
     /// Two tasks take turns at the lock: the one holding it releases it (after a yield with <paramref name="holdAcrossYield"/>)
     /// and at once asks for it again, while the other waits for it; so every release hands the lock to a waiting task,
-    /// and every acquisition waits.
+    /// and every acquisition waits. <paramref name="takeTurns"/> is that loop for one task, holding the lock on entry.
     /// </summary>
-    private static async Task Contend<TLock>(EventLoop loop, long ops, bool holdAcrossYield, TLock gate, Func<TLock, ValueTask> acquire, Action<TLock> release)
+    private static async Task Contend(EventLoop loop, long ops, Func<Task> acquire, Func<long, Task> takeTurns)
     {
-        async Task TakeTurns(long count)
+        await acquire();
+        var other = loop.Spawn(async () =>
+        {
+            await acquire();
+            await takeTurns(ops / 2 - 1);
+        });
+        await loop.Yield(); // the other task is waiting now
+        await takeTurns(ops - ops / 2);
+        await other;
+    }
+
+    private static Task ContendForLock(EventLoop loop, long ops, bool holdAcrossYield, LoopLock gate) =>
+        Contend(loop, ops, async () => await gate.AcquireAsync(), async count =>
         {
             for (long i = 0; i < count; i++)
             {
                 if (holdAcrossYield) await loop.Yield();
-                release(gate);
-                await acquire(gate);
+                gate.Release();
+                await gate.AcquireAsync();
             }
-            release(gate);
-        }
-        await acquire(gate);
-        var other = loop.Spawn(async () =>
-        {
-            await acquire(gate);
-            await TakeTurns(ops / 2 - 1);
+            gate.Release();
         });
-        await loop.Yield(); // the other task is waiting now
-        await TakeTurns(ops - ops / 2);
-        await other;
-    }
+
+    private static Task ContendForSemaphoreSlim(EventLoop loop, long ops, bool holdAcrossYield, SemaphoreSlim gate) =>
+        Contend(loop, ops, gate.WaitAsync, async count =>
+        {
+            for (long i = 0; i < count; i++)
+            {
+                if (holdAcrossYield) await loop.Yield();
+                gate.Release();
+                await gate.WaitAsync();
+            }
+            gate.Release();
+        });
+
+    /// <summary>The same two tasks with no lock: each "acquisition" is a yield, a switch through the loop's ready queue.</summary>
+    private static Task ContendForYield(EventLoop loop, long ops, bool holdAcrossYield) =>
+        Contend(loop, ops, () => Task.CompletedTask, async count =>
+        {
+            for (long i = 0; i < count; i++)
+            {
+                if (holdAcrossYield) await loop.Yield();
+                await loop.Yield();
+            }
+        });
 
     /// <summary>On a new loop: warms <paramref name="make"/>'s body up for a while, then times <paramref name="runs"/> runs of <paramref name="n"/> operations.</summary>
     private static Runs TimeRuns(Func<EventLoop, Func<long, Task>> make, long n, int runs, double warmupSeconds)

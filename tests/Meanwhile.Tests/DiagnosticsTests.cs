@@ -146,6 +146,30 @@ public class DiagnosticsTests
     }
 
     [Fact]
+    public void A_slow_turn_resumed_by_a_lock_hand_off_names_the_method_the_lock_resumed()
+    {
+        Loops.Run(async loop =>
+        {
+            var gate = new LoopLock();
+            await gate.AcquireAsync();
+            var hog = loop.Spawn(() => HogAfterTheLockAsync(gate), "hog");
+            await loop.Yield(); // the hog waits for the lock
+            gate.Release(); // to the hog: its turn starts from the lock's own awaitable
+            await hog;
+            var snapshot = loop.TakeSnapshot();
+            Assert.Equal("hog", snapshot.LastSlowTurn!.Value.TaskName);
+            Assert.Equal("DiagnosticsTests.HogAfterTheLockAsync", snapshot.LastSlowTurn.Value.Method);
+        }, new EventLoopOptions { Diagnostics = true, SlowTurnThreshold = TimeSpan.FromMilliseconds(50) });
+    }
+
+    private static async Task HogAfterTheLockAsync(LoopLock gate)
+    {
+        await gate.AcquireAsync();
+        Spin(TimeSpan.FromMilliseconds(60));
+        gate.Release();
+    }
+
+    [Fact]
     public void A_slow_loop_callback_is_reported_without_a_task()
     {
         var logs = new ListLoggerFactory();

@@ -45,7 +45,7 @@ public sealed class LoopCondition : IWaiterHost
 
     /// <summary>Takes the lock (see <see cref="LoopLock.LockAsync"/>).</summary>
     /// <param name="cancellationToken">Ends the wait; so does cancelling the calling task.</param>
-    public ValueTask<LoopLockHolder> LockAsync(CancellationToken cancellationToken = default) => Lock.LockAsync(cancellationToken);
+    public LockHolderAwaitable LockAsync(CancellationToken cancellationToken = default) => Lock.LockAsync(cancellationToken);
 
     /// <summary>
     /// Releases the lock, waits to be notified, then takes the lock again. The caller must hold the lock; it holds it

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace Meanwhile;
 
 /// <summary>
@@ -36,7 +34,7 @@ public sealed class LoopLock
 
     /// <summary>Waits until the lock is free and takes it.</summary>
     /// <param name="cancellationToken">Ends the wait; so does cancelling the calling task.</param>
-    public ValueTask AcquireAsync(CancellationToken cancellationToken = default) => _permits.AcquireAsync(_permits.Enter(), cancellationToken);
+    public PermitAwaitable AcquireAsync(CancellationToken cancellationToken = default) => _permits.AcquireAsync(_permits.Enter(), cancellationToken);
 
     /// <summary>Takes the lock if it is free and nobody waits, without waiting.</summary>
     /// <returns>Whether the lock was taken.</returns>
@@ -48,18 +46,7 @@ public sealed class LoopLock
 
     /// <summary>Takes the lock and returns a holder that releases it when disposed (<c>using (await l.LockAsync())</c>).</summary>
     /// <param name="cancellationToken">Ends the wait; so does cancelling the calling task.</param>
-    public ValueTask<LoopLockHolder> LockAsync(CancellationToken cancellationToken = default)
-    {
-        var acquire = AcquireAsync(cancellationToken);
-        return acquire.IsCompletedSuccessfully ? new ValueTask<LoopLockHolder>(new LoopLockHolder(this)) : HoldAfter(acquire);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<LoopLockHolder> HoldAfter(ValueTask acquire)
-    {
-        await acquire;
-        return new LoopLockHolder(this);
-    }
+    public LockHolderAwaitable LockAsync(CancellationToken cancellationToken = default) => new(this, AcquireAsync(cancellationToken));
 
     /// <summary>Releases the lock: the task that waited longest gets it, or it becomes free.</summary>
     /// <exception cref="InvalidOperationException">The lock is not held.</exception>
@@ -71,5 +58,5 @@ public sealed class LoopLock
     }
 
     /// <summary>Takes the lock again for a <see cref="LoopCondition"/> that must hold it whatever happens to its task.</summary>
-    internal ValueTask AcquireShieldedAsync(LoopTask? owner) => _permits.AcquireShieldedAsync(owner);
+    internal PermitAwaitable AcquireShieldedAsync(LoopTask? owner) => _permits.AcquireShieldedAsync(owner);
 }

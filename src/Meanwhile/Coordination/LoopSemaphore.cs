@@ -31,7 +31,7 @@ public class LoopSemaphore
 
     /// <summary>Waits for a permit and takes it.</summary>
     /// <param name="cancellationToken">Ends the wait; so does cancelling the calling task.</param>
-    public ValueTask AcquireAsync(CancellationToken cancellationToken = default) => _permits.AcquireAsync(_permits.Enter(), cancellationToken);
+    public PermitAwaitable AcquireAsync(CancellationToken cancellationToken = default) => _permits.AcquireAsync(_permits.Enter(), cancellationToken);
 
     /// <summary>Takes a permit if one is free, without waiting.</summary>
     /// <returns>Whether a permit was taken.</returns>

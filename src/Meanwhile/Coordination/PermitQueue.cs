@@ -48,24 +48,24 @@ internal sealed class PermitQueue(WaitKind kind, string? name, int available)
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ValueTask AcquireAsync(LoopTask? owner, CancellationToken cancellationToken) =>
+    public PermitAwaitable AcquireAsync(LoopTask? owner, CancellationToken cancellationToken) =>
         TryAcquire() ? default : WaitForPermit(owner, cancellationToken);
 
-    private ValueTask WaitForPermit(LoopTask? owner, CancellationToken cancellationToken)
+    private PermitAwaitable WaitForPermit(LoopTask? owner, CancellationToken cancellationToken)
     {
         var waiter = Rent();
         if (waiter.Start(cancellationToken, owner)) Append(waiter);
-        return waiter.AsTask();
+        return waiter.AsAwaitable();
     }
 
     /// <summary>Waits for a permit whatever happens to <paramref name="owner"/> (a condition taking its lock back).</summary>
-    public ValueTask AcquireShieldedAsync(LoopTask? owner)
+    public PermitAwaitable AcquireShieldedAsync(LoopTask? owner)
     {
         if (TryAcquire()) return default;
         var waiter = Rent();
         waiter.StartShielded(owner);
         Append(waiter);
-        return waiter.AsTask();
+        return waiter.AsAwaitable();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

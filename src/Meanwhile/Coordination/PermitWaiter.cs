@@ -7,7 +7,8 @@ namespace Meanwhile;
 
 /// <summary>
 /// A task waiting for a permit of a <see cref="PermitQueue"/> (a lock, a semaphore): a node of the queue's first-come
-/// first-served list and the source its task awaits. It does what a <see cref="Waiter"/> does (introspection,
+/// first-served list and the source its task awaits (through <see cref="PermitAwaitable"/>, or as a
+/// <see cref="ValueTask"/>'s source once converted). It does what a <see cref="Waiter"/> does (introspection,
 /// cancellation by its task, a scope or a token, a granted permit given back by a task cancelled before it resumed),
 /// with only what a permit needs: no result, no kinds of continuation to tell apart (a granted wait queues its
 /// continuation as a yield does), and few GC write barriers, as a hand-off is mostly this node's bookkeeping.
@@ -30,6 +31,8 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
     internal LoopTask? Owner;
     private Action<object?>? _continuation;    // kept between waits: usually the same static delegate (see RunContinuation)
     private object? _state;
+    private Action? _action;                   // the continuation instead, when awaited through PermitAwaitable
+    private bool _resumesAction;
     private TokenState? _token;
     private Exception? _error;                 // why the wait was cancelled, until its task takes it
     private short _version;
@@ -123,7 +126,21 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
         if (owner is not null) owner.CurrentWait = this;
     }
 
-    internal ValueTask AsTask() => new(this, _version);
+    internal PermitAwaitable AsAwaitable() => new(this, _version);
+
+    /// <summary>Whether the wait of <paramref name="token"/> ended (<see cref="GetStatus"/> is not pending).</summary>
+    internal bool IsEnded(short token)
+    {
+        if (token != _version) ThrowAwaitedTwice();
+        return _status != WaitStatus.Pending;
+    }
+
+    /// <summary>Whether the wait of <paramref name="token"/> ended with the permit.</summary>
+    internal bool IsGranted(short token)
+    {
+        if (token != _version) ThrowAwaitedTwice();
+        return _status == WaitStatus.Granted;
+    }
 
     /// <summary>The permit is this waiter's: its task resumes from the ready queue.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -198,13 +215,20 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void RunContinuation()
     {
+        if (_resumesAction)
+        {
+            var action = _action!;
+            _action = null; // what it resumes is not kept past its turn
+            action();
+            return;
+        }
         var state = _state;
         _state = null;
         _continuation!(state);
     }
 
     /// <summary>What the queued continuation resumes (an async method's box), for the loop monitor to name it.</summary>
-    internal object? StateToResume => _state;
+    internal object? StateToResume => _resumesAction ? _action?.Target : _state;
 
     public ValueTaskSourceStatus GetStatus(short token)
     {
@@ -224,6 +248,27 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
         }
         if (!ReferenceEquals(_continuation, continuation)) _continuation = continuation; // usually the same: no GC write barrier
         _state = state;
+        _resumesAction = false;
+        Suspend();
+    }
+
+    /// <summary>
+    /// <see cref="PermitAwaitable"/>'s await: the continuation is an <see cref="Action"/> (an async method's, the
+    /// runtime's delegate to its box), called directly when the wait ends.
+    /// </summary>
+    internal void OnCompleted(Action continuation, short token, bool flowExecutionContext)
+    {
+        if (token != _version || _awaited) ThrowAwaitedTwice();
+        if (flowExecutionContext && ExecutionContext.Capture() is { } context) continuation = FlowedContinuation.Wrap(context, continuation);
+        _action = continuation;
+        _resumesAction = true;
+        Suspend();
+    }
+
+    /// <summary>The rest of an await, once the continuation is stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Suspend()
+    {
         _awaited = true;
         // As a yield does, noted without reading the current context (a thread-local read): the wait resumes in its task,
         // and the note matters only in a turn of that task (the acquire checked it runs on the loop's thread). The
@@ -234,7 +279,8 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
 
     private static readonly Action<object?> RunFlowed = static flowed => ((Action<object?>)flowed!)(null);
 
-    void IValueTaskSource.GetResult(short token)
+    /// <summary>Ends the await: returns if the permit is the task's, throws why the wait was cancelled otherwise.</summary>
+    public void GetResult(short token)
     {
         if (token != _version || _status != WaitStatus.Granted)
         {
@@ -269,5 +315,5 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
 
     [DoesNotReturn]
     private static void ThrowAwaitedTwice() =>
-        throw new InvalidOperationException("This ValueTask was already awaited; a loop wait can be awaited once.");
+        throw new InvalidOperationException("This wait was already awaited; a lock's or semaphore's wait can be awaited once.");
 }
