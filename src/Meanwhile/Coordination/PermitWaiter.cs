@@ -15,9 +15,11 @@ namespace Meanwhile;
 /// </summary>
 /// <remarks>
 /// The queue keeps its nodes for good (up to <see cref="PermitQueue"/>'s limit) and marks them free, so renting and
-/// recycling one stores no reference. A free node remembers its last owner until its next wait (a store skipped when a
-/// task waits again on the same queue, as one handing a lock back and forth does); that keeps one finished task alive
-/// per kept node at most, until the queue is collected or the node serves another task.
+/// recycling one stores no reference. A free node remembers its last owner, and the async method it last resumed (the
+/// runtime's delegate to its box), until its next wait: stores skipped when a task waits again on the same queue from
+/// the same method, as one handing a lock back and forth does. That keeps one finished task and one method's box alive
+/// per kept node at most, until the queue is collected or the node serves another wait; a finished method's box holds
+/// none of its locals (the runtime clears them when the method ends).
 /// </remarks>
 internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
 {
@@ -31,7 +33,7 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
     internal LoopTask? Owner;
     private Action<object?>? _continuation;    // kept between waits: usually the same static delegate (see RunContinuation)
     private object? _state;
-    private Action? _action;                   // the continuation instead, when awaited through PermitAwaitable
+    private Action? _action;                   // the continuation instead, when awaited through PermitAwaitable; kept between waits
     private bool _resumesAction;
     private TokenState? _token;
     private Exception? _error;                 // why the wait was cancelled, until its task takes it
@@ -217,9 +219,7 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
     {
         if (_resumesAction)
         {
-            var action = _action!;
-            _action = null; // what it resumes is not kept past its turn
-            action();
+            _action!(); // kept for the next wait (see the remarks)
             return;
         }
         var state = _state;
@@ -260,7 +260,7 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
     {
         if (token != _version || _awaited) ThrowAwaitedTwice();
         if (flowExecutionContext && ExecutionContext.Capture() is { } context) continuation = FlowedContinuation.Wrap(context, continuation);
-        _action = continuation;
+        if (!ReferenceEquals(_action, continuation)) _action = continuation; // the same method waiting again: no GC write barrier
         _resumesAction = true;
         Suspend();
     }
