@@ -256,14 +256,19 @@ internal sealed class PermitWaiter : IValueTaskSource, ITaskWait
     /// <see cref="PermitAwaitable"/>'s await: the continuation is an <see cref="Action"/> (an async method's, the
     /// runtime's delegate to its box), called directly when the wait ends.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void OnCompleted(Action continuation, short token, bool flowExecutionContext)
     {
         if (token != _version || _awaited) ThrowAwaitedTwice();
-        if (flowExecutionContext && ExecutionContext.Capture() is { } context) continuation = FlowedContinuation.Wrap(context, continuation);
+        if (flowExecutionContext) continuation = InContext(continuation);
         if (!ReferenceEquals(_action, continuation)) _action = continuation; // the same method waiting again: no GC write barrier
         _resumesAction = true;
         Suspend();
     }
+
+    /// <summary><paramref name="continuation"/> run in the caller's execution context, if it has one to flow.</summary>
+    private static Action InContext(Action continuation) =>
+        ExecutionContext.Capture() is { } context ? FlowedContinuation.Wrap(context, continuation) : continuation;
 
     /// <summary>The rest of an await, once the continuation is stored.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
