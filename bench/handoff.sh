@@ -6,7 +6,7 @@
 #   BASELINE=e50a8ac bench/handoff.sh          # ROUNDS=6 CPU=1; BASELINE: a git revision (its library and benchmark program)
 #   ONLY=lock bench/handoff.sh                 # or ONLY=spawn
 #
-# Lock rows: `Meanwhile.Benchmarks lock --impl meanwhile|semaphoreslim|yield|bare` (1,000,000 hand-offs x 3 runs after a
+# Lock rows: `Meanwhile.Benchmarks lock --impl meanwhile|semaphoreslim|yield|bare|bare-awaiter` (1,000,000 hand-offs x 3 runs after a
 # 2 s warm-up). Spawn rows: `Meanwhile.Benchmarks spawn --tasks 1000000 --runs 5` with the runtime's defaults, the same
 # with SPAWN_GC (default `DOTNET_GCgen0size=3000000`: a 48 MiB minimum gen0 budget, the setting docs/architecture.md
 # recommends against the GC's page-fault churn; empty: no such row; several VAR=VALUE joined by commas), and
@@ -47,8 +47,9 @@ measure() { # label, figure (a JSON key), command...
 for round in $(seq 1 "$rounds"); do
   echo "== round $round/$rounds (load $(cut -d' ' -f1-3 /proc/loadavg))"
   if [ "${ONLY:-lock}" = lock ]; then
-    for impl in meanwhile semaphoreslim yield bare; do
+    for impl in meanwhile semaphoreslim yield bare bare-awaiter; do
       for v in "${versions[@]}"; do
+        [ "$impl" = bare-awaiter ] && [ "$v" = base ] && continue # a floor added after most baselines
         measure "lock-$impl-$v" cpu_ns_per_op dotnet "${dll[$v]}" lock --impl "$impl" --ops 1000000 --runs 3 --warmup-seconds 2
       done
     done

@@ -3,7 +3,8 @@ using System.Threading.Tasks.Sources;
 namespace Meanwhile.Benchmarks;
 
 /// <summary>
-/// The runtime's floor for the lock benchmark: the least a hand-off between two async methods can cost in .NET. A
+/// The runtime's floor for the lock benchmark: the least a hand-off between two async methods can cost in .NET through a
+/// <see cref="ValueTask"/> (<see cref="AwaiterBaton"/> is the same with an awaiter of its own). A
 /// one-waiter lock with no checks, no cancellation and no introspection, its continuations run from a bare queue on
 /// the calling thread, no loop involved; the two methods take turns exactly as the loop's tasks do (release, then await
 /// an acquisition, a <see cref="ValueTask"/>). What is left is .NET's own await: suspending an async

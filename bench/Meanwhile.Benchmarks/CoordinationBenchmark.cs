@@ -37,7 +37,7 @@ internal static class CoordinationBenchmark
 
     public static int Lock(Options options)
     {
-        string impl = options.Choice("impl", "meanwhile", "meanwhile", "semaphoreslim", "yield", "bare");
+        string impl = options.Choice("impl", "meanwhile", "meanwhile", "semaphoreslim", "yield", "bare", "bare-awaiter");
         string hold = options.Choice("hold", "none", "none", "yield");
         long ops = options.Integer("ops", 1_000_000, 2);
         int runs = (int)options.Integer("runs", 7, 1);
@@ -53,8 +53,10 @@ internal static class CoordinationBenchmark
             "meanwhile" => n => ContendForLock(loop, n, holdAcrossYield, new LoopLock()),
             "semaphoreslim" => n => ContendForSemaphoreSlim(loop, n, holdAcrossYield, new SemaphoreSlim(1)),
             // Floors, to tell what a hand-off costs beyond a task switch: the same two tasks with no lock, each "acquisition"
-            // a yield (a switch through the loop's ready queue), and two bare async methods passing a baton, no loop at all.
+            // a yield (a switch through the loop's ready queue), and two bare async methods passing a baton, no loop at all,
+            // through a ValueTask and with an awaiter of its own.
             "yield" => n => ContendForYield(loop, n, holdAcrossYield),
+            "bare-awaiter" => n => AwaiterBaton.Run(n),
             _ => n => Baton.Run(n),
         },
             ops, runs, warmupSeconds);
