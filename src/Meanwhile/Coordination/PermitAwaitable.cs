@@ -3,9 +3,9 @@ using System.Runtime.CompilerServices;
 namespace Meanwhile;
 
 /// <summary>
-/// The wait for a permit of a <see cref="LoopLock"/> or a <see cref="LoopSemaphore"/>: <c>await</c> it once, as a
-/// <see cref="ValueTask"/>, or convert it to one (implicitly, or with <see cref="AsValueTask"/> and
-/// <see cref="AsTask"/>) to store it or pass it on.
+/// The wait for a permit of a <see cref="LoopLock"/> or a <see cref="LoopSemaphore"/>: <c>await</c> it once, or convert
+/// it to a <see cref="ValueTask"/> (implicitly, or with <see cref="AsValueTask"/>) or a <see cref="Task"/>
+/// (<see cref="AsTask"/>) to store it or pass it on.
 /// </summary>
 /// <remarks>
 /// An awaitable of its own, as <see cref="Task.Yield"/> returns one, because a contended lock is a task switch per
