@@ -9,6 +9,7 @@
 #   SETTINGS="- DOTNET_GCgen0size=3000000" bench/gc.sh   # "-" is the runtime's defaults; one setting may hold several
 #                                                  # VAR=VALUE joined by commas (DOTNET_GCgen0size=3000000,DOTNET_GCRetainVM=1)
 #   BIN=/tmp/final/gc11/Meanwhile.Benchmarks bench/gc.sh   # a Native AOT build instead of `dotnet` + the JIT build
+#   BATCH=100 bench/gc.sh                          # tasks spawned (and so alive) at a time, both sides; default 10000
 #
 # GC numbers in DOTNET_ variables are hexadecimal; write them without "0x" (Native AOT ignores a value with it).
 set -euo pipefail
@@ -16,6 +17,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 rounds="${ROUNDS:-5}"
 cpu="${CPU:-1}"
+batch="${BATCH:-10000}"
 artifacts="${ARTIFACTS:-/tmp/bench-artifacts}"
 read -r -a settings <<< "${SETTINGS:-- DOTNET_GCgen0size=2000000 DOTNET_GCgen0size=3000000 DOTNET_GCgen0size=4000000 DOTNET_GCConserveMemory=5 DOTNET_GCRetainVM=1}"
 
@@ -32,7 +34,7 @@ fi
 have_node=1
 command -v node > /dev/null || { have_node=0; echo "gc.sh: node not found; no ratio to Node.js" >&2; }
 results="$(mktemp -t meanwhile-gc.XXXXXX)"
-echo "commit: $(git -C "$root" rev-parse --short HEAD); meanwhile: ${meanwhile[*]}; taskset -c $cpu; $rounds rounds; raw: $results"
+echo "commit: $(git -C "$root" rev-parse --short HEAD); meanwhile: ${meanwhile[*]}; taskset -c $cpu; $rounds rounds; batch $batch; raw: $results"
 echo "THP: $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo unknown); uptime at start: $(uptime)"
 
 run() { # label, env (or -), command...: one pinned process; its JSON line, tagged, appended to the results
@@ -50,9 +52,9 @@ for round in $(seq 1 "$rounds"); do
   echo "== round $round/$rounds (load $(cut -d' ' -f1-3 /proc/loadavg))"
   run "floor" - "$floor" --rounds 3
   for setting in "${settings[@]}"; do
-    run "spawn $setting" "$setting" "${meanwhile[@]}" spawn --tasks 1000000 --runs 5
+    run "spawn $setting" "$setting" "${meanwhile[@]}" spawn --tasks 1000000 --runs 5 --batch "$batch"
   done
-  [ "$have_node" = 1 ] && run "node" - node "$here/peers/spawn.js" --tasks 1000000 --runs 5
+  [ "$have_node" = 1 ] && run "node" - node "$here/peers/spawn.js" --tasks 1000000 --runs 5 --batch "$batch"
 done
 echo "uptime at end: $(uptime)"
 python3 - "$results" <<'EOF'
