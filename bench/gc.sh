@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# What the .NET GC's memory churn costs the spawn benchmark, with the runtime's defaults and with GC settings, beside
-# Node.js and the C floor of a page fault, in one run (issue 16; docs/benchmarks.md "Event loop", docs/architecture.md
-# "GC settings"). Alternated rounds, every process pinned with taskset; prints medians per setting: tasks/s, the
-# per-round ratio to Node.js, minor page faults and GCs per run of 1,000,000 tasks, peak RSS, and the process's faults
-# and CPU seconds (user, system: what load does not change much, unlike the rate).
+# What the .NET GC's memory churn costs the spawn benchmark, with the runtime's default GC (workstation, concurrent)
+# and other settings, beside Node.js and the C floor of a page fault, in one run (issue 16;
+# docs/benchmarks.md "Event loop", docs/architecture.md "GC settings"). Alternated rounds, every process pinned with
+# taskset; prints medians per setting: tasks/s, the per-round ratio to Node.js, minor page faults and GCs per run of
+# 1,000,000 tasks, peak RSS, and the process's faults and CPU seconds (user, system: what load does not change much,
+# unlike the rate).
 #
 #   bench/gc.sh                                    # ROUNDS=5 CPU=1; the default SETTINGS
 #   SETTINGS="- DOTNET_GCgen0size=3000000" bench/gc.sh   # "-" is the runtime's defaults; one setting may hold several
-#                                                  # VAR=VALUE joined by commas (DOTNET_GCgen0size=3000000,DOTNET_GCRetainVM=1)
+#                                                  # VAR=VALUE joined by commas (DOTNET_gcConcurrent=0,DOTNET_GCgen0size=3000000)
 #   BIN=/tmp/final/gc11/Meanwhile.Benchmarks bench/gc.sh   # a Native AOT build instead of `dotnet` + the JIT build
 #   BATCH=100 bench/gc.sh                          # tasks spawned (and so alive) at a time, both sides; default 10000
 #
@@ -19,7 +20,7 @@ rounds="${ROUNDS:-5}"
 cpu="${CPU:-1}"
 batch="${BATCH:-10000}"
 artifacts="${ARTIFACTS:-/tmp/bench-artifacts}"
-read -r -a settings <<< "${SETTINGS:-- DOTNET_GCgen0size=2000000 DOTNET_GCgen0size=3000000 DOTNET_GCgen0size=4000000 DOTNET_GCConserveMemory=5 DOTNET_GCRetainVM=1}"
+read -r -a settings <<< "${SETTINGS:-- DOTNET_gcConcurrent=0 DOTNET_gcConcurrent=0,DOTNET_GCgen0size=2000000 DOTNET_gcConcurrent=0,DOTNET_GCgen0size=3000000 DOTNET_GCgen0size=3000000}"
 
 command -v gcc > /dev/null || { echo "gc.sh: gcc is required (the page-fault floor)" >&2; exit 1; }
 floor="$artifacts/pagefault"

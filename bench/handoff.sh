@@ -7,9 +7,9 @@
 #   ONLY=lock bench/handoff.sh                 # or ONLY=spawn
 #
 # Lock rows: `Meanwhile.Benchmarks lock --impl meanwhile|semaphoreslim|yield|bare|bare-awaiter` (1,000,000 hand-offs x 3 runs after a
-# 2 s warm-up). Spawn rows: `Meanwhile.Benchmarks spawn --tasks 1000000 --runs 5` with the runtime's defaults, the same
-# with SPAWN_GC (default `DOTNET_GCgen0size=3000000`: a 48 MiB minimum gen0 budget, the setting docs/architecture.md
-# recommends against the GC's page-fault churn; empty: no such row; several VAR=VALUE joined by commas), and
+# 2 s warm-up). Spawn rows: `Meanwhile.Benchmarks spawn --tasks 1000000 --runs 5` with the runtime's default GC, the same
+# with SPAWN_GC (default `DOTNET_gcConcurrent=0`: the non-concurrent GC, whose page-fault churn docs/architecture.md
+# describes, "GC settings"; empty: no such row; several VAR=VALUE joined by commas), and
 # bench/peers/spawn.js, with the C floor of a page fault (bench/gc/pagefault.c: ns per fresh 4 KiB page) in the same
 # rounds when gcc is there. Every process is pinned with taskset.
 set -euo pipefail
@@ -18,7 +18,7 @@ root="$(cd "$here/.." && pwd)"
 # shellcheck source=lib/baseline.sh
 . "$here/lib/baseline.sh"
 rounds="${ROUNDS:-6}"
-spawn_gc="${SPAWN_GC-DOTNET_GCgen0size=3000000}"
+spawn_gc="${SPAWN_GC-DOTNET_gcConcurrent=0}"
 IFS=, read -r -a spawn_gc_env <<< "$spawn_gc"
 cpu="${CPU:-1}"
 artifacts="${ARTIFACTS:-/tmp/bench-artifacts}"

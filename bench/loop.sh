@@ -13,8 +13,10 @@
 # RESULTS (a file for the raw JSON lines; a temporary file by default), BASELINE (another checkout's directory, e.g.
 # `git worktree add /tmp/before main`, or a git revision: its spawn rate is measured beside this tree's, as
 # "baseline", in the same repetitions: a change's cost, before and after, in one run), ONLY=spawn (just the spawn rows),
-# SPAWN_GC (default `DOTNET_GCgen0size=3000000`: the spawn row again under this GC setting, the one docs/architecture.md
-# recommends against the GC's page-fault churn; several VAR=VALUE joined by commas; empty: no such row).
+# SPAWN_GC (default `DOTNET_gcConcurrent=0`: the spawn row again under this GC setting; the default is the non-concurrent
+# GC, where the benchmark program runs the runtime's default, concurrent one; docs/architecture.md, "GC settings", says
+# what each costs; several VAR=VALUE joined by commas, e.g. `DOTNET_gcConcurrent=0,DOTNET_GCgen0size=3000000`; empty: no
+# such row).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,7 +27,7 @@ reps="${REPS:-3}"
 cpu="${CPU:-1}"
 artifacts="${ARTIFACTS:-/tmp/bench-artifacts}"
 results="${RESULTS:-$(mktemp -t meanwhile-bench.XXXXXX.jsonl)}"
-spawn_gc="${SPAWN_GC-DOTNET_GCgen0size=3000000}"
+spawn_gc="${SPAWN_GC-DOTNET_gcConcurrent=0}"
 IFS=, read -r -a spawn_gc_env <<< "$spawn_gc"
 : > "$results"
 
